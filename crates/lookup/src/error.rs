@@ -1,0 +1,86 @@
+//! Typed errors: what went wrong opening a data file, and what a lookup refused.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Why one line of a data file is not a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LineFault {
+    /// The line has no space or tab between key and value (includes blank lines).
+    #[error("no separator (a space or tab) between key and value")]
+    NoSeparator,
+    /// The line starts with its separator.
+    #[error("empty key")]
+    EmptyKey,
+    /// The key is longer than [`crate::record::MAX_KEY_LEN`].
+    #[error("key of {0} bytes is longer than the limit of {max}", max = crate::record::MAX_KEY_LEN)]
+    KeyTooLong(usize),
+}
+
+/// Why a key given to [`crate::Lookup::get`] can never be in any data file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KeyFault {
+    /// The key is empty.
+    #[error("empty key")]
+    Empty,
+    /// The key is longer than [`crate::record::MAX_KEY_LEN`].
+    #[error("key of {0} bytes is longer than the limit of {max}", max = crate::record::MAX_KEY_LEN)]
+    TooLong(usize),
+    /// The key contains a space, tab or newline, which end a key in the file.
+    #[error("key contains a space, tab or newline")]
+    Separator,
+}
+
+/// Why a strategy could not be opened on a data file.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The file could not be opened, read or mapped.
+    #[error("{path}: {source}", path = path.display())]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The path exists but is a directory, socket or device.
+    #[error("{path}: not a regular file", path = path.display())]
+    NotAFile {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// A line is not a `<key> <value>` record (and lenient mode is off).
+    #[error("{path}:{line}: malformed line: {fault} (use --lenient to skip such lines)", path = path.display())]
+    Malformed {
+        /// The data file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong with it.
+        fault: LineFault,
+    },
+    /// The strategy configuration itself is invalid.
+    #[error("invalid strategy: {0}")]
+    Config(String),
+}
+
+/// Why a lookup gave no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    /// The key can never be in a data file.
+    #[error("invalid key: {0}")]
+    InvalidKey(#[from] KeyFault),
+    /// The strategy reads the file per lookup and that read failed.
+    #[error("{path}: {source}", path = path.display())]
+    Io {
+        /// The data file.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+}
+
+impl OpenError {
+    pub(crate) fn io(path: &std::path::Path, source: io::Error) -> Self {
+        OpenError::Io { path: path.to_owned(), source }
+    }
+}

@@ -1,0 +1,190 @@
+//! `hashmap`: every record in an in-memory hash table.
+//!
+//! Memory is packed: the file's bytes are read once into one arena, and the
+//! table stores only the offset of each record's line (4 bytes when the file is
+//! under 4 GiB, else 8), hashed with ahash. Keys and values are read back from
+//! the arena, so there is no allocation per entry and the whole structure is
+//! about the file size plus 5 to 9 bytes per bucket.
+//!
+//! The table is split into [`SHARDS`] shards by hash so that rayon can parse
+//! the file in parallel chunks and then fill every shard in parallel, each in
+//! file order (which keeps "first occurrence wins").
+
+use std::path::Path;
+
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
+use rayon::prelude::*;
+
+use crate::error::{LookupError, OpenError};
+use crate::info::StrategyInfo;
+use crate::record::{self, check_key, key_at, key_is_at, value_if_key_at};
+use crate::source::read_all;
+use crate::{Lookup, OpenOptions, Value};
+
+/// Number of independently built shards (a power of two).
+pub const SHARDS: usize = 16;
+
+/// A line offset stored in the table: `u32` for files under 4 GiB, else `u64`.
+trait Offset: Copy + Send + Sync + 'static {
+    fn new(offset: usize) -> Self;
+    fn get(self) -> usize;
+}
+
+impl Offset for u32 {
+    fn new(offset: usize) -> Self {
+        // Only chosen when the file is under 4 GiB (see `HashMapLookup::open`).
+        offset as u32
+    }
+    fn get(self) -> usize {
+        self as usize
+    }
+}
+
+impl Offset for u64 {
+    fn new(offset: usize) -> Self {
+        offset as u64
+    }
+    fn get(self) -> usize {
+        self as usize
+    }
+}
+
+/// Picks the shard from hash bits that hashbrown uses for neither the bucket
+/// index (low bits) nor the control byte (top 7 bits).
+fn shard_of(hash: u64) -> usize {
+    ((hash >> 40) as usize) & (SHARDS - 1)
+}
+
+/// The shards, with offsets as narrow as the file allows.
+enum Tables {
+    Narrow(Vec<HashTable<u32>>),
+    Wide(Vec<HashTable<u64>>),
+}
+
+/// All records of a file in a packed ahash table.
+pub struct HashMapLookup {
+    arena: Vec<u8>,
+    tables: Tables,
+    hasher: ahash::RandomState,
+    records: u64,
+    duplicates: u64,
+    skipped: u64,
+}
+
+impl std::fmt::Debug for HashMapLookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HashMapLookup").field("records", &self.records).finish_non_exhaustive()
+    }
+}
+
+impl HashMapLookup {
+    /// Reads the file into memory and builds the table in parallel.
+    pub fn open(path: &Path, opts: &OpenOptions) -> Result<Self, OpenError> {
+        let arena = read_all(path)?;
+        let hasher = ahash::RandomState::new();
+        let (tables, parsed, duplicates) = if u32::try_from(arena.len()).is_ok() {
+            let (t, p, d) = build::<u32>(path, &arena, &hasher, opts.lenient)?;
+            (Tables::Narrow(t), p, d)
+        } else {
+            let (t, p, d) = build::<u64>(path, &arena, &hasher, opts.lenient)?;
+            (Tables::Wide(t), p, d)
+        };
+        Ok(HashMapLookup { arena, tables, hasher, records: parsed.0, duplicates, skipped: parsed.1 })
+    }
+
+    /// Distinct keys held.
+    pub fn len(&self) -> u64 {
+        self.records - self.duplicates
+    }
+
+    /// Whether the file had no records.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn table_bytes(&self) -> usize {
+        match &self.tables {
+            Tables::Narrow(t) => t.iter().map(HashTable::allocation_size).sum(),
+            Tables::Wide(t) => t.iter().map(HashTable::allocation_size).sum(),
+        }
+    }
+}
+
+type Built<O> = (Vec<HashTable<O>>, (u64, u64), u64);
+
+fn build<O: Offset>(
+    path: &Path,
+    arena: &[u8],
+    hasher: &ahash::RandomState,
+    lenient: bool,
+) -> Result<Built<O>, OpenError> {
+    // Pass 1 (parallel over chunks): hash every record into per-shard lists.
+    let parsed = record::parse(
+        path,
+        arena,
+        lenient,
+        || vec![Vec::<(u64, O)>::new(); SHARDS],
+        |shards, rec| {
+            let hash = hasher.hash_one(rec.key);
+            if let Some(list) = shards.get_mut(shard_of(hash)) {
+                list.push((hash, O::new(rec.offset)));
+            }
+        },
+    )?;
+    // Pass 2 (parallel over shards): insert in file order; the first key wins.
+    let chunks = &parsed.chunks;
+    let built: Vec<(HashTable<O>, u64)> = (0..SHARDS)
+        .into_par_iter()
+        .map(|shard| {
+            let lists = || chunks.iter().filter_map(move |c| c.get(shard));
+            let mut table = HashTable::with_capacity(lists().map(Vec::len).sum());
+            let mut duplicates = 0;
+            for &(hash, offset) in lists().flatten() {
+                let key = key_at(arena, offset.get());
+                let eq = |o: &O| key_at(arena, o.get()) == key;
+                let rehash = |o: &O| hasher.hash_one(key_at(arena, o.get()));
+                match table.entry(hash, eq, rehash) {
+                    Entry::Occupied(_) => duplicates += 1,
+                    Entry::Vacant(slot) => {
+                        slot.insert(offset);
+                    }
+                }
+            }
+            (table, duplicates)
+        })
+        .collect();
+    let duplicates = built.iter().map(|(_, d)| d).sum();
+    let tables = built.into_iter().map(|(t, _)| t).collect();
+    Ok((tables, (parsed.records, parsed.skipped), duplicates))
+}
+
+fn find<'a, O: Offset>(tables: &[HashTable<O>], arena: &'a [u8], hash: u64, key: &[u8]) -> Option<&'a [u8]> {
+    let table = tables.get(shard_of(hash))?;
+    let offset = table.find(hash, |o| key_is_at(arena, o.get(), key))?;
+    value_if_key_at(arena, offset.get(), key)
+}
+
+impl Lookup for HashMapLookup {
+    fn get(&self, key: &[u8]) -> Result<Option<Value<'_>>, LookupError> {
+        check_key(key)?;
+        let hash = self.hasher.hash_one(key);
+        let value = match &self.tables {
+            Tables::Narrow(t) => find(t, &self.arena, hash, key),
+            Tables::Wide(t) => find(t, &self.arena, hash, key),
+        };
+        Ok(value.map(Value::Borrowed))
+    }
+
+    fn info(&self) -> StrategyInfo {
+        StrategyInfo {
+            name: "hashmap".into(),
+            keys: Some(self.len()),
+            records: Some(self.records),
+            duplicates: Some(self.duplicates),
+            skipped: self.skipped,
+            heap_bytes: (self.arena.capacity() + self.table_bytes()) as u64,
+            ..StrategyInfo::default()
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! What a strategy reports about itself.
+
+use std::time::Duration;
+
+/// A strategy's self-description: what it holds and what it has seen.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StrategyInfo {
+    /// The strategy's label, e.g. `mmap-index` or `lru(0.5,mmap-index)`.
+    pub name: String,
+    /// Distinct keys served, when the strategy knows it.
+    pub keys: Option<u64>,
+    /// Records (valid lines) in the file, when the strategy has counted them.
+    pub records: Option<u64>,
+    /// Records whose key appeared earlier in the file (ignored: first wins).
+    pub duplicates: Option<u64>,
+    /// Malformed lines skipped in lenient mode.
+    pub skipped: u64,
+    /// Bytes the strategy allocated on the heap for its data (approximate).
+    pub heap_bytes: u64,
+    /// Bytes of files it has mapped (data and index), resident or not.
+    pub mapped_bytes: u64,
+    /// Hit/miss counters, for caching strategies.
+    pub cache: Option<CacheStats>,
+    /// For `warming`: how long after opening the full map became ready.
+    pub ready_after: Option<Duration>,
+    /// Anything a user should know: index reused or rebuilt, fallbacks taken.
+    pub notes: Vec<String>,
+}
+
+/// Counters of a caching strategy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Entries the cache may hold.
+    pub capacity: u64,
+    /// Entries it holds now.
+    pub len: u64,
+    /// Lookups answered from the cache.
+    pub hits: u64,
+    /// Lookups passed to the backing strategy.
+    pub misses: u64,
+}
+
+impl CacheStats {
+    /// Hits over all lookups, or 0 before the first lookup.
+    pub fn hit_rate(&self) -> f64 {
+        let total = self.hits + self.misses;
+        if total == 0 { 0.0 } else { self.hits as f64 / total as f64 }
+    }
+}

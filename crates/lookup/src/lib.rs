@@ -1,0 +1,71 @@
+//! Lookup strategies over a text file of `<key> <value>` lines.
+//!
+//! Every strategy implements one trait, [`Lookup`], and gives the same answer
+//! for the same file: the value of the *first* line whose key matches, or
+//! `None`. They differ only in what they cost (start-up, memory, latency),
+//! which is what kvbench measures.
+//!
+//! | module | strategy | idea |
+//! |---|---|---|
+//! | [`scan_lines`] | `scan-lines` | naive `for line in file` (a baseline) |
+//! | [`scan`] | `scan` | memmem over the mmapped file |
+//! | [`hashmap`] | `hashmap` | every record in a packed ahash table |
+//! | [`mmap_index`] | `mmap-index` | sorted hash index in a sidecar file, binary-searched |
+//! | [`cached`] | `lru` | an LRU of a fraction of the keys in front of another strategy |
+//! | [`warming`] | `warming` | a hashmap built in the background, scanning until ready |
+//!
+//! [`registry`] opens any of them by [`Strategy`]; [`record`] defines the file
+//! format; [`reference`] is the obviously-correct model the tests compare to.
+
+pub mod cached;
+pub mod error;
+pub mod hashmap;
+pub mod info;
+pub mod mmap_index;
+pub mod record;
+pub mod reference;
+pub mod registry;
+pub mod scan;
+pub mod scan_lines;
+pub mod source;
+pub mod value;
+pub mod warming;
+
+pub use error::{LookupError, OpenError};
+pub use info::{CacheStats, StrategyInfo};
+pub use registry::{Strategy, StrategyKind, open};
+pub use value::Value;
+
+/// Answers "what is the value for this key?" from one data file.
+///
+/// One instance is shared by every thread of a server, hence `Send + Sync`.
+pub trait Lookup: Send + Sync {
+    /// The value of the first record whose key is `key`, or `None` if absent.
+    ///
+    /// An invalid key (empty, too long, or containing a separator or newline)
+    /// is an error, not `None`, so a server can answer it with `400`.
+    fn get(&self, key: &[u8]) -> Result<Option<Value<'_>>, LookupError>;
+
+    /// What this strategy holds and has done: entries, memory, cache counters.
+    fn info(&self) -> StrategyInfo;
+}
+
+impl<L: Lookup + ?Sized> Lookup for Box<L> {
+    fn get(&self, key: &[u8]) -> Result<Option<Value<'_>>, LookupError> {
+        (**self).get(key)
+    }
+    fn info(&self) -> StrategyInfo {
+        (**self).info()
+    }
+}
+
+/// How a strategy treats the data file when it opens it.
+#[derive(Clone, Debug, Default)]
+pub struct OpenOptions {
+    /// Skip malformed lines (and count them) instead of failing on the first one.
+    pub lenient: bool,
+    /// Where `mmap-index` keeps its sidecar; default `<data file>.kvidx`.
+    pub index_path: Option<std::path::PathBuf>,
+    /// Hash the whole data file when reusing an index sidecar (slower, stricter).
+    pub verify_index_fully: bool,
+}

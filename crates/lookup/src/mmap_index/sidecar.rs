@@ -1,0 +1,248 @@
+//! The index sidecar file: a 128-byte header, then the sorted entries.
+//!
+//! The header ties the index to one version of the data file (length, mtime,
+//! and a hash of sampled blocks; optionally a hash of all of it) and checksums
+//! itself and the entries, so a stale, truncated or corrupted sidecar is
+//! detected and rebuilt, never trusted. Entries are native little-endian
+//! `(hash, offset)` pairs; a big-endian machine sees a foreign endian tag and
+//! rebuilds.
+
+use std::fmt;
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+use std::time::UNIX_EPOCH;
+
+use bytemuck::{Pod, Zeroable};
+use memmap2::Mmap;
+use xxhash_rust::xxh3::{Xxh3, xxh3_64};
+
+use crate::source::DataFile;
+
+/// First bytes of every sidecar; `\r\n` catches text-mode mangling, as PNG's does.
+pub const MAGIC: [u8; 8] = *b"KVBIDX\r\n";
+/// Bumped whenever the layout or the hash function changes.
+pub const VERSION: u32 = 1;
+const ENDIAN_TAG: u32 = 0x0102_0304;
+
+/// One index entry: the stable 64-bit hash of a key and its line's offset.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Pod, Zeroable)]
+pub struct Entry {
+    /// `xxh3_64` of the key (stable across runs and machines).
+    pub hash: u64,
+    /// Offset of the record's line in the data file.
+    pub offset: u64,
+}
+
+/// The fixed-size header at the start of a sidecar.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+pub struct Header {
+    magic: [u8; 8],
+    version: u32,
+    endian: u32,
+    /// Fingerprint of the data file the index was built from.
+    pub data: Fingerprint,
+    /// `xxh3_64` of the whole data file.
+    pub data_full_hash: u64,
+    /// Number of entries following the header.
+    pub entries: u64,
+    /// `xxh3_64` of the entry bytes.
+    pub entries_hash: u64,
+    /// Valid records in the data file.
+    pub records: u64,
+    /// Records dropped because an earlier record had the same key.
+    pub duplicates: u64,
+    /// Malformed lines skipped (non-zero only if built leniently).
+    pub skipped: u64,
+    reserved: [u64; 3],
+    header_hash: u64,
+}
+
+/// Cheap identity of a data file: length, mtime and a hash of sampled blocks.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+pub struct Fingerprint {
+    /// Length in bytes.
+    pub len: u64,
+    /// Modification time, seconds since the epoch (0 if unknown).
+    pub mtime_secs: i64,
+    /// Sub-second part of the modification time.
+    pub mtime_nanos: u32,
+    pad: u32,
+    /// `xxh3` of the first and last 64 KiB and 64 evenly spaced 4 KiB blocks.
+    pub sample_hash: u64,
+}
+
+const HEADER_LEN: usize = size_of::<Header>();
+const _: () = assert!(HEADER_LEN == 128);
+
+impl Fingerprint {
+    /// Fingerprints a mapped data file (reads about 0.4 MiB whatever its size).
+    pub fn of(file: &DataFile) -> Self {
+        let (mtime_secs, mtime_nanos) = match file.modified().map(|t| t.duration_since(UNIX_EPOCH)) {
+            Some(Ok(d)) => (i64::try_from(d.as_secs()).unwrap_or(i64::MAX), d.subsec_nanos()),
+            _ => (0, 0),
+        };
+        Fingerprint { len: file.len(), mtime_secs, mtime_nanos, pad: 0, sample_hash: sample_hash(file.bytes()) }
+    }
+}
+
+fn sample_hash(data: &[u8]) -> u64 {
+    const EDGE: usize = 64 << 10;
+    const BLOCK: usize = 4 << 10;
+    const BLOCKS: usize = 64;
+    if data.len() <= 2 * EDGE + BLOCKS * BLOCK {
+        return xxh3_64(data);
+    }
+    let mut h = Xxh3::new();
+    h.update(data.get(..EDGE).unwrap_or_default());
+    for i in 0..BLOCKS {
+        let start = data.len() / BLOCKS * i;
+        h.update(data.get(start..start + BLOCK).unwrap_or_default());
+    }
+    h.update(data.get(data.len() - EDGE..).unwrap_or_default());
+    h.digest()
+}
+
+/// Why an existing sidecar was not reused.
+#[derive(Debug)]
+pub enum Stale {
+    /// There is no sidecar yet.
+    Missing,
+    /// It could not be opened or mapped.
+    Unreadable(std::io::Error),
+    /// It is shorter than its header says, or than a header.
+    Truncated,
+    /// Not a kvbench index, another format version, or another byte order.
+    Foreign,
+    /// The header's own checksum does not match.
+    CorruptHeader,
+    /// The entries' checksum does not match.
+    CorruptEntries,
+    /// The data file changed since the index was built.
+    DataChanged,
+    /// Built leniently over malformed lines, but opened in strict mode.
+    BuiltLeniently,
+}
+
+impl fmt::Display for Stale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stale::Missing => write!(f, "no index yet"),
+            Stale::Unreadable(e) => write!(f, "index unreadable ({e})"),
+            Stale::Truncated => write!(f, "index truncated"),
+            Stale::Foreign => write!(f, "not an index of this version or byte order"),
+            Stale::CorruptHeader => write!(f, "index header checksum mismatch"),
+            Stale::CorruptEntries => write!(f, "index entries checksum mismatch"),
+            Stale::DataChanged => write!(f, "data file changed since the index was built"),
+            Stale::BuiltLeniently => write!(f, "index was built skipping malformed lines"),
+        }
+    }
+}
+
+impl Header {
+    /// A header for `entries` built from `data`.
+    pub fn new(data: &DataFile, entries: &[Entry], records: u64, duplicates: u64, skipped: u64) -> Self {
+        let mut header = Header {
+            magic: MAGIC,
+            version: VERSION,
+            endian: ENDIAN_TAG,
+            data: Fingerprint::of(data),
+            data_full_hash: xxh3_64(data.bytes()),
+            entries: entries.len() as u64,
+            entries_hash: xxh3_64(bytemuck::cast_slice(entries)),
+            records,
+            duplicates,
+            skipped,
+            reserved: [0; 3],
+            header_hash: 0,
+        };
+        header.header_hash = header.own_hash();
+        header
+    }
+
+    fn own_hash(&self) -> u64 {
+        let bytes = bytemuck::bytes_of(self);
+        xxh3_64(bytes.get(..HEADER_LEN - 8).unwrap_or_default())
+    }
+}
+
+/// A validated sidecar, mapped: its header and entries live in the page cache.
+pub struct Sidecar {
+    map: Mmap,
+    /// Its header.
+    pub header: Header,
+}
+
+impl Sidecar {
+    /// The entries, sorted by hash then offset.
+    pub fn entries(&self) -> &[Entry] {
+        let bytes = self.map.get(HEADER_LEN..).unwrap_or_default();
+        // `open` checked the length; the map is page-aligned, so the cast holds.
+        bytemuck::try_cast_slice(bytes).unwrap_or_default()
+    }
+
+    /// Opens `path` and checks it belongs to `data` as it is now.
+    pub fn open(path: &Path, data: &DataFile, verify_fully: bool, lenient: bool) -> Result<Self, Stale> {
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Stale::Missing),
+            Err(e) => return Err(Stale::Unreadable(e)),
+        };
+        // SAFETY: read-only private map. If another process rewrites the sidecar
+        // in place, we may read garbage, which at worst makes lookups miss (every
+        // offset is bounds-checked against the data); kvbench itself only ever
+        // replaces sidecars by rename, which leaves this mapping intact.
+        let map = unsafe { Mmap::map(&file) }.map_err(Stale::Unreadable)?;
+        let header_bytes = map.get(..HEADER_LEN).ok_or(Stale::Truncated)?;
+        let header: Header = bytemuck::pod_read_unaligned(header_bytes);
+        if header.magic != MAGIC || header.version != VERSION || header.endian != ENDIAN_TAG {
+            return Err(Stale::Foreign);
+        }
+        if header.own_hash() != header.header_hash {
+            return Err(Stale::CorruptHeader);
+        }
+        let expected_len = usize::try_from(header.entries)
+            .ok()
+            .and_then(|n| n.checked_mul(size_of::<Entry>()))
+            .and_then(|n| n.checked_add(HEADER_LEN));
+        if expected_len != Some(map.len()) {
+            return Err(Stale::Truncated);
+        }
+        if header.data != Fingerprint::of(data) || (verify_fully && header.data_full_hash != xxh3_64(data.bytes())) {
+            return Err(Stale::DataChanged);
+        }
+        if header.skipped > 0 && !lenient {
+            return Err(Stale::BuiltLeniently);
+        }
+        let _ = map.advise(memmap2::Advice::Random);
+        let sidecar = Sidecar { map, header };
+        if xxh3_64(bytemuck::cast_slice(sidecar.entries())) != header.entries_hash {
+            return Err(Stale::CorruptEntries);
+        }
+        Ok(sidecar)
+    }
+
+    /// Writes a sidecar atomically (temporary file, then rename) and maps it.
+    pub fn write(path: &Path, header: &Header, entries: &[Entry]) -> std::io::Result<Self> {
+        let tmp = path.with_extension(format!("kvidx.tmp{}", std::process::id()));
+        let result = (|| {
+            let mut file = File::create(&tmp)?;
+            file.write_all(bytemuck::bytes_of(header))?;
+            file.write_all(bytemuck::cast_slice(entries))?;
+            file.sync_data()?;
+            std::fs::rename(&tmp, path)
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        let file = File::open(path)?;
+        // SAFETY: as in `open`; we just wrote this file and only replace it by rename.
+        let map = unsafe { Mmap::map(&file) }?;
+        let _ = map.advise(memmap2::Advice::Random);
+        Ok(Sidecar { map, header: *header })
+    }
+}

@@ -1,0 +1,232 @@
+//! The data format: one `<key><space or tab><value>` record per line.
+//!
+//! The key is every byte up to the first space or tab; the value is the rest
+//! of the line (it may contain spaces). One trailing `\r` is stripped, the last
+//! line may lack its `\n`, and the *first* record of a key wins. Keys are
+//! compared as bytes; values are bytes (not necessarily UTF-8).
+//!
+//! [`parse`] walks a whole file in parallel chunks, which every strategy that
+//! indexes the file (or validates it) shares, so they agree on what a record is.
+
+use std::ops::Range;
+use std::path::Path;
+
+use memchr::{memchr, memchr2, memchr3};
+use rayon::prelude::*;
+
+use crate::error::{KeyFault, LineFault, OpenError};
+
+/// The longest key a record may have, in bytes.
+pub const MAX_KEY_LEN: usize = 1024;
+
+/// One record of a data file, borrowed from the file's bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// Byte offset of the start of the line in the file.
+    pub offset: usize,
+    /// The key (never empty, never longer than [`MAX_KEY_LEN`]).
+    pub key: &'a [u8],
+    /// The value, without line ending.
+    pub value: &'a [u8],
+}
+
+/// Splits one line (without its `\n`) into key and value.
+pub fn split_line(line: &[u8]) -> Result<(&[u8], &[u8]), LineFault> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let sep = memchr2(b' ', b'\t', line).ok_or(LineFault::NoSeparator)?;
+    if sep == 0 {
+        return Err(LineFault::EmptyKey);
+    }
+    if sep > MAX_KEY_LEN {
+        return Err(LineFault::KeyTooLong(sep));
+    }
+    let (key, rest) = line.split_at(sep);
+    Ok((key, rest.get(1..).unwrap_or_default()))
+}
+
+/// Checks that `key` could be the key of a record; every `get` starts here.
+pub fn check_key(key: &[u8]) -> Result<(), KeyFault> {
+    if key.is_empty() {
+        Err(KeyFault::Empty)
+    } else if key.len() > MAX_KEY_LEN {
+        Err(KeyFault::TooLong(key.len()))
+    } else if memchr3(b' ', b'\t', b'\n', key).is_some() {
+        Err(KeyFault::Separator)
+    } else {
+        Ok(())
+    }
+}
+
+/// If the line starting at `offset` has key `key`, its value.
+///
+/// Bounds are checked, so an offset from a stale or corrupt index can only
+/// miss, never panic or return another key's value.
+pub fn value_if_key_at<'a>(data: &'a [u8], offset: usize, key: &[u8]) -> Option<&'a [u8]> {
+    let start = offset.checked_add(key.len())?.checked_add(1)?;
+    key_is_at(data, offset, key).then(|| value_at(data.get(start..).unwrap_or_default()))
+}
+
+/// Whether the line starting at `offset` has key `key` (bounds-checked).
+pub fn key_is_at(data: &[u8], offset: usize, key: &[u8]) -> bool {
+    data.get(offset..)
+        .and_then(|line| line.strip_prefix(key))
+        .is_some_and(|rest| matches!(rest.first(), Some(b' ' | b'\t')))
+}
+
+/// The value that starts `rest`: bytes up to the end of the line, minus one `\r`.
+pub fn value_at(rest: &[u8]) -> &[u8] {
+    let line = match memchr(b'\n', rest) {
+        Some(end) => rest.get(..end).unwrap_or_default(),
+        None => rest,
+    };
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The key of the line starting at `offset` (up to its first separator).
+pub fn key_at(data: &[u8], offset: usize) -> &[u8] {
+    let line = data.get(offset..).unwrap_or_default();
+    let end = memchr2(b' ', b'\t', line).unwrap_or(line.len());
+    line.get(..end).unwrap_or_default()
+}
+
+/// What [`parse`] found in a whole file.
+#[derive(Debug)]
+pub struct Parsed<T> {
+    /// One accumulator per chunk, in file order.
+    pub chunks: Vec<T>,
+    /// Valid records seen.
+    pub records: u64,
+    /// Malformed lines skipped (lenient mode only).
+    pub skipped: u64,
+}
+
+/// Visits every record of `data` in parallel chunks of whole lines.
+///
+/// Each chunk gets its own accumulator from `init`; `visit` is called for each
+/// record of the chunk in file order, and the accumulators come back in file
+/// order, so a caller can still apply "first occurrence wins". A malformed line
+/// is an [`OpenError::Malformed`] naming `path` and the line number, unless
+/// `lenient`, in which case it is skipped and counted.
+pub fn parse<T, I, V>(path: &Path, data: &[u8], lenient: bool, init: I, visit: V) -> Result<Parsed<T>, OpenError>
+where
+    T: Send,
+    I: Fn() -> T + Sync,
+    V: Fn(&mut T, Record<'_>) + Sync,
+{
+    let outs: Vec<ChunkOut<T>> =
+        chunk_ranges(data).into_par_iter().map(|range| parse_chunk(data, range, lenient, &init, &visit)).collect();
+    let mut parsed = Parsed { chunks: Vec::with_capacity(outs.len()), records: 0, skipped: 0 };
+    let mut lines_before = 0;
+    for out in outs {
+        if let Some((line, fault)) = out.fault {
+            return Err(OpenError::Malformed { path: path.to_owned(), line: lines_before + line, fault });
+        }
+        lines_before += out.lines;
+        parsed.records += out.records;
+        parsed.skipped += out.skipped;
+        parsed.chunks.push(out.acc);
+    }
+    Ok(parsed)
+}
+
+struct ChunkOut<T> {
+    acc: T,
+    lines: u64,
+    records: u64,
+    skipped: u64,
+    /// 1-based line number within the chunk, and what is wrong with it.
+    fault: Option<(u64, LineFault)>,
+}
+
+fn parse_chunk<T>(
+    data: &[u8],
+    range: Range<usize>,
+    lenient: bool,
+    init: &impl Fn() -> T,
+    visit: &impl Fn(&mut T, Record<'_>),
+) -> ChunkOut<T> {
+    let mut out = ChunkOut { acc: init(), lines: 0, records: 0, skipped: 0, fault: None };
+    let chunk = data.get(range.clone()).unwrap_or_default();
+    let mut pos = 0;
+    while pos < chunk.len() {
+        let end = memchr(b'\n', chunk.get(pos..).unwrap_or_default()).map_or(chunk.len(), |i| pos + i);
+        out.lines += 1;
+        match split_line(chunk.get(pos..end).unwrap_or_default()) {
+            Ok((key, value)) => {
+                out.records += 1;
+                visit(&mut out.acc, Record { offset: range.start + pos, key, value });
+            }
+            Err(_) if lenient => out.skipped += 1,
+            Err(fault) => {
+                out.fault = Some((out.lines, fault));
+                break;
+            }
+        }
+        pos = end + 1;
+    }
+    out
+}
+
+/// Splits `data` into ranges of whole lines, a few per thread.
+fn chunk_ranges(data: &[u8]) -> Vec<Range<usize>> {
+    const MIN_CHUNK: usize = 1 << 20;
+    let target = (data.len() / (rayon::current_num_threads() * 4)).max(MIN_CHUNK);
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    while start < data.len() {
+        let guess = start.saturating_add(target);
+        let end = if guess >= data.len() {
+            data.len()
+        } else {
+            memchr(b'\n', data.get(guess..).unwrap_or_default()).map_or(data.len(), |i| guess + i + 1)
+        };
+        ranges.push(start..end);
+        start = end;
+    }
+    ranges
+}
+
+/// Counts the records of a file, failing on the first malformed line unless `lenient`.
+pub fn validate(path: &Path, data: &[u8], lenient: bool) -> Result<Parsed<()>, OpenError> {
+    parse(path, data, lenient, || (), |_, _| {})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_line_cases() {
+        assert_eq!(split_line(b"k v"), Ok((&b"k"[..], &b"v"[..])));
+        assert_eq!(split_line(b"k\tv w\r"), Ok((&b"k"[..], &b"v w"[..])));
+        assert_eq!(split_line(b"k "), Ok((&b"k"[..], &b""[..])));
+        assert_eq!(split_line(b"k"), Err(LineFault::NoSeparator));
+        assert_eq!(split_line(b""), Err(LineFault::NoSeparator));
+        assert_eq!(split_line(b" v"), Err(LineFault::EmptyKey));
+        let long = [b'a'; MAX_KEY_LEN + 1];
+        assert_eq!(split_line(&[&long[..], b" v"].concat()), Err(LineFault::KeyTooLong(MAX_KEY_LEN + 1)));
+    }
+
+    #[test]
+    fn chunks_cover_the_data_at_line_starts() {
+        let data: Vec<u8> = (0..300_000).flat_map(|i| format!("k{i} v\n").into_bytes()).collect();
+        let ranges = chunk_ranges(&data);
+        assert!(ranges.len() > 1);
+        assert_eq!(ranges.first().map(|r| r.start), Some(0));
+        assert_eq!(ranges.last().map(|r| r.end), Some(data.len()));
+        for pair in ranges.windows(2) {
+            assert_eq!(pair[0].end, pair[1].start);
+            assert_eq!(data[pair[1].start - 1], b'\n');
+        }
+    }
+
+    #[test]
+    fn line_numbers_are_global_across_chunks() {
+        let mut data: Vec<u8> = (0..300_000).flat_map(|i| format!("k{i} v\n").into_bytes()).collect();
+        data.extend_from_slice(b"broken\n");
+        let err = validate(Path::new("f.txt"), &data, false).unwrap_err();
+        assert!(matches!(err, OpenError::Malformed { line: 300_001, fault: LineFault::NoSeparator, .. }), "{err}");
+        let ok = validate(Path::new("f.txt"), &data, true).unwrap();
+        assert_eq!((ok.records, ok.skipped), (300_000, 1));
+    }
+}

@@ -1,0 +1,180 @@
+//! Choosing a strategy: its name, its configuration, and opening it.
+//!
+//! Adding a strategy means one file, one [`StrategyKind`] variant and one arm
+//! in [`open`].
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use crate::cached::Cached;
+use crate::error::OpenError;
+use crate::hashmap::HashMapLookup;
+use crate::mmap_index::MmapIndex;
+use crate::scan::Scan;
+use crate::scan_lines::ScanLines;
+use crate::warming::Warming;
+use crate::{Lookup, OpenOptions};
+
+/// The strategies by name, as the CLI and results spell them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum StrategyKind {
+    /// Naive line-by-line read of the file on every lookup (baseline).
+    ScanLines,
+    /// memmem search of the mmapped file on every lookup.
+    Scan,
+    /// All records in a packed in-memory ahash table.
+    #[cfg_attr(feature = "clap", value(name = "hashmap"))]
+    HashMap,
+    /// Mmapped file + sorted hash index persisted in a sidecar file.
+    MmapIndex,
+    /// LRU cache of a fraction of the keys over another strategy.
+    Lru,
+    /// Scan until a background-built hashmap is ready.
+    Warming,
+}
+
+impl StrategyKind {
+    /// Every strategy, in the order tables list them.
+    pub const ALL: [StrategyKind; 6] = [
+        StrategyKind::ScanLines,
+        StrategyKind::Scan,
+        StrategyKind::HashMap,
+        StrategyKind::MmapIndex,
+        StrategyKind::Lru,
+        StrategyKind::Warming,
+    ];
+
+    /// The name used on the command line and in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            StrategyKind::ScanLines => "scan-lines",
+            StrategyKind::Scan => "scan",
+            StrategyKind::HashMap => "hashmap",
+            StrategyKind::MmapIndex => "mmap-index",
+            StrategyKind::Lru => "lru",
+            StrategyKind::Warming => "warming",
+        }
+    }
+}
+
+impl fmt::Display for StrategyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for StrategyKind {
+    type Err = OpenError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        StrategyKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| OpenError::Config(format!("unknown strategy {s:?}")))
+    }
+}
+
+/// A fully configured strategy: a kind plus, for `lru`, its ratio and backing.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Strategy {
+    /// A strategy that needs no configuration.
+    Plain(StrategyKind),
+    /// An LRU cache of `ratio` × keys in front of `backing`.
+    Lru {
+        /// Fraction of the keys the cache holds, in `(0, 1]`.
+        ratio: f64,
+        /// The strategy that answers misses (never `lru` itself).
+        backing: StrategyKind,
+    },
+}
+
+impl Strategy {
+    /// Builds a strategy from CLI-style parts; `ratio` and `backing` matter only for `lru`.
+    pub fn new(kind: StrategyKind, ratio: f64, backing: StrategyKind) -> Result<Self, OpenError> {
+        match kind {
+            StrategyKind::Lru => {
+                if !(ratio > 0.0 && ratio <= 1.0) {
+                    return Err(OpenError::Config(format!("cache ratio {ratio} is not in (0, 1]")));
+                }
+                if backing == StrategyKind::Lru {
+                    return Err(OpenError::Config("lru cannot be backed by lru".into()));
+                }
+                Ok(Strategy::Lru { ratio, backing })
+            }
+            other => Ok(Strategy::Plain(other)),
+        }
+    }
+
+    /// The kind of the outermost strategy.
+    pub fn kind(&self) -> StrategyKind {
+        match self {
+            Strategy::Plain(kind) => *kind,
+            Strategy::Lru { .. } => StrategyKind::Lru,
+        }
+    }
+}
+
+/// `scan`, `hashmap`, … or `lru(0.5,mmap-index)`.
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Strategy::Plain(kind) => write!(f, "{kind}"),
+            Strategy::Lru { ratio, backing } => write!(f, "lru({ratio},{backing})"),
+        }
+    }
+}
+
+/// Parses what [`Display`](fmt::Display) writes.
+impl FromStr for Strategy {
+    type Err = OpenError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let Some(args) = s.strip_prefix("lru(").and_then(|rest| rest.strip_suffix(')')) else {
+            return Strategy::new(s.parse()?, 1.0, StrategyKind::MmapIndex);
+        };
+        let (ratio, backing) =
+            args.split_once(',').ok_or_else(|| OpenError::Config(format!("expected lru(RATIO,BACKING), got {s:?}")))?;
+        let ratio =
+            ratio.trim().parse().map_err(|_| OpenError::Config(format!("cache ratio {ratio:?} is not a number")))?;
+        Strategy::new(StrategyKind::Lru, ratio, backing.trim().parse()?)
+    }
+}
+
+/// Opens `strategy` on the data file at `path`.
+pub fn open(path: &Path, strategy: &Strategy, opts: &OpenOptions) -> Result<Box<dyn Lookup>, OpenError> {
+    Ok(match strategy {
+        Strategy::Plain(kind) => open_plain(path, *kind, opts)?,
+        Strategy::Lru { ratio, backing } => Box::new(Cached::new(open_plain(path, *backing, opts)?, *ratio)?),
+    })
+}
+
+fn open_plain(path: &Path, kind: StrategyKind, opts: &OpenOptions) -> Result<Box<dyn Lookup>, OpenError> {
+    Ok(match kind {
+        StrategyKind::ScanLines => Box::new(ScanLines::open(path, opts)?),
+        StrategyKind::Scan => Box::new(Scan::open(path, opts)?),
+        StrategyKind::HashMap => Box::new(HashMapLookup::open(path, opts)?),
+        StrategyKind::MmapIndex => Box::new(MmapIndex::open(path, opts)?),
+        StrategyKind::Warming => Box::new(Warming::open(path, opts)?),
+        StrategyKind::Lru => return Err(OpenError::Config("lru needs a ratio and a backing strategy".into())),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_round_trip() {
+        for kind in StrategyKind::ALL.into_iter().filter(|k| *k != StrategyKind::Lru) {
+            let s = Strategy::new(kind, 1.0, StrategyKind::Scan).unwrap();
+            assert_eq!(s.to_string().parse::<Strategy>().unwrap(), s);
+        }
+        let lru: Strategy = "lru(0.25,mmap-index)".parse().unwrap();
+        assert_eq!(lru, Strategy::Lru { ratio: 0.25, backing: StrategyKind::MmapIndex });
+        assert_eq!(lru.to_string(), "lru(0.25,mmap-index)");
+        assert!("lru(0,scan)".parse::<Strategy>().is_err());
+        assert!("lru(1.5,scan)".parse::<Strategy>().is_err());
+        assert!("lru(0.5,lru)".parse::<Strategy>().is_err());
+        assert!("nope".parse::<Strategy>().is_err());
+    }
+}

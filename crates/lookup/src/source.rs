@@ -1,0 +1,92 @@
+//! Opening a data file: checks, metadata, and the one place it is mmapped.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use memmap2::{Advice, Mmap};
+
+use crate::error::OpenError;
+
+/// A data file mapped read-only into memory, with the metadata it had when opened.
+#[derive(Debug)]
+pub struct DataFile {
+    path: PathBuf,
+    /// `None` for an empty file, which cannot be mapped.
+    map: Option<Mmap>,
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl DataFile {
+    /// Opens and maps `path`; a directory or device is refused.
+    pub fn open(path: &Path) -> Result<Self, OpenError> {
+        let file = open_regular(path)?;
+        let meta = file.metadata().map_err(|e| OpenError::io(path, e))?;
+        let map = if meta.len() == 0 {
+            None
+        } else {
+            // SAFETY: the map is read-only and private to this process. Its bytes
+            // change if another process writes the file in place, which can give
+            // stale or torn values but not undefined behaviour in this crate, since
+            // every read of the map is bounds-checked. Truncating the file while it
+            // is mapped makes reads past the new end raise SIGBUS; kvbench documents
+            // that data files must be replaced atomically (write + rename), which
+            // leaves this mapping on the old inode.
+            Some(unsafe { Mmap::map(&file) }.map_err(|e| OpenError::io(path, e))?)
+        };
+        Ok(DataFile { path: path.to_owned(), map, len: meta.len(), modified: meta.modified().ok() })
+    }
+
+    /// The file's bytes as they were mapped.
+    pub fn bytes(&self) -> &[u8] {
+        self.map.as_deref().unwrap_or_default()
+    }
+
+    /// The path it was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Its length when opened.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Its modification time when opened, if the platform has one.
+    pub fn modified(&self) -> Option<SystemTime> {
+        self.modified
+    }
+
+    /// Tells the kernel how the map will be read; a hint, so failures are ignored.
+    pub fn advise(&self, advice: Advice) {
+        if let Some(map) = &self.map {
+            let _ = map.advise(advice);
+        }
+    }
+}
+
+/// Opens `path` for reading, refusing anything but a regular file.
+pub fn open_regular(path: &Path) -> Result<File, OpenError> {
+    let file = File::open(path).map_err(|e| OpenError::io(path, e))?;
+    let meta = file.metadata().map_err(|e| OpenError::io(path, e))?;
+    if !meta.is_file() {
+        return Err(OpenError::NotAFile { path: path.to_owned() });
+    }
+    Ok(file)
+}
+
+/// Reads a whole data file into memory (for strategies that own their copy).
+pub fn read_all(path: &Path) -> Result<Vec<u8>, OpenError> {
+    use std::io::Read;
+    let mut file = open_regular(path)?;
+    let len = file.metadata().map_err(|e| OpenError::io(path, e))?.len();
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.read_to_end(&mut bytes).map_err(|e| OpenError::io(path, e))?;
+    Ok(bytes)
+}

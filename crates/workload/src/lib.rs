@@ -1,0 +1,12 @@
+//! Deterministic inputs for kvbench: data files and the keys to look up.
+//!
+//! - [`generate`]: a data file of UUID v4 keys and printable-ASCII values
+//!   whose lengths follow a [`ValueLen`] distribution, byte-identical for a seed.
+//! - [`keys`]: present keys sampled from a data file, and absent keys.
+
+pub mod generate;
+pub mod keys;
+pub mod value_len;
+
+pub use generate::{GenSpec, GenSummary, generate};
+pub use value_len::ValueLen;
