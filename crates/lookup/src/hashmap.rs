@@ -8,7 +8,8 @@
 //!
 //! The table is split into [`SHARDS`] shards by hash so that rayon can parse
 //! the file in parallel chunks and then fill every shard in parallel, each in
-//! file order (which keeps "first occurrence wins").
+//! file order (which keeps "first occurrence wins"). The file is read in
+//! parallel too ([`read_all`]).
 
 use std::path::Path;
 
@@ -50,10 +51,20 @@ impl Offset for u64 {
     }
 }
 
-/// Picks the shard from hash bits that hashbrown uses for neither the bucket
-/// index (low bits) nor the control byte (top 7 bits).
-fn shard_of(hash: u64) -> usize {
-    ((hash >> 40) as usize) & (SHARDS - 1)
+/// Splits a key's 64-bit hash into a shard number (low bits) and the 32 bits
+/// the shard's table hashes by (high bits).
+///
+/// The build keeps `(hash32, offset)` pairs, 8 bytes per record for most
+/// files, so that filling the tables never reads the arena (a cache miss per
+/// record) except to compare keys whose hashes collide.
+fn split_hash(hash: u64) -> (usize, u32) {
+    ((hash as usize) & (SHARDS - 1), (hash >> 32) as u32)
+}
+
+/// The hash a shard's table sees: hashbrown takes the bucket from the low bits
+/// and a 7-bit tag from the top bits, so both halves carry the 32 bits.
+fn table_hash(hash32: u32) -> u64 {
+    u64::from(hash32) << 32 | u64::from(hash32)
 }
 
 /// The shards, with offsets as narrow as the file allows.
@@ -124,11 +135,11 @@ fn build<O: Offset>(
         path,
         arena,
         lenient,
-        || vec![Vec::<(u64, O)>::new(); SHARDS],
+        || vec![Vec::<(u32, O)>::new(); SHARDS],
         |shards, rec| {
-            let hash = hasher.hash_one(rec.key);
-            if let Some(list) = shards.get_mut(shard_of(hash)) {
-                list.push((hash, O::new(rec.offset)));
+            let (shard, hash32) = split_hash(hasher.hash_one(rec.key));
+            if let Some(list) = shards.get_mut(shard) {
+                list.push((hash32, O::new(rec.offset)));
             }
         },
     )?;
@@ -140,11 +151,10 @@ fn build<O: Offset>(
             let lists = || chunks.iter().filter_map(move |c| c.get(shard));
             let mut table = HashTable::with_capacity(lists().map(Vec::len).sum());
             let mut duplicates = 0;
-            for &(hash, offset) in lists().flatten() {
-                let key = key_at(arena, offset.get());
-                let eq = |o: &O| key_at(arena, o.get()) == key;
-                let rehash = |o: &O| hasher.hash_one(key_at(arena, o.get()));
-                match table.entry(hash, eq, rehash) {
+            for &(hash32, offset) in lists().flatten() {
+                let eq = |o: &O| key_at(arena, o.get()) == key_at(arena, offset.get());
+                let rehash = |o: &O| table_hash(split_hash(hasher.hash_one(key_at(arena, o.get()))).1);
+                match table.entry(table_hash(hash32), eq, rehash) {
                     Entry::Occupied(_) => duplicates += 1,
                     Entry::Vacant(slot) => {
                         slot.insert(offset);
@@ -160,8 +170,8 @@ fn build<O: Offset>(
 }
 
 fn find<'a, O: Offset>(tables: &[HashTable<O>], arena: &'a [u8], hash: u64, key: &[u8]) -> Option<&'a [u8]> {
-    let table = tables.get(shard_of(hash))?;
-    let offset = table.find(hash, |o| key_is_at(arena, o.get(), key))?;
+    let (shard, hash32) = split_hash(hash);
+    let offset = tables.get(shard)?.find(table_hash(hash32), |o| key_is_at(arena, o.get(), key))?;
     value_if_key_at(arena, offset.get(), key)
 }
 

@@ -1,10 +1,17 @@
 //! `mmap-index`: the mapped file plus a sorted hash index kept in a sidecar.
 //!
 //! The index is a sorted array of fixed-width [`Entry`] `(xxh3(key), offset)`
-//! pairs. A lookup hashes the key, finds the hash by interpolation search
-//! (hashes are uniform, so the first guess lands within a few cache lines of
-//! the answer) and confirms every candidate by comparing the real key in the
-//! file, so hash collisions cost a comparison, never a wrong answer.
+//! pairs, plus a small *guide*: for each value of the hash's top bits, where
+//! its entries start (about 8 entries per slot, 1 byte per key). A lookup
+//! hashes the key, reads two guide slots, binary-searches the few entries
+//! between them, and confirms every candidate by comparing the real key in
+//! the file, so hash collisions cost a comparison, never a wrong answer.
+//!
+//! Why a guide: a plain binary search over 1M entries makes ~20 dependent
+//! reads, and interpolation (hashes are uniform) still lands ~500 entries
+//! away and gallops across several cache lines; measured on the 1M dataset,
+//! interpolation took ~250 ns and binary search ~400 ns per search, against
+//! one ~180 ns DRAM access for the guide's bucket.
 //!
 //! The index is written to a sidecar file (default `<data>.kvidx`) and mapped,
 //! so it lives in the page cache, not the heap, and a restart reuses it after
@@ -30,7 +37,72 @@ pub use sidecar::{Entry, Header, Sidecar, Stale};
 /// Where the index lives: mapped from its sidecar, or in memory as a fallback.
 enum Store {
     Mapped(Sidecar),
-    Owned { header: Header, entries: Vec<Entry> },
+    Owned { header: Header, guide: Vec<u64>, entries: Vec<Entry> },
+}
+
+/// Entries per guide slot the guide is sized for.
+const ENTRIES_PER_SLOT: usize = 8;
+
+/// Number of `u64` slots of a guide with `bits` bits, if that is sane.
+pub(crate) fn guide_len(bits: u64) -> Option<usize> {
+    (bits <= 40).then(|| (1usize << bits) + 1)
+}
+
+/// A sorted index and its guide, borrowed from a sidecar or from memory.
+#[derive(Clone, Copy, Debug)]
+pub struct IndexRef<'a> {
+    /// `guide[i]` is the first entry whose hash's top `guide_bits` bits are `>= i`.
+    pub guide: &'a [u64],
+    /// Entries sorted by hash, then offset.
+    pub entries: &'a [Entry],
+}
+
+impl<'a> IndexRef<'a> {
+    /// Pairs a guide with its entries.
+    pub fn new(guide: &'a [u64], entries: &'a [Entry]) -> Self {
+        IndexRef { guide, entries }
+    }
+
+    /// Bits of the hash the guide is indexed by.
+    pub fn guide_bits(&self) -> u32 {
+        self.guide.len().saturating_sub(1).max(1).trailing_zeros()
+    }
+
+    /// `xxh3` of the guide and entry bytes, as stored in the header.
+    pub fn body_hash(&self) -> u64 {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(bytemuck::cast_slice(self.guide));
+        h.update(bytemuck::cast_slice(self.entries));
+        h.digest()
+    }
+
+    /// Index of the first entry whose hash is not less than `hash`.
+    ///
+    /// Bounds are checked, so a corrupt guide can only make lookups miss.
+    pub fn lower_bound(&self, hash: u64) -> usize {
+        let bits = self.guide_bits();
+        let slot = if bits == 0 { 0 } else { (hash >> (64 - bits)) as usize };
+        let at = |i: usize| self.guide.get(i).and_then(|&g| usize::try_from(g).ok());
+        let start = at(slot).unwrap_or(0).min(self.entries.len());
+        let end = at(slot + 1).unwrap_or(self.entries.len()).clamp(start, self.entries.len());
+        start + self.entries.get(start..end).unwrap_or_default().partition_point(|e| e.hash < hash)
+    }
+
+    /// Builds the guide for sorted `entries`.
+    pub fn guide_for(entries: &[Entry]) -> Vec<u64> {
+        let slots = (entries.len() / ENTRIES_PER_SLOT).next_power_of_two().max(1);
+        let bits = slots.trailing_zeros();
+        let mut guide = Vec::with_capacity(slots + 1);
+        let mut next = 0;
+        for slot in 0..slots {
+            while entries.get(next).is_some_and(|e| bits > 0 && ((e.hash >> (64 - bits)) as usize) < slot) {
+                next += 1;
+            }
+            guide.push(next as u64);
+        }
+        guide.push(entries.len() as u64);
+        guide
+    }
 }
 
 /// The mapped data file and its sorted hash index.
@@ -67,16 +139,16 @@ impl MmapIndex {
             }
             Err(stale) => stale,
         };
-        let (header, entries) = build(&data, opts.lenient)?;
+        let (header, guide, entries) = build(&data, opts.lenient)?;
         let mut notes = vec![format!("built index ({stale})")];
-        let store = match Sidecar::write(&sidecar_path, &header, &entries) {
+        let store = match Sidecar::write(&sidecar_path, &header, IndexRef::new(&guide, &entries)) {
             Ok(sidecar) => {
                 notes.push(format!("wrote {}", sidecar_path.display()));
                 Store::Mapped(sidecar)
             }
             Err(e) => {
                 notes.push(format!("index kept in memory: cannot write {}: {e}", sidecar_path.display()));
-                Store::Owned { header, entries }
+                Store::Owned { header, guide, entries }
             }
         };
         Ok(MmapIndex { data, store, sidecar_path, notes })
@@ -87,10 +159,10 @@ impl MmapIndex {
         self.notes.first().is_some_and(|n| n.starts_with("reused"))
     }
 
-    fn entries(&self) -> &[Entry] {
+    fn index(&self) -> IndexRef<'_> {
         match &self.store {
-            Store::Mapped(s) => s.entries(),
-            Store::Owned { entries, .. } => entries,
+            Store::Mapped(s) => s.index(),
+            Store::Owned { guide, entries, .. } => IndexRef::new(guide, entries),
         }
     }
 
@@ -102,8 +174,9 @@ impl MmapIndex {
     }
 }
 
-/// Parses the data in parallel, sorts the entries and drops later duplicates.
-fn build(data: &DataFile, lenient: bool) -> Result<(Header, Vec<Entry>), OpenError> {
+/// Parses the data in parallel, sorts the entries, drops later duplicates and
+/// builds the guide.
+fn build(data: &DataFile, lenient: bool) -> Result<(Header, Vec<u64>, Vec<Entry>), OpenError> {
     let bytes = data.bytes();
     let parsed = record::parse(data.path(), bytes, lenient, Vec::new, |entries: &mut Vec<Entry>, rec| {
         entries.push(Entry { hash: xxh3_64(rec.key), offset: rec.offset as u64 });
@@ -111,62 +184,37 @@ fn build(data: &DataFile, lenient: bool) -> Result<(Header, Vec<Entry>), OpenErr
     let mut entries: Vec<Entry> = parsed.chunks.concat();
     entries.par_sort_unstable();
     // Equal hashes are adjacent and ordered by offset; within such a run keep
-    // the first entry of each distinct key (runs longer than one are rare).
+    // the first entry of each distinct key. Keys are read from the data only
+    // inside runs longer than one, which are rare, so this pass stays sequential.
     let mut kept: Vec<Entry> = Vec::with_capacity(entries.len());
     let mut run_start = 0;
     for entry in entries {
         if kept.last().is_none_or(|last| last.hash != entry.hash) {
             run_start = kept.len();
+            kept.push(entry);
+            continue;
         }
         let key = key_at(bytes, entry.offset as usize);
-        let seen = kept.get(run_start..).unwrap_or_default().iter().any(|e| key_at(bytes, e.offset as usize) == key);
-        if !seen {
+        let run = kept.get(run_start..).unwrap_or_default();
+        if !run.iter().any(|e| key_at(bytes, e.offset as usize) == key) {
             kept.push(entry);
         }
     }
     let duplicates = parsed.records - kept.len() as u64;
-    let header = Header::new(data, &kept, parsed.records, duplicates, parsed.skipped);
-    Ok((header, kept))
-}
-
-/// Index of the first entry whose hash is not less than `hash`.
-///
-/// Starts at the position a uniform distribution predicts, gallops outwards
-/// until the answer is bracketed, then binary-searches the bracket.
-pub fn lower_bound(entries: &[Entry], hash: u64) -> usize {
-    let n = entries.len();
-    if n == 0 {
-        return 0;
-    }
-    let guess = ((u128::from(hash) * n as u128) >> 64) as usize;
-    let below = |i: usize| entries.get(i).is_some_and(|e| e.hash < hash);
-    let (mut lo, mut hi) = if below(guess) { (guess + 1, guess + 1) } else { (guess, guess) };
-    let mut step = 1;
-    if below(guess) {
-        while hi < n && below(hi) {
-            lo = hi + 1;
-            hi = hi.saturating_add(step).min(n);
-            step *= 2;
-        }
-    } else {
-        while lo > 0 && !below(lo - 1) {
-            hi = lo - 1;
-            lo = lo.saturating_sub(step);
-            step *= 2;
-        }
-    }
-    let window = entries.get(lo..hi).unwrap_or_default();
-    lo + window.partition_point(|e| e.hash < hash)
+    let guide = IndexRef::guide_for(&kept);
+    let header = Header::new(data, IndexRef::new(&guide, &kept), parsed.records, duplicates, parsed.skipped);
+    Ok((header, guide, kept))
 }
 
 impl Lookup for MmapIndex {
     fn get(&self, key: &[u8]) -> Result<Option<Value<'_>>, LookupError> {
         check_key(key)?;
         let hash = xxh3_64(key);
-        let entries = self.entries();
+        let index = self.index();
         let data = self.data.bytes();
-        let start = lower_bound(entries, hash);
-        let found = entries
+        let start = index.lower_bound(hash);
+        let found = index
+            .entries
             .get(start..)
             .unwrap_or_default()
             .iter()
@@ -177,14 +225,15 @@ impl Lookup for MmapIndex {
 
     fn info(&self) -> StrategyInfo {
         let h = self.header();
-        let index_bytes = size_of_val(self.entries()) as u64;
+        let index = self.index();
+        let index_bytes = (size_of_val(index.entries) + size_of_val(index.guide)) as u64;
         let (heap, mapped) = match self.store {
             Store::Mapped(_) => (0, index_bytes),
             Store::Owned { .. } => (index_bytes, 0),
         };
         StrategyInfo {
             name: "mmap-index".into(),
-            keys: Some(self.entries().len() as u64),
+            keys: Some(index.entries.len() as u64),
             records: Some(h.records),
             duplicates: Some(h.duplicates),
             skipped: h.skipped,
@@ -202,16 +251,33 @@ mod tests {
 
     #[test]
     fn lower_bound_matches_partition_point() {
-        let mut entries: Vec<Entry> =
-            (0..5000u64).map(|i| Entry { hash: xxh3_64(&i.to_le_bytes()) & !0xff, offset: i }).collect();
-        entries.push(Entry { hash: 0, offset: 0 });
-        entries.push(Entry { hash: u64::MAX, offset: 0 });
-        entries.sort_unstable();
-        for probe in entries.iter().map(|e| e.hash).chain([1, 2, u64::MAX - 1, 1 << 63, 12345]) {
-            for h in [probe, probe.wrapping_add(1), probe.wrapping_sub(1)] {
-                assert_eq!(lower_bound(&entries, h), entries.partition_point(|e| e.hash < h), "hash {h}");
+        for n in [0usize, 1, 7, 8, 9, 100, 5000] {
+            let mut entries: Vec<Entry> =
+                (0..n as u64).map(|i| Entry { hash: xxh3_64(&i.to_le_bytes()) & !0xff, offset: i }).collect();
+            if n > 2 {
+                entries[0].hash = 0;
+                entries[1].hash = u64::MAX;
+                entries[2].hash = entries[3 % n].hash;
+            }
+            entries.sort_unstable();
+            let guide = IndexRef::guide_for(&entries);
+            let index = IndexRef::new(&guide, &entries);
+            assert_eq!(guide.len(), (n / ENTRIES_PER_SLOT).next_power_of_two().max(1) + 1);
+            for probe in entries.iter().map(|e| e.hash).chain([0, 1, 2, u64::MAX - 1, u64::MAX, 1 << 63, 12345]) {
+                for h in [probe, probe.wrapping_add(1), probe.wrapping_sub(1)] {
+                    assert_eq!(index.lower_bound(h), entries.partition_point(|e| e.hash < h), "n {n} hash {h}");
+                }
             }
         }
-        assert_eq!(lower_bound(&[], 7), 0);
+    }
+
+    #[test]
+    fn a_garbage_guide_only_misses() {
+        let entries: Vec<Entry> = (0..100u64).map(|i| Entry { hash: i << 56, offset: i }).collect();
+        let guide = vec![u64::MAX, 3, 0, 1 << 40, 7];
+        let index = IndexRef::new(&guide, &entries);
+        for h in [0, 5 << 56, u64::MAX] {
+            assert!(index.lower_bound(h) <= entries.len());
+        }
     }
 }

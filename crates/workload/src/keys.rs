@@ -1,38 +1,118 @@
-//! Keys to look up: present keys sampled from a data file, and absent keys.
+//! Keys to look up: the keys of a data file, streams of indexes into them,
+//! and absent keys,
+//! packed into one buffer so a million of them cost ~40 MB, not a million
+//! allocations.
 
-use memchr::{memchr, memchr2};
+use memchr::memchr2;
 use rand::RngExt;
 
 use crate::generate::{block_rng, uuid_v4};
 
-/// Stream number for absent keys, far from any data block's stream.
+/// Stream numbers for key sampling, far from any data block's stream.
+const UNIFORM_STREAM: u64 = u64::MAX - 1;
 const ABSENT_STREAM: u64 = u64::MAX;
 
-/// `n` keys of records in `data`, picked at random offsets (deterministic for a seed).
-///
-/// A line is picked with probability proportional to the length of the line
-/// before it, which is uniform enough when lines have similar lengths.
-pub fn present_keys(data: &[u8], n: usize, seed: u64) -> Vec<Vec<u8>> {
-    let mut rng = block_rng(seed, ABSENT_STREAM - 1);
-    let mut keys = Vec::with_capacity(n);
-    if data.is_empty() {
-        return keys;
-    }
-    let mut attempts = 0;
-    while keys.len() < n && attempts < n * 8 + 64 {
-        attempts += 1;
-        let at = rng.random_range(0..data.len());
-        let start = if at == 0 { 0 } else { memchr(b'\n', &data[at - 1..]).map_or(data.len(), |i| at + i) };
-        let line = &data[start.min(data.len())..];
-        if let Some(sep) = memchr2(b' ', b'\t', line).filter(|&s| s > 0 && memchr(b'\n', &line[..s]).is_none()) {
-            keys.push(line[..sep].to_vec());
-        }
-    }
-    keys
+/// A list of keys in one buffer, read back by index.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyPool {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
 }
 
-/// `n` random UUID v4 keys that a generated file holds only with negligible probability.
-pub fn absent_keys(n: usize, seed: u64) -> Vec<Vec<u8>> {
+impl KeyPool {
+    /// Appends a key.
+    pub fn push(&mut self, key: &[u8]) {
+        self.bytes.extend_from_slice(key);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The key at `i` modulo the pool size (so a pool can feed any number of lookups).
+    pub fn get(&self, i: u64) -> &[u8] {
+        if self.ends.is_empty() {
+            return &[];
+        }
+        let i = (i % self.ends.len() as u64) as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+
+    /// Iterates over the keys in order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.len() as u64).map(|i| self.get(i))
+    }
+}
+
+/// The keys of the records in `data`, in file order: every record's key if
+/// there are at most `max` lines, else every k-th line's key so about `max`
+/// are kept. Lines that are not records are skipped.
+pub fn file_keys(data: &[u8], max: usize) -> KeyPool {
+    let lines = memchr::memchr_iter(b'\n', data).count() + usize::from(!data.ends_with(b"\n") && !data.is_empty());
+    let stride = lines.div_ceil(max.max(1)).max(1);
+    let mut pool = KeyPool::default();
+    for line in data.split(|&b| b == b'\n').step_by(stride) {
+        if let Some(sep) = memchr2(b' ', b'\t', line).filter(|&s| s > 0) {
+            pool.push(&line[..sep]);
+        }
+    }
+    pool
+}
+
+/// `len` indexes drawn uniformly and independently from `0..keys` (empty if `keys` is 0).
+pub fn uniform_indexes(keys: usize, len: usize, seed: u64) -> Vec<u32> {
+    let mut rng = block_rng(seed, UNIFORM_STREAM);
+    let keys = u32::try_from(keys).unwrap_or(u32::MAX);
+    if keys == 0 {
+        return Vec::new();
+    }
+    (0..len).map(|_| rng.random_range(0..keys)).collect()
+}
+
+/// `n` random UUID v4 keys, which a generated file holds only with negligible probability.
+pub fn absent_keys(n: usize, seed: u64) -> KeyPool {
     let mut rng = block_rng(seed, ABSENT_STREAM);
-    (0..n).map(|_| uuid_v4(&mut rng).to_vec()).collect()
+    let mut pool = KeyPool::default();
+    for _ in 0..n {
+        pool.push(&uuid_v4(&mut rng));
+    }
+    pool
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kvbench_lookup::reference::Reference;
+
+    #[test]
+    fn present_keys_are_present_and_absent_keys_absent() {
+        let mut data = Vec::new();
+        crate::generate(&crate::GenSpec { keys: 2000, seed: 5, value_len: Default::default() }, &mut data, |_| {})
+            .unwrap();
+        let reference = Reference::from_bytes(&data);
+        let all = file_keys(&data, 5000);
+        assert_eq!(all.len(), 2000);
+        assert!(all.iter().all(|k| reference.value(k).is_some()));
+        let some = file_keys(&data, 500);
+        assert_eq!(some.len(), 500);
+        assert_eq!(some.get(1), all.get(4));
+        let stream = uniform_indexes(all.len(), 10_000, 1);
+        assert_eq!(stream, uniform_indexes(all.len(), 10_000, 1));
+        assert!(stream.iter().all(|&i| (i as usize) < all.len()));
+        assert!(uniform_indexes(0, 5, 1).is_empty());
+        let absent = absent_keys(500, 1);
+        assert!(absent.iter().all(|k| k.len() == 36 && reference.value(k).is_none()));
+        assert_eq!(absent.get(500), absent.get(0));
+        assert!(file_keys(b"", 3).is_empty());
+        assert!(file_keys(b"no-separator\n", 3).is_empty());
+        assert_eq!(file_keys(b"a 1\nb 2", 3).len(), 2);
+    }
 }

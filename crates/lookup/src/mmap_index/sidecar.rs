@@ -1,9 +1,9 @@
-//! The index sidecar file: a 128-byte header, then the sorted entries.
+//! The index sidecar file: a 128-byte header, the guide, then the sorted entries.
 //!
 //! The header ties the index to one version of the data file (length, mtime,
 //! and a hash of sampled blocks; optionally a hash of all of it) and checksums
-//! itself and the entries, so a stale, truncated or corrupted sidecar is
-//! detected and rebuilt, never trusted. Entries are native little-endian
+//! itself and the body (guide and entries), so a stale, truncated or
+//! corrupted sidecar is detected and rebuilt, never trusted. Entries are native little-endian
 //! `(hash, offset)` pairs; a big-endian machine sees a foreign endian tag and
 //! rebuilds.
 
@@ -17,12 +17,13 @@ use bytemuck::{Pod, Zeroable};
 use memmap2::Mmap;
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
+use super::{IndexRef, guide_len};
 use crate::source::DataFile;
 
 /// First bytes of every sidecar; `\r\n` catches text-mode mangling, as PNG's does.
 pub const MAGIC: [u8; 8] = *b"KVBIDX\r\n";
 /// Bumped whenever the layout or the hash function changes.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 const ENDIAN_TAG: u32 = 0x0102_0304;
 
 /// One index entry: the stable 64-bit hash of a key and its line's offset.
@@ -46,17 +47,19 @@ pub struct Header {
     pub data: Fingerprint,
     /// `xxh3_64` of the whole data file.
     pub data_full_hash: u64,
-    /// Number of entries following the header.
+    /// Number of entries following the guide.
     pub entries: u64,
-    /// `xxh3_64` of the entry bytes.
-    pub entries_hash: u64,
+    /// `xxh3_64` of the body: guide then entries.
+    pub body_hash: u64,
     /// Valid records in the data file.
     pub records: u64,
     /// Records dropped because an earlier record had the same key.
     pub duplicates: u64,
     /// Malformed lines skipped (non-zero only if built leniently).
     pub skipped: u64,
-    reserved: [u64; 3],
+    /// The guide has `2^guide_bits + 1` slots.
+    pub guide_bits: u64,
+    reserved: [u64; 2],
     header_hash: u64,
 }
 
@@ -119,8 +122,8 @@ pub enum Stale {
     Foreign,
     /// The header's own checksum does not match.
     CorruptHeader,
-    /// The entries' checksum does not match.
-    CorruptEntries,
+    /// The body's checksum does not match.
+    CorruptBody,
     /// The data file changed since the index was built.
     DataChanged,
     /// Built leniently over malformed lines, but opened in strict mode.
@@ -135,7 +138,7 @@ impl fmt::Display for Stale {
             Stale::Truncated => write!(f, "index truncated"),
             Stale::Foreign => write!(f, "not an index of this version or byte order"),
             Stale::CorruptHeader => write!(f, "index header checksum mismatch"),
-            Stale::CorruptEntries => write!(f, "index entries checksum mismatch"),
+            Stale::CorruptBody => write!(f, "index body checksum mismatch"),
             Stale::DataChanged => write!(f, "data file changed since the index was built"),
             Stale::BuiltLeniently => write!(f, "index was built skipping malformed lines"),
         }
@@ -143,20 +146,21 @@ impl fmt::Display for Stale {
 }
 
 impl Header {
-    /// A header for `entries` built from `data`.
-    pub fn new(data: &DataFile, entries: &[Entry], records: u64, duplicates: u64, skipped: u64) -> Self {
+    /// A header for `index` built from `data`.
+    pub fn new(data: &DataFile, index: IndexRef<'_>, records: u64, duplicates: u64, skipped: u64) -> Self {
         let mut header = Header {
             magic: MAGIC,
             version: VERSION,
             endian: ENDIAN_TAG,
             data: Fingerprint::of(data),
             data_full_hash: xxh3_64(data.bytes()),
-            entries: entries.len() as u64,
-            entries_hash: xxh3_64(bytemuck::cast_slice(entries)),
+            entries: index.entries.len() as u64,
+            body_hash: index.body_hash(),
             records,
             duplicates,
             skipped,
-            reserved: [0; 3],
+            guide_bits: u64::from(index.guide_bits()),
+            reserved: [0; 2],
             header_hash: 0,
         };
         header.header_hash = header.own_hash();
@@ -177,11 +181,17 @@ pub struct Sidecar {
 }
 
 impl Sidecar {
-    /// The entries, sorted by hash then offset.
-    pub fn entries(&self) -> &[Entry] {
-        let bytes = self.map.get(HEADER_LEN..).unwrap_or_default();
-        // `open` checked the length; the map is page-aligned, so the cast holds.
-        bytemuck::try_cast_slice(bytes).unwrap_or_default()
+    /// The guide and the entries, as a searchable index.
+    pub fn index(&self) -> IndexRef<'_> {
+        let guide_len = guide_len(self.header.guide_bits).unwrap_or(0);
+        let body = self.map.get(HEADER_LEN..).unwrap_or_default();
+        let (guide, entries) = body.split_at(body.len().min(guide_len * 8));
+        // `open` checked the lengths; the map is page-aligned and the header
+        // and guide sizes are multiples of 16, so the casts hold.
+        IndexRef::new(
+            bytemuck::try_cast_slice(guide).unwrap_or_default(),
+            bytemuck::try_cast_slice(entries).unwrap_or_default(),
+        )
     }
 
     /// Opens `path` and checks it belongs to `data` as it is now.
@@ -207,7 +217,8 @@ impl Sidecar {
         let expected_len = usize::try_from(header.entries)
             .ok()
             .and_then(|n| n.checked_mul(size_of::<Entry>()))
-            .and_then(|n| n.checked_add(HEADER_LEN));
+            .zip(guide_len(header.guide_bits))
+            .and_then(|(entries, guide)| entries.checked_add(guide.checked_mul(8)?)?.checked_add(HEADER_LEN));
         if expected_len != Some(map.len()) {
             return Err(Stale::Truncated);
         }
@@ -219,20 +230,23 @@ impl Sidecar {
         }
         let _ = map.advise(memmap2::Advice::Random);
         let sidecar = Sidecar { map, header };
-        if xxh3_64(bytemuck::cast_slice(sidecar.entries())) != header.entries_hash {
-            return Err(Stale::CorruptEntries);
+        if sidecar.index().body_hash() != header.body_hash {
+            return Err(Stale::CorruptBody);
         }
         Ok(sidecar)
     }
 
-    /// Writes a sidecar atomically (temporary file, then rename) and maps it.
-    pub fn write(path: &Path, header: &Header, entries: &[Entry]) -> std::io::Result<Self> {
+    /// Writes a sidecar (temporary file, then rename, so readers never see a
+    /// partial one) and maps it.
+    pub fn write(path: &Path, header: &Header, index: IndexRef<'_>) -> std::io::Result<Self> {
         let tmp = path.with_extension(format!("kvidx.tmp{}", std::process::id()));
         let result = (|| {
             let mut file = File::create(&tmp)?;
             file.write_all(bytemuck::bytes_of(header))?;
-            file.write_all(bytemuck::cast_slice(entries))?;
-            file.sync_data()?;
+            file.write_all(bytemuck::cast_slice(index.guide))?;
+            file.write_all(bytemuck::cast_slice(index.entries))?;
+            // No fsync: after a crash a torn sidecar fails its checksums and is
+            // rebuilt, so durability would only buy a slower build.
             std::fs::rename(&tmp, path)
         })();
         if let Err(e) = result {

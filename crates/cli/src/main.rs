@@ -1,0 +1,54 @@
+//! `kvbench`: thin glue from the command line to the kvbench libraries.
+
+mod generate;
+mod get;
+mod human;
+mod strategy_args;
+mod suite;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use kvbench_harness::alloc::CountingAlloc;
+
+/// Heap accounting for `kvbench probe`; the counters cost a relaxed atomic per allocation.
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+/// Measure the ways to serve lookups from a big `<key> <value>` text file.
+#[derive(Parser, Debug)]
+#[command(name = "kvbench", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Generate a data file of UUID keys and random values (deterministic per seed).
+    Gen(generate::GenArgs),
+    /// Look keys up in a data file with any strategy and print their values.
+    Get(get::GetArgs),
+    /// The main job: generate the default datasets and measure every strategy.
+    Suite(suite::SuiteArgs),
+    /// Measure one strategy in this process and print a JSON report (used by `suite`).
+    #[command(hide = true)]
+    Probe(suite::ProbeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Gen(args) => generate::run(&args),
+        Command::Get(args) => get::run(&args),
+        Command::Suite(args) => suite::run(&args),
+        Command::Probe(args) => suite::probe(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("kvbench: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! How kvbench measures a strategy, apart from how it reports.
+//!
+//! - [`alloc`]: a counting global allocator, for heap bytes.
+//! - [`memory`]: RSS split into anonymous and file-backed, from `/proc`.
+//! - [`timing`]: repeated timed rounds, summarised as median and spread.
+//! - [`probe`]: one strategy on one dataset: open time, lookups, memory.
+//! - [`suite`]: every strategy on every dataset, each probe in a fresh process.
+
+pub mod alloc;
+pub mod memory;
+pub mod probe;
+pub mod suite;
+pub mod timing;

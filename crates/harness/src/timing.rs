@@ -1,0 +1,107 @@
+//! Timing in rounds: enough iterations per round to be above clock noise,
+//! several rounds, and the median with its spread.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+/// Per-operation time over several rounds, in nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Median of the rounds' per-operation times.
+    pub median_ns: f64,
+    /// Fastest round.
+    pub min_ns: f64,
+    /// Slowest round.
+    pub max_ns: f64,
+    /// Rounds measured.
+    pub rounds: u32,
+    /// Operations per round.
+    pub ops_per_round: u64,
+}
+
+impl Summary {
+    /// Summarises per-operation times of several rounds.
+    pub fn of(per_op_ns: &[f64], ops_per_round: u64) -> Self {
+        let mut sorted = per_op_ns.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = match n {
+            0 => 0.0,
+            _ if n % 2 == 1 => sorted[n / 2],
+            _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+        };
+        Summary {
+            median_ns: median,
+            min_ns: sorted.first().copied().unwrap_or(0.0),
+            max_ns: sorted.last().copied().unwrap_or(0.0),
+            rounds: n as u32,
+            ops_per_round,
+        }
+    }
+}
+
+/// How long to measure.
+#[derive(Clone, Copy, Debug)]
+pub struct Plan {
+    /// Aim for rounds at least this long (slow operations run once per round).
+    pub round_time: Duration,
+    /// Rounds when one operation is fast.
+    pub rounds: u32,
+    /// Rounds when one operation alone takes longer than `round_time`.
+    pub slow_rounds: u32,
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Plan { round_time: Duration::from_millis(20), rounds: 11, slow_rounds: 5 }
+    }
+}
+
+/// Times `op(i)` for i = 0, 1, 2, … in rounds, after one calibration call.
+pub fn measure<E>(plan: &Plan, mut op: impl FnMut(u64) -> Result<(), E>) -> Result<Summary, E> {
+    let start = Instant::now();
+    op(0)?;
+    let one = start.elapsed().max(Duration::from_nanos(20));
+    let per_round = (plan.round_time.as_nanos() / one.as_nanos()).clamp(1, 10_000_000) as u64;
+    let rounds = if per_round == 1 { plan.slow_rounds } else { plan.rounds };
+    let mut next = 1;
+    let mut samples = Vec::with_capacity(rounds as usize);
+    for _ in 0..rounds {
+        let start = Instant::now();
+        for _ in 0..per_round {
+            op(next)?;
+            next += 1;
+        }
+        samples.push(start.elapsed().as_nanos() as f64 / per_round as f64);
+    }
+    Ok(Summary::of(&samples, per_round))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_statistics() {
+        let s = Summary::of(&[5.0, 1.0, 3.0], 10);
+        assert_eq!((s.median_ns, s.min_ns, s.max_ns, s.rounds), (3.0, 1.0, 5.0, 3));
+        assert_eq!(Summary::of(&[4.0, 1.0, 3.0, 2.0], 1).median_ns, 2.5);
+        assert_eq!(Summary::of(&[], 1).rounds, 0);
+    }
+
+    #[test]
+    fn measure_calls_op_with_distinct_indices_and_stops_on_error() {
+        let plan = Plan { round_time: Duration::from_micros(50), rounds: 3, slow_rounds: 2 };
+        let mut seen = Vec::new();
+        let s = measure(&plan, |i| {
+            seen.push(i);
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        assert_eq!(s.rounds, 3);
+        assert_eq!(seen.len() as u64, 1 + 3 * s.ops_per_round);
+        assert!(seen.windows(2).all(|w| w[1] == w[0] + 1));
+        assert_eq!(measure(&plan, |i| if i == 2 { Err("boom") } else { Ok(()) }), Err("boom"));
+    }
+}
