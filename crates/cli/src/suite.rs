@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use kvbench_harness::probe::{self, ProbeReport, ProbeSpec};
-use kvbench_harness::suite::{Row, default_cases, probe_in_child};
+use kvbench_harness::suite::{ProbeOptions, Row, default_cases, probe_in_child};
 use kvbench_harness::timing::{Plan, Summary};
 use kvbench_lookup::{OpenOptions, Strategy, StrategyKind};
 use kvbench_workload::{Count, Dataset};
@@ -29,6 +29,9 @@ pub struct SuiteArgs {
     /// Also write every measurement as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Short timing rounds: checks that everything runs; figures are rough.
+    #[arg(long)]
+    quick: bool,
 }
 
 /// Options of `kvbench probe`.
@@ -49,6 +52,13 @@ pub struct ProbeArgs {
     /// At most this many keys are drawn from.
     #[arg(long, value_name = "N", default_value = "1M")]
     key_pool: Count,
+    /// Short timing rounds.
+    #[arg(long)]
+    quick: bool,
+}
+
+fn plan(quick: bool) -> Plan {
+    if quick { Plan::quick() } else { Plan::default() }
 }
 
 /// Runs `kvbench probe`: one measurement, JSON on stdout.
@@ -59,7 +69,7 @@ pub fn probe(args: &ProbeArgs) -> anyhow::Result<ExitCode> {
         opts: OpenOptions { lenient: args.lenient, ..OpenOptions::default() },
         fresh_index: args.fresh_index,
         key_pool: usize::try_from(args.key_pool.0).unwrap_or(usize::MAX),
-        plan: Plan::default(),
+        plan: plan(args.quick),
         seed: 7,
     };
     let report = probe::run(&spec)?;
@@ -89,12 +99,13 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
     let mut rows = Vec::new();
     let mut failures = 0;
     for (keys, path) in &datasets {
-        let floor = probe::memchr_pass(path, &Plan::default())?;
+        let floor = probe::memchr_pass(path, &plan(args.quick))?;
         let mut reports = Vec::new();
         for case in &cases {
             bar.set_message(format!("{keys} {}", case.label()));
-            let pool = usize::try_from(args.key_pool.0).unwrap_or(usize::MAX);
-            match probe_in_child(&exe, path, case, pool) {
+            let options =
+                ProbeOptions { key_pool: usize::try_from(args.key_pool.0).unwrap_or(usize::MAX), quick: args.quick };
+            match probe_in_child(&exe, path, case, options) {
                 Ok(report) => {
                     reports.push((case.label(), report.clone()));
                     rows.push(Row { dataset: keys.to_string(), case: case.label(), report });
@@ -106,7 +117,7 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
             }
             bar.inc(1);
         }
-        bar.suspend(|| print_dataset(*keys, path, &reports, &floor));
+        bar.suspend(|| print_dataset(*keys, path, &reports, &floor, &plan(args.quick)));
     }
     bar.finish_and_clear();
     if let Some(json) = &args.json {
@@ -125,7 +136,7 @@ fn opt_bytes(b: Option<u64>) -> String {
     b.map_or_else(|| "-".into(), human::bytes)
 }
 
-fn print_dataset(keys: Count, path: &std::path::Path, reports: &[(String, ProbeReport)], floor: &Summary) {
+fn print_dataset(keys: Count, path: &std::path::Path, reports: &[(String, ProbeReport)], floor: &Summary, plan: &Plan) {
     let file_bytes = reports.first().map_or(0, |(_, r)| r.file_bytes);
     println!("\n{keys} keys: {} ({})\n", path.display(), human::bytes(file_bytes));
     let header = [
@@ -172,7 +183,7 @@ fn print_dataset(keys: Count, path: &std::path::Path, reports: &[(String, ProbeR
     println!(
         "\nLookups draw keys uniformly at random; p50 is the median of {} rounds' mean time per lookup, \
          spread is half the min-max range. Memory is growth over the probe process before opening, after all lookups.",
-        Plan::default().rounds
+        plan.rounds
     );
     println!("memchr over the whole file once: {} ({})", human::nanos(floor.median_ns), spread(floor));
     if let Some((_, scan)) = reports.iter().find(|(_, r)| r.strategy == StrategyKind::Scan.name()) {

@@ -93,27 +93,39 @@ pub enum SuiteError {
     },
 }
 
+/// How a child probe measures.
+#[derive(Clone, Copy, Debug)]
+pub struct ProbeOptions {
+    /// At most this many of the file's keys are looked up.
+    pub key_pool: usize,
+    /// Short rounds ([`crate::timing::Plan::quick`]).
+    pub quick: bool,
+}
+
 /// The arguments that make `kvbench probe` run `case` on `data` (after the subcommand).
-pub fn probe_args(data: &Path, case: &Case, key_pool: usize) -> Vec<String> {
+pub fn probe_args(data: &Path, case: &Case, options: ProbeOptions) -> Vec<String> {
     let mut args = vec![
         "--data".to_owned(),
         data.display().to_string(),
         "--strategy".to_owned(),
         case.strategy.to_string(),
         "--key-pool".to_owned(),
-        key_pool.to_string(),
+        options.key_pool.to_string(),
     ];
     if case.fresh_index {
         args.push("--fresh-index".to_owned());
+    }
+    if options.quick {
+        args.push("--quick".to_owned());
     }
     args
 }
 
 /// Runs `<exe> probe …` for `case` and reads its JSON report from stdout.
-pub fn probe_in_child(exe: &Path, data: &Path, case: &Case, key_pool: usize) -> Result<ProbeReport, SuiteError> {
+pub fn probe_in_child(exe: &Path, data: &Path, case: &Case, options: ProbeOptions) -> Result<ProbeReport, SuiteError> {
     let output = Command::new(exe)
         .arg("probe")
-        .args(probe_args(data, case, key_pool))
+        .args(probe_args(data, case, options))
         .stdin(Stdio::null())
         .output()
         .map_err(|source| SuiteError::Spawn { exe: exe.to_owned(), source })?;

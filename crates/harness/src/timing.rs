@@ -58,6 +58,13 @@ impl Default for Plan {
     }
 }
 
+impl Plan {
+    /// A few short rounds: checks that everything runs, figures are rough.
+    pub fn quick() -> Self {
+        Plan { round_time: Duration::from_millis(2), rounds: 3, slow_rounds: 2 }
+    }
+}
+
 /// Times `op(i)` for i = 0, 1, 2, … in rounds, after one calibration call.
 pub fn measure<E>(plan: &Plan, mut op: impl FnMut(u64) -> Result<(), E>) -> Result<Summary, E> {
     let start = Instant::now();

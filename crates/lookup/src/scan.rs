@@ -1,13 +1,20 @@
 //! `scan`: search the mmapped file for the key with memmem on every lookup.
 //!
-//! No index and no per-line work: a SIMD substring search runs over the file
-//! at memory bandwidth, and each candidate is accepted only at the start of a
-//! line and followed by a separator. The first match is the first record of
-//! the key, so "first wins" comes for free. Start-up is one validation pass;
-//! memory is the page cache; each lookup is O(file size).
+//! No index and no per-line work: a SIMD substring search for `\n<key>` runs
+//! over the file at memory bandwidth, and a candidate is accepted only if a
+//! separator follows. The first match is the first record of the key, so
+//! "first wins" comes for free. Start-up is one validation pass; memory is the
+//! page cache; each lookup is O(file size).
+//!
+//! memmem's prefilter looks for the needle's two rarest bytes, ranked by a
+//! table tuned for text and code. In a file of UUID keys every hex digit and
+//! `-` is common, and the default choice made a miss 3x slower than one
+//! `memchr` pass over the 1M dataset; ranking `\n` rarest (it occurs once per
+//! line) brought that to ~1.2x in the same run.
 
 use std::path::Path;
 
+use memchr::arch::all::packedpair::HeuristicFrequencyRank;
 use memchr::memmem;
 use memmap2::Advice;
 
@@ -35,17 +42,29 @@ impl Scan {
     }
 }
 
+/// Ranks `\n` as the rarest byte, so memmem's prefilter anchors on line starts.
+struct NewlineRarest;
+
+impl HeuristicFrequencyRank for NewlineRarest {
+    fn rank(&self, byte: u8) -> u8 {
+        if byte == b'\n' { 0 } else { 200 }
+    }
+}
+
 /// The value of the first record of `key` in `data`, by substring search.
 pub fn find<'a>(data: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    let finder = memmem::Finder::new(key);
+    if let Some(value) = value_if_key_at(data, 0, key) {
+        return Some(value);
+    }
+    let needle = [b"\n", key].concat();
+    let finder = memmem::FinderBuilder::new().build_forward_with_ranker(NewlineRarest, &needle);
     let mut from = 0;
     while let Some(found) = finder.find(data.get(from..)?) {
-        let pos = from + found;
-        let at_line_start = pos == 0 || data.get(pos - 1) == Some(&b'\n');
-        if at_line_start && let Some(value) = value_if_key_at(data, pos, key) {
+        let line_start = from + found + 1;
+        if let Some(value) = value_if_key_at(data, line_start, key) {
             return Some(value);
         }
-        from = pos + 1;
+        from = line_start;
     }
     None
 }

@@ -1,0 +1,187 @@
+//! End-to-end checks of the `kvbench` binary: output, exit codes, messages.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use kvbench_lookup::StrategyKind;
+use kvbench_lookup::reference::Reference;
+
+fn kvbench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kvbench")).args(args).output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts a failure is a one-line message with exit status 2, never a panic.
+fn assert_clean_error(out: &Output, expect: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(expect), "expected {expect:?} in {err:?}");
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+}
+
+/// A 1M-key file generated once for all tests of this binary.
+fn million() -> &'static (tempfile::TempDir, PathBuf) {
+    static DATA: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("1m.txt");
+        let out = kvbench(&["gen", "--keys", "1M", "--out", path.to_str().unwrap(), "--seed", "9"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        (dir, path)
+    })
+}
+
+fn write(dir: &Path, name: &str, data: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, data).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+fn get(data: &str, strategy: &str, keys: &[&str]) -> Output {
+    let mut args = vec!["get", "--data", data, "--strategy", strategy];
+    args.extend_from_slice(keys);
+    kvbench(&args)
+}
+
+#[test]
+fn get_answers_like_the_reference_for_every_strategy_on_1m_keys() {
+    let (_dir, path) = million();
+    let bytes = std::fs::read(path).unwrap();
+    let reference = Reference::from_bytes(&bytes);
+    assert_eq!(reference.len(), 1_000_000);
+    let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    let key_of = |line: &[u8]| String::from_utf8(line.split(|&b| b == b' ').next().unwrap().to_vec()).unwrap();
+    let keys: Vec<String> = [0, 1, 499_999, 999_998, 999_999].iter().map(|&i| key_of(lines[i])).collect();
+    let mut expected = Vec::new();
+    for key in &keys {
+        expected.extend_from_slice(reference.value(key.as_bytes()).unwrap());
+        expected.push(b'\n');
+    }
+    let key_args: Vec<&str> = keys.iter().map(String::as_str).collect();
+    for kind in StrategyKind::ALL {
+        let out = get(path.to_str().unwrap(), kind.name(), &key_args);
+        assert!(out.status.success(), "{kind}: {}", stderr(&out));
+        assert_eq!(out.stdout, expected, "{kind}");
+    }
+    let out = kvbench(&[
+        "get",
+        "--data",
+        path.to_str().unwrap(),
+        "--strategy",
+        "lru",
+        "--cache-ratio",
+        "0.5",
+        "--cache-backing",
+        "scan",
+        key_args[2],
+        key_args[2],
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let absent = "00000000-0000-4000-8000-000000000000";
+    let out = get(path.to_str().unwrap(), "hashmap", &[key_args[0], absent]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out), format!("not found: {absent}\n"));
+    assert_eq!(out.stdout, [reference.value(keys[0].as_bytes()).unwrap(), b"\n"].concat());
+}
+
+#[test]
+fn the_index_sidecar_is_reused_and_invalidated_by_a_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "d.txt", b"a 1\nb 2\n");
+    let verbose = |data: &str, key: &str| kvbench(&["get", "-v", "--data", data, "--strategy", "mmap-index", key]);
+    let first = verbose(&data, "a");
+    assert!(stderr(&first).contains("built index (no index yet)"), "{}", stderr(&first));
+    let second = verbose(&data, "a");
+    assert!(stderr(&second).contains("reused index"), "{}", stderr(&second));
+    assert_eq!(second.stdout, b"1\n");
+    std::fs::write(&data, b"a 1\nb 2\nc 3\n").unwrap();
+    let third = verbose(&data, "c");
+    assert!(stderr(&third).contains("data file changed"), "{}", stderr(&third));
+    assert_eq!(third.stdout, b"3\n");
+}
+
+#[test]
+fn bad_data_gets_a_one_line_error_and_status_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.txt");
+    let malformed = write(dir.path(), "bad.txt", b"good 1\nno-separator-here\n");
+    for kind in StrategyKind::ALL {
+        let name = kind.name();
+        assert_clean_error(&get(missing.to_str().unwrap(), name, &["k"]), "No such file");
+        assert_clean_error(&get(dir.path().to_str().unwrap(), name, &["k"]), "not a regular file");
+        assert_clean_error(&get(&malformed, name, &["good"]), "bad.txt:2: malformed line: no separator");
+        let lenient = kvbench(&["get", "--lenient", "--data", &malformed, "--strategy", name, "good"]);
+        assert_eq!((lenient.status.code(), lenient.stdout.as_slice()), (Some(0), &b"1\n"[..]), "{name}");
+    }
+}
+
+#[test]
+fn empty_files_invalid_keys_and_odd_bytes_have_defined_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "empty.txt", b"");
+    let out = get(&empty, "scan", &["k"]);
+    assert_eq!((out.status.code(), stderr(&out)), (Some(1), "not found: k\n".to_owned()));
+    let odd = write(dir.path(), "odd.txt", b"bin \xff\xfe raw\r\nlast\tno newline");
+    for kind in StrategyKind::ALL {
+        let out = get(&odd, kind.name(), &["bin", "last"]);
+        assert_eq!(out.stdout, b"\xff\xfe raw\nno newline\n", "{kind}");
+        assert_clean_error(&get(&odd, kind.name(), &["has space"]), "invalid key");
+        assert_clean_error(&get(&odd, kind.name(), &[""]), "invalid key");
+    }
+    assert_clean_error(&kvbench(&["get", "--data", &odd, "--strategy", "lru", "--cache-ratio", "2", "bin"]), "ratio");
+    assert_clean_error(&kvbench(&["get", "--data", &odd, "--strategy", "nope", "bin"]), "invalid value 'nope'");
+}
+
+#[test]
+fn gen_is_deterministic_and_validates_its_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let out_path = dir.path().join(name);
+        let mut args = vec!["gen", "--keys", "1k", "--out", out_path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let out = kvbench(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        std::fs::read(out_path).unwrap()
+    };
+    let a = run("a.txt", &["--seed", "1"]);
+    assert_eq!(a, run("b.txt", &["--seed", "1"]));
+    assert_ne!(a, run("c.txt", &["--seed", "2"]));
+    assert_eq!(a.iter().filter(|&&b| b == b'\n').count(), 1000);
+    let fixed = run("d.txt", &["--value-len", "fixed:300"]);
+    assert!(fixed.split(|&b| b == b'\n').filter(|l| !l.is_empty()).all(|l| l.len() == 36 + 1 + 300));
+    let out = kvbench(&["gen", "--keys", "10", "--out", "x", "--value-len", "fixed:0"]);
+    assert_clean_error(&out, "invalid value length");
+    let out = kvbench(&["gen", "--keys", "10", "--out", dir.path().join("no/such/dir/x").to_str().unwrap()]);
+    assert_clean_error(&out, "cannot write");
+}
+
+#[test]
+fn the_suite_runs_every_case_on_a_small_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("rows.json");
+    let data_dir = dir.path().join("data");
+    let out = kvbench(&[
+        "suite",
+        "--quick",
+        "--keys",
+        "2k",
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
+    for label in
+        ["scan-lines", "scan", "hashmap", "mmap-index (build)", "mmap-index (reopen)", "lru(0.1,mmap-index)", "warming"]
+    {
+        assert!(stdout.contains(label), "{label} missing from\n{stdout}");
+    }
+    let rows: serde_json::Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    assert_eq!(rows.as_array().map(Vec::len), Some(8));
+}
