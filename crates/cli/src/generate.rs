@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use kvbench_workload::dataset::write_atomically;
-use kvbench_workload::{Count, GenSpec, ValueLen, generate};
+use kvbench_workload::{Count, Dataset, ValueLen, generate};
 
 use crate::human;
 
@@ -19,8 +19,12 @@ pub struct GenArgs {
     #[arg(long, value_name = "N")]
     keys: Count,
     /// File to write (replaced atomically when complete).
-    #[arg(long, value_name = "FILE")]
-    out: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "out_dir", conflicts_with = "out_dir")]
+    out: Option<PathBuf>,
+    /// Or: write into this folder under the name `suite` looks for
+    /// (`kv-<N>-<value-len>-s<seed>.txt`), skipping it if already there.
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
     /// Seed: the same seed gives a byte-identical file.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -42,18 +46,30 @@ pub fn progress_bar(len: u64, what: &str) -> ProgressBar {
 
 /// Runs `kvbench gen`.
 pub fn run(args: &GenArgs) -> anyhow::Result<ExitCode> {
-    let spec = GenSpec { keys: args.keys.0, seed: args.seed, value_len: args.value_len };
-    let bar = progress_bar(spec.keys, "generating");
+    let dataset = Dataset { keys: args.keys, value_len: args.value_len, seed: args.seed };
+    let bar = progress_bar(args.keys.0, "generating");
     let start = Instant::now();
-    let summary = write_atomically(&args.out, |out| generate(&spec, out, |done| bar.set_position(done)))
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    let (path, summary) = match (&args.out, &args.out_dir) {
+        (Some(path), _) => {
+            let write = |out: &mut _| generate(&dataset.spec(), out, |done| bar.set_position(done));
+            let summary = write_atomically(path, write).with_context(|| format!("cannot write {}", path.display()))?;
+            (path.clone(), Some(summary))
+        }
+        (None, Some(dir)) => dataset
+            .ensure(dir, |done| bar.set_position(done))
+            .with_context(|| format!("cannot write into {}", dir.display()))?,
+        (None, None) => anyhow::bail!("give --out FILE or --out-dir DIR"),
+    };
     bar.finish_and_clear();
-    eprintln!(
-        "wrote {} keys, {} to {} in {}",
-        summary.keys,
-        human::bytes(summary.bytes),
-        args.out.display(),
-        human::nanos(start.elapsed().as_nanos() as f64)
-    );
+    match summary {
+        Some(s) => eprintln!(
+            "wrote {} keys, {} to {} in {}",
+            s.keys,
+            human::bytes(s.bytes),
+            path.display(),
+            human::nanos(start.elapsed().as_nanos() as f64)
+        ),
+        None => eprintln!("{} already exists", path.display()),
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,32 @@
+# kvbench tasks. `just` lists them; each is a thin wrapper over cargo/kvbench.
+
+kvbench := "cargo run --release --quiet -p kvbench --"
+
+# List the recipes.
+default:
+    @just --list
+
+# The main job: generate the default datasets (10K, 1M keys) and measure every strategy.
+suite *ARGS:
+    {{kvbench}} suite {{ARGS}}
+
+# Run the tests (what CI runs).
+test:
+    cargo test --workspace --locked
+
+# Formatting and lints, as CI checks them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Generate datasets into data/ as the suite names them (default 10K and 1M keys; e.g. `just gen 10k 1M 10M`).
+gen +SIZES="10k 1M":
+    for n in {{SIZES}}; do {{kvbench}} gen --keys "$n" --out-dir data; done
+
+# Criterion micro-benchmarks (`get` latency per strategy).
+bench *ARGS:
+    cargo bench --bench lookup -- {{ARGS}}
+
+# The report, as far as it exists: the suite's tables (charts and reports/ come with the report generator).
+report:
+    {{kvbench}} suite
