@@ -31,9 +31,19 @@ enum Command {
     Get(get::GetArgs),
     /// The main job: generate the default datasets and measure every strategy.
     Suite(suite::SuiteArgs),
+    /// Benchmarks beyond the main job's defaults.
+    #[command(subcommand)]
+    Bench(Bench),
     /// Measure one strategy in this process and print a JSON report (used by `suite`).
     #[command(hide = true)]
     Probe(suite::ProbeArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum Bench {
+    /// Every strategy in a fresh process: open time, memory, per-lookup latency
+    /// percentiles (HdrHistogram) per workload; writes the results schema.
+    Micro(suite::SuiteArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,7 +51,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Gen(args) => generate::run(&args),
         Command::Get(args) => get::run(&args),
-        Command::Suite(args) => suite::run(&args),
+        Command::Suite(args) | Command::Bench(Bench::Micro(args)) => suite::run(&args),
         Command::Probe(args) => suite::probe(&args),
     };
     match result {

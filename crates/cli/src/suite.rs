@@ -1,20 +1,23 @@
-//! `kvbench suite` (the main job) and `kvbench probe` (one measurement, run by the suite).
+//! `kvbench suite` (the main job), `kvbench bench micro` (the same matrix,
+//! any options) and `kvbench probe` (one measurement, run by them in a child).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use kvbench_harness::probe::{self, ProbeReport, ProbeSpec};
-use kvbench_harness::suite::{ProbeOptions, Row, default_cases, probe_in_child};
+use kvbench_harness::latency::Budget;
+use kvbench_harness::probe::{self, ProbeReport, ProbeSpec, WorkloadReport};
+use kvbench_harness::suite::{self as harness_suite, ProbeOptions, default_cases, default_workloads, probe_in_child};
 use kvbench_harness::timing::{Plan, Summary};
 use kvbench_lookup::{OpenOptions, Strategy, StrategyKind};
-use kvbench_workload::{Count, Dataset};
+use kvbench_results::{DatasetInfo, ResultSet, RunInfo};
+use kvbench_workload::{Count, Dataset, Workload};
 
 use crate::generate::progress_bar;
 use crate::human;
 
-/// Options of `kvbench suite`.
+/// Options of `kvbench suite` and `kvbench bench micro`.
 #[derive(Args, Debug)]
 pub struct SuiteArgs {
     /// Folder for generated datasets (created if needed; reused across runs).
@@ -23,12 +26,15 @@ pub struct SuiteArgs {
     /// Dataset sizes, comma-separated.
     #[arg(long, value_name = "N,N", value_delimiter = ',', default_value = "10k,1M")]
     keys: Vec<Count>,
+    /// Workloads for every strategy, comma-separated: uniform, zipf[:THETA], latest[:THETA], miss, …[,miss=F].
+    #[arg(long, value_name = "W;W", value_delimiter = ';', default_value = "uniform;zipf:0.99;miss")]
+    workloads: Vec<Workload>,
     /// At most this many of a file's keys are drawn from for hit lookups.
     #[arg(long, value_name = "N", default_value = "1M")]
     key_pool: Count,
-    /// Also write every measurement as JSON to this file.
-    #[arg(long, value_name = "FILE")]
-    json: Option<PathBuf>,
+    /// Where to write the results (the one results schema).
+    #[arg(long, value_name = "FILE", default_value = "results/latest/suite.json")]
+    results: PathBuf,
     /// Short timing rounds: checks that everything runs; figures are rough.
     #[arg(long)]
     quick: bool,
@@ -43,9 +49,15 @@ pub struct ProbeArgs {
     /// Strategy label: `scan`, `hashmap`, `lru(0.1,mmap-index)`, …
     #[arg(long)]
     strategy: Strategy,
+    /// Workloads to run, in order (repeatable).
+    #[arg(long = "workload", value_name = "W", default_values = ["uniform", "miss"])]
+    workloads: Vec<Workload>,
     /// Delete the index sidecar before opening.
     #[arg(long)]
     fresh_index: bool,
+    /// Drop the page cache before opening; time only the first lookups.
+    #[arg(long)]
+    cold: bool,
     /// Skip malformed lines.
     #[arg(long)]
     lenient: bool,
@@ -63,13 +75,21 @@ fn plan(quick: bool) -> Plan {
 
 /// Runs `kvbench probe`: one measurement, JSON on stdout.
 pub fn probe(args: &ProbeArgs) -> anyhow::Result<ExitCode> {
+    let budget = match (args.quick, args.cold) {
+        (_, true) => Budget { max_ops: 1000, max_time: std::time::Duration::from_secs(2), min_ops: 3 },
+        (true, false) => Budget::quick(),
+        (false, false) => Budget::default(),
+    };
     let spec = ProbeSpec {
         data: args.data.clone(),
         strategy: args.strategy.clone(),
         opts: OpenOptions { lenient: args.lenient, ..OpenOptions::default() },
         fresh_index: args.fresh_index,
+        cold: args.cold,
+        workloads: args.workloads.clone(),
         key_pool: usize::try_from(args.key_pool.0).unwrap_or(usize::MAX),
         plan: plan(args.quick),
+        budget,
         seed: 7,
     };
     let report = probe::run(&spec)?;
@@ -77,9 +97,10 @@ pub fn probe(args: &ProbeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs the main job: datasets, every case in a fresh process, tables.
+/// Runs the matrix: datasets, every case in a fresh process, tables, results.
 pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the kvbench executable to run probes")?;
+    let run_info = RunInfo::detect(args.quick);
     let cases = default_cases();
     let mut datasets = Vec::new();
     for &keys in &args.keys {
@@ -93,22 +114,26 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
             Some(s) => eprintln!("generated {} ({} keys, {})", path.display(), s.keys, human::bytes(s.bytes)),
             None => eprintln!("reusing {}", path.display()),
         }
-        datasets.push((keys, path));
+        datasets.push((dataset, path));
     }
+    let options = ProbeOptions {
+        key_pool: usize::try_from(args.key_pool.0).unwrap_or(usize::MAX),
+        workloads: if args.workloads.is_empty() { default_workloads() } else { args.workloads.clone() },
+        quick: args.quick,
+    };
     let bar = progress_bar((datasets.len() * cases.len()) as u64, "measuring");
-    let mut rows = Vec::new();
+    let mut results = ResultSet::new("kvbench suite");
     let mut failures = 0;
-    for (keys, path) in &datasets {
+    for (dataset, path) in &datasets {
+        let info = DatasetInfo { keys: dataset.keys.0, value_len: dataset.value_len.to_string() };
         let floor = probe::memchr_pass(path, &plan(args.quick))?;
         let mut reports = Vec::new();
         for case in &cases {
-            bar.set_message(format!("{keys} {}", case.label()));
-            let options =
-                ProbeOptions { key_pool: usize::try_from(args.key_pool.0).unwrap_or(usize::MAX), quick: args.quick };
-            match probe_in_child(&exe, path, case, options) {
+            bar.set_message(format!("{} {}", dataset.keys, case.label()));
+            match probe_in_child(&exe, path, case, &options) {
                 Ok(report) => {
-                    reports.push((case.label(), report.clone()));
-                    rows.push(Row { dataset: keys.to_string(), case: case.label(), report });
+                    results.records.extend(harness_suite::records(&info, &case.label(), &report, &run_info));
+                    reports.push((case.label(), report));
                 }
                 Err(e) => {
                     failures += 1;
@@ -117,14 +142,11 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
             }
             bar.inc(1);
         }
-        bar.suspend(|| print_dataset(*keys, path, &reports, &floor, &plan(args.quick)));
+        bar.suspend(|| print_dataset(dataset.keys, path, &reports, &floor, &options, &plan(args.quick)));
     }
     bar.finish_and_clear();
-    if let Some(json) = &args.json {
-        std::fs::write(json, serde_json::to_string_pretty(&rows)?)
-            .with_context(|| format!("cannot write {}", json.display()))?;
-        eprintln!("wrote {}", json.display());
-    }
+    kvbench_results::io::write(&args.results, &results)?;
+    eprintln!("wrote {} records to {}", results.records.len(), args.results.display());
     Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
@@ -136,24 +158,22 @@ fn opt_bytes(b: Option<u64>) -> String {
     b.map_or_else(|| "-".into(), human::bytes)
 }
 
-fn print_dataset(keys: Count, path: &std::path::Path, reports: &[(String, ProbeReport)], floor: &Summary, plan: &Plan) {
+fn print_dataset(
+    keys: Count,
+    path: &Path,
+    reports: &[(String, ProbeReport)],
+    floor: &Summary,
+    options: &ProbeOptions,
+    plan: &Plan,
+) {
     let file_bytes = reports.first().map_or(0, |(_, r)| r.file_bytes);
     println!("\n{keys} keys: {} ({})\n", path.display(), human::bytes(file_bytes));
-    let header = [
-        "strategy",
-        "",
-        "open",
-        "ready",
-        "hit p50",
-        "spread",
-        "miss p50",
-        "spread",
-        "heap",
-        "anon RSS",
-        "file RSS",
-        "anon B/key",
-        "hit rate",
-    ];
+    let mut header: Vec<String> = ["strategy", "", "open", "ready"].map(String::from).to_vec();
+    for w in &options.workloads {
+        header.extend([format!("{w} mean"), "p99".into()]);
+    }
+    header.extend(["heap", "anon RSS", "file RSS", "anon B/key", "hit rate"].map(String::from));
+    let cell = |w: Option<&WorkloadReport>, f: &dyn Fn(&WorkloadReport) -> String| w.map_or_else(|| "-".into(), f);
     let rows: Vec<Vec<String>> = reports
         .iter()
         .map(|(label, r)| {
@@ -162,32 +182,48 @@ fn print_dataset(keys: Count, path: &std::path::Path, reports: &[(String, ProbeR
                 (Some(a), Some(k)) if k > 0 => format!("{:.1}", a as f64 / k as f64),
                 _ => "-".into(),
             };
-            vec![
+            let mut row = vec![
                 label.clone(),
                 String::new(),
                 human::nanos(r.open_ns as f64),
                 r.ready_ns.map_or_else(|| "-".into(), |n| human::nanos(n as f64)),
-                human::nanos(r.hit.median_ns),
-                spread(&r.hit),
-                human::nanos(r.miss.median_ns),
-                spread(&r.miss),
-                opt_bytes(m.heap),
-                opt_bytes(m.anon),
-                opt_bytes(m.file),
-                per_key,
-                r.cache_hit_rate.map_or_else(|| "-".into(), |h| format!("{:.1}%", h * 100.0)),
-            ]
+            ];
+            for w in &options.workloads {
+                let label = w.to_string();
+                // Cold cases ran their first workload cold; show it in that column.
+                let report = r.workload(&label).or_else(|| r.workload(&format!("{label}@cold")));
+                let mean = |w: &WorkloadReport| match &w.rounds {
+                    Some(s) => format!("{} {}", human::nanos(s.median_ns), spread(s)),
+                    None => format!("cold p50 {}", human::nanos(w.latency.p50)),
+                };
+                row.push(cell(report, &mean));
+                row.push(cell(report, &|w| human::nanos(w.latency.p99)));
+            }
+            let hit_rates: Vec<String> =
+                r.workloads.iter().filter_map(|w| w.hit_rate).map(|h| format!("{:.0}%", h * 100.0)).collect();
+            row.extend([opt_bytes(m.heap), opt_bytes(m.anon), opt_bytes(m.file), per_key]);
+            row.push(if hit_rates.is_empty() { "-".into() } else { hit_rates.join("/") });
+            row
         })
         .collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
     println!("{}", human::table(&header, &rows));
+    let overhead = reports.first().map_or(0.0, |(_, r)| r.clock_overhead_ns);
     println!(
-        "\nLookups draw keys uniformly at random; p50 is the median of {} rounds' mean time per lookup, \
-         spread is half the min-max range. Memory is growth over the probe process before opening, after all lookups.",
+        "\nmean: median of {} rounds' mean time per lookup, ± half the min-max range of the rounds; p99: each \
+         lookup timed alone (includes ~{overhead:.0} ns of clock reads); all percentiles are in the results file. Memory: growth of the probe process over its \
+         state before opening, after all lookups. Hit rates: per workload, in order. Cold rows dropped the page \
+         cache before opening and time the first lookups only.",
         plan.rounds
     );
     println!("memchr over the whole file once: {} ({})", human::nanos(floor.median_ns), spread(floor));
-    if let Some((_, scan)) = reports.iter().find(|(_, r)| r.strategy == StrategyKind::Scan.name()) {
-        println!("scan miss (a full scan) / memchr pass: {:.2}x", scan.miss.median_ns / floor.median_ns);
+    let scan_miss = reports
+        .iter()
+        .find(|(_, r)| r.strategy == StrategyKind::Scan.name() && !r.cold)
+        .and_then(|(_, r)| r.workload(&Workload::MISS.to_string()))
+        .and_then(|w| w.rounds);
+    if let Some(miss) = scan_miss {
+        println!("scan miss (a full scan) / memchr pass: {:.2}x", miss.median_ns / floor.median_ns);
     }
     if let Some((_, map)) = reports.iter().find(|(_, r)| r.strategy == StrategyKind::HashMap.name())
         && let Some(heap) = map.memory_steady.heap

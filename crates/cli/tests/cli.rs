@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use kvbench_lookup::StrategyKind;
 use kvbench_lookup::reference::Reference;
+use kvbench_results::Metric;
 
 fn kvbench(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kvbench")).args(args).output().unwrap()
@@ -163,7 +164,7 @@ fn gen_is_deterministic_and_validates_its_options() {
 #[test]
 fn the_suite_runs_every_case_on_a_small_dataset() {
     let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("rows.json");
+    let json = dir.path().join("results/suite.json");
     let data_dir = dir.path().join("data");
     let out = kvbench(&[
         "suite",
@@ -172,16 +173,42 @@ fn the_suite_runs_every_case_on_a_small_dataset() {
         "2k",
         "--data-dir",
         data_dir.to_str().unwrap(),
-        "--json",
+        "--results",
         json.to_str().unwrap(),
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
-    for label in
-        ["scan-lines", "scan", "hashmap", "mmap-index (build)", "mmap-index (reopen)", "lru(0.1,mmap-index)", "warming"]
-    {
+    let labels = [
+        "scan-lines",
+        "scan",
+        "hashmap",
+        "mmap-index (build)",
+        "mmap-index (reopen)",
+        "lru(0.1,mmap-index)",
+        "lru(0.5,mmap-index)",
+        "warming",
+        "scan (cold)",
+        "mmap-index (cold)",
+    ];
+    for label in labels {
         assert!(stdout.contains(label), "{label} missing from\n{stdout}");
     }
-    let rows: serde_json::Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
-    assert_eq!(rows.as_array().map(Vec::len), Some(8));
+    let results = kvbench_results::io::read(&json).unwrap();
+    let has = |strategy: &str, workload: &str, metric: Metric| {
+        results.records.iter().any(|r| r.strategy == strategy && r.workload == workload && r.metric == metric)
+    };
+    for label in labels {
+        assert!(has(label, "-", Metric::OpenTime), "{label}");
+    }
+    for label in &labels[..8] {
+        for workload in ["uniform", "zipf:0.99", "miss"] {
+            for metric in [Metric::LookupMean, Metric::LatencyP50, Metric::LatencyP99, Metric::LatencyMax] {
+                assert!(has(label, workload, metric), "{label} {workload} {metric:?}");
+            }
+        }
+        assert!(has(label, "-", Metric::AnonBytesPerKey), "{label}");
+    }
+    assert!(has("scan (cold)", "uniform@cold", Metric::LatencyP50));
+    assert!(has("lru(0.1,mmap-index)", "zipf:0.99", Metric::HitRate));
+    assert!(has("warming", "-", Metric::ReadyTime));
 }

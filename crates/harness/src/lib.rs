@@ -3,10 +3,12 @@
 //! - [`alloc`]: a counting global allocator, for heap bytes.
 //! - [`memory`]: RSS split into anonymous and file-backed, from `/proc`.
 //! - [`timing`]: repeated timed rounds, summarised as median and spread.
+//! - [`latency`]: per-lookup latency percentiles (HdrHistogram).
 //! - [`probe`]: one strategy on one dataset: open time, lookups, memory.
 //! - [`suite`]: every strategy on every dataset, each probe in a fresh process.
 
 pub mod alloc;
+pub mod latency;
 pub mod memory;
 pub mod probe;
 pub mod suite;

@@ -1,4 +1,4 @@
-//! One strategy on one data file: open it, look keys up, account memory.
+//! One strategy on one data file: open it, run workloads, account memory.
 //!
 //! A probe is meant to run alone in a fresh process (see [`crate::suite`]),
 //! so the memory it reports belongs to the strategy and nothing else.
@@ -8,11 +8,13 @@ use std::time::{Duration, Instant};
 
 use kvbench_lookup::mmap_index::default_sidecar_path;
 use kvbench_lookup::source::DataFile;
-use kvbench_lookup::{Lookup, LookupError, OpenError, OpenOptions, Strategy};
-use kvbench_workload::keys::{KeyPool, absent_keys, file_keys, uniform_indexes};
+use kvbench_lookup::{Lookup, LookupError, OpenError, OpenOptions, Strategy, StrategyKind};
+use kvbench_workload::keys::file_keys;
+use kvbench_workload::{KeyStream, Workload};
 use serde::{Deserialize, Serialize};
 
-use crate::memory::MemorySnapshot;
+use crate::latency::{self, Budget, Percentiles};
+use crate::memory::{MemorySnapshot, evict_page_cache};
 use crate::timing::{Plan, Summary, measure};
 
 /// What a probe measures.
@@ -26,13 +28,32 @@ pub struct ProbeSpec {
     pub opts: OpenOptions,
     /// Delete an existing index sidecar first, to time a cold build.
     pub fresh_index: bool,
-    /// At most this many of the file's keys are looked up (every k-th line
-    /// beyond that); lookups draw from them uniformly at random.
+    /// Drop the data file (and sidecar) from the page cache before opening,
+    /// and time only the first lookups: a cold start.
+    pub cold: bool,
+    /// Workloads to run, in order, on the same opened strategy.
+    pub workloads: Vec<Workload>,
+    /// At most this many of the file's keys are drawn from (every k-th line beyond).
     pub key_pool: usize,
-    /// How long to time lookups.
+    /// How long to time rounds of lookups.
     pub plan: Plan,
-    /// Seed for key sampling.
+    /// How many lookups to time one by one.
+    pub budget: Budget,
+    /// Seed for the workloads' streams.
     pub seed: u64,
+}
+
+/// One workload's results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadReport {
+    /// Workload label (`uniform`, `zipf:0.99`, `miss`; `@cold` appended for a cold start).
+    pub workload: String,
+    /// Mean time per lookup over timed rounds (absent for cold starts).
+    pub rounds: Option<Summary>,
+    /// Per-lookup latency percentiles.
+    pub latency: Percentiles,
+    /// Cache hit rate during the timed lookups, for caching strategies.
+    pub hit_rate: Option<f64>,
 }
 
 /// What a probe found. Memory figures are growth over the process before opening.
@@ -42,6 +63,8 @@ pub struct ProbeReport {
     pub strategy: String,
     /// Whether an index sidecar was deleted before opening.
     pub fresh_index: bool,
+    /// Whether the page cache was dropped before opening.
+    pub cold: bool,
     /// Size of the data file.
     pub file_bytes: u64,
     /// Distinct keys, if the strategy counts them.
@@ -52,18 +75,23 @@ pub struct ProbeReport {
     pub open_ns: u64,
     /// For `warming`: time from open until the hashmap was serving.
     pub ready_ns: Option<u64>,
-    /// Per-lookup time for present keys (uniform over the sampled pool).
-    pub hit: Summary,
-    /// Per-lookup time for absent keys.
-    pub miss: Summary,
+    /// Results per workload, in the order run.
+    pub workloads: Vec<WorkloadReport>,
     /// Memory growth right after open (and, for warming, readiness).
     pub memory_open: MemorySnapshot,
     /// Memory growth after all lookups: what serving costs in steady state.
     pub memory_steady: MemorySnapshot,
-    /// Cache hit rate over the hit lookups, for caching strategies.
-    pub cache_hit_rate: Option<f64>,
+    /// Median cost of reading the clock around one lookup (included in percentiles).
+    pub clock_overhead_ns: f64,
     /// The strategy's own notes (index reused or rebuilt, fallbacks).
     pub notes: Vec<String>,
+}
+
+impl ProbeReport {
+    /// The results of the workload labelled `label`.
+    pub fn workload(&self, label: &str) -> Option<&WorkloadReport> {
+        self.workloads.iter().find(|w| w.workload == label)
+    }
 }
 
 /// Why a probe failed.
@@ -75,7 +103,7 @@ pub enum ProbeError {
     /// A lookup failed.
     #[error(transparent)]
     Lookup(#[from] LookupError),
-    /// A sampled present key was not found, or an absent key was: a wrong answer.
+    /// A present key was not found, or an absent key was: a wrong answer.
     #[error("wrong answer for key {key:?}: expected it to be {expected}")]
     WrongAnswer {
         /// The key, lossily decoded.
@@ -83,10 +111,10 @@ pub enum ProbeError {
         /// "present" or "absent".
         expected: &'static str,
     },
-    /// The sidecar could not be deleted for a fresh build.
-    #[error("cannot delete {path}: {source}", path = path.display())]
-    Sidecar {
-        /// The sidecar.
+    /// A file could not be prepared (sidecar deleted, page cache dropped).
+    #[error("cannot prepare {path}: {source}", path = path.display())]
+    Prepare {
+        /// The file.
         path: PathBuf,
         /// The underlying error.
         source: std::io::Error,
@@ -96,42 +124,29 @@ pub enum ProbeError {
     NotReady(Duration, String),
 }
 
-/// Length of the uniform key stream. Lookups cycle through it; it is long
-/// against any cache, so the cycle looks random to the strategy.
+/// Length of each workload's key stream; lookups cycle through it. It is
+/// long against any cache, so the cycle looks random to the strategy.
 const STREAM_LEN: usize = 1 << 20;
 
-/// Reads keys with a temporary mapping that is dropped before measuring, so
-/// the probe's own reads do not count as the strategy's file-backed memory.
-///
-/// Present keys are laid out in lookup order, so fetching the next key reads
-/// memory sequentially and the harness adds no cache miss of its own.
-fn sample_keys(path: &Path, max: usize, seed: u64) -> Result<(KeyPool, KeyPool), OpenError> {
-    let file = DataFile::open(path)?;
-    let pool = file_keys(file.bytes(), max);
-    let mut stream = KeyPool::default();
-    for i in uniform_indexes(pool.len(), STREAM_LEN, seed) {
-        stream.push(pool.get(u64::from(i)));
-    }
-    Ok((stream, absent_keys(10_000, seed)))
+/// Builds the workloads' streams from the file's keys, using a temporary
+/// mapping that is dropped before measuring, so the probe's own reads do not
+/// count as the strategy's file-backed memory.
+fn streams(spec: &ProbeSpec) -> Result<Vec<(Workload, KeyStream)>, OpenError> {
+    let file = DataFile::open(&spec.data)?;
+    let keys = file_keys(file.bytes(), spec.key_pool);
+    let len = if spec.cold { spec.budget.max_ops as usize } else { STREAM_LEN };
+    Ok(spec.workloads.iter().map(|w| (*w, w.stream(&keys, len.max(1), spec.seed))).collect())
 }
 
-/// Times lookups of `keys` from position `start` of their order on.
-fn time_lookups(
-    lookup: &dyn Lookup,
-    keys: &KeyPool,
-    start: u64,
-    present: bool,
-    plan: &Plan,
-) -> Result<Summary, ProbeError> {
-    measure(plan, |i| {
-        let key = keys.get(start + i);
-        let found = std::hint::black_box(lookup.get(std::hint::black_box(key))?).is_some();
-        if found != present {
-            let expected = if present { "present" } else { "absent" };
-            return Err(ProbeError::WrongAnswer { key: String::from_utf8_lossy(key).into_owned(), expected });
-        }
-        Ok(())
-    })
+/// Looks up the `i`-th key of `stream` and checks the answer.
+fn lookup_checked(lookup: &dyn Lookup, stream: &KeyStream, i: u64) -> Result<(), ProbeError> {
+    let (key, present) = stream.get(i);
+    let found = std::hint::black_box(lookup.get(std::hint::black_box(key))?).is_some();
+    if found != present {
+        let expected = if present { "present" } else { "absent" };
+        return Err(ProbeError::WrongAnswer { key: String::from_utf8_lossy(key).into_owned(), expected });
+    }
+    Ok(())
 }
 
 /// Waits for a strategy that reports readiness (`warming`) to become ready.
@@ -149,58 +164,95 @@ fn wait_ready(lookup: &dyn Lookup, timeout: Duration) -> Result<(), ProbeError> 
     }
 }
 
-/// Runs the probe in this process.
-pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
-    let (hits, misses) = sample_keys(&spec.data, spec.key_pool, spec.seed)?;
+fn prepare(spec: &ProbeSpec) -> Result<(), ProbeError> {
+    let sidecar = spec.opts.index_path.clone().unwrap_or_else(|| default_sidecar_path(&spec.data));
     if spec.fresh_index {
-        let sidecar = spec.opts.index_path.clone().unwrap_or_else(|| default_sidecar_path(&spec.data));
         match std::fs::remove_file(&sidecar) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(ProbeError::Sidecar { path: sidecar, source: e });
+                return Err(ProbeError::Prepare { path: sidecar, source: e });
             }
             _ => {}
         }
     }
+    if spec.cold {
+        for path in [&spec.data, &sidecar].into_iter().filter(|p| p.exists()) {
+            evict_page_cache(path).map_err(|source| ProbeError::Prepare { path: path.clone(), source })?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs one workload on an opened strategy.
+fn run_workload(
+    spec: &ProbeSpec,
+    lookup: &dyn Lookup,
+    workload: Workload,
+    stream: &KeyStream,
+) -> Result<WorkloadReport, ProbeError> {
+    if spec.cold {
+        let hist = latency::record(&spec.budget, |i| lookup_checked(lookup, stream, i))?;
+        return Ok(WorkloadReport {
+            workload: format!("{workload}@cold"),
+            rounds: None,
+            latency: Percentiles::of(&hist),
+            hit_rate: None,
+        });
+    }
+    // Fill a cache first (three times its capacity) so hit rate and latency
+    // are steady-state; timing continues the same stream.
+    let warm_up = lookup.info().cache.map_or(0, |c| c.capacity.saturating_mul(3));
+    for i in 0..warm_up {
+        lookup_checked(lookup, stream, i)?;
+    }
+    let cache_before = lookup.info().cache;
+    let rounds = measure(&spec.plan, |i| lookup_checked(lookup, stream, warm_up + i))?;
+    let done = warm_up + 1 + u64::from(rounds.rounds) * rounds.ops_per_round;
+    let hist = latency::record(&spec.budget, |i| lookup_checked(lookup, stream, done + i))?;
+    let hit_rate = cache_before.zip(lookup.info().cache).map(|(b, a)| {
+        let (hits, total) = (a.hits - b.hits, (a.hits + a.misses) - (b.hits + b.misses));
+        if total == 0 { 0.0 } else { hits as f64 / total as f64 }
+    });
+    Ok(WorkloadReport {
+        workload: workload.to_string(),
+        rounds: Some(rounds),
+        latency: Percentiles::of(&hist),
+        hit_rate,
+    })
+}
+
+/// Runs the probe in this process.
+pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
+    let streams = streams(spec)?;
+    let clock_overhead_ns = latency::clock_overhead_ns();
+    prepare(spec)?;
     let before = MemorySnapshot::now();
     let start = Instant::now();
     let lookup = kvbench_lookup::open(&spec.data, &spec.strategy, &spec.opts)?;
     let open_ns = start.elapsed().as_nanos() as u64;
-    let ready_ns = if spec.strategy.kind() == kvbench_lookup::StrategyKind::Warming {
+    let ready_ns = if spec.strategy.kind() == StrategyKind::Warming && !spec.cold {
         wait_ready(&*lookup, Duration::from_secs(600))?;
         lookup.info().ready_after.map(|d| d.as_nanos() as u64)
     } else {
         None
     };
     let memory_open = MemorySnapshot::now().since(&before);
-    // Fill a cache first (three times its capacity), so its hit rate and
-    // latency are steady-state; timing continues the same key stream.
-    let warm_up = lookup.info().cache.map_or(0, |c| c.capacity.saturating_mul(3));
-    for i in 0..warm_up {
-        lookup.get(hits.get(i))?;
-    }
-    let cache_before = lookup.info().cache;
-    let hit = time_lookups(&*lookup, &hits, warm_up, true, &spec.plan)?;
-    let cache_after = lookup.info().cache;
-    let miss = time_lookups(&*lookup, &misses, 0, false, &spec.plan)?;
+    let workloads =
+        streams.iter().map(|(w, stream)| run_workload(spec, &*lookup, *w, stream)).collect::<Result<Vec<_>, _>>()?;
     let memory_steady = MemorySnapshot::now().since(&before);
     let info = lookup.info();
-    let cache_hit_rate = cache_before.zip(cache_after).map(|(b, a)| {
-        let (hits, total) = (a.hits - b.hits, (a.hits + a.misses) - (b.hits + b.misses));
-        if total == 0 { 0.0 } else { hits as f64 / total as f64 }
-    });
     Ok(ProbeReport {
         strategy: spec.strategy.to_string(),
         fresh_index: spec.fresh_index,
+        cold: spec.cold,
         file_bytes: std::fs::metadata(&spec.data).map(|m| m.len()).unwrap_or(0),
         keys: info.keys,
         records: info.records,
         open_ns,
         ready_ns,
-        hit,
-        miss,
+        workloads,
         memory_open,
         memory_steady,
-        cache_hit_rate,
+        clock_overhead_ns,
         notes: info.notes,
     })
 }

@@ -1,11 +1,13 @@
 //! The suite: every case (strategy configuration) on every dataset, each
-//! probed in a fresh child process so memory figures are its own.
+//! probed in a fresh child process so memory figures are its own, and the
+//! conversion of probe reports into result records.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use kvbench_lookup::{Strategy, StrategyKind};
-use serde::{Deserialize, Serialize};
+use kvbench_results::{DatasetInfo, Metric, Record, RunInfo, SpreadKind};
+use kvbench_workload::Workload;
 
 use crate::probe::ProbeReport;
 
@@ -16,26 +18,31 @@ pub struct Case {
     pub strategy: Strategy,
     /// Delete the index sidecar first (times a cold `mmap-index` build).
     pub fresh_index: bool,
+    /// Drop the page cache first and time only the first lookups.
+    pub cold: bool,
 }
 
 impl Case {
-    /// A case that opens `strategy` as the data folder finds it.
+    /// A case that opens `strategy` as the data folder finds it, warm.
     pub fn new(strategy: Strategy) -> Self {
-        Case { strategy, fresh_index: false }
+        Case { strategy, fresh_index: false, cold: false }
     }
 
-    /// How tables name the case, e.g. `mmap-index (build)`.
+    /// How tables and results name the case, e.g. `mmap-index (build)`.
     pub fn label(&self) -> String {
-        match (&self.strategy, self.fresh_index) {
-            (s, true) => format!("{s} (build)"),
-            (s @ Strategy::Plain(StrategyKind::MmapIndex), false) => format!("{s} (reopen)"),
-            (s, false) => s.to_string(),
+        let s = &self.strategy;
+        match (self.fresh_index, self.cold, s) {
+            (_, true, _) => format!("{s} (cold)"),
+            (true, false, _) => format!("{s} (build)"),
+            (false, false, Strategy::Plain(StrategyKind::MmapIndex)) => format!("{s} (reopen)"),
+            _ => s.to_string(),
         }
     }
 }
 
 /// The cases the main job runs: every strategy, `mmap-index` both built and
-/// reopened, and the LRU at 10 % and 50 % over `mmap-index`.
+/// reopened, the LRU at 10 % and 50 % over `mmap-index`, and cold starts of
+/// the two strategies that read the file through the page cache.
 pub fn default_cases() -> Vec<Case> {
     let plain = |k| Case::new(Strategy::Plain(k));
     let lru = |ratio| Case::new(Strategy::Lru { ratio, backing: StrategyKind::MmapIndex });
@@ -43,23 +50,19 @@ pub fn default_cases() -> Vec<Case> {
         plain(StrategyKind::ScanLines),
         plain(StrategyKind::Scan),
         plain(StrategyKind::HashMap),
-        Case { strategy: Strategy::Plain(StrategyKind::MmapIndex), fresh_index: true },
+        Case { fresh_index: true, ..plain(StrategyKind::MmapIndex) },
         plain(StrategyKind::MmapIndex),
         lru(0.1),
         lru(0.5),
         plain(StrategyKind::Warming),
+        Case { cold: true, ..plain(StrategyKind::Scan) },
+        Case { cold: true, ..plain(StrategyKind::MmapIndex) },
     ]
 }
 
-/// A probe's result, with what it measured.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Row {
-    /// Dataset label, e.g. `1M`.
-    pub dataset: String,
-    /// Case label.
-    pub case: String,
-    /// What the probe found.
-    pub report: ProbeReport,
+/// The workloads every warm case runs: uniform hits, Zipf 0.99 hits, misses.
+pub fn default_workloads() -> Vec<Workload> {
+    vec![Workload::UNIFORM, Workload::ZIPF, Workload::MISS]
 }
 
 /// Why a child probe failed.
@@ -94,16 +97,18 @@ pub enum SuiteError {
 }
 
 /// How a child probe measures.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ProbeOptions {
     /// At most this many of the file's keys are looked up.
     pub key_pool: usize,
+    /// Workloads for warm cases (cold cases run only the first, uniform).
+    pub workloads: Vec<Workload>,
     /// Short rounds ([`crate::timing::Plan::quick`]).
     pub quick: bool,
 }
 
 /// The arguments that make `kvbench probe` run `case` on `data` (after the subcommand).
-pub fn probe_args(data: &Path, case: &Case, options: ProbeOptions) -> Vec<String> {
+pub fn probe_args(data: &Path, case: &Case, options: &ProbeOptions) -> Vec<String> {
     let mut args = vec![
         "--data".to_owned(),
         data.display().to_string(),
@@ -112,17 +117,21 @@ pub fn probe_args(data: &Path, case: &Case, options: ProbeOptions) -> Vec<String
         "--key-pool".to_owned(),
         options.key_pool.to_string(),
     ];
-    if case.fresh_index {
-        args.push("--fresh-index".to_owned());
+    let workloads = if case.cold { &options.workloads[..options.workloads.len().min(1)] } else { &options.workloads };
+    for w in workloads {
+        args.push("--workload".to_owned());
+        args.push(w.to_string());
     }
-    if options.quick {
-        args.push("--quick".to_owned());
+    for (on, flag) in [(case.fresh_index, "--fresh-index"), (case.cold, "--cold"), (options.quick, "--quick")] {
+        if on {
+            args.push(flag.to_owned());
+        }
     }
     args
 }
 
 /// Runs `<exe> probe …` for `case` and reads its JSON report from stdout.
-pub fn probe_in_child(exe: &Path, data: &Path, case: &Case, options: ProbeOptions) -> Result<ProbeReport, SuiteError> {
+pub fn probe_in_child(exe: &Path, data: &Path, case: &Case, options: &ProbeOptions) -> Result<ProbeReport, SuiteError> {
     let output = Command::new(exe)
         .arg("probe")
         .args(probe_args(data, case, options))
@@ -137,4 +146,38 @@ pub fn probe_in_child(exe: &Path, data: &Path, case: &Case, options: ProbeOption
         });
     }
     serde_json::from_slice(&output.stdout).map_err(|source| SuiteError::Output { case: case.label(), source })
+}
+
+/// The records of one probe: open and ready times, memory, and per workload
+/// the round mean, latency percentiles and hit rate.
+pub fn records(dataset: &DatasetInfo, case: &str, report: &ProbeReport, run: &RunInfo) -> Vec<Record> {
+    let rec = |workload: &str, metric, value| Record::new(case, dataset, workload, metric, value, run);
+    let mut out = vec![rec("-", Metric::OpenTime, report.open_ns as f64)];
+    out.extend(report.ready_ns.map(|ns| rec("-", Metric::ReadyTime, ns as f64)));
+    let m = &report.memory_steady;
+    for (metric, value) in [(Metric::HeapBytes, m.heap), (Metric::AnonRssBytes, m.anon), (Metric::FileRssBytes, m.file)]
+    {
+        out.extend(value.map(|v| rec("-", metric, v as f64)));
+    }
+    if let (Some(anon), Some(keys)) = (m.anon, report.keys.or(report.records).filter(|&k| k > 0)) {
+        out.push(rec("-", Metric::AnonBytesPerKey, anon as f64 / keys as f64));
+    }
+    for w in &report.workloads {
+        let label = w.workload.as_str();
+        if let Some(r) = &w.rounds {
+            out.push(rec(label, Metric::LookupMean, r.median_ns).with_spread(r.min_ns, r.max_ns, SpreadKind::MinMax));
+        }
+        let l = &w.latency;
+        for (metric, value) in [
+            (Metric::LatencyP50, l.p50),
+            (Metric::LatencyP90, l.p90),
+            (Metric::LatencyP99, l.p99),
+            (Metric::LatencyP999, l.p999),
+            (Metric::LatencyMax, l.max),
+        ] {
+            out.push(rec(label, metric, value));
+        }
+        out.extend(w.hit_rate.map(|h| rec(label, Metric::HitRate, h)));
+    }
+    out
 }

@@ -1,0 +1,109 @@
+//! Importing criterion's results: `<criterion dir>/**/new/{benchmark,estimates}.json`.
+//!
+//! kvbench names its criterion benchmarks `<kind>/<dataset>/<workload>/<strategy>`
+//! (kind `get` or `open`); this module turns each into a [`Record`] of the
+//! mean with its 95 % confidence interval.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::env::RunInfo;
+use crate::io::ResultsError;
+use crate::schema::{DatasetInfo, Metric, Record, SpreadKind};
+
+#[derive(Deserialize)]
+struct BenchmarkJson {
+    full_id: String,
+}
+
+#[derive(Deserialize)]
+struct Interval {
+    lower_bound: f64,
+    upper_bound: f64,
+}
+
+#[derive(Deserialize)]
+struct Estimate {
+    point_estimate: f64,
+    confidence_interval: Interval,
+}
+
+#[derive(Deserialize)]
+struct Estimates {
+    mean: Estimate,
+}
+
+/// The id kvbench gives a criterion benchmark.
+pub fn benchmark_id(kind: &str, dataset: &DatasetInfo, workload: &str, strategy: &str) -> String {
+    format!("{kind}/{}/{workload}/{strategy}", dataset.label())
+}
+
+/// Where criterion writes: `$CRITERION_HOME`, else `$CARGO_TARGET_DIR/criterion`, else `target/criterion`.
+pub fn default_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(home);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    target.join("criterion")
+}
+
+fn benchmark_dirs(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.file_name().is_some_and(|n| n == "new") && path.join("benchmark.json").is_file() {
+            out.push(path);
+        } else if path.is_dir() {
+            benchmark_dirs(&path, out);
+        }
+    }
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ResultsError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ResultsError::Io { path: path.to_owned(), source })?;
+    serde_json::from_str(&text).map_err(|source| ResultsError::Parse { path: path.to_owned(), source })
+}
+
+/// Records for the criterion benchmarks under `dir` whose ids are in `wanted`
+/// (as made by [`benchmark_id`]); `datasets` resolves dataset labels.
+///
+/// Benchmarks of other runs or naming schemes are ignored, so a stale
+/// criterion folder cannot leak old numbers into new results.
+pub fn import(
+    dir: &Path,
+    wanted: &[String],
+    datasets: &[DatasetInfo],
+    run: &RunInfo,
+) -> Result<Vec<Record>, ResultsError> {
+    let mut dirs = Vec::new();
+    benchmark_dirs(dir, &mut dirs);
+    dirs.sort();
+    let mut records = Vec::new();
+    for new in dirs {
+        let id: BenchmarkJson = read_json(&new.join("benchmark.json"))?;
+        if !wanted.contains(&id.full_id) {
+            continue;
+        }
+        let mut parts = id.full_id.splitn(4, '/');
+        let (Some(kind), Some(dataset), Some(workload), Some(strategy)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let metric = match kind {
+            "get" => Metric::GetMean,
+            "open" => Metric::OpenTime,
+            _ => continue,
+        };
+        let Some(dataset) = datasets.iter().find(|d| d.label() == dataset) else { continue };
+        let estimates: Estimates = read_json(&new.join("estimates.json"))?;
+        let mean = estimates.mean;
+        records.push(Record::new(strategy, dataset, workload, metric, mean.point_estimate, run).with_spread(
+            mean.confidence_interval.lower_bound,
+            mean.confidence_interval.upper_bound,
+            SpreadKind::Ci95,
+        ));
+    }
+    Ok(records)
+}

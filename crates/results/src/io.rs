@@ -1,0 +1,77 @@
+//! Reading and writing result files, and folders of them.
+
+use std::path::{Path, PathBuf};
+
+use crate::schema::{ResultSet, SCHEMA_VERSION};
+
+/// Why results could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    /// A file or folder could not be read or written.
+    #[error("{path}: {source}", path = path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A file is not a results file.
+    #[error("{path}: not a kvbench results file: {source}", path = path.display())]
+    Parse {
+        /// The path.
+        path: PathBuf,
+        /// The parse error.
+        source: serde_json::Error,
+    },
+    /// A file has another schema version.
+    #[error("{path}: schema version {found}, this kvbench reads version {SCHEMA_VERSION}", path = path.display())]
+    Version {
+        /// The path.
+        path: PathBuf,
+        /// The version found.
+        found: u32,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ResultsError + '_ {
+    move |source| ResultsError::Io { path: path.to_owned(), source }
+}
+
+/// Writes `set` as pretty JSON, creating the folder if needed.
+pub fn write(path: &Path, set: &ResultSet) -> Result<(), ResultsError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    }
+    let json =
+        serde_json::to_string_pretty(set).map_err(|source| ResultsError::Parse { path: path.to_owned(), source })?;
+    std::fs::write(path, json + "\n").map_err(io_err(path))
+}
+
+/// Reads one results file, refusing other schema versions.
+pub fn read(path: &Path) -> Result<ResultSet, ResultsError> {
+    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+    #[derive(serde::Deserialize)]
+    struct VersionOnly {
+        schema_version: u32,
+    }
+    let version: VersionOnly =
+        serde_json::from_str(&text).map_err(|source| ResultsError::Parse { path: path.to_owned(), source })?;
+    if version.schema_version != SCHEMA_VERSION {
+        return Err(ResultsError::Version { path: path.to_owned(), found: version.schema_version });
+    }
+    serde_json::from_str(&text).map_err(|source| ResultsError::Parse { path: path.to_owned(), source })
+}
+
+/// Reads a results file, or every `*.json` file in a folder (sorted by name).
+pub fn read_all(path: &Path) -> Result<Vec<ResultSet>, ResultsError> {
+    if !path.is_dir() {
+        return Ok(vec![read(path)?]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(io_err(path))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files.iter().map(|f| read(f)).collect()
+}

@@ -1,0 +1,17 @@
+//! The one results schema of kvbench, shared by every writer and reader.
+//!
+//! - [`schema`]: [`Record`] (one measured value with its context) and
+//!   [`ResultSet`] (a file of them), versioned by [`SCHEMA_VERSION`].
+//! - [`env`]: the machine, toolchain and commit a run happened on.
+//! - [`io`]: reading and writing result files and folders.
+//! - [`criterion`]: importing criterion's `estimates.json` into records.
+//! - [`bmf`]: exporting to Bencher's metric format, for tracking services.
+
+pub mod bmf;
+pub mod criterion;
+pub mod env;
+pub mod io;
+pub mod schema;
+
+pub use env::RunInfo;
+pub use schema::{DatasetInfo, Direction, Metric, Record, ResultSet, SCHEMA_VERSION, Spread, SpreadKind, Unit};

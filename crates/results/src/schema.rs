@@ -1,0 +1,236 @@
+//! Records and result sets: what was measured, on what, and how precisely.
+
+use serde::{Deserialize, Serialize};
+
+use crate::env::RunInfo;
+
+/// Version of the file format; readers refuse files of another version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What a record measures. Each metric has one unit and one direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Mean time of one `get`, from criterion.
+    GetMean,
+    /// Mean time of one lookup over timed rounds (median of rounds), from `kvbench suite`.
+    LookupMean,
+    /// Per-lookup latency percentiles, from HdrHistogram.
+    LatencyP50,
+    /// 90th percentile.
+    LatencyP90,
+    /// 99th percentile.
+    LatencyP99,
+    /// 99.9th percentile.
+    LatencyP999,
+    /// Slowest lookup seen.
+    LatencyMax,
+    /// Time from open until the strategy can answer (build or reopen).
+    OpenTime,
+    /// For `warming`: time from open until the full map serves.
+    ReadyTime,
+    /// Fraction of lookups answered by a cache.
+    HitRate,
+    /// Live heap bytes held by the strategy.
+    HeapBytes,
+    /// Anonymous resident memory the strategy added.
+    AnonRssBytes,
+    /// File-backed resident memory the strategy added (mapped files).
+    FileRssBytes,
+    /// Anonymous resident bytes per key.
+    AnonBytesPerKey,
+}
+
+/// The unit of a metric's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Nanoseconds.
+    Ns,
+    /// Bytes.
+    Bytes,
+    /// A fraction in 0..=1.
+    Ratio,
+}
+
+/// Whether a larger value is better or worse (for comparisons).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Latency, time, memory.
+    LowerIsBetter,
+    /// Hit rate, throughput.
+    HigherIsBetter,
+}
+
+impl Metric {
+    /// Every metric, in table order.
+    pub const ALL: [Metric; 14] = [
+        Metric::GetMean,
+        Metric::LookupMean,
+        Metric::LatencyP50,
+        Metric::LatencyP90,
+        Metric::LatencyP99,
+        Metric::LatencyP999,
+        Metric::LatencyMax,
+        Metric::OpenTime,
+        Metric::ReadyTime,
+        Metric::HitRate,
+        Metric::HeapBytes,
+        Metric::AnonRssBytes,
+        Metric::FileRssBytes,
+        Metric::AnonBytesPerKey,
+    ];
+
+    /// The unit values of this metric are in.
+    pub fn unit(self) -> Unit {
+        match self {
+            Metric::HitRate => Unit::Ratio,
+            Metric::HeapBytes | Metric::AnonRssBytes | Metric::FileRssBytes | Metric::AnonBytesPerKey => Unit::Bytes,
+            _ => Unit::Ns,
+        }
+    }
+
+    /// Which way is better.
+    pub fn direction(self) -> Direction {
+        match self {
+            Metric::HitRate => Direction::HigherIsBetter,
+            _ => Direction::LowerIsBetter,
+        }
+    }
+
+    /// The name used in files and exports, e.g. `latency_p99`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::GetMean => "get_mean",
+            Metric::LookupMean => "lookup_mean",
+            Metric::LatencyP50 => "latency_p50",
+            Metric::LatencyP90 => "latency_p90",
+            Metric::LatencyP99 => "latency_p99",
+            Metric::LatencyP999 => "latency_p999",
+            Metric::LatencyMax => "latency_max",
+            Metric::OpenTime => "open_time",
+            Metric::ReadyTime => "ready_time",
+            Metric::HitRate => "hit_rate",
+            Metric::HeapBytes => "heap_bytes",
+            Metric::AnonRssBytes => "anon_rss_bytes",
+            Metric::FileRssBytes => "file_rss_bytes",
+            Metric::AnonBytesPerKey => "anon_bytes_per_key",
+        }
+    }
+}
+
+/// How the bounds of a [`Spread`] were obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpreadKind {
+    /// A 95 % confidence interval of the estimate (criterion's bootstrap).
+    Ci95,
+    /// Fastest and slowest of repeated rounds.
+    MinMax,
+}
+
+/// The uncertainty of a value.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    /// Lower bound.
+    pub lower: f64,
+    /// Upper bound.
+    pub upper: f64,
+    /// What the bounds are.
+    pub kind: SpreadKind,
+}
+
+/// The dataset a record was measured on.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DatasetInfo {
+    /// Lines (keys) in the file.
+    pub keys: u64,
+    /// Value-length distribution, e.g. `normal:30,5`.
+    pub value_len: String,
+}
+
+impl DatasetInfo {
+    /// A short label: `10k`, `1M`, or `1M fixed:300` for non-default values.
+    pub fn label(&self) -> String {
+        let keys = match self.keys {
+            n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
+            n if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
+            n => n.to_string(),
+        };
+        if self.value_len == "normal:30,5" { keys } else { format!("{keys} {}", self.value_len) }
+    }
+}
+
+/// One measured value, with everything needed to interpret and compare it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Strategy label, e.g. `mmap-index` or `lru(0.5,hashmap)`.
+    pub strategy: String,
+    /// The data it ran on.
+    pub dataset: DatasetInfo,
+    /// Workload label (`uniform`, `zipf:0.99`, `miss`, …), or `-` when none applies.
+    pub workload: String,
+    /// What was measured.
+    pub metric: Metric,
+    /// The value, in `unit`.
+    pub value: f64,
+    /// The unit (always `metric.unit()`, stored so files read on their own).
+    pub unit: Unit,
+    /// Uncertainty, when the measurement has one.
+    pub spread: Option<Spread>,
+    /// Machine, toolchain, commit and time of the run.
+    pub run: RunInfo,
+}
+
+impl Record {
+    /// A record of `metric` with its unit filled in.
+    pub fn new(
+        strategy: &str,
+        dataset: &DatasetInfo,
+        workload: &str,
+        metric: Metric,
+        value: f64,
+        run: &RunInfo,
+    ) -> Self {
+        Record {
+            strategy: strategy.to_owned(),
+            dataset: dataset.clone(),
+            workload: workload.to_owned(),
+            metric,
+            value,
+            unit: metric.unit(),
+            spread: None,
+            run: run.clone(),
+        }
+    }
+
+    /// The same record with a spread.
+    pub fn with_spread(mut self, lower: f64, upper: f64, kind: SpreadKind) -> Self {
+        self.spread = Some(Spread { lower, upper, kind });
+        self
+    }
+
+    /// What identifies a measurement across runs: strategy, dataset, workload, metric.
+    pub fn key(&self) -> (String, DatasetInfo, String, Metric) {
+        (self.strategy.clone(), self.dataset.clone(), self.workload.clone(), self.metric)
+    }
+}
+
+/// A results file: a schema version and records.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResultSet {
+    /// Always [`SCHEMA_VERSION`] when written by this version.
+    pub schema_version: u32,
+    /// What produced the records (`kvbench suite`, `criterion`, …).
+    pub source: String,
+    /// The measurements.
+    pub records: Vec<Record>,
+}
+
+impl ResultSet {
+    /// An empty set from `source`.
+    pub fn new(source: &str) -> Self {
+        ResultSet { schema_version: SCHEMA_VERSION, source: source.to_owned(), records: Vec::new() }
+    }
+}

@@ -1,0 +1,96 @@
+//! The schema round-trips, refuses other versions, imports criterion output and exports BMF.
+#![allow(clippy::unwrap_used)]
+
+use kvbench_results::criterion::{benchmark_id, import};
+use kvbench_results::{DatasetInfo, Metric, Record, ResultSet, RunInfo, SpreadKind, Unit, bmf, io};
+
+fn run() -> RunInfo {
+    RunInfo {
+        cpu: "Test CPU".into(),
+        cores: 2,
+        os: "linux 6.0".into(),
+        toolchain: "rustc 1.95.0".into(),
+        commit: Some("abc123".into()),
+        timestamp: "2026-11-24T10:00:00Z".into(),
+        quick: false,
+    }
+}
+
+fn dataset() -> DatasetInfo {
+    DatasetInfo { keys: 1_000_000, value_len: "normal:30,5".into() }
+}
+
+#[test]
+fn a_result_set_round_trips_through_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut set = ResultSet::new("test");
+    set.records.push(Record::new("hashmap", &dataset(), "uniform", Metric::LatencyP99, 812.5, &run()).with_spread(
+        700.0,
+        900.0,
+        SpreadKind::MinMax,
+    ));
+    set.records.push(Record::new("mmap-index", &dataset(), "-", Metric::AnonBytesPerKey, 0.0, &run()));
+    let path = dir.path().join("sub/r.json");
+    io::write(&path, &set).unwrap();
+    assert_eq!(io::read(&path).unwrap(), set);
+    assert_eq!(io::read_all(dir.path().join("sub").as_path()).unwrap(), vec![set.clone()]);
+    assert_eq!(set.records[1].unit, Unit::Bytes);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\"metric\": \"latency_p99\""), "{text}");
+}
+
+#[test]
+fn other_versions_and_garbage_are_refused_with_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let future = dir.path().join("future.json");
+    std::fs::write(&future, r#"{"schema_version": 99, "source": "x", "records": []}"#).unwrap();
+    let err = io::read(&future).unwrap_err().to_string();
+    assert!(err.contains("future.json") && err.contains("schema version 99"), "{err}");
+    let garbage = dir.path().join("garbage.json");
+    std::fs::write(&garbage, "not json").unwrap();
+    assert!(io::read(&garbage).unwrap_err().to_string().contains("not a kvbench results file"));
+    assert!(io::read(&dir.path().join("missing.json")).is_err());
+}
+
+#[test]
+fn criterion_estimates_become_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |sub: &str, full_id: &str, mean: f64| {
+        let new = dir.path().join(sub).join("new");
+        std::fs::create_dir_all(&new).unwrap();
+        std::fs::write(new.join("benchmark.json"), format!(r#"{{"group_id":"g","function_id":null,"value_str":null,"throughput":null,"full_id":"{full_id}","directory_name":"{sub}","title":"t"}}"#)).unwrap();
+        std::fs::write(new.join("estimates.json"), format!(r#"{{"mean":{{"confidence_interval":{{"confidence_level":0.95,"lower_bound":{},"upper_bound":{}}},"point_estimate":{mean},"standard_error":1.0}},"median":{{"confidence_interval":{{"confidence_level":0.95,"lower_bound":1,"upper_bound":2}},"point_estimate":1.5,"standard_error":0.1}}}}"#, mean - 1.0, mean + 1.0)).unwrap();
+    };
+    let get_id = benchmark_id("get", &dataset(), "zipf:0.99", "lru(0.5,hashmap)");
+    assert_eq!(get_id, "get/1M/zipf:0.99/lru(0.5,hashmap)");
+    write("get_1M/a", &get_id, 250.0);
+    let open_id = benchmark_id("open", &dataset(), "-", "mmap-index");
+    write("open_1M/b", &open_id, 1e6);
+    write("old/c", "get/1M/uniform/stale", 5.0);
+    let records = import(dir.path(), &[get_id, open_id], &[dataset()], &run()).unwrap();
+    assert_eq!(records.len(), 2);
+    let get = records.iter().find(|r| r.metric == Metric::GetMean).unwrap();
+    assert_eq!((get.strategy.as_str(), get.workload.as_str(), get.value), ("lru(0.5,hashmap)", "zipf:0.99", 250.0));
+    assert_eq!(get.spread.map(|s| (s.lower, s.upper, s.kind)), Some((249.0, 251.0, SpreadKind::Ci95)));
+    assert!(records.iter().any(|r| r.metric == Metric::OpenTime && r.strategy == "mmap-index" && r.value == 1e6));
+}
+
+#[test]
+fn bmf_groups_measures_by_benchmark() {
+    let records = [
+        Record::new("hashmap", &dataset(), "uniform", Metric::LatencyP50, 500.0, &run()).with_spread(
+            450.0,
+            550.0,
+            SpreadKind::MinMax,
+        ),
+        Record::new("hashmap", &dataset(), "uniform", Metric::LatencyP99, 900.0, &run()),
+    ];
+    let json = serde_json::to_value(bmf::from_records(&records)).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"1M/uniform/hashmap": {
+            "latency_p50": {"value": 500.0, "lower_value": 450.0, "upper_value": 550.0},
+            "latency_p99": {"value": 900.0}
+        }})
+    );
+}

@@ -1,0 +1,268 @@
+//! Workloads: deterministic streams of keys to look up.
+//!
+//! A [`Workload`] is an access pattern over the file's keys ([`Access`]) plus
+//! a fraction of absent keys. The same workload, seed and key list always give
+//! the same stream, so micro-benchmarks, cache sweeps and load tests replay
+//! exactly the same lookups.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rand::RngExt;
+use rand::seq::SliceRandom;
+use rand_distr::{Distribution, Zipf};
+
+use crate::generate::{block_rng, uuid_v4};
+use crate::keys::KeyPool;
+
+/// Stream number for workload draws, apart from data blocks and key sampling.
+const WORKLOAD_STREAM: u64 = u64::MAX - 2;
+
+/// Which present keys are asked for, and how often.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Access {
+    /// Every key equally likely.
+    Uniform,
+    /// Zipf over a fixed random ranking of the keys, with exponent `theta`
+    /// (YCSB uses 0.99): a few keys take most lookups.
+    Zipf {
+        /// Skew: 0 is uniform, ~1 is heavily skewed.
+        theta: f64,
+    },
+    /// Zipf over recency: the last keys of the file are the most popular
+    /// (YCSB's "latest", for data appended over time).
+    Latest {
+        /// Skew, as for [`Access::Zipf`].
+        theta: f64,
+    },
+}
+
+/// A workload: an access pattern plus a fraction of lookups for absent keys.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Workload {
+    /// How present keys are picked.
+    pub access: Access,
+    /// Fraction of lookups (0..=1) that ask for a key the file does not hold.
+    pub miss_fraction: f64,
+}
+
+impl Workload {
+    /// Uniform over present keys, no misses.
+    pub const UNIFORM: Workload = Workload { access: Access::Uniform, miss_fraction: 0.0 };
+    /// Only absent keys.
+    pub const MISS: Workload = Workload { access: Access::Uniform, miss_fraction: 1.0 };
+    /// Zipf 0.99 over present keys, as YCSB.
+    pub const ZIPF: Workload = Workload { access: Access::Zipf { theta: 0.99 }, miss_fraction: 0.0 };
+
+    /// A stream of `len` lookups over `keys` (the file's keys, in file order).
+    ///
+    /// With no keys, every lookup is a miss.
+    pub fn stream(&self, keys: &KeyPool, len: usize, seed: u64) -> KeyStream {
+        let mut rng = block_rng(seed, WORKLOAD_STREAM);
+        let n = keys.len();
+        let zipf = match self.access {
+            Access::Zipf { theta } | Access::Latest { theta } if n > 0 => Zipf::new(n as f64, theta).ok(),
+            _ => None,
+        };
+        // Zipf ranks map to keys through a seeded shuffle, so the popular keys
+        // are spread over the file rather than all at its start.
+        let ranking: Vec<u32> = match self.access {
+            Access::Zipf { .. } => {
+                let mut order: Vec<u32> = (0..n as u32).collect();
+                order.shuffle(&mut rng);
+                order
+            }
+            _ => Vec::new(),
+        };
+        let mut stream = KeyStream::default();
+        for _ in 0..len {
+            if n == 0 || rng.random_bool(self.miss_fraction.clamp(0.0, 1.0)) {
+                stream.push(&uuid_v4(&mut rng), false);
+                continue;
+            }
+            let rank = zipf.as_ref().map(|z| (z.sample(&mut rng) as usize).clamp(1, n) - 1);
+            let index = match (self.access, rank) {
+                (Access::Zipf { .. }, Some(rank)) => ranking.get(rank).map_or(0, |&i| i as usize),
+                (Access::Latest { .. }, Some(rank)) => n - 1 - rank,
+                _ => rng.random_range(0..n),
+            };
+            stream.push(keys.get(index as u64), true);
+        }
+        stream
+    }
+}
+
+/// Keys in lookup order, each with whether it is expected to be present.
+///
+/// Keys are laid out contiguously in order, so a benchmark reading the next
+/// key reads memory sequentially and adds no cache miss of its own.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyStream {
+    keys: KeyPool,
+    present: Vec<bool>,
+}
+
+impl KeyStream {
+    fn push(&mut self, key: &[u8], present: bool) {
+        self.keys.push(key);
+        self.present.push(present);
+    }
+
+    /// Number of lookups before the stream repeats.
+    pub fn len(&self) -> usize {
+        self.present.len()
+    }
+
+    /// Whether the stream is empty.
+    pub fn is_empty(&self) -> bool {
+        self.present.is_empty()
+    }
+
+    /// The `i`-th lookup (cycling): the key and whether it should be found.
+    pub fn get(&self, i: u64) -> (&[u8], bool) {
+        let at = if self.present.is_empty() { 0 } else { (i % self.present.len() as u64) as usize };
+        (self.keys.get(at as u64), self.present.get(at).copied().unwrap_or(false))
+    }
+}
+
+/// `uniform`, `zipf:0.99`, `latest:0.99`, `miss`, or any of these with `,miss=F`.
+impl fmt::Display for Workload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.miss_fraction >= 1.0 {
+            return f.write_str("miss");
+        }
+        match self.access {
+            Access::Uniform => f.write_str("uniform")?,
+            Access::Zipf { theta } => write!(f, "zipf:{theta}")?,
+            Access::Latest { theta } => write!(f, "latest:{theta}")?,
+        }
+        if self.miss_fraction > 0.0 {
+            write!(f, ",miss={}", self.miss_fraction)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a workload could not be parsed.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "invalid workload {0:?}: expected uniform, zipf[:THETA], latest[:THETA] or miss, optionally followed by ,miss=FRACTION"
+)]
+pub struct ParseWorkloadError(String);
+
+impl FromStr for Workload {
+    type Err = ParseWorkloadError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || ParseWorkloadError(s.to_owned());
+        let (access, miss) = match s.split_once(',') {
+            Some((access, miss)) => (access, Some(miss.strip_prefix("miss=").ok_or_else(err)?)),
+            None => (s, None),
+        };
+        let theta = |t: Option<&str>| -> Result<f64, ParseWorkloadError> {
+            match t {
+                None => Ok(0.99),
+                Some(t) => t.parse().ok().filter(|t: &f64| t.is_finite() && *t >= 0.0).ok_or_else(err),
+            }
+        };
+        let (name, arg) = match access.split_once(':') {
+            Some((name, arg)) => (name, Some(arg)),
+            None => (access, None),
+        };
+        let mut workload = match name {
+            "uniform" if arg.is_none() => Workload::UNIFORM,
+            "miss" if arg.is_none() => Workload::MISS,
+            "zipf" => Workload { access: Access::Zipf { theta: theta(arg)? }, miss_fraction: 0.0 },
+            "latest" => Workload { access: Access::Latest { theta: theta(arg)? }, miss_fraction: 0.0 },
+            _ => return Err(err()),
+        };
+        if let Some(miss) = miss {
+            workload.miss_fraction = miss.parse().ok().filter(|m| (0.0..=1.0).contains(m)).ok_or_else(err)?;
+        }
+        Ok(workload)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(n: usize) -> KeyPool {
+        let mut pool = KeyPool::default();
+        for i in 0..n {
+            pool.push(format!("key{i}").as_bytes());
+        }
+        pool
+    }
+
+    fn counts(stream: &KeyStream, n: usize) -> Vec<usize> {
+        let mut counts = vec![0; n];
+        for i in 0..stream.len() as u64 {
+            let (key, present) = stream.get(i);
+            if present {
+                let index: usize = std::str::from_utf8(&key[3..]).unwrap().parse().unwrap();
+                counts[index] += 1;
+            }
+        }
+        counts
+    }
+
+    #[test]
+    fn parses_and_prints() {
+        for s in ["uniform", "miss", "zipf:0.99", "latest:0.5", "uniform,miss=0.1", "zipf:1.2,miss=0.5"] {
+            assert_eq!(s.parse::<Workload>().unwrap().to_string(), s);
+        }
+        assert_eq!("zipf".parse::<Workload>().unwrap(), Workload::ZIPF);
+        for bad in ["", "zipf:-1", "zipf:x", "uniform:1", "uniform,miss=2", "uniform,hit=0.1", "gauss"] {
+            assert!(bad.parse::<Workload>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn streams_are_deterministic() {
+        let keys = pool(1000);
+        for w in [Workload::UNIFORM, Workload::ZIPF, Workload::MISS] {
+            assert_eq!(w.stream(&keys, 500, 3), w.stream(&keys, 500, 3));
+            assert_ne!(w.stream(&keys, 500, 3), w.stream(&keys, 500, 4));
+        }
+    }
+
+    #[test]
+    fn uniform_is_flat() {
+        let c = counts(&Workload::UNIFORM.stream(&pool(100), 100_000, 1), 100);
+        assert!(c.iter().all(|&n| (800..1200).contains(&n)), "{c:?}");
+    }
+
+    #[test]
+    fn zipf_top_key_takes_its_share() {
+        // Under Zipf(0.99) over 1000 keys the top key's share is
+        // 1 / sum(k^-0.99, k = 1..=1000) ~= 0.133.
+        let n = 1000;
+        let mut c = counts(&Workload::ZIPF.stream(&pool(n), 200_000, 1), n);
+        c.sort_unstable_by(|a, b| b.cmp(a));
+        let harmonic: f64 = (1..=n).map(|k| (k as f64).powf(-0.99)).sum();
+        let share = c[0] as f64 / 200_000.0;
+        assert!((share - 1.0 / harmonic).abs() < 0.01, "top share {share}");
+        let top10: usize = c[..10].iter().sum();
+        assert!(top10 > 200_000 * 35 / 100, "top 10 keys take {top10}");
+    }
+
+    #[test]
+    fn latest_favours_the_end_of_the_file() {
+        let c = counts(
+            &Workload { access: Access::Latest { theta: 0.99 }, miss_fraction: 0.0 }.stream(&pool(1000), 50_000, 1),
+            1000,
+        );
+        assert!(c[999] > c[0] * 50, "last {} first {}", c[999], c[0]);
+    }
+
+    #[test]
+    fn miss_fraction_is_respected() {
+        let keys = pool(1000);
+        let w: Workload = "uniform,miss=0.25".parse().unwrap();
+        let stream = w.stream(&keys, 40_000, 2);
+        let misses = (0..stream.len() as u64).filter(|&i| !stream.get(i).1).count();
+        assert!((9_000..11_000).contains(&misses), "{misses}");
+        assert!((0..1000).all(|i| Workload::MISS.stream(&keys, 1000, 2).get(i).0.len() == 36));
+        assert!(!Workload::UNIFORM.stream(&KeyPool::default(), 10, 1).get(3).1);
+    }
+}
