@@ -29,9 +29,11 @@ pub struct SuiteArgs {
     /// Workloads for every strategy, comma-separated: uniform, zipf[:THETA], latest[:THETA], miss, …[,miss=F].
     #[arg(long, value_name = "W;W", value_delimiter = ';', default_value = "uniform;zipf:0.99;miss")]
     workloads: Vec<Workload>,
-    /// At most this many of a file's keys are drawn from for hit lookups.
-    #[arg(long, value_name = "N", default_value = "1M")]
-    key_pool: Count,
+    /// Draw hit lookups from at most this many of a file's keys (every k-th
+    /// line) [default: all keys]. A smaller pool makes caches look better than
+    /// they are.
+    #[arg(long, value_name = "N")]
+    key_pool: Option<Count>,
     /// Where to write the results (the one results schema).
     #[arg(long, value_name = "FILE", default_value = "results/latest/suite.json")]
     results: PathBuf,
@@ -61,12 +63,16 @@ pub struct ProbeArgs {
     /// Skip malformed lines.
     #[arg(long)]
     lenient: bool,
-    /// At most this many keys are drawn from.
-    #[arg(long, value_name = "N", default_value = "1M")]
-    key_pool: Count,
+    /// At most this many keys are drawn from [default: all].
+    #[arg(long, value_name = "N")]
+    key_pool: Option<Count>,
     /// Short timing rounds.
     #[arg(long)]
     quick: bool,
+}
+
+fn pool_size(count: Option<Count>) -> usize {
+    count.map_or(usize::MAX, |c| usize::try_from(c.0).unwrap_or(usize::MAX))
 }
 
 fn plan(quick: bool) -> Plan {
@@ -87,7 +93,7 @@ pub fn probe(args: &ProbeArgs) -> anyhow::Result<ExitCode> {
         fresh_index: args.fresh_index,
         cold: args.cold,
         workloads: args.workloads.clone(),
-        key_pool: usize::try_from(args.key_pool.0).unwrap_or(usize::MAX),
+        key_pool: pool_size(args.key_pool),
         plan: plan(args.quick),
         budget,
         seed: 7,
@@ -117,7 +123,7 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
         datasets.push((dataset, path));
     }
     let options = ProbeOptions {
-        key_pool: usize::try_from(args.key_pool.0).unwrap_or(usize::MAX),
+        key_pool: pool_size(args.key_pool),
         workloads: if args.workloads.is_empty() { default_workloads() } else { args.workloads.clone() },
         quick: args.quick,
     };
@@ -209,12 +215,14 @@ fn print_dataset(
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     println!("{}", human::table(&header, &rows));
     let overhead = reports.first().map_or(0.0, |(_, r)| r.clock_overhead_ns);
+    let harness = reports.first().map_or(0.0, |(_, r)| r.harness_overhead_ns);
     println!(
-        "\nmean: median of {} rounds' mean time per lookup, ± half the min-max range of the rounds; p99: each \
-         lookup timed alone (includes ~{overhead:.0} ns of clock reads); all percentiles are in the results file. Memory: growth of the probe process over its \
+        "\nmean: median of {} rounds' mean time per lookup (of {} when one lookup outlasts a round), ± half the \
+         min-max range; it includes ~{harness:.1} ns of the harness fetching the next key. p99: each lookup timed \
+         alone (includes ~{overhead:.0} ns of clock reads); all percentiles are in the results file. Memory: growth of the probe process over its \
          state before opening, after all lookups. Hit rates: per workload, in order. Cold rows dropped the page \
          cache before opening and time the first lookups only.",
-        plan.rounds
+        plan.rounds, plan.slow_rounds
     );
     println!("memchr over the whole file once: {} ({})", human::nanos(floor.median_ns), spread(floor));
     let scan_miss = reports

@@ -83,6 +83,9 @@ pub struct ProbeReport {
     pub memory_steady: MemorySnapshot,
     /// Median cost of reading the clock around one lookup (included in percentiles).
     pub clock_overhead_ns: f64,
+    /// Mean cost of the timing loop fetching the next key without looking it
+    /// up (included in the round means).
+    pub harness_overhead_ns: f64,
     /// The strategy's own notes (index reused or rebuilt, fallbacks).
     pub notes: Vec<String>,
 }
@@ -224,6 +227,16 @@ fn run_workload(
 pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
     let streams = streams(spec)?;
     let clock_overhead_ns = latency::clock_overhead_ns();
+    let harness_overhead_ns = match streams.first() {
+        Some((_, stream)) => {
+            measure(&spec.plan, |i| {
+                std::hint::black_box(stream.get(i));
+                Ok::<(), ProbeError>(())
+            })?
+            .median_ns
+        }
+        None => 0.0,
+    };
     prepare(spec)?;
     let before = MemorySnapshot::now();
     let start = Instant::now();
@@ -240,6 +253,15 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
         streams.iter().map(|(w, stream)| run_workload(spec, &*lookup, *w, stream)).collect::<Result<Vec<_>, _>>()?;
     let memory_steady = MemorySnapshot::now().since(&before);
     let info = lookup.info();
+    let mut notes = info.notes;
+    if let (Some((_, stream)), Some(keys)) = (streams.first(), info.keys)
+        && spec.key_pool < keys as usize
+    {
+        notes.push(format!(
+            "lookups drew from {} of {keys} keys (--key-pool): cache hit rates are inflated",
+            stream.len().min(spec.key_pool)
+        ));
+    }
     Ok(ProbeReport {
         strategy: spec.strategy.to_string(),
         fresh_index: spec.fresh_index,
@@ -253,7 +275,8 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
         memory_open,
         memory_steady,
         clock_overhead_ns,
-        notes: info.notes,
+        harness_overhead_ns,
+        notes,
     })
 }
 

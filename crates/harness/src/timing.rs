@@ -65,22 +65,35 @@ impl Plan {
     }
 }
 
-/// Times `op(i)` for i = 0, 1, 2, … in rounds, after one calibration call.
+/// Times `op(i)` for i = 0, 1, 2, … in rounds.
+///
+/// One call warms up (its page faults and cache misses are not measured);
+/// then batches double until one takes an eighth of a round, which sets how
+/// many operations a round holds. Operations slower than a round run once per
+/// round, for `slow_rounds` rounds.
 pub fn measure<E>(plan: &Plan, mut op: impl FnMut(u64) -> Result<(), E>) -> Result<Summary, E> {
-    let start = Instant::now();
-    op(0)?;
-    let one = start.elapsed().max(Duration::from_nanos(20));
-    let per_round = (plan.round_time.as_nanos() / one.as_nanos()).clamp(1, 10_000_000) as u64;
-    let rounds = if per_round == 1 { plan.slow_rounds } else { plan.rounds };
-    let mut next = 1;
-    let mut samples = Vec::with_capacity(rounds as usize);
-    for _ in 0..rounds {
+    let mut next = 0;
+    let mut call = |n: u64, op: &mut dyn FnMut(u64) -> Result<(), E>| -> Result<Duration, E> {
         let start = Instant::now();
-        for _ in 0..per_round {
+        for _ in 0..n {
             op(next)?;
             next += 1;
         }
-        samples.push(start.elapsed().as_nanos() as f64 / per_round as f64);
+        Ok(start.elapsed())
+    };
+    call(1, &mut op)?;
+    let mut batch = 1u64;
+    let per_round = loop {
+        let took = call(batch, &mut op)?.max(Duration::from_nanos(1));
+        if took >= plan.round_time / 8 || batch >= 1 << 24 {
+            break (plan.round_time.as_nanos() * u128::from(batch) / took.as_nanos()).clamp(1, 1 << 27) as u64;
+        }
+        batch *= 2;
+    };
+    let rounds = if per_round == 1 { plan.slow_rounds } else { plan.rounds };
+    let mut samples = Vec::with_capacity(rounds as usize);
+    for _ in 0..rounds {
+        samples.push(call(per_round, &mut op)?.as_nanos() as f64 / per_round as f64);
     }
     Ok(Summary::of(&samples, per_round))
 }
@@ -107,8 +120,9 @@ mod tests {
         })
         .unwrap();
         assert_eq!(s.rounds, 3);
-        assert_eq!(seen.len() as u64, 1 + 3 * s.ops_per_round);
+        assert!(seen.len() as u64 > 1 + 3 * s.ops_per_round, "warm-up and calibration calls come first");
         assert!(seen.windows(2).all(|w| w[1] == w[0] + 1));
+        assert_eq!(seen[0], 0);
         assert_eq!(measure(&plan, |i| if i == 2 { Err("boom") } else { Ok(()) }), Err("boom"));
     }
 }

@@ -92,7 +92,12 @@ impl std::fmt::Debug for HashMapLookup {
 impl HashMapLookup {
     /// Reads the file into memory and builds the table in parallel.
     pub fn open(path: &Path, opts: &OpenOptions) -> Result<Self, OpenError> {
-        let arena = read_all(path)?;
+        Self::from_bytes(path, read_all(path)?, opts)
+    }
+
+    /// Builds the table over `arena`, the bytes of the file at `path` (which
+    /// only names the file in error messages).
+    pub fn from_bytes(path: &Path, arena: Vec<u8>, opts: &OpenOptions) -> Result<Self, OpenError> {
         let hasher = ahash::RandomState::new();
         let (tables, parsed, duplicates) = if u32::try_from(arena.len()).is_ok() {
             let (t, p, d) = build::<u32>(path, &arena, &hasher, opts.lenient)?;

@@ -141,7 +141,7 @@ impl MmapIndex {
         };
         let (header, guide, entries) = build(&data, opts.lenient)?;
         let mut notes = vec![format!("built index ({stale})")];
-        let store = match Sidecar::write(&sidecar_path, &header, IndexRef::new(&guide, &entries)) {
+        let store = match Sidecar::write(&sidecar_path, &data, &header, IndexRef::new(&guide, &entries)) {
             Ok(sidecar) => {
                 notes.push(format!("wrote {}", sidecar_path.display()));
                 Store::Mapped(sidecar)

@@ -51,6 +51,13 @@ impl HeuristicFrequencyRank for NewlineRarest {
     }
 }
 
+impl Scan {
+    /// The mapped data file.
+    pub fn file(&self) -> &DataFile {
+        &self.file
+    }
+}
+
 /// The value of the first record of `key` in `data`, by substring search.
 pub fn find<'a>(data: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     if let Some(value) = value_if_key_at(data, 0, key) {

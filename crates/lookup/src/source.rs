@@ -71,6 +71,16 @@ impl DataFile {
     }
 }
 
+/// A heap copy of `bytes`, made in parallel pieces (the cost is mostly
+/// faulting in the new pages, which then happens on every core).
+pub fn copy_parallel(bytes: &[u8]) -> Vec<u8> {
+    use rayon::prelude::*;
+    let mut copy = vec![0u8; bytes.len()];
+    let piece = bytes.len().div_ceil(rayon::current_num_threads() * 4).max(1 << 20);
+    copy.par_chunks_mut(piece).zip(bytes.par_chunks(piece)).for_each(|(to, from)| to.copy_from_slice(from));
+    copy
+}
+
 /// Opens `path` for reading, refusing anything but a regular file.
 pub fn open_regular(path: &Path) -> Result<File, OpenError> {
     let file = File::open(path).map_err(|e| OpenError::io(path, e))?;

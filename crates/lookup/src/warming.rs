@@ -1,10 +1,12 @@
 //! `warming`: answer at once by scanning, while a hashmap builds in the background.
 //!
 //! Opening costs only what [`Scan`] costs; a background thread builds a
-//! [`HashMapLookup`] and publishes it once complete, after which every lookup
-//! uses it. The switch is a single atomic load on the lookup path, and a
-//! lookup never sees a half-built map. If the build fails (the file changed
-//! under it, say), lookups keep scanning and [`StrategyInfo::notes`] says why.
+//! [`HashMapLookup`] from the very bytes the scan mapped (so both answer from
+//! the same snapshot even if the file is replaced meanwhile) and publishes it
+//! once complete, after which every lookup uses it. The switch is a single
+//! atomic load on the lookup path, and a lookup never sees a half-built map.
+//! If the build fails, lookups keep scanning and [`StrategyInfo::notes`] says
+//! why. Ready time counts from the call to open.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
@@ -14,11 +16,12 @@ use crate::error::{LookupError, OpenError};
 use crate::hashmap::HashMapLookup;
 use crate::info::StrategyInfo;
 use crate::scan::Scan;
+use crate::source::copy_parallel;
 use crate::{Lookup, OpenOptions, Value};
 
 /// Scan first, hashmap once it is ready.
 pub struct Warming {
-    scan: Scan,
+    scan: Arc<Scan>,
     state: Arc<State>,
 }
 
@@ -35,6 +38,7 @@ struct State {
 #[must_use = "the map is never built unless `start` is called"]
 pub struct WarmStart {
     state: Arc<State>,
+    scan: Arc<Scan>,
     path: PathBuf,
     opts: OpenOptions,
 }
@@ -51,16 +55,18 @@ impl Warming {
     ///
     /// Lets tests (and benchmarks) observe the not-yet-ready state deterministically.
     pub fn open_deferred(path: &Path, opts: &OpenOptions) -> Result<(Self, WarmStart), OpenError> {
-        let scan = Scan::open(path, opts)?;
+        let opened = Instant::now();
+        let scan = Arc::new(Scan::open(path, opts)?);
         let state = Arc::new(State {
-            opened: Instant::now(),
+            opened,
             map: OnceLock::new(),
             ready_after: OnceLock::new(),
             failure: OnceLock::new(),
             done: Mutex::new(false),
             done_signal: Condvar::new(),
         });
-        let start = WarmStart { state: Arc::clone(&state), path: path.to_owned(), opts: opts.clone() };
+        let start =
+            WarmStart { state: Arc::clone(&state), scan: Arc::clone(&scan), path: path.to_owned(), opts: opts.clone() };
         Ok((Warming { scan, state }, start))
     }
 
@@ -95,7 +101,8 @@ impl WarmStart {
     }
 
     fn run(self) {
-        match HashMapLookup::open(&self.path, &self.opts) {
+        let arena = copy_parallel(self.scan.file().bytes());
+        match HashMapLookup::from_bytes(&self.path, arena, &self.opts) {
             Ok(map) => {
                 let _ = self.state.map.set(map);
                 let _ = self.state.ready_after.set(self.state.opened.elapsed());

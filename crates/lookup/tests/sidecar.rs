@@ -96,8 +96,6 @@ fn corrupt_or_truncated_sidecars_are_rebuilt() {
         }),
         ("truncated", good[..good.len() - 16].to_vec()),
         ("truncated", good[..50].to_vec()),
-        ("not an index", b"hello".repeat(100)),
-        ("not an index", Vec::new()),
     ];
     for (what, bytes) in cases {
         std::fs::write(&sidecar, &bytes).unwrap();
@@ -108,6 +106,31 @@ fn corrupt_or_truncated_sidecars_are_rebuilt() {
         // The rebuilt sidecar is good again.
         assert!(open(&path).reused(), "{what}");
     }
+}
+
+#[test]
+fn a_file_that_is_not_an_index_is_never_overwritten() {
+    let (dir, path) = setup(&lines(100, "v"));
+    let sidecar = default_sidecar_path(&path);
+    for foreign in [b"hello".repeat(100), Vec::new()] {
+        std::fs::write(&sidecar, &foreign).unwrap();
+        let index = open(&path);
+        assert!(note(&index).contains("refusing to overwrite"), "{}", note(&index));
+        assert!(note(&index).contains("kept in memory"), "{}", note(&index));
+        assert_eq!(index.get(b"key5").unwrap().as_deref(), Some(&b"v5"[..]));
+        assert_eq!(std::fs::read(&sidecar).unwrap(), foreign);
+    }
+    // Pointing the index at the data file itself must not destroy the data.
+    let data_before = std::fs::read(&path).unwrap();
+    let opts = OpenOptions { index_path: Some(path.clone()), ..OpenOptions::default() };
+    let index = MmapIndex::open(&path, &opts).unwrap();
+    assert!(note(&index).contains("it is the data file"), "{}", note(&index));
+    assert_eq!(std::fs::read(&path).unwrap(), data_before);
+    let other = dir.path().join("notes.txt");
+    std::fs::write(&other, b"my notes\n").unwrap();
+    let opts = OpenOptions { index_path: Some(other.clone()), ..OpenOptions::default() };
+    assert!(note(&MmapIndex::open(&path, &opts).unwrap()).contains("not a kvbench index"));
+    assert_eq!(std::fs::read(&other).unwrap(), b"my notes\n");
 }
 
 #[test]

@@ -291,3 +291,18 @@ fn duplicates_are_counted() {
         }
     });
 }
+
+#[test]
+fn warming_builds_from_the_snapshot_it_scans() {
+    with_file(HANDWRITTEN, |path| {
+        let (w, start) = Warming::open_deferred(path, &OpenOptions::default()).unwrap();
+        // Replace the file atomically, as the README recommends, before the build runs.
+        let next = path.with_extension("new");
+        std::fs::write(&next, b"apple changed\n").unwrap();
+        std::fs::rename(&next, path).unwrap();
+        start.start();
+        assert!(w.wait_ready(Duration::from_secs(30)));
+        assert_eq!(w.get(b"apple").unwrap().as_deref(), Some(&b"red fruit"[..]));
+        assert_eq!(w.get(b"tab").unwrap().as_deref(), Some(&b"separated value"[..]));
+    });
+}

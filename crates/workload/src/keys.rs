@@ -3,7 +3,7 @@
 //! packed into one buffer so a million of them cost ~40 MB, not a million
 //! allocations.
 
-use memchr::memchr2;
+use kvbench_lookup::record::split_line;
 use rand::RngExt;
 
 use crate::generate::{block_rng, uuid_v4};
@@ -54,14 +54,14 @@ impl KeyPool {
 
 /// The keys of the records in `data`, in file order: every record's key if
 /// there are at most `max` lines, else every k-th line's key so about `max`
-/// are kept. Lines that are not records are skipped.
+/// are kept. Lines that are not records (by [`split_line`]) are skipped.
 pub fn file_keys(data: &[u8], max: usize) -> KeyPool {
     let lines = memchr::memchr_iter(b'\n', data).count() + usize::from(!data.ends_with(b"\n") && !data.is_empty());
     let stride = lines.div_ceil(max.max(1)).max(1);
     let mut pool = KeyPool::default();
     for line in data.split(|&b| b == b'\n').step_by(stride) {
-        if let Some(sep) = memchr2(b' ', b'\t', line).filter(|&s| s > 0) {
-            pool.push(&line[..sep]);
+        if let Ok((key, _)) = split_line(line) {
+            pool.push(key);
         }
     }
     pool
@@ -113,6 +113,7 @@ mod tests {
         assert_eq!(absent.get(500), absent.get(0));
         assert!(file_keys(b"", 3).is_empty());
         assert!(file_keys(b"no-separator\n", 3).is_empty());
+        assert!(file_keys(&[&[b'k'; 2000][..], b" v\n"].concat(), 3).is_empty());
         assert_eq!(file_keys(b"a 1\nb 2", 3).len(), 2);
     }
 }

@@ -6,6 +6,10 @@ use std::str::FromStr;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Normal};
 
+/// Longest value the generator writes (1 MiB): bigger lines are not this
+/// benchmark's subject, and the bound keeps buffer sizes sane.
+pub const MAX_VALUE_LEN: usize = 1 << 20;
+
 /// How long generated values are, in bytes (always at least 1).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ValueLen {
@@ -70,7 +74,9 @@ impl fmt::Display for ValueLen {
 
 /// Why a value-length distribution could not be parsed.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid value length {0:?}: expected fixed:N, uniform:MIN..MAX or normal:MEAN,SD with lengths >= 1")]
+#[error(
+    "invalid value length {0:?}: expected fixed:N, uniform:MIN..MAX or normal:MEAN,SD with lengths from 1 to 1048576"
+)]
 pub struct ParseValueLenError(String);
 
 impl FromStr for ValueLen {
@@ -78,7 +84,7 @@ impl FromStr for ValueLen {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = || ParseValueLenError(s.to_owned());
         let (kind, args) = s.split_once(':').ok_or_else(err)?;
-        let len = |x: &str| x.trim().parse::<usize>().ok().filter(|&n| n >= 1).ok_or_else(err);
+        let len = |x: &str| x.trim().parse::<usize>().ok().filter(|n| (1..=MAX_VALUE_LEN).contains(n)).ok_or_else(err);
         match kind {
             "fixed" => Ok(ValueLen::Fixed(len(args)?)),
             "uniform" => {
@@ -109,7 +115,9 @@ mod tests {
             assert_eq!(s.parse::<ValueLen>().unwrap().to_string(), s);
         }
         assert_eq!("uniform:1..=3".parse::<ValueLen>().unwrap(), ValueLen::Uniform { min: 1, max: 3 });
-        for bad in ["", "fixed", "fixed:0", "fixed:x", "uniform:5..2", "normal:30", "normal:30,-1", "zipf:1"] {
+        for bad in
+            ["", "fixed", "fixed:0", "fixed:x", "uniform:5..2", "normal:30", "normal:30,-1", "zipf:1", "fixed:1048577"]
+        {
             assert!(bad.parse::<ValueLen>().is_err(), "{bad}");
         }
     }

@@ -238,25 +238,62 @@ impl Sidecar {
 
     /// Writes a sidecar (temporary file, then rename, so readers never see a
     /// partial one) and maps it.
-    pub fn write(path: &Path, header: &Header, index: IndexRef<'_>) -> std::io::Result<Self> {
-        let tmp = path.with_extension(format!("kvidx.tmp{}", std::process::id()));
+    ///
+    /// Refuses to replace a file that is not a kvbench index (so a mistaken
+    /// `--index` can never clobber the data or anything else), and maps the
+    /// file it wrote through its own handle, so a concurrent writer of the same
+    /// path cannot swap another index under this one.
+    pub fn write(path: &Path, data: &DataFile, header: &Header, index: IndexRef<'_>) -> std::io::Result<Self> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        may_replace(path, data)?;
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(format!(".tmp{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
+        let tmp = std::path::PathBuf::from(tmp);
         let result = (|| {
-            let mut file = File::create(&tmp)?;
+            let mut file = File::options().read(true).write(true).create_new(true).open(&tmp)?;
             file.write_all(bytemuck::bytes_of(header))?;
             file.write_all(bytemuck::cast_slice(index.guide))?;
             file.write_all(bytemuck::cast_slice(index.entries))?;
             // No fsync: after a crash a torn sidecar fails its checksums and is
             // rebuilt, so durability would only buy a slower build.
-            std::fs::rename(&tmp, path)
+            // SAFETY: as in `open`; this handle is ours and the file is only
+            // ever replaced by rename, which leaves this mapping intact.
+            let map = unsafe { Mmap::map(&file) }?;
+            std::fs::rename(&tmp, path)?;
+            Ok(map)
         })();
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
+        match result {
+            Ok(map) => {
+                let _ = map.advise(memmap2::Advice::Random);
+                Ok(Sidecar { map, header: *header })
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(e)
+            }
         }
-        let file = File::open(path)?;
-        // SAFETY: as in `open`; we just wrote this file and only replace it by rename.
-        let map = unsafe { Mmap::map(&file) }?;
-        let _ = map.advise(memmap2::Advice::Random);
-        Ok(Sidecar { map, header: *header })
+    }
+}
+
+/// Whether `path` may be replaced by a new sidecar: it must not be the data
+/// file itself, and must be missing or start with the index magic.
+fn may_replace(path: &Path, data: &DataFile) -> std::io::Result<()> {
+    use std::io::Read;
+    let refuse = |why: &str| Err(std::io::Error::other(format!("refusing to overwrite {}: {why}", path.display())));
+    if let (Ok(a), Ok(b)) = (path.canonicalize(), data.path().canonicalize())
+        && a == b
+    {
+        return refuse("it is the data file");
+    }
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let mut magic = [0u8; 6];
+    match file.read_exact(&mut magic) {
+        Ok(()) if magic == MAGIC[..6] => Ok(()),
+        _ => refuse("it is not a kvbench index"),
     }
 }
