@@ -23,9 +23,15 @@ lint:
 gen +SIZES="10k 1M":
     for n in {{SIZES}}; do {{kvbench}} gen --keys "$n" --out-dir data; done
 
-# Criterion micro-benchmarks (`get` latency per strategy).
-bench *ARGS:
-    cargo bench --bench lookup -- {{ARGS}}
+# All micro-benchmarks: criterion (get latency, open time, cache-ratio sweep) and
+# `kvbench bench micro` (memory, per-lookup percentiles, cold starts); results land in results/latest/.
+bench:
+    cargo bench --bench lookup
+    {{kvbench}} bench micro --results results/latest/suite.json
+
+# The criterion matrix on 10K keys with short measurements (< 2 minutes); results in target/kvbench/quick/.
+bench-quick:
+    KVBENCH_QUICK=1 cargo bench --bench lookup
 
 # The report, as far as it exists: the suite's tables (charts and reports/ come with the report generator).
 report:

@@ -1,57 +1,227 @@
-//! `get` latency of every strategy on a generated 10K-key dataset (hits and misses).
+//! Criterion micro-benchmarks of every strategy, written to the results schema.
 //!
-//! The full matrix (1M/10M keys, Zipf, cache-ratio sweeps, build times) is the
-//! micro-benchmark suite's job; this bench keeps `cargo bench` meaningful and
-//! checks every answer it times.
+//! - `get/<dataset>/<workload>/<strategy>`: one lookup, for every strategy ×
+//!   dataset (10K, 1M; 10M with `KVBENCH_FULL=1`) × workload (uniform, Zipf
+//!   0.99, misses), plus the cache-ratio sweep: `lru(r,backing)` for r = 10 %…100 %
+//!   over `hashmap` and `mmap-index` under uniform and Zipf access, whose hit
+//!   rates are recorded beside the latency.
+//! - `open/<dataset>/-/<strategy>`: time until a strategy can answer
+//!   (`mmap-index (build)` vs `(reopen)`, `warming (ready)` until its map serves).
+//!
+//! `KVBENCH_QUICK=1` runs the whole matrix on 10K keys with short measurements
+//! (a smoke test for CI). At the end the run's criterion estimates and hit rates
+//! are written to `results/latest/criterion.json` (quick runs:
+//! `target/kvbench/quick/criterion.json`; `KVBENCH_RESULTS=FILE` overrides).
+//! Every timed lookup checks its answer.
 
 use std::hint::black_box;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use kvbench_lookup::{OpenOptions, Strategy, StrategyKind, open};
-use kvbench_workload::Dataset;
-use kvbench_workload::keys::{absent_keys, file_keys};
+use criterion::{BatchSize, BenchmarkGroup, Criterion, measurement::WallTime};
+use kvbench_lookup::mmap_index::default_sidecar_path;
+use kvbench_lookup::warming::Warming;
+use kvbench_lookup::{Lookup, OpenOptions, Strategy, StrategyKind, open};
+use kvbench_results::criterion::{benchmark_id, default_dir, import};
+use kvbench_results::{DatasetInfo, Metric, Record, ResultSet, RunInfo};
+use kvbench_workload::keys::file_keys;
+use kvbench_workload::{Dataset, KeyStream, Workload};
 
-fn dataset() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data");
-    match Dataset::new(10_000).ensure(&dir, |_| {}) {
-        Ok((path, _)) => path,
-        Err(e) => panic!("cannot generate the bench dataset in {}: {e}", dir.display()),
-    }
+/// How much to run.
+struct Mode {
+    quick: bool,
+    datasets: Vec<u64>,
+    ratios: Vec<f64>,
 }
 
-fn strategies() -> Vec<Strategy> {
-    let mut all: Vec<Strategy> =
-        StrategyKind::ALL.into_iter().filter(|k| *k != StrategyKind::Lru).map(Strategy::Plain).collect();
-    all.push(Strategy::Lru { ratio: 0.1, backing: StrategyKind::MmapIndex });
-    all
-}
-
-fn get(c: &mut Criterion) {
-    let path = dataset();
-    let data = std::fs::read(&path).unwrap_or_default();
-    let hits = file_keys(&data, 1000);
-    let misses = absent_keys(1000, 1);
-    let mut group = c.benchmark_group("get/10k");
-    group.throughput(Throughput::Elements(1));
-    for strategy in strategies() {
-        let lookup = match open(&path, &strategy, &OpenOptions::default()) {
-            Ok(l) => l,
-            Err(e) => panic!("{strategy}: {e}"),
+impl Mode {
+    fn from_env() -> Self {
+        let on = |var: &str| std::env::var_os(var).is_some_and(|v| !v.is_empty() && v != "0");
+        let quick = on("KVBENCH_QUICK");
+        let datasets = match (quick, on("KVBENCH_FULL")) {
+            (true, _) => vec![10_000],
+            (false, false) => vec![10_000, 1_000_000],
+            (false, true) => vec![10_000, 1_000_000, 10_000_000],
         };
-        for (workload, keys, present) in [("hit", &hits, true), ("miss", &misses, false)] {
-            let mut i = 0;
-            group.bench_function(BenchmarkId::new(strategy.to_string(), workload), |b| {
-                b.iter(|| {
-                    i += 1;
-                    let found = lookup.get(black_box(keys.get(i))).map(|v| v.is_some());
-                    assert_eq!(found.ok(), Some(present), "{strategy} gave a wrong answer");
-                })
-            });
+        let ratios = if quick { vec![0.1, 0.5, 1.0] } else { (1..=10).map(|i| f64::from(i) / 10.0).collect() };
+        Mode { quick, datasets, ratios }
+    }
+
+    fn results_path(&self) -> PathBuf {
+        match std::env::var_os("KVBENCH_RESULTS") {
+            Some(path) => PathBuf::from(path),
+            None if self.quick => PathBuf::from("target/kvbench/quick/criterion.json"),
+            None => PathBuf::from("results/latest/criterion.json"),
         }
     }
+
+    /// Criterion settings for one group; `slow` for strategies that read the whole file per lookup.
+    fn configure(&self, group: &mut BenchmarkGroup<'_, WallTime>, slow: bool) {
+        let (warm, measure, samples) = match (self.quick, slow) {
+            (true, _) => (Duration::from_millis(100), Duration::from_millis(300), 10),
+            (false, true) => (Duration::from_millis(500), Duration::from_secs(3), 10),
+            (false, false) => (Duration::from_secs(1), Duration::from_secs(2), 50),
+        };
+        group.warm_up_time(warm).measurement_time(measure).sample_size(samples);
+    }
+}
+
+/// What the run has produced so far: benchmark ids and the hit-rate records.
+struct Run {
+    info: RunInfo,
+    ids: Vec<String>,
+    datasets: Vec<DatasetInfo>,
+    extra: Vec<Record>,
+}
+
+fn dataset(keys: u64) -> (DatasetInfo, PathBuf) {
+    let dataset = Dataset::new(keys);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data");
+    if !dir.join(dataset.file_name()).exists() {
+        eprintln!("generating the {} dataset in {} (reused by later runs)", dataset.keys, dir.display());
+    }
+    let path = match dataset.ensure(&dir, |_| {}) {
+        Ok((path, _)) => path,
+        Err(e) => panic!("cannot generate the bench dataset in {}: {e}", dir.display()),
+    };
+    (DatasetInfo { keys, value_len: dataset.value_len.to_string() }, path)
+}
+
+fn open_or_die(path: &Path, strategy: &Strategy) -> Box<dyn Lookup> {
+    match open(path, strategy, &OpenOptions::default()) {
+        Ok(lookup) => lookup,
+        Err(e) => panic!("{strategy}: {e}"),
+    }
+}
+
+/// Opens `strategy`, waiting for `warming` to finish, so steady state is measured.
+fn open_ready(path: &Path, strategy: &Strategy) -> Box<dyn Lookup> {
+    if *strategy == Strategy::Plain(StrategyKind::Warming) {
+        let warming = match Warming::open(path, &OpenOptions::default()) {
+            Ok(w) => w,
+            Err(e) => panic!("warming: {e}"),
+        };
+        assert!(warming.wait_ready(Duration::from_secs(600)), "warming never became ready");
+        return Box::new(warming);
+    }
+    open_or_die(path, strategy)
+}
+
+fn check(lookup: &dyn Lookup, stream: &KeyStream, i: u64) {
+    let (key, present) = stream.get(i);
+    let found = lookup.get(black_box(key)).map(|v| v.is_some());
+    assert_eq!(found.ok(), Some(present), "{} gave a wrong answer", lookup.info().name);
+}
+
+/// Steady-state hit rate of a cache on `stream`: fill it with three times its
+/// capacity, then count hits over the next lookups.
+fn hit_rate(lookup: &dyn Lookup, stream: &KeyStream) -> Option<f64> {
+    let capacity = lookup.info().cache?.capacity;
+    for i in 0..capacity * 3 {
+        check(lookup, stream, i);
+    }
+    let before = lookup.info().cache?;
+    for i in 0..200_000 {
+        check(lookup, stream, capacity * 3 + i);
+    }
+    let after = lookup.info().cache?;
+    let lookups = (after.hits + after.misses) - (before.hits + before.misses);
+    Some((after.hits - before.hits) as f64 / lookups.max(1) as f64)
+}
+
+fn get_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInfo, path: &Path) {
+    let data = std::fs::read(path).unwrap_or_default();
+    let keys = file_keys(&data, usize::MAX);
+    drop(data);
+    let plain = [
+        StrategyKind::ScanLines,
+        StrategyKind::Scan,
+        StrategyKind::HashMap,
+        StrategyKind::MmapIndex,
+        StrategyKind::Warming,
+    ];
+    for workload in [Workload::UNIFORM, Workload::ZIPF, Workload::MISS] {
+        let stream = workload.stream(&keys, 1 << 20, 11);
+        let label = workload.to_string();
+        let mut strategies: Vec<Strategy> = plain.into_iter().map(Strategy::Plain).collect();
+        if workload != Workload::MISS {
+            for backing in [StrategyKind::HashMap, StrategyKind::MmapIndex] {
+                strategies.extend(mode.ratios.iter().map(|&ratio| Strategy::Lru { ratio, backing }));
+            }
+        }
+        for strategy in strategies {
+            let slow = matches!(strategy, Strategy::Plain(StrategyKind::ScanLines | StrategyKind::Scan));
+            let lookup = open_ready(path, &strategy);
+            let name = strategy.to_string();
+            if let Some(rate) = hit_rate(&*lookup, &stream) {
+                run.extra.push(Record::new(&name, info, &label, Metric::HitRate, rate, &run.info));
+            }
+            let mut group = c.benchmark_group(format!("get/{}/{label}", info.label()));
+            mode.configure(&mut group, slow);
+            let mut i = 0u64;
+            group.bench_function(&name, |b| {
+                b.iter(|| {
+                    i += 1;
+                    check(&*lookup, &stream, i);
+                })
+            });
+            group.finish();
+            run.ids.push(benchmark_id("get", info, &label, &name));
+        }
+    }
+}
+
+fn open_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInfo, path: &Path) {
+    let mut group = c.benchmark_group(format!("open/{}/-", info.label()));
+    mode.configure(&mut group, true);
+    let sidecar = default_sidecar_path(path);
+    let mut bench = |name: &str, f: &mut dyn FnMut() -> Box<dyn Lookup>, fresh_index: bool| {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    if fresh_index {
+                        let _ = std::fs::remove_file(&sidecar);
+                    }
+                },
+                |()| f(),
+                BatchSize::PerIteration,
+            )
+        });
+        run.ids.push(benchmark_id("open", info, "-", name));
+    };
+    for kind in [StrategyKind::Scan, StrategyKind::HashMap] {
+        bench(kind.name(), &mut || open_or_die(path, &Strategy::Plain(kind)), false);
+    }
+    let index = Strategy::Plain(StrategyKind::MmapIndex);
+    bench("mmap-index (build)", &mut || open_or_die(path, &index), true);
+    bench("mmap-index (reopen)", &mut || open_or_die(path, &index), false);
+    let warming = Strategy::Plain(StrategyKind::Warming);
+    bench("warming", &mut || open_or_die(path, &warming), false);
+    bench("warming (ready)", &mut || open_ready(path, &warming), false);
     group.finish();
 }
 
-criterion_group!(benches, get);
-criterion_main!(benches);
+fn main() {
+    let mode = Mode::from_env();
+    let started = std::time::SystemTime::now();
+    let mut c = Criterion::default().configure_from_args();
+    let mut run = Run { info: RunInfo::detect(mode.quick), ids: Vec::new(), datasets: Vec::new(), extra: Vec::new() };
+    for &keys in &mode.datasets {
+        let (info, path) = dataset(keys);
+        run.datasets.push(info.clone());
+        open_benches(&mut c, &mode, &mut run, &info, &path);
+        get_benches(&mut c, &mode, &mut run, &info, &path);
+    }
+    c.final_summary();
+    let mut results = ResultSet::new("criterion (cargo bench --bench lookup)");
+    match import(&default_dir(), &run.ids, started, &run.datasets, &run.info) {
+        Ok(records) => results.records = records,
+        Err(e) => eprintln!("kvbench: cannot read criterion's estimates: {e}"),
+    }
+    results.records.append(&mut run.extra);
+    let out = mode.results_path();
+    match kvbench_results::io::write(&out, &results) {
+        Ok(()) => eprintln!("wrote {} records to {}", results.records.len(), out.display()),
+        Err(e) => eprintln!("kvbench: {e}"),
+    }
+}

@@ -66,13 +66,16 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ResultsEr
 }
 
 /// Records for the criterion benchmarks under `dir` whose ids are in `wanted`
-/// (as made by [`benchmark_id`]); `datasets` resolves dataset labels.
+/// (as made by [`benchmark_id`]) and whose estimates were written at or after
+/// `since`; `datasets` resolves dataset labels.
 ///
-/// Benchmarks of other runs or naming schemes are ignored, so a stale
-/// criterion folder cannot leak old numbers into new results.
+/// Benchmarks of other runs (filtered out this time, or another naming
+/// scheme) are ignored, so a stale criterion folder cannot leak old numbers
+/// into new results.
 pub fn import(
     dir: &Path,
     wanted: &[String],
+    since: std::time::SystemTime,
     datasets: &[DatasetInfo],
     run: &RunInfo,
 ) -> Result<Vec<Record>, ResultsError> {
@@ -97,7 +100,12 @@ pub fn import(
             _ => continue,
         };
         let Some(dataset) = datasets.iter().find(|d| d.label() == dataset) else { continue };
-        let estimates: Estimates = read_json(&new.join("estimates.json"))?;
+        let estimates_path = new.join("estimates.json");
+        let written = std::fs::metadata(&estimates_path).and_then(|m| m.modified());
+        if written.is_ok_and(|t| t < since) {
+            continue;
+        }
+        let estimates: Estimates = read_json(&estimates_path)?;
         let mean = estimates.mean;
         records.push(Record::new(strategy, dataset, workload, metric, mean.point_estimate, run).with_spread(
             mean.confidence_interval.lower_bound,

@@ -67,12 +67,17 @@ fn criterion_estimates_become_records() {
     let open_id = benchmark_id("open", &dataset(), "-", "mmap-index");
     write("open_1M/b", &open_id, 1e6);
     write("old/c", "get/1M/uniform/stale", 5.0);
-    let records = import(dir.path(), &[get_id, open_id], &[dataset()], &run()).unwrap();
+    let wanted = [get_id.clone(), open_id];
+    let records = import(dir.path(), &wanted, std::time::SystemTime::UNIX_EPOCH, &[dataset()], &run()).unwrap();
     assert_eq!(records.len(), 2);
     let get = records.iter().find(|r| r.metric == Metric::GetMean).unwrap();
     assert_eq!((get.strategy.as_str(), get.workload.as_str(), get.value), ("lru(0.5,hashmap)", "zipf:0.99", 250.0));
     assert_eq!(get.spread.map(|s| (s.lower, s.upper, s.kind)), Some((249.0, 251.0, SpreadKind::Ci95)));
     assert!(records.iter().any(|r| r.metric == Metric::OpenTime && r.strategy == "mmap-index" && r.value == 1e6));
+    // Estimates older than the run are another run's: left out.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
+    assert!(import(dir.path(), &wanted, later, &[dataset()], &run()).unwrap().is_empty());
+    let _ = get_id;
 }
 
 #[test]
