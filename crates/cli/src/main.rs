@@ -1,5 +1,6 @@
 //! `kvbench`: thin glue from the command line to the kvbench libraries.
 
+mod export;
 mod generate;
 mod get;
 mod human;
@@ -34,6 +35,8 @@ enum Command {
     /// Benchmarks beyond the main job's defaults.
     #[command(subcommand)]
     Bench(Bench),
+    /// Convert results to another format (Bencher's BMF) on stdout.
+    Export(export::ExportArgs),
     /// Measure one strategy in this process and print a JSON report (used by `suite`).
     #[command(hide = true)]
     Probe(suite::ProbeArgs),
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Gen(args) => generate::run(&args),
         Command::Get(args) => get::run(&args),
         Command::Suite(args) | Command::Bench(Bench::Micro(args)) => suite::run(&args),
+        Command::Export(args) => export::run(&args),
         Command::Probe(args) => suite::probe(&args),
     };
     match result {

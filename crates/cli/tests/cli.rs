@@ -212,3 +212,31 @@ fn the_suite_runs_every_case_on_a_small_dataset() {
     assert!(has("lru(0.1,mmap-index)", "zipf:0.99", Metric::HitRate));
     assert!(has("warming", "-", Metric::ReadyTime));
 }
+
+#[test]
+fn results_export_to_bmf_and_bad_results_are_clean_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("r.json");
+    let data_dir = dir.path().join("data");
+    let out = kvbench(&[
+        "bench",
+        "micro",
+        "--quick",
+        "--keys",
+        "1k",
+        "--workloads",
+        "uniform",
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+        "--results",
+        results.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = kvbench(&["export", "--format", "bmf", results.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bmf: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p50 = &bmf["1k/uniform/hashmap"]["latency_p50"]["value"];
+    assert!(p50.as_f64().is_some_and(|v| v > 0.0), "{bmf}");
+    let garbage = write(dir.path(), "garbage.json", b"{}");
+    assert_clean_error(&kvbench(&["export", &garbage]), "garbage.json");
+}

@@ -127,9 +127,15 @@ pub enum ProbeError {
     NotReady(Duration, String),
 }
 
-/// Length of each workload's key stream; lookups cycle through it. It is
-/// long against any cache, so the cycle looks random to the strategy.
+/// Length of each workload's key stream; lookups cycle through it.
 const STREAM_LEN: usize = 1 << 20;
+
+/// For caching strategies the stream is made at least this many times
+/// longer than the key count (up to [`MAX_CACHE_STREAM`]): a cache fed a short
+/// repeating stream ends up holding all of it and reports hits a real
+/// workload would not give.
+const CACHE_STREAM_FACTOR: usize = 5;
+const MAX_CACHE_STREAM: usize = 16 << 20;
 
 /// Builds the workloads' streams from the file's keys, using a temporary
 /// mapping that is dropped before measuring, so the probe's own reads do not
@@ -137,7 +143,11 @@ const STREAM_LEN: usize = 1 << 20;
 fn streams(spec: &ProbeSpec) -> Result<Vec<(Workload, KeyStream)>, OpenError> {
     let file = DataFile::open(&spec.data)?;
     let keys = file_keys(file.bytes(), spec.key_pool);
-    let len = if spec.cold { spec.budget.max_ops as usize } else { STREAM_LEN };
+    let len = match (&spec.strategy, spec.cold) {
+        (_, true) => spec.budget.max_ops as usize,
+        (Strategy::Lru { .. }, false) => (keys.len() * CACHE_STREAM_FACTOR).clamp(STREAM_LEN, MAX_CACHE_STREAM),
+        _ => STREAM_LEN,
+    };
     Ok(spec.workloads.iter().map(|w| (*w, w.stream(&keys, len.max(1), spec.seed))).collect())
 }
 

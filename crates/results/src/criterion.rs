@@ -2,7 +2,8 @@
 //!
 //! kvbench names its criterion benchmarks `<kind>/<dataset>/<workload>/<strategy>`
 //! (kind `get` or `open`); this module turns each into a [`Record`] of the
-//! mean with its 95 % confidence interval.
+//! mean with its 95 % confidence interval, per element when the benchmark
+//! declares an element throughput (a block of lookups per iteration).
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,16 @@ use crate::schema::{DatasetInfo, Metric, Record, SpreadKind};
 #[derive(Deserialize)]
 struct BenchmarkJson {
     full_id: String,
+    #[serde(default)]
+    throughput: Option<Throughput>,
+}
+
+/// Criterion's throughput: how many elements (lookups) one iteration did.
+#[derive(Deserialize)]
+enum Throughput {
+    Elements(u64),
+    #[serde(other)]
+    Other,
 }
 
 #[derive(Deserialize)]
@@ -107,9 +118,16 @@ pub fn import(
         }
         let estimates: Estimates = read_json(&estimates_path)?;
         let mean = estimates.mean;
-        records.push(Record::new(strategy, dataset, workload, metric, mean.point_estimate, run).with_spread(
-            mean.confidence_interval.lower_bound,
-            mean.confidence_interval.upper_bound,
+        // Benchmarks that time a block of lookups per iteration say so with an
+        // element throughput; records are per lookup.
+        let per = match id.throughput {
+            Some(Throughput::Elements(n)) if n > 0 => n as f64,
+            _ => 1.0,
+        };
+        let record = Record::new(strategy, dataset, workload, metric, mean.point_estimate / per, run);
+        records.push(record.with_spread(
+            mean.confidence_interval.lower_bound / per,
+            mean.confidence_interval.upper_bound / per,
             SpreadKind::Ci95,
         ));
     }

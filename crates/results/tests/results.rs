@@ -55,24 +55,26 @@ fn other_versions_and_garbage_are_refused_with_the_path() {
 #[test]
 fn criterion_estimates_become_records() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |sub: &str, full_id: &str, mean: f64| {
+    let write = |sub: &str, full_id: &str, mean: f64, throughput: &str| {
         let new = dir.path().join(sub).join("new");
         std::fs::create_dir_all(&new).unwrap();
-        std::fs::write(new.join("benchmark.json"), format!(r#"{{"group_id":"g","function_id":null,"value_str":null,"throughput":null,"full_id":"{full_id}","directory_name":"{sub}","title":"t"}}"#)).unwrap();
+        std::fs::write(new.join("benchmark.json"), format!(r#"{{"group_id":"g","function_id":null,"value_str":null,"throughput":{throughput},"full_id":"{full_id}","directory_name":"{sub}","title":"t"}}"#)).unwrap();
         std::fs::write(new.join("estimates.json"), format!(r#"{{"mean":{{"confidence_interval":{{"confidence_level":0.95,"lower_bound":{},"upper_bound":{}}},"point_estimate":{mean},"standard_error":1.0}},"median":{{"confidence_interval":{{"confidence_level":0.95,"lower_bound":1,"upper_bound":2}},"point_estimate":1.5,"standard_error":0.1}}}}"#, mean - 1.0, mean + 1.0)).unwrap();
     };
     let get_id = benchmark_id("get", &dataset(), "zipf:0.99", "lru(0.5,hashmap)");
     assert_eq!(get_id, "get/1M/zipf:0.99/lru(0.5,hashmap)");
-    write("get_1M/a", &get_id, 250.0);
+    write("get_1M/a", &get_id, 250.0 * 1024.0, r#"{"Elements":1024}"#);
     let open_id = benchmark_id("open", &dataset(), "-", "mmap-index");
-    write("open_1M/b", &open_id, 1e6);
-    write("old/c", "get/1M/uniform/stale", 5.0);
+    write("open_1M/b", &open_id, 1e6, "null");
+    write("old/c", "get/1M/uniform/stale", 5.0, "null");
     let wanted = [get_id.clone(), open_id];
     let records = import(dir.path(), &wanted, std::time::SystemTime::UNIX_EPOCH, &[dataset()], &run()).unwrap();
     assert_eq!(records.len(), 2);
     let get = records.iter().find(|r| r.metric == Metric::GetMean).unwrap();
     assert_eq!((get.strategy.as_str(), get.workload.as_str(), get.value), ("lru(0.5,hashmap)", "zipf:0.99", 250.0));
-    assert_eq!(get.spread.map(|s| (s.lower, s.upper, s.kind)), Some((249.0, 251.0, SpreadKind::Ci95)));
+    let per_lookup = |x: f64| x / 1024.0;
+    let expected = (per_lookup(250.0 * 1024.0 - 1.0), per_lookup(250.0 * 1024.0 + 1.0), SpreadKind::Ci95);
+    assert_eq!(get.spread.map(|s| (s.lower, s.upper, s.kind)), Some(expected));
     assert!(records.iter().any(|r| r.metric == Metric::OpenTime && r.strategy == "mmap-index" && r.value == 1e6));
     // Estimates older than the run are another run's: left out.
     let later = std::time::SystemTime::now() + std::time::Duration::from_secs(60);

@@ -26,6 +26,12 @@ impl KeyPool {
         self.ends.push(self.bytes.len());
     }
 
+    /// Removes every key, keeping the buffers.
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+
     /// Number of keys.
     pub fn len(&self) -> usize {
         self.ends.len()

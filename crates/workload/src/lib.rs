@@ -15,4 +15,4 @@ pub mod workload;
 pub use dataset::{Count, Dataset};
 pub use generate::{GenSpec, GenSummary, generate};
 pub use value_len::ValueLen;
-pub use workload::{Access, KeyStream, Workload};
+pub use workload::{Access, KeyStream, Sampler, Workload};

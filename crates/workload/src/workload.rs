@@ -58,6 +58,17 @@ impl Workload {
     ///
     /// With no keys, every lookup is a miss.
     pub fn stream(&self, keys: &KeyPool, len: usize, seed: u64) -> KeyStream {
+        let mut stream = KeyStream::default();
+        self.sampler(keys, seed).fill(&mut stream, len);
+        stream
+    }
+
+    /// An endless source of lookups over `keys`; [`Workload::stream`] is its first `len`.
+    ///
+    /// Use it where a finite stream would repeat: a cache fed a repeating
+    /// stream ends up holding all of it and reports hits a real workload
+    /// would not give.
+    pub fn sampler<'k>(&self, keys: &'k KeyPool, seed: u64) -> Sampler<'k> {
         let mut rng = block_rng(seed, WORKLOAD_STREAM);
         let n = keys.len();
         let zipf = match self.access {
@@ -74,21 +85,42 @@ impl Workload {
             }
             _ => Vec::new(),
         };
-        let mut stream = KeyStream::default();
-        for _ in 0..len {
-            if n == 0 || rng.random_bool(self.miss_fraction.clamp(0.0, 1.0)) {
-                stream.push(&uuid_v4(&mut rng), false);
-                continue;
-            }
-            let rank = zipf.as_ref().map(|z| (z.sample(&mut rng) as usize).clamp(1, n) - 1);
-            let index = match (self.access, rank) {
-                (Access::Zipf { .. }, Some(rank)) => ranking.get(rank).map_or(0, |&i| i as usize),
-                (Access::Latest { .. }, Some(rank)) => n - 1 - rank,
-                _ => rng.random_range(0..n),
-            };
-            stream.push(keys.get(index as u64), true);
+        Sampler { workload: *self, keys, rng, zipf, ranking }
+    }
+}
+
+/// Draws lookups of a [`Workload`] one after another, without end.
+pub struct Sampler<'k> {
+    workload: Workload,
+    keys: &'k KeyPool,
+    rng: rand_chacha::ChaCha8Rng,
+    zipf: Option<Zipf<f64>>,
+    ranking: Vec<u32>,
+}
+
+impl Sampler<'_> {
+    /// Appends the next lookup to `out`.
+    pub fn push_next(&mut self, out: &mut KeyStream) {
+        let n = self.keys.len();
+        if n == 0 || self.rng.random_bool(self.workload.miss_fraction.clamp(0.0, 1.0)) {
+            out.push(&uuid_v4(&mut self.rng), false);
+            return;
         }
-        stream
+        let rank = self.zipf.as_ref().map(|z| (z.sample(&mut self.rng) as usize).clamp(1, n) - 1);
+        let index = match (self.workload.access, rank) {
+            (Access::Zipf { .. }, Some(rank)) => self.ranking.get(rank).map_or(0, |&i| i as usize),
+            (Access::Latest { .. }, Some(rank)) => n - 1 - rank,
+            _ => self.rng.random_range(0..n),
+        };
+        out.push(self.keys.get(index as u64), true);
+    }
+
+    /// Replaces the contents of `out` with the next `len` lookups.
+    pub fn fill(&mut self, out: &mut KeyStream, len: usize) {
+        out.clear();
+        for _ in 0..len {
+            self.push_next(out);
+        }
     }
 }
 
@@ -106,6 +138,12 @@ impl KeyStream {
     fn push(&mut self, key: &[u8], present: bool) {
         self.keys.push(key);
         self.present.push(present);
+    }
+
+    /// Empties the stream, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.keys.clear();
+        self.present.clear();
     }
 
     /// Number of lookups before the stream repeats.
@@ -223,6 +261,22 @@ mod tests {
         for w in [Workload::UNIFORM, Workload::ZIPF, Workload::MISS] {
             assert_eq!(w.stream(&keys, 500, 3), w.stream(&keys, 500, 3));
             assert_ne!(w.stream(&keys, 500, 3), w.stream(&keys, 500, 4));
+        }
+    }
+
+    #[test]
+    fn a_sampler_continues_where_a_stream_stops() {
+        let keys = pool(1000);
+        let long = Workload::ZIPF.stream(&keys, 300, 9);
+        let mut sampler = Workload::ZIPF.sampler(&keys, 9);
+        let (mut a, mut b) = (KeyStream::default(), KeyStream::default());
+        sampler.fill(&mut a, 100);
+        sampler.fill(&mut b, 200);
+        for i in 0..100 {
+            assert_eq!(a.get(i), long.get(i));
+        }
+        for i in 0..200 {
+            assert_eq!(b.get(i), long.get(100 + i));
         }
     }
 
