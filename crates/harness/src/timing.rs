@@ -18,6 +18,10 @@ pub struct Summary {
     pub rounds: u32,
     /// Operations per round.
     pub ops_per_round: u64,
+    /// Every call made, warm-up and calibration included: the index the
+    /// next measurement over the same sequence should start from.
+    #[serde(default)]
+    pub calls: u64,
 }
 
 impl Summary {
@@ -37,6 +41,7 @@ impl Summary {
             max_ns: sorted.last().copied().unwrap_or(0.0),
             rounds: n as u32,
             ops_per_round,
+            calls: 0,
         }
     }
 }
@@ -95,7 +100,7 @@ pub fn measure<E>(plan: &Plan, mut op: impl FnMut(u64) -> Result<(), E>) -> Resu
     for _ in 0..rounds {
         samples.push(call(per_round, &mut op)?.as_nanos() as f64 / per_round as f64);
     }
-    Ok(Summary::of(&samples, per_round))
+    Ok(Summary { calls: next, ..Summary::of(&samples, per_round) })
 }
 
 #[cfg(test)]
@@ -121,6 +126,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.rounds, 3);
         assert!(seen.len() as u64 > 1 + 3 * s.ops_per_round, "warm-up and calibration calls come first");
+        assert_eq!(s.calls, seen.len() as u64);
         assert!(seen.windows(2).all(|w| w[1] == w[0] + 1));
         assert_eq!(seen[0], 0);
         assert_eq!(measure(&plan, |i| if i == 2 { Err("boom") } else { Ok(()) }), Err("boom"));
