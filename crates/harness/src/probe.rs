@@ -86,6 +86,9 @@ pub struct ProbeReport {
     /// Mean cost of the timing loop fetching the next key without looking it
     /// up (included in the round means).
     pub harness_overhead_ns: f64,
+    /// For `scan`: one `memchr` pass over the whole file, timed in the same
+    /// process right after the workloads: the floor a full scan compares to.
+    pub memchr_pass: Option<Summary>,
     /// The strategy's own notes (index reused or rebuilt, fallbacks).
     pub notes: Vec<String>,
 }
@@ -264,6 +267,10 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
     let workloads =
         streams.iter().map(|(w, stream)| run_workload(spec, &*lookup, *w, stream)).collect::<Result<Vec<_>, _>>()?;
     let memory_steady = MemorySnapshot::now().since(&before);
+    let memchr_pass = match (&spec.strategy, spec.cold) {
+        (Strategy::Plain(StrategyKind::Scan), false) => Some(memchr_pass(&spec.data, &spec.plan)?),
+        _ => None,
+    };
     let info = lookup.info();
     let mut notes = info.notes;
     if let (Some((_, stream)), Some(keys)) = (streams.first(), info.keys)
@@ -288,6 +295,7 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
         memory_steady,
         clock_overhead_ns,
         harness_overhead_ns,
+        memchr_pass,
         notes,
     })
 }

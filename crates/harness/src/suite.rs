@@ -179,5 +179,10 @@ pub fn records(dataset: &DatasetInfo, case: &str, report: &ProbeReport, run: &Ru
         }
         out.extend(w.hit_rate.map(|h| rec(label, Metric::HitRate, h)));
     }
+    if let Some(floor) = &report.memchr_pass {
+        // The bandwidth floor of a full scan, as a pseudo-strategy beside it.
+        let record = Record::new("memchr pass", dataset, "-", Metric::LookupMean, floor.median_ns, run);
+        out.push(record.with_spread(floor.min_ns, floor.max_ns, SpreadKind::MinMax));
+    }
     out
 }
