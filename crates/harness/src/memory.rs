@@ -76,6 +76,17 @@ mod tests {
     }
 
     #[test]
+    fn evicting_a_file_works_on_files_and_reports_missing_ones() {
+        let dir = std::env::temp_dir().join(format!("kvbench-evict-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("f");
+        std::fs::write(&path, vec![7u8; 1 << 20]).unwrap();
+        evict_page_cache(&path).unwrap();
+        assert!(evict_page_cache(&dir.join("missing")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn snapshot_reads_this_process() {
         let snap = MemorySnapshot::now();
         if cfg!(target_os = "linux") {
