@@ -7,15 +7,13 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 
-/// The system allocator, counting live and peak bytes.
+/// The system allocator, counting live bytes.
 pub struct CountingAlloc;
 
 fn grow(bytes: usize) {
-    let live = LIVE.fetch_add(bytes, Ordering::Relaxed) + bytes;
-    PEAK.fetch_max(live, Ordering::Relaxed);
+    LIVE.fetch_add(bytes, Ordering::Relaxed);
     INSTALLED.store(true, Ordering::Relaxed);
 }
 
@@ -64,9 +62,4 @@ unsafe impl GlobalAlloc for CountingAlloc {
 /// Live heap bytes, or `None` if [`CountingAlloc`] is not the global allocator.
 pub fn heap_bytes() -> Option<u64> {
     INSTALLED.load(Ordering::Relaxed).then(|| LIVE.load(Ordering::Relaxed) as u64)
-}
-
-/// The most live heap bytes seen so far, if counting.
-pub fn peak_heap_bytes() -> Option<u64> {
-    INSTALLED.load(Ordering::Relaxed).then(|| PEAK.load(Ordering::Relaxed) as u64)
 }

@@ -1,16 +1,7 @@
-//! Keys to look up: the keys of a data file, streams of indexes into them,
-//! and absent keys,
-//! packed into one buffer so a million of them cost ~40 MB, not a million
-//! allocations.
+//! Keys to look up: the keys of a data file, packed into one buffer so a
+//! million of them cost ~40 MB, not a million allocations.
 
 use kvbench_lookup::record::split_line;
-use rand::RngExt;
-
-use crate::generate::{block_rng, uuid_v4};
-
-/// Stream numbers for key sampling, far from any data block's stream.
-const UNIFORM_STREAM: u64 = u64::MAX - 1;
-const ABSENT_STREAM: u64 = u64::MAX;
 
 /// A list of keys in one buffer, read back by index.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -73,33 +64,13 @@ pub fn file_keys(data: &[u8], max: usize) -> KeyPool {
     pool
 }
 
-/// `len` indexes drawn uniformly and independently from `0..keys` (empty if `keys` is 0).
-pub fn uniform_indexes(keys: usize, len: usize, seed: u64) -> Vec<u32> {
-    let mut rng = block_rng(seed, UNIFORM_STREAM);
-    let keys = u32::try_from(keys).unwrap_or(u32::MAX);
-    if keys == 0 {
-        return Vec::new();
-    }
-    (0..len).map(|_| rng.random_range(0..keys)).collect()
-}
-
-/// `n` random UUID v4 keys, which a generated file holds only with negligible probability.
-pub fn absent_keys(n: usize, seed: u64) -> KeyPool {
-    let mut rng = block_rng(seed, ABSENT_STREAM);
-    let mut pool = KeyPool::default();
-    for _ in 0..n {
-        pool.push(&uuid_v4(&mut rng));
-    }
-    pool
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use kvbench_lookup::reference::Reference;
 
     #[test]
-    fn present_keys_are_present_and_absent_keys_absent() {
+    fn file_keys_are_present_and_miss_streams_absent() {
         let mut data = Vec::new();
         crate::generate(&crate::GenSpec { keys: 2000, seed: 5, value_len: Default::default() }, &mut data, |_| {})
             .unwrap();
@@ -110,13 +81,8 @@ mod tests {
         let some = file_keys(&data, 500);
         assert_eq!(some.len(), 500);
         assert_eq!(some.get(1), all.get(4));
-        let stream = uniform_indexes(all.len(), 10_000, 1);
-        assert_eq!(stream, uniform_indexes(all.len(), 10_000, 1));
-        assert!(stream.iter().all(|&i| (i as usize) < all.len()));
-        assert!(uniform_indexes(0, 5, 1).is_empty());
-        let absent = absent_keys(500, 1);
-        assert!(absent.iter().all(|k| k.len() == 36 && reference.value(k).is_none()));
-        assert_eq!(absent.get(500), absent.get(0));
+        let misses = crate::Workload::MISS.stream(&all, 500, 1);
+        assert!((0..500).map(|i| misses.get(i)).all(|(k, present)| !present && reference.value(k).is_none()));
         assert!(file_keys(b"", 3).is_empty());
         assert!(file_keys(b"no-separator\n", 3).is_empty());
         assert!(file_keys(&[&[b'k'; 2000][..], b" v\n"].concat(), 3).is_empty());
