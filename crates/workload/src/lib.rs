@@ -4,7 +4,7 @@
 //!   whose lengths follow a [`ValueLen`] distribution, byte-identical for a seed.
 //! - [`dataset`]: named datasets cached in a data folder, generated on first use.
 //! - [`workload`]: deterministic key streams: uniform, Zipf, latest, misses.
-//! - [`keys`]: present keys sampled from a data file, and absent keys.
+//! - [`keys`]: the keys of a data file, packed for lookups.
 
 pub mod dataset;
 pub mod generate;
