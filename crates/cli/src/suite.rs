@@ -26,7 +26,8 @@ pub struct SuiteArgs {
     /// Dataset sizes, comma-separated.
     #[arg(long, value_name = "N,N", value_delimiter = ',', default_value = "10k,1M")]
     keys: Vec<Count>,
-    /// Workloads for every strategy, comma-separated: uniform, zipf[:THETA], latest[:THETA], miss, …[,miss=F].
+    /// Workloads for every strategy, separated by semicolons: uniform, zipf:THETA, latest:THETA, miss;
+    /// add ",miss=F" to mix in a fraction F of absent keys.
     #[arg(long, value_name = "W;W", value_delimiter = ';', default_value = "uniform;zipf:0.99;miss")]
     workloads: Vec<Workload>,
     /// Draw hit lookups from at most this many of a file's keys (every k-th

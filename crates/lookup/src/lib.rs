@@ -15,7 +15,7 @@
 //! | [`warming`] | `warming` | a hashmap built in the background, scanning until ready |
 //!
 //! [`registry`] opens any of them by [`Strategy`]; [`record`] defines the file
-//! format; [`reference`] is the obviously-correct model the tests compare to.
+//! format; [`reference`](mod@reference) is the obviously-correct model the tests compare to.
 
 pub mod cached;
 pub mod error;

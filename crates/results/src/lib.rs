@@ -2,7 +2,7 @@
 //!
 //! - [`schema`]: [`Record`] (one measured value with its context) and
 //!   [`ResultSet`] (a file of them), versioned by [`SCHEMA_VERSION`].
-//! - [`env`]: the machine, toolchain and commit a run happened on.
+//! - [`env`](mod@env): the machine, toolchain and commit a run happened on.
 //! - [`io`]: reading and writing result files and folders.
 //! - [`criterion`]: importing criterion's `estimates.json` into records.
 //! - [`bmf`]: exporting to Bencher's metric format, for tracking services.

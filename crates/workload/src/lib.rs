@@ -1,6 +1,6 @@
 //! Deterministic inputs for kvbench: data files and the keys to look up.
 //!
-//! - [`generate`]: a data file of UUID v4 keys and printable-ASCII values
+//! - [`generate()`]: a data file of UUID v4 keys and printable-ASCII values
 //!   whose lengths follow a [`ValueLen`] distribution, byte-identical for a seed.
 //! - [`dataset`]: named datasets cached in a data folder, generated on first use.
 //! - [`workload`]: deterministic key streams: uniform, Zipf, latest, misses.
