@@ -33,6 +33,6 @@ bench:
 bench-quick:
     KVBENCH_QUICK=1 cargo bench --bench lookup
 
-# The report, as far as it exists: the suite's tables (charts and reports/ come with the report generator).
+# Regenerate the charts and reports/README.md from results/latest/ (no measuring).
 report:
-    {{kvbench}} suite
+    {{kvbench}} report --results results/latest --out reports

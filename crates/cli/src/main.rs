@@ -4,6 +4,7 @@ mod export;
 mod generate;
 mod get;
 mod human;
+mod report;
 mod strategy_args;
 mod suite;
 
@@ -37,6 +38,8 @@ enum Command {
     Bench(Bench),
     /// Convert results to another format (Bencher's BMF) on stdout.
     Export(export::ExportArgs),
+    /// Draw the charts and write reports/README.md from the results.
+    Report(report::ReportArgs),
     /// Measure one strategy in this process and print a JSON report (used by `suite`).
     #[command(hide = true)]
     Probe(suite::ProbeArgs),
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Command::Get(args) => get::run(&args),
         Command::Suite(args) | Command::Bench(Bench::Micro(args)) => suite::run(&args),
         Command::Export(args) => export::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Probe(args) => suite::probe(&args),
     };
     match result {

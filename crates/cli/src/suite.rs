@@ -41,6 +41,12 @@ pub struct SuiteArgs {
     /// Short timing rounds: checks that everything runs; figures are rough.
     #[arg(long)]
     quick: bool,
+    /// Then regenerate the report from the results file's folder into this folder.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    report: PathBuf,
+    /// Do not regenerate the report.
+    #[arg(long)]
+    no_report: bool,
 }
 
 /// Options of `kvbench probe`.
@@ -153,6 +159,10 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     kvbench_results::io::write(&args.results, &results)?;
     eprintln!("wrote {} records to {}", results.records.len(), args.results.display());
+    if !args.no_report {
+        let folder = args.results.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        crate::report::write(folder, &args.report)?;
+    }
     Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

@@ -175,6 +175,8 @@ fn the_suite_runs_every_case_on_a_small_dataset() {
         data_dir.to_str().unwrap(),
         "--results",
         json.to_str().unwrap(),
+        "--report",
+        dir.path().join("reports").to_str().unwrap(),
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
@@ -211,6 +213,9 @@ fn the_suite_runs_every_case_on_a_small_dataset() {
     assert!(has("scan (cold)", "uniform@cold", Metric::LatencyP50));
     assert!(has("lru(0.1,mmap-index)", "zipf:0.99", Metric::HitRate));
     assert!(has("warming", "-", Metric::ReadyTime));
+    // The main job also regenerates the report from the results' folder.
+    let readme = std::fs::read_to_string(dir.path().join("reports/README.md")).unwrap();
+    assert!(readme.contains("## Main table") && readme.contains("latency.png"), "{readme}");
 }
 
 #[test]
@@ -230,6 +235,7 @@ fn results_export_to_bmf_and_bad_results_are_clean_errors() {
         data_dir.to_str().unwrap(),
         "--results",
         results.to_str().unwrap(),
+        "--no-report",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = kvbench(&["export", "--format", "bmf", results.to_str().unwrap()]);
@@ -239,4 +245,8 @@ fn results_export_to_bmf_and_bad_results_are_clean_errors() {
     assert!(p50.as_f64().is_some_and(|v| v > 0.0), "{bmf}");
     let garbage = write(dir.path(), "garbage.json", b"{}");
     assert_clean_error(&kvbench(&["export", &garbage]), "garbage.json");
+    let empty = dir.path().join("no-results");
+    let out =
+        kvbench(&["report", "--results", empty.to_str().unwrap(), "--out", dir.path().join("r").to_str().unwrap()]);
+    assert_clean_error(&out, "run `kvbench suite`");
 }

@@ -1,0 +1,33 @@
+//! `kvbench report`: charts and `reports/README.md` from the results.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+/// Options of `kvbench report`.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Results file or folder to read.
+    #[arg(long, value_name = "PATH", default_value = "results/latest")]
+    results: PathBuf,
+    /// Folder to write the charts and README.md into.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    out: PathBuf,
+}
+
+/// Runs `kvbench report`.
+pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    write(&args.results, &args.out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Generates the report and says what it wrote and skipped.
+pub fn write(results: &std::path::Path, out: &std::path::Path) -> anyhow::Result<()> {
+    let report = kvbench_report::generate(results, out)?;
+    for skipped in &report.skipped {
+        eprintln!("not drawn: {skipped}");
+    }
+    eprintln!("wrote {} files to {} (open {}/README.md)", report.written.len(), out.display(), out.display());
+    Ok(())
+}

@@ -1,0 +1,62 @@
+//! Lookup latency per strategy: median dot, bar to p99, one panel per dataset.
+
+use kvbench_results::Metric;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{DrawResult, max_or, min_or};
+use crate::data::{Data, Source};
+use crate::style::{FONT, color, nanos};
+
+/// The chart needs the suite's percentiles.
+pub fn missing(data: &Data) -> Option<String> {
+    data.datasets(Source::Suite).is_empty().then(|| "needs per-lookup percentiles: run `kvbench suite`".into())
+}
+
+/// Draws the chart.
+pub fn draw<DB: DrawingBackend>(data: &Data, root: &DrawingArea<DB, Shift>) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let root = root.titled("Lookup latency, uniform keys: median (dot) to p99 (end of bar)", (FONT, 26))?;
+    let datasets = data.datasets(Source::Suite);
+    let panels = root.split_evenly((1, datasets.len().max(1)));
+    for (panel, dataset) in panels.iter().zip(&datasets) {
+        let value = |case: &str, metric| data.value(Source::Suite, case, dataset.keys, "uniform", metric);
+        let cases = data.strategies(Source::Suite, dataset.keys, "uniform", Metric::LatencyP50);
+        let rows: Vec<(String, f64, f64)> = cases
+            .iter()
+            .filter_map(|c| Some((c.clone(), value(c, Metric::LatencyP50)?, value(c, Metric::LatencyP99)?)))
+            .collect();
+        let lo = min_or(rows.iter().map(|r| r.1), 2.0, 1.0);
+        let hi = max_or(rows.iter().map(|r| r.2), 2.0, 1e3);
+        let n = rows.len() as i32;
+        let mut chart = ChartBuilder::on(panel)
+            .caption(format!("{} keys", dataset.label()), (FONT, 20))
+            .margin(12)
+            .x_label_area_size(55)
+            .y_label_area_size(170)
+            .build_cartesian_2d((lo..hi).log_scale(), (0..n).into_segmented())?;
+        let names: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+        chart
+            .configure_mesh()
+            .x_desc("time per lookup (log scale)")
+            .x_label_formatter(&|v| nanos(*v))
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => names.get(*i as usize).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_labels(rows.len())
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 16))
+            .draw()?;
+        for (i, (name, p50, p99)) in rows.iter().enumerate() {
+            let y = || SegmentValue::CenterOf(i as i32);
+            let c = color(name);
+            chart.draw_series(LineSeries::new([(*p50, y()), (*p99, y())], c.stroke_width(4)))?;
+            chart.draw_series([Circle::new((*p50, y()), 7, c.filled())])?;
+        }
+    }
+    Ok(())
+}

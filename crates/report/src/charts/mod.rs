@@ -1,0 +1,116 @@
+//! One module per chart. Each has `missing` (what data it lacks, and which
+//! run provides it) and `draw` (generic over the plotters backend, so the
+//! same code makes the SVG and the PNG). [`all`] lists them in report order.
+
+pub mod cache_sweep;
+pub mod latency;
+pub mod memory;
+pub mod open_time;
+pub mod percentiles;
+pub mod tradeoff;
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::data::Data;
+use crate::style::SIZE;
+
+/// What a chart's `draw` returns; plotters' errors are boxed.
+pub type DrawResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Draws a chart to a file.
+pub type Render = fn(&Data, &Path) -> Result<(), String>;
+
+/// A chart of the report.
+pub struct ChartSpec {
+    /// File stem of its SVG and PNG.
+    pub stem: &'static str,
+    /// Its heading in the report.
+    pub title: &'static str,
+    /// What it shows, one sentence for the report.
+    pub about: &'static str,
+    /// `Some(reason)` when the results lack what it needs.
+    pub missing: fn(&Data) -> Option<String>,
+    /// Draws the SVG.
+    pub svg: Render,
+    /// Draws the PNG.
+    pub png: Render,
+}
+
+/// Renders `draw` into an SVG file.
+pub fn svg(path: &Path, draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult) -> Result<(), String> {
+    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+    draw(&root).map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// Renders `draw` into a PNG file.
+pub fn png(path: &Path, draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> DrawResult) -> Result<(), String> {
+    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+    draw(&root).map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+macro_rules! chart {
+    ($module:ident, $title:literal, $about:literal) => {
+        ChartSpec {
+            stem: stringify!($module),
+            title: $title,
+            about: $about,
+            missing: $module::missing,
+            svg: |data, path| svg(path, |root| $module::draw(data, root)),
+            png: |data, path| png(path, |root| $module::draw(data, root)),
+        }
+    };
+}
+
+/// Every chart, in the order the report shows them.
+pub fn all() -> Vec<ChartSpec> {
+    vec![
+        chart!(
+            latency,
+            "Lookup latency",
+            "Median and p99 of single lookups of uniformly drawn keys, per strategy and dataset (log scale)."
+        ),
+        chart!(
+            percentiles,
+            "Latency percentiles",
+            "The latency distribution of each strategy at the largest dataset, HdrHistogram style: the x axis stretches the tail."
+        ),
+        chart!(
+            memory,
+            "Memory",
+            "Resident memory each strategy adds, split into anonymous (heap) and file-backed (page cache) memory, with bytes per key."
+        ),
+        chart!(
+            open_time,
+            "Time to open",
+            "Time until each strategy can answer: building, reopening a sidecar, or a cold page cache (log scale)."
+        ),
+        chart!(
+            cache_sweep,
+            "Cache-ratio sweep",
+            "An LRU holding 10 %..100 % of the keys in front of hashmap and mmap-index: hit rate and mean lookup time, uniform vs Zipf 0.99."
+        ),
+        chart!(
+            tradeoff,
+            "Memory vs tail latency",
+            "Anonymous bytes per key against p99 latency at the largest dataset; the Pareto frontier joins the configurations nothing beats on both."
+        ),
+    ]
+}
+
+/// The largest value in `values` times `factor`, or `fallback` when there is none.
+pub(crate) fn max_or(values: impl Iterator<Item = f64>, factor: f64, fallback: f64) -> f64 {
+    values.fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v)))).map_or(fallback, |m| m * factor)
+}
+
+/// The smallest positive value in `values` divided by `factor`, or `fallback`.
+pub(crate) fn min_or(values: impl Iterator<Item = f64>, factor: f64, fallback: f64) -> f64 {
+    values
+        .filter(|v| *v > 0.0)
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.min(v))))
+        .map_or(fallback, |m| m / factor)
+}

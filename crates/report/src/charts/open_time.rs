@@ -1,0 +1,63 @@
+//! Time to open per strategy and dataset (log scale), warm and cold.
+
+use kvbench_results::Metric;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{DrawResult, max_or, min_or};
+use crate::data::{Data, Source};
+use crate::style::{FONT, color, nanos};
+
+/// The chart needs the suite's open times.
+pub fn missing(data: &Data) -> Option<String> {
+    data.datasets(Source::Suite).is_empty().then(|| "needs open times: run `kvbench suite`".into())
+}
+
+/// Draws the chart.
+pub fn draw<DB: DrawingBackend>(data: &Data, root: &DrawingArea<DB, Shift>) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let root = root.titled("Time until a strategy can answer (build, reopen, or cold start)", (FONT, 26))?;
+    let datasets = data.datasets(Source::Suite);
+    let panels = root.split_evenly((1, datasets.len().max(1)));
+    for (panel, dataset) in panels.iter().zip(&datasets) {
+        let cases = data.strategies(Source::Suite, dataset.keys, "-", Metric::OpenTime);
+        let rows: Vec<(String, f64)> = cases
+            .iter()
+            .filter_map(|c| Some((c.clone(), data.value(Source::Suite, c, dataset.keys, "-", Metric::OpenTime)?)))
+            .collect();
+        let lo = min_or(rows.iter().map(|r| r.1), 3.0, 1e3);
+        let hi = max_or(rows.iter().map(|r| r.1), 4.0, 1e6);
+        let n = rows.len() as i32;
+        let mut chart = ChartBuilder::on(panel)
+            .caption(format!("{} keys", dataset.label()), (FONT, 20))
+            .margin(12)
+            .x_label_area_size(55)
+            .y_label_area_size(170)
+            .build_cartesian_2d((lo..hi).log_scale(), (0..n).into_segmented())?;
+        let names: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+        chart
+            .configure_mesh()
+            .x_desc("time to open (log scale)")
+            .x_label_formatter(&|v| nanos(*v))
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => names.get(*i as usize).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_labels(rows.len())
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 16))
+            .draw()?;
+        for (i, (name, v)) in rows.iter().enumerate() {
+            let i = i as i32;
+            let mut bar =
+                Rectangle::new([(lo, SegmentValue::Exact(i)), (*v, SegmentValue::Exact(i + 1))], color(name).filled());
+            bar.set_margin(5, 5, 0, 0);
+            chart.draw_series([bar])?;
+            chart.draw_series([Text::new(nanos(*v), (*v * 1.08, SegmentValue::CenterOf(i)), (FONT, 13))])?;
+        }
+    }
+    Ok(())
+}

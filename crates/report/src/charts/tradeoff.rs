@@ -1,0 +1,93 @@
+//! Memory per key against p99 latency, with the Pareto frontier.
+
+use kvbench_results::Metric;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{DrawResult, max_or, min_or};
+use crate::data::{Data, Source};
+use crate::style::{FONT, color, nanos};
+
+/// `(case, anonymous bytes per key, p99 ns)` of every warm case at `keys`.
+pub fn points(data: &Data, keys: u64) -> Vec<(String, f64, f64)> {
+    data.strategies(Source::Suite, keys, "-", Metric::AnonBytesPerKey)
+        .into_iter()
+        .filter_map(|c| {
+            let per_key = data.value(Source::Suite, &c, keys, "-", Metric::AnonBytesPerKey)?;
+            let p99 = data.value(Source::Suite, &c, keys, "uniform", Metric::LatencyP99)?;
+            Some((c, per_key, p99))
+        })
+        .collect()
+}
+
+/// The points no other point beats on both axes, by increasing memory.
+pub fn pareto(points: &[(String, f64, f64)]) -> Vec<(String, f64, f64)> {
+    let mut front: Vec<(String, f64, f64)> = points
+        .iter()
+        .filter(|(_, m, l)| !points.iter().any(|(_, m2, l2)| m2 <= m && l2 <= l && (m2 < m || l2 < l)))
+        .cloned()
+        .collect();
+    front.sort_by(|a, b| a.1.total_cmp(&b.1));
+    front
+}
+
+/// The chart needs the suite's memory and percentiles.
+pub fn missing(data: &Data) -> Option<String> {
+    let has = data.largest(Source::Suite).is_some_and(|d| !points(data, d.keys).is_empty());
+    (!has).then(|| "needs memory and percentiles: run `kvbench suite`".into())
+}
+
+/// Draws the chart.
+pub fn draw<DB: DrawingBackend>(data: &Data, root: &DrawingArea<DB, Shift>) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let Some(dataset) = data.largest(Source::Suite) else { return Ok(()) };
+    let points = points(data, dataset.keys);
+    let front = pareto(&points);
+    let x_top = max_or(points.iter().map(|p| p.1), 1.3, 10.0).max(10.0);
+    let (lo, hi) = (min_or(points.iter().map(|p| p.2), 2.0, 1.0), max_or(points.iter().map(|p| p.2), 3.0, 1e3));
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!(
+                "Memory vs tail latency, {} keys: lower left is better; the line is the Pareto frontier",
+                dataset.label()
+            ),
+            (FONT, 24),
+        )
+        .margin(15)
+        .x_label_area_size(55)
+        .y_label_area_size(90)
+        .build_cartesian_2d(-x_top * 0.03..x_top, (lo..hi).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc("anonymous memory per key (bytes)")
+        .y_desc("p99 latency, uniform keys (log scale)")
+        .y_label_formatter(&|v| nanos(*v))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
+        .draw()?;
+    chart
+        .draw_series(LineSeries::new(front.iter().map(|p| (p.1, p.2)), BLACK.stroke_width(2)))?
+        .label("Pareto frontier")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+    for (i, (name, per_key, p99)) in points.iter().enumerate() {
+        let c = color(name);
+        chart.draw_series([Circle::new((*per_key, *p99), 7, c.filled())])?;
+        // Labels go above their point, or below it when an earlier point is
+        // close by, so neighbours (hashmap and warming, say) stay legible.
+        let crowded =
+            points[..i].iter().any(|(_, m, l)| (m - per_key).abs() < x_top * 0.08 && (l / p99).ln().abs() < 0.7);
+        let y = if crowded { *p99 / 1.45 } else { *p99 * 1.3 };
+        chart.draw_series([Text::new(name.clone(), (*per_key + x_top * 0.012, y), (FONT, 13))])?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font((FONT, 14))
+        .draw()?;
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! The loaded results, and the questions the charts and text ask of them.
+
+use std::path::Path;
+
+use kvbench_results::{DatasetInfo, Metric, Record, ResultSet, RunInfo};
+
+use crate::ReportError;
+
+/// Which harness produced a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// `kvbench suite` / `kvbench bench micro`: per-process probes.
+    Suite,
+    /// `cargo bench --bench lookup`.
+    Criterion,
+}
+
+/// Every result set found, tagged by source.
+#[derive(Clone, Debug, Default)]
+pub struct Data {
+    sets: Vec<(Source, ResultSet)>,
+}
+
+impl Data {
+    /// Reads every results file in `dir` (or the one file `dir` names).
+    pub fn load(dir: &Path) -> Result<Self, ReportError> {
+        if !dir.exists() {
+            return Err(ReportError::NoResults { dir: dir.to_owned() });
+        }
+        let data = Data::from_sets(kvbench_results::io::read_all(dir)?);
+        if data.sets.iter().all(|(_, s)| s.records.is_empty()) {
+            return Err(ReportError::NoResults { dir: dir.to_owned() });
+        }
+        Ok(data)
+    }
+
+    /// Wraps result sets already in memory (tests, other tools).
+    pub fn from_sets(sets: Vec<ResultSet>) -> Self {
+        let tag = |s: &ResultSet| if s.source.starts_with("criterion") { Source::Criterion } else { Source::Suite };
+        Data { sets: sets.into_iter().map(|s| (tag(&s), s)).collect() }
+    }
+
+    /// Records from one source.
+    pub fn records(&self, source: Source) -> impl Iterator<Item = &Record> {
+        self.sets.iter().filter(move |(s, _)| *s == source).flat_map(|(_, set)| &set.records)
+    }
+
+    /// The value of one measurement.
+    pub fn value(&self, source: Source, strategy: &str, keys: u64, workload: &str, metric: Metric) -> Option<f64> {
+        self.records(source)
+            .find(|r| r.strategy == strategy && r.dataset.keys == keys && r.workload == workload && r.metric == metric)
+            .map(|r| r.value)
+    }
+
+    /// Datasets with the default value size, smallest first.
+    pub fn datasets(&self, source: Source) -> Vec<DatasetInfo> {
+        let mut out: Vec<DatasetInfo> = Vec::new();
+        for r in self.records(source) {
+            if !out.contains(&r.dataset) {
+                out.push(r.dataset.clone());
+            }
+        }
+        out.sort_by_key(|d| (d.keys, d.value_len.clone()));
+        out
+    }
+
+    /// The largest dataset of a source.
+    pub fn largest(&self, source: Source) -> Option<DatasetInfo> {
+        self.datasets(source).pop()
+    }
+
+    /// Strategies (case labels) with `metric` on `keys`, in the order first recorded.
+    pub fn strategies(&self, source: Source, keys: u64, workload: &str, metric: Metric) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for r in self.records(source) {
+            if r.dataset.keys == keys && r.workload == workload && r.metric == metric && !out.contains(&r.strategy) {
+                out.push(r.strategy.clone());
+            }
+        }
+        out
+    }
+
+    /// Where and when the runs happened, one line per source.
+    pub fn provenance(&self) -> Vec<(Source, &str, &RunInfo)> {
+        self.sets
+            .iter()
+            .filter_map(|(source, set)| set.records.first().map(|r| (*source, set.source.as_str(), &r.run)))
+            .collect()
+    }
+}

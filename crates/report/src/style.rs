@@ -1,0 +1,62 @@
+//! How charts look: one embedded font, one colour per strategy everywhere.
+
+use std::sync::Once;
+
+use plotters::style::{FontStyle, RGBColor};
+
+/// The font family every chart asks for (registered from the embedded DejaVu Sans).
+pub const FONT: &str = "sans-serif";
+/// Width and height of every chart, in pixels.
+pub const SIZE: (u32, u32) = (1100, 650);
+
+/// Registers the embedded fonts with plotters (once per process).
+pub fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The embedded font is valid; if plotters ever refused it, text would
+        // fall back to missing glyphs, which the chart tests would catch.
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
+        let _ = plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold());
+    });
+}
+
+/// The colour of a strategy, the same in every chart (by its base name).
+pub fn color(strategy: &str) -> RGBColor {
+    let base = strategy.split([' ', '(']).next().unwrap_or(strategy);
+    match base {
+        "scan-lines" => RGBColor(127, 127, 127),
+        "scan" => RGBColor(140, 86, 75),
+        "hashmap" => RGBColor(31, 119, 180),
+        "mmap-index" => RGBColor(44, 160, 44),
+        "lru" if strategy.contains("hashmap") => RGBColor(148, 103, 189),
+        "lru" => RGBColor(255, 127, 14),
+        "warming" => RGBColor(214, 39, 40),
+        "memchr" => RGBColor(23, 190, 207),
+        _ => RGBColor(188, 189, 34),
+    }
+}
+
+/// `85 ns`, `1.2 µs`, `3.4 ms`, `1.2 s`.
+pub fn nanos(ns: f64) -> String {
+    match ns {
+        n if n < 1e3 => format!("{n:.0} ns"),
+        n if n < 1e6 => format!("{:.1} µs", n / 1e3),
+        n if n < 1e9 => format!("{:.1} ms", n / 1e6),
+        n => format!("{:.2} s", n / 1e9),
+    }
+}
+
+/// `512 B`, `1.5 KiB`, `68.2 MiB`.
+pub fn bytes(b: f64) -> String {
+    match b {
+        n if n < 1024.0 => format!("{n:.0} B"),
+        n if n < 1024.0 * 1024.0 => format!("{:.1} KiB", n / 1024.0),
+        n if n < 1024.0 * 1024.0 * 1024.0 => format!("{:.1} MiB", n / 1024.0 / 1024.0),
+        n => format!("{:.2} GiB", n / 1024.0 / 1024.0 / 1024.0),
+    }
+}
+
+/// The dataset label for a key count: `10k`, `1M`.
+pub fn keys_label(keys: u64) -> String {
+    kvbench_results::DatasetInfo { keys, value_len: "normal:30,5".into() }.label()
+}

@@ -1,0 +1,146 @@
+//! The report from a small fixture: every chart file, with its series and axes.
+#![allow(clippy::unwrap_used)]
+
+use kvbench_report::generate;
+use kvbench_results::{DatasetInfo, Metric, Record, ResultSet, RunInfo, SpreadKind, io};
+
+fn run() -> RunInfo {
+    RunInfo {
+        cpu: "Fixture CPU".into(),
+        cores: 2,
+        os: "linux 6.0".into(),
+        toolchain: "rustc 1.95.0".into(),
+        commit: Some("abc123".into()),
+        timestamp: "2026-11-24T10:00:00Z".into(),
+        quick: false,
+    }
+}
+
+fn ds(keys: u64) -> DatasetInfo {
+    DatasetInfo { keys, value_len: "normal:30,5".into() }
+}
+
+/// A suite result set: three strategies on two datasets, with every metric the charts read.
+fn suite() -> ResultSet {
+    let mut set = ResultSet::new("kvbench suite");
+    let cases = [("hashmap", 500.0, 90.0), ("mmap-index (reopen)", 600.0, 0.0), ("scan", 1.3e6, 0.0)];
+    for keys in [10_000, 1_000_000] {
+        let scale = if keys == 10_000 { 0.2 } else { 1.0 };
+        for (case, p50, per_key) in cases {
+            let rec = |w: &str, m, v| Record::new(case, &ds(keys), w, m, v, &run());
+            set.records.push(rec("-", Metric::OpenTime, 1e6 * scale));
+            set.records.push(rec("-", Metric::HeapBytes, per_key * keys as f64));
+            set.records.push(rec("-", Metric::AnonRssBytes, per_key * keys as f64));
+            set.records.push(rec("-", Metric::FileRssBytes, 68.0 * keys as f64));
+            set.records.push(rec("-", Metric::AnonBytesPerKey, per_key));
+            for (m, f) in [
+                (Metric::LatencyP50, 1.0),
+                (Metric::LatencyP90, 1.5),
+                (Metric::LatencyP99, 2.0),
+                (Metric::LatencyP999, 4.0),
+                (Metric::LatencyMax, 50.0),
+            ] {
+                set.records.push(rec("uniform", m, p50 * f * scale));
+            }
+            set.records.push(rec("miss", Metric::LookupMean, p50 * 2.0 * scale));
+        }
+        set.records.push(Record::new("memchr pass", &ds(keys), "-", Metric::LookupMean, 1.1e6 * scale, &run()));
+    }
+    set
+}
+
+/// A criterion result set with the cache sweep over two backings.
+fn criterion() -> ResultSet {
+    let mut set = ResultSet::new("criterion (cargo bench --bench lookup)");
+    for backing in ["hashmap", "mmap-index"] {
+        for w in ["uniform", "zipf:0.99"] {
+            set.records.push(Record::new(backing, &ds(1_000_000), w, Metric::GetMean, 550.0, &run()));
+            for r in [0.1, 0.5, 1.0] {
+                let name = format!("lru({r},{backing})");
+                let hit = if w == "uniform" { r } else { 0.7 + r * 0.2 };
+                let rec = |m, v| Record::new(&name, &ds(1_000_000), w, m, v, &run());
+                set.records.push(rec(Metric::GetMean, 1200.0 - 500.0 * r).with_spread(
+                    1000.0,
+                    1300.0,
+                    SpreadKind::Ci95,
+                ));
+                set.records.push(rec(Metric::HitRate, hit));
+            }
+        }
+    }
+    set
+}
+
+fn svg(dir: &std::path::Path, stem: &str) -> String {
+    std::fs::read_to_string(dir.join(format!("{stem}.svg"))).unwrap()
+}
+
+#[test]
+fn every_chart_is_drawn_with_its_series_and_axes() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    io::write(&results.join("suite.json"), &suite()).unwrap();
+    io::write(&results.join("criterion.json"), &criterion()).unwrap();
+    let out = dir.path().join("reports");
+    let report = generate(&results, &out).unwrap();
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    for stem in ["latency", "percentiles", "memory", "open_time", "cache_sweep", "tradeoff"] {
+        for ext in ["svg", "png"] {
+            let size = std::fs::metadata(out.join(format!("{stem}.{ext}"))).unwrap().len();
+            assert!(size > 2000, "{stem}.{ext} is {size} bytes");
+        }
+    }
+    let expect: [(&str, &[&str]); 6] = [
+        ("latency", &["hashmap", "mmap-index (reopen)", "scan", "10k keys", "1M keys", "time per lookup (log scale)"]),
+        ("percentiles", &["hashmap", "scan", "p50", "p99.9", "max", "percentile"]),
+        ("memory", &["hashmap", "anonymous RSS", "file-backed RSS", "MiB", "90.0 B/key"]),
+        ("open_time", &["mmap-index (reopen)", "time to open (log scale)"]),
+        (
+            "cache_sweep",
+            &["lru over hashmap", "lru over mmap-index", "hashmap alone", "hit rate (%)", "cache size (% of keys)"],
+        ),
+        ("tradeoff", &["Pareto frontier", "anonymous memory per key (bytes)", "mmap-index (reopen)"]),
+    ];
+    for (stem, texts) in expect {
+        let text = svg(&out, stem);
+        for t in texts {
+            assert!(text.contains(t), "{stem}.svg lacks {t:?}");
+        }
+    }
+    let readme = std::fs::read_to_string(out.join("README.md")).unwrap();
+    for t in [
+        "![Lookup latency](latency.png)",
+        "## Main table",
+        "| hashmap | 1M |",
+        "Fixture CPU",
+        "## Cache-ratio sweep, 1M keys",
+    ] {
+        assert!(readme.contains(t), "README lacks {t:?}:\n{readme}");
+    }
+    // Conclusions are computed: mmap-index's p50 is 600 / 500 = 1.20x hashmap's.
+    assert!(readme.contains("answers in 1.20× the median time of `hashmap`"), "{readme}");
+    assert!(readme.contains("holds no anonymous memory"), "{readme}");
+    assert!(readme.contains("A full `scan` (a miss) takes 2.36× one `memchr` pass"), "{readme}");
+    assert!(readme.contains("answers 10 % of uniform lookups and 72 % under Zipf 0.99"), "{readme}");
+}
+
+#[test]
+fn partial_results_skip_charts_and_say_which_run_fills_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    io::write(&results.join("suite.json"), &suite()).unwrap();
+    let report = generate(&results, &dir.path().join("reports")).unwrap();
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    assert!(report.skipped[0].contains("cargo bench --bench lookup"));
+    let readme = std::fs::read_to_string(dir.path().join("reports/README.md")).unwrap();
+    assert!(readme.contains("## Not drawn") && readme.contains("cache_sweep"));
+}
+
+#[test]
+fn missing_results_are_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = generate(&dir.path().join("nothing"), &dir.path().join("reports")).unwrap_err().to_string();
+    assert!(err.contains("no results in") && err.contains("kvbench suite"), "{err}");
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    assert!(generate(&dir.path().join("empty"), &dir.path().join("reports")).is_err());
+}
