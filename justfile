@@ -23,11 +23,10 @@ lint:
 gen +SIZES="10k 1M":
     for n in {{SIZES}}; do {{kvbench}} gen --keys "$n" --out-dir data; done
 
-# All micro-benchmarks: criterion (get latency, open time, cache-ratio sweep) and
-# `kvbench bench micro` (memory, per-lookup percentiles, cold starts); results land in results/latest/.
+# All micro-benchmarks (criterion, then kvbench bench micro) into results/latest/, then the report (~11 min).
 bench:
     cargo bench --bench lookup
-    {{kvbench}} bench micro --results results/latest/suite.json
+    {{kvbench}} bench micro --results results/latest/suite.json --report reports
 
 # The criterion matrix on 10K keys with short measurements (< 2 minutes); results in target/kvbench/quick/.
 bench-quick:
