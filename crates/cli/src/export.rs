@@ -26,14 +26,12 @@ pub struct ExportArgs {
 
 /// Runs `kvbench export`: reads results and prints them in `format` on stdout.
 pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
-    let mut records = Vec::new();
+    let mut sets = Vec::new();
     for input in &args.inputs {
-        for set in io::read_all(input)? {
-            records.extend(set.records);
-        }
+        sets.extend(io::read_all(input)?);
     }
     match args.format {
-        Format::Bmf => println!("{}", serde_json::to_string_pretty(&bmf::from_records(&records))?),
+        Format::Bmf => println!("{}", serde_json::to_string_pretty(&bmf::from_sets(&sets))?),
     }
     Ok(ExitCode::SUCCESS)
 }

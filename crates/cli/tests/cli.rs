@@ -241,7 +241,7 @@ fn results_export_to_bmf_and_bad_results_are_clean_errors() {
     let out = kvbench(&["export", "--format", "bmf", results.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let bmf: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let p50 = &bmf["1k/uniform/hashmap"]["latency_p50"]["value"];
+    let p50 = &bmf["suite/1k/uniform/hashmap"]["latency_p50"]["value"];
     assert!(p50.as_f64().is_some_and(|v| v > 0.0), "{bmf}");
     let garbage = write(dir.path(), "garbage.json", b"{}");
     assert_clean_error(&kvbench(&["export", &garbage]), "garbage.json");

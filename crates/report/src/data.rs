@@ -6,6 +6,10 @@ use kvbench_results::{DatasetInfo, Metric, Record, ResultSet, RunInfo};
 
 use crate::ReportError;
 
+/// The value-length distribution of the default datasets; the charts so far
+/// compare strategies on these (a value-size study will add its own).
+pub const DEFAULT_VALUE_LEN: &str = "normal:30,5";
+
 /// Which harness produced a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
@@ -45,17 +49,23 @@ impl Data {
         self.sets.iter().filter(move |(s, _)| *s == source).flat_map(|(_, set)| &set.records)
     }
 
-    /// The value of one measurement.
+    /// The value of one measurement (on a dataset with the default value size).
     pub fn value(&self, source: Source, strategy: &str, keys: u64, workload: &str, metric: Metric) -> Option<f64> {
         self.records(source)
-            .find(|r| r.strategy == strategy && r.dataset.keys == keys && r.workload == workload && r.metric == metric)
+            .find(|r| {
+                r.strategy == strategy
+                    && r.dataset.keys == keys
+                    && r.dataset.value_len == DEFAULT_VALUE_LEN
+                    && r.workload == workload
+                    && r.metric == metric
+            })
             .map(|r| r.value)
     }
 
     /// Datasets with the default value size, smallest first.
     pub fn datasets(&self, source: Source) -> Vec<DatasetInfo> {
         let mut out: Vec<DatasetInfo> = Vec::new();
-        for r in self.records(source) {
+        for r in self.records(source).filter(|r| r.dataset.value_len == DEFAULT_VALUE_LEN) {
             if !out.contains(&r.dataset) {
                 out.push(r.dataset.clone());
             }

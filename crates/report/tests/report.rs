@@ -119,6 +119,7 @@ fn every_chart_is_drawn_with_its_series_and_axes() {
     }
     // Conclusions are computed: mmap-index's p50 is 600 / 500 = 1.20x hashmap's.
     assert!(readme.contains("answers in 1.20× the median time of `hashmap`"), "{readme}");
+    assert!(readme.contains("the fastest median lookup (suite p50, uniform keys) is `hashmap`: 500 ns"), "{readme}");
     assert!(readme.contains("holds no anonymous memory"), "{readme}");
     assert!(readme.contains("A full `scan` (a miss) takes 2.36× one `memchr` pass"), "{readme}");
     assert!(readme.contains("answers 10 % of uniform lookups and 72 % under Zipf 0.99"), "{readme}");

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::schema::Record;
+use crate::schema::{Record, ResultSet};
 
 /// One measure of one benchmark in BMF.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -20,17 +20,33 @@ pub struct Measure {
     pub upper_value: Option<f64>,
 }
 
-/// Benchmarks by name (`<dataset>/<workload>/<strategy>`), then measures by metric name.
+/// Benchmarks by name (`<source>/<dataset>/<workload>/<strategy>`), then measures by metric name.
 pub type Bmf = BTreeMap<String, BTreeMap<String, Measure>>;
 
-/// Converts records to BMF; a later record of the same benchmark and metric wins.
-pub fn from_records<'a>(records: impl IntoIterator<Item = &'a Record>) -> Bmf {
+/// Converts result sets to BMF. The source (`criterion`, `suite`) leads each
+/// name, so the two harnesses' figures for the same measurement never overwrite
+/// each other.
+pub fn from_sets<'a>(sets: impl IntoIterator<Item = &'a ResultSet>) -> Bmf {
     let mut bmf = Bmf::new();
+    for set in sets {
+        let source = if set.source.starts_with("criterion") { "criterion" } else { "suite" };
+        add(&mut bmf, source, &set.records);
+    }
+    bmf
+}
+
+/// Converts records of one source to BMF; a later record of the same benchmark and metric wins.
+pub fn from_records<'a>(source: &str, records: impl IntoIterator<Item = &'a Record>) -> Bmf {
+    let mut bmf = Bmf::new();
+    add(&mut bmf, source, records);
+    bmf
+}
+
+fn add<'a>(bmf: &mut Bmf, source: &str, records: impl IntoIterator<Item = &'a Record>) {
     for r in records {
-        let name = format!("{}/{}/{}", r.dataset.label(), r.workload, r.strategy);
+        let name = format!("{source}/{}/{}/{}", r.dataset.label(), r.workload, r.strategy);
         let measure =
             Measure { value: r.value, lower_value: r.spread.map(|s| s.lower), upper_value: r.spread.map(|s| s.upper) };
         bmf.entry(name).or_default().insert(r.metric.name().to_owned(), measure);
     }
-    bmf
 }

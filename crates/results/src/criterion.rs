@@ -1,7 +1,7 @@
 //! Importing criterion's results: `<criterion dir>/**/new/{benchmark,estimates}.json`.
 //!
 //! kvbench names its criterion benchmarks `<kind>/<dataset>/<workload>/<strategy>`
-//! (kind `get` or `open`); this module turns each into a [`Record`] of the
+//! (kind `get`, `open` or `ready`); this module turns each into a [`Record`] of the
 //! mean with its 95 % confidence interval, per element when the benchmark
 //! declares an element throughput (a block of lookups per iteration).
 
@@ -13,19 +13,15 @@ use crate::env::RunInfo;
 use crate::io::ResultsError;
 use crate::schema::{DatasetInfo, Metric, Record, SpreadKind};
 
-#[derive(Deserialize)]
-struct BenchmarkJson {
-    full_id: String,
-    #[serde(default)]
-    throughput: Option<Throughput>,
-}
-
-/// Criterion's throughput: how many elements (lookups) one iteration did.
-#[derive(Deserialize)]
-enum Throughput {
-    Elements(u64),
-    #[serde(other)]
-    Other,
+/// The parts of criterion's `benchmark.json` kvbench reads: the id, and how
+/// many elements (lookups) one iteration did, if it says so. Read from a
+/// generic JSON value, so other benchmarks' throughput kinds cannot fail it.
+fn benchmark_json(path: &Path) -> Option<(String, u64)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let id = value.get("full_id")?.as_str()?.to_owned();
+    let elements = value.get("throughput").and_then(|t| t.get("Elements")).and_then(serde_json::Value::as_u64);
+    Some((id, elements.unwrap_or(1).max(1)))
 }
 
 #[derive(Deserialize)]
@@ -95,11 +91,12 @@ pub fn import(
     dirs.sort();
     let mut records = Vec::new();
     for new in dirs {
-        let id: BenchmarkJson = read_json(&new.join("benchmark.json"))?;
-        if !wanted.contains(&id.full_id) {
+        // Unreadable or foreign benchmark files are skipped, not fatal.
+        let Some((full_id, elements)) = benchmark_json(&new.join("benchmark.json")) else { continue };
+        if !wanted.contains(&full_id) {
             continue;
         }
-        let mut parts = id.full_id.splitn(4, '/');
+        let mut parts = full_id.splitn(4, '/');
         let (Some(kind), Some(dataset), Some(workload), Some(strategy)) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
@@ -108,6 +105,7 @@ pub fn import(
         let metric = match kind {
             "get" => Metric::GetMean,
             "open" => Metric::OpenTime,
+            "ready" => Metric::ReadyTime,
             _ => continue,
         };
         let Some(dataset) = datasets.iter().find(|d| d.label() == dataset) else { continue };
@@ -120,10 +118,7 @@ pub fn import(
         let mean = estimates.mean;
         // Benchmarks that time a block of lookups per iteration say so with an
         // element throughput; records are per lookup.
-        let per = match id.throughput {
-            Some(Throughput::Elements(n)) if n > 0 => n as f64,
-            _ => 1.0,
-        };
+        let per = elements as f64;
         let record = Record::new(strategy, dataset, workload, metric, mean.point_estimate / per, run);
         records.push(record.with_spread(
             mean.confidence_interval.lower_bound / per,

@@ -62,7 +62,11 @@ pub fn read(path: &Path) -> Result<ResultSet, ResultsError> {
     serde_json::from_str(&text).map_err(|source| ResultsError::Parse { path: path.to_owned(), source })
 }
 
-/// Reads a results file, or every `*.json` file in a folder (sorted by name).
+/// Reads a results file, or every results file in a folder (sorted by name).
+///
+/// In a folder, JSON files that are not results sets at all (no
+/// `schema_version`: a BMF export saved beside them, say) are skipped; results
+/// of another schema version or broken results files are still errors.
 pub fn read_all(path: &Path) -> Result<Vec<ResultSet>, ResultsError> {
     if !path.is_dir() {
         return Ok(vec![read(path)?]);
@@ -73,5 +77,11 @@ pub fn read_all(path: &Path) -> Result<Vec<ResultSet>, ResultsError> {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    files.iter().map(|f| read(f)).collect()
+    let is_results = |f: &PathBuf| {
+        std::fs::read_to_string(f)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some_and(|v| v.get("schema_version").is_some())
+    };
+    files.iter().filter(|f| is_results(f)).map(|f| read(f)).collect()
 }

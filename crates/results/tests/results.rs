@@ -92,10 +92,10 @@ fn bmf_groups_measures_by_benchmark() {
         ),
         Record::new("hashmap", &dataset(), "uniform", Metric::LatencyP99, 900.0, &run()),
     ];
-    let json = serde_json::to_value(bmf::from_records(&records)).unwrap();
+    let json = serde_json::to_value(bmf::from_records("suite", &records)).unwrap();
     assert_eq!(
         json,
-        serde_json::json!({"1M/uniform/hashmap": {
+        serde_json::json!({"suite/1M/uniform/hashmap": {
             "latency_p50": {"value": 500.0, "lower_value": 450.0, "upper_value": 550.0},
             "latency_p99": {"value": 900.0}
         }})
