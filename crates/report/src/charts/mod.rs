@@ -15,7 +15,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::data::Data;
-use crate::style::SIZE;
+use crate::style::{FONT, SIZE, nanos};
 
 /// What a chart's `draw` returns; plotters' errors are boxed.
 pub type DrawResult = Result<(), Box<dyn std::error::Error>>;
@@ -101,6 +101,49 @@ pub fn all() -> Vec<ChartSpec> {
         ),
     ]
 }
+
+/// A panel with one row per strategy (`names`, bottom to top) against a log
+/// time axis from `lo` to `hi`: what the latency and open-time charts share.
+pub(crate) fn time_rows<'a, DB: DrawingBackend>(
+    panel: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+    names: &[String],
+    (lo, hi): (f64, f64),
+    x_desc: &str,
+) -> Result<TimeRows<'a, DB>, Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
+    let mut chart = ChartBuilder::on(panel)
+        .caption(caption, (FONT, 20))
+        .margin(12)
+        .x_label_area_size(55)
+        .y_label_area_size(170)
+        .build_cartesian_2d((lo..hi).log_scale(), (0..names.len() as i32).into_segmented())?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .x_label_formatter(&|v| nanos(*v))
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => names.get(*i as usize).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .y_labels(names.len())
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
+        .draw()?;
+    Ok(chart)
+}
+
+/// The chart [`time_rows`] returns.
+pub(crate) type TimeRows<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<
+        plotters::coord::combinators::LogCoord<f64>,
+        plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordi32>,
+    >,
+>;
 
 /// The largest value in `values` times `factor`, or `fallback` when there is none.
 pub(crate) fn max_or(values: impl Iterator<Item = f64>, factor: f64, fallback: f64) -> f64 {

@@ -4,7 +4,7 @@ use kvbench_results::Metric;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{DrawResult, max_or, min_or};
+use super::{DrawResult, max_or, min_or, time_rows};
 use crate::data::{Data, Source};
 use crate::style::{FONT, color, nanos};
 
@@ -30,26 +30,9 @@ where
             .collect();
         let lo = min_or(rows.iter().map(|r| r.1), 3.0, 1e3);
         let hi = max_or(rows.iter().map(|r| r.1), 4.0, 1e6);
-        let n = rows.len() as i32;
-        let mut chart = ChartBuilder::on(panel)
-            .caption(format!("{} keys", dataset.label()), (FONT, 20))
-            .margin(12)
-            .x_label_area_size(55)
-            .y_label_area_size(170)
-            .build_cartesian_2d((lo..hi).log_scale(), (0..n).into_segmented())?;
         let names: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
-        chart
-            .configure_mesh()
-            .x_desc("time to open (log scale)")
-            .x_label_formatter(&|v| nanos(*v))
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => names.get(*i as usize).cloned().unwrap_or_default(),
-                _ => String::new(),
-            })
-            .y_labels(rows.len())
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 16))
-            .draw()?;
+        let caption = format!("{} keys", dataset.label());
+        let mut chart = time_rows(panel, &caption, &names, (lo, hi), "time to open (log scale)")?;
         for (i, (name, v)) in rows.iter().enumerate() {
             let i = i as i32;
             let mut bar =
