@@ -61,6 +61,24 @@ pub enum OpenError {
     /// The strategy configuration itself is invalid.
     #[error("invalid strategy: {0}")]
     Config(String),
+    /// A backing server (Redis) could not be reached or refused a command.
+    #[error("redis at {url}: {message}")]
+    Backend {
+        /// The server's URL (without any password).
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The Redis db holds keys kvbench did not load, so it is left alone.
+    #[error(
+        "redis db at {url} holds {keys} keys not loaded by kvbench; choose another db (redis://host:port/N) or flush it"
+    )]
+    ForeignData {
+        /// The db's URL (without any password).
+        url: String,
+        /// Keys it holds.
+        keys: u64,
+    },
 }
 
 /// Why a lookup gave no answer.
@@ -76,6 +94,14 @@ pub enum LookupError {
         path: PathBuf,
         /// The underlying error.
         source: io::Error,
+    },
+    /// The backing server (Redis) could not answer.
+    #[error("redis at {url}: {message}")]
+    Backend {
+        /// The server's URL (without any password).
+        url: String,
+        /// What went wrong.
+        message: String,
     },
 }
 

@@ -13,6 +13,7 @@
 //! | [`mmap_index`] | `mmap-index` | sorted hash index in a sidecar file, binary-searched |
 //! | [`cached`] | `lru` | an LRU of a fraction of the keys in front of another strategy |
 //! | [`warming`] | `warming` | a hashmap built in the background, scanning until ready |
+//! | `redis` | `redis` | the records loaded into a real Redis server, one `GET` per lookup (feature `redis`) |
 //!
 //! [`registry`] opens any of them by [`Strategy`]; [`record`] defines the file
 //! format; [`reference`](mod@reference) is the obviously-correct model the tests compare to.
@@ -23,6 +24,8 @@ pub mod hashmap;
 pub mod info;
 pub mod mmap_index;
 pub mod record;
+#[cfg(feature = "redis")]
+pub mod redis;
 pub mod reference;
 pub mod registry;
 pub mod scan;
@@ -68,4 +71,17 @@ pub struct OpenOptions {
     pub index_path: Option<std::path::PathBuf>,
     /// Hash the whole data file when reusing an index sidecar (slower, stricter).
     pub verify_index_fully: bool,
+    /// The Redis db the `redis` strategy loads and reads, e.g. `redis://host:6379/2`;
+    /// default [`DEFAULT_REDIS_URL`].
+    pub redis_url: Option<String>,
+}
+
+/// The Redis db used when [`OpenOptions::redis_url`] is `None`.
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379/";
+
+impl OpenOptions {
+    /// The Redis URL to use: [`OpenOptions::redis_url`] or [`DEFAULT_REDIS_URL`].
+    pub fn redis_url(&self) -> &str {
+        self.redis_url.as_deref().unwrap_or(DEFAULT_REDIS_URL)
+    }
 }

@@ -33,17 +33,20 @@ pub enum StrategyKind {
     Lru,
     /// Scan until a background-built hashmap is ready.
     Warming,
+    /// The same lookups over a real Redis server (loaded from the data file).
+    Redis,
 }
 
 impl StrategyKind {
     /// Every strategy, in the order tables list them.
-    pub const ALL: [StrategyKind; 6] = [
+    pub const ALL: [StrategyKind; 7] = [
         StrategyKind::ScanLines,
         StrategyKind::Scan,
         StrategyKind::HashMap,
         StrategyKind::MmapIndex,
         StrategyKind::Lru,
         StrategyKind::Warming,
+        StrategyKind::Redis,
     ];
 
     /// The name used on the command line and in results.
@@ -55,6 +58,7 @@ impl StrategyKind {
             StrategyKind::MmapIndex => "mmap-index",
             StrategyKind::Lru => "lru",
             StrategyKind::Warming => "warming",
+            StrategyKind::Redis => "redis",
         }
     }
 }
@@ -155,6 +159,10 @@ fn open_plain(path: &Path, kind: StrategyKind, opts: &OpenOptions) -> Result<Box
         StrategyKind::HashMap => Box::new(HashMapLookup::open(path, opts)?),
         StrategyKind::MmapIndex => Box::new(MmapIndex::open(path, opts)?),
         StrategyKind::Warming => Box::new(Warming::open(path, opts)?),
+        #[cfg(feature = "redis")]
+        StrategyKind::Redis => Box::new(crate::redis::RedisLookup::open(path, opts)?),
+        #[cfg(not(feature = "redis"))]
+        StrategyKind::Redis => return Err(OpenError::Config("built without the redis feature".into())),
         StrategyKind::Lru => return Err(OpenError::Config("lru needs a ratio and a backing strategy".into())),
     })
 }
