@@ -5,6 +5,7 @@ mod generate;
 mod get;
 mod human;
 mod report;
+mod serve;
 mod strategy_args;
 mod suite;
 
@@ -31,6 +32,8 @@ enum Command {
     Gen(generate::GenArgs),
     /// Look keys up in a data file with any strategy and print their values.
     Get(get::GetArgs),
+    /// Serve lookups over HTTP and RESP (Redis protocol) with any strategy.
+    Serve(serve::ServeArgs),
     /// The main job: generate the default datasets and measure every strategy.
     Suite(suite::SuiteArgs),
     /// Benchmarks beyond the main job's defaults.
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Gen(args) => generate::run(&args),
         Command::Get(args) => get::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::Suite(args) | Command::Bench(Bench::Micro(args)) => suite::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Report(args) => report::run(&args),

@@ -26,6 +26,9 @@ pub struct StrategyArgs {
     /// For `mmap-index`: hash the whole data file before reusing a sidecar.
     #[arg(long)]
     pub verify_index: bool,
+    /// For `redis`: the server (and `/N` db) to load the data into and query.
+    #[arg(long, value_name = "URL", default_value = kvbench_lookup::DEFAULT_REDIS_URL)]
+    pub redis_url: String,
 }
 
 impl StrategyArgs {
@@ -36,6 +39,11 @@ impl StrategyArgs {
 
     /// The open options.
     pub fn open_options(&self) -> OpenOptions {
-        OpenOptions { lenient: self.lenient, index_path: self.index.clone(), verify_index_fully: self.verify_index }
+        OpenOptions {
+            lenient: self.lenient,
+            index_path: self.index.clone(),
+            verify_index_fully: self.verify_index,
+            redis_url: Some(self.redis_url.clone()),
+        }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use kvbench_lookup::StrategyKind;
 use kvbench_lookup::reference::Reference;
+use kvbench_peers::RedisServer;
 use kvbench_results::Metric;
 
 fn kvbench(args: &[&str]) -> Output {
@@ -43,10 +44,21 @@ fn write(dir: &Path, name: &str, data: &[u8]) -> String {
     path.to_str().unwrap().to_owned()
 }
 
-fn get(data: &str, strategy: &str, keys: &[&str]) -> Output {
+/// `kvbench get` with one strategy; `redis` queries the test's own redis-server.
+fn get(data: &str, strategy: &str, keys: &[&str], redis: Option<&RedisServer>) -> Output {
+    let url = redis.map(RedisServer::url);
     let mut args = vec!["get", "--data", data, "--strategy", strategy];
+    if let Some(url) = &url {
+        args.extend(["--redis-url", url]);
+    }
     args.extend_from_slice(keys);
     kvbench(&args)
+}
+
+/// Every strategy, paired with the redis-server `redis` needs; `redis` is
+/// left out (with a message) where redis-server is not installed.
+fn every_strategy(redis: &Option<RedisServer>) -> impl Iterator<Item = StrategyKind> + '_ {
+    StrategyKind::ALL.into_iter().filter(move |k| *k != StrategyKind::Redis || redis.is_some())
 }
 
 #[test]
@@ -64,8 +76,9 @@ fn get_answers_like_the_reference_for_every_strategy_on_1m_keys() {
         expected.push(b'\n');
     }
     let key_args: Vec<&str> = keys.iter().map(String::as_str).collect();
-    for kind in StrategyKind::ALL {
-        let out = get(path.to_str().unwrap(), kind.name(), &key_args);
+    let redis = RedisServer::for_test();
+    for kind in every_strategy(&redis) {
+        let out = get(path.to_str().unwrap(), kind.name(), &key_args, redis.as_ref());
         assert!(out.status.success(), "{kind}: {}", stderr(&out));
         assert_eq!(out.stdout, expected, "{kind}");
     }
@@ -84,7 +97,7 @@ fn get_answers_like_the_reference_for_every_strategy_on_1m_keys() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let absent = "00000000-0000-4000-8000-000000000000";
-    let out = get(path.to_str().unwrap(), "hashmap", &[key_args[0], absent]);
+    let out = get(path.to_str().unwrap(), "hashmap", &[key_args[0], absent], None);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stderr(&out), format!("not found: {absent}\n"));
     assert_eq!(out.stdout, [reference.value(keys[0].as_bytes()).unwrap(), b"\n"].concat());
@@ -111,12 +124,16 @@ fn bad_data_gets_a_one_line_error_and_status_2() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.txt");
     let malformed = write(dir.path(), "bad.txt", b"good 1\nno-separator-here\n");
-    for kind in StrategyKind::ALL {
+    let redis = RedisServer::for_test();
+    let url = redis.as_ref().map_or(String::new(), RedisServer::url);
+    for kind in every_strategy(&redis) {
         let name = kind.name();
-        assert_clean_error(&get(missing.to_str().unwrap(), name, &["k"]), "No such file");
-        assert_clean_error(&get(dir.path().to_str().unwrap(), name, &["k"]), "not a regular file");
-        assert_clean_error(&get(&malformed, name, &["good"]), "bad.txt:2: malformed line: no separator");
-        let lenient = kvbench(&["get", "--lenient", "--data", &malformed, "--strategy", name, "good"]);
+        let r = redis.as_ref();
+        assert_clean_error(&get(missing.to_str().unwrap(), name, &["k"], r), "No such file");
+        assert_clean_error(&get(dir.path().to_str().unwrap(), name, &["k"], r), "not a regular file");
+        assert_clean_error(&get(&malformed, name, &["good"], r), "bad.txt:2: malformed line: no separator");
+        let lenient =
+            kvbench(&["get", "--lenient", "--data", &malformed, "--strategy", name, "--redis-url", &url, "good"]);
         assert_eq!((lenient.status.code(), lenient.stdout.as_slice()), (Some(0), &b"1\n"[..]), "{name}");
     }
 }
@@ -125,14 +142,15 @@ fn bad_data_gets_a_one_line_error_and_status_2() {
 fn empty_files_invalid_keys_and_odd_bytes_have_defined_results() {
     let dir = tempfile::tempdir().unwrap();
     let empty = write(dir.path(), "empty.txt", b"");
-    let out = get(&empty, "scan", &["k"]);
+    let out = get(&empty, "scan", &["k"], None);
     assert_eq!((out.status.code(), stderr(&out)), (Some(1), "not found: k\n".to_owned()));
     let odd = write(dir.path(), "odd.txt", b"bin \xff\xfe raw\r\nlast\tno newline");
-    for kind in StrategyKind::ALL {
-        let out = get(&odd, kind.name(), &["bin", "last"]);
+    let redis = RedisServer::for_test();
+    for kind in every_strategy(&redis) {
+        let out = get(&odd, kind.name(), &["bin", "last"], redis.as_ref());
         assert_eq!(out.stdout, b"\xff\xfe raw\nno newline\n", "{kind}");
-        assert_clean_error(&get(&odd, kind.name(), &["has space"]), "invalid key");
-        assert_clean_error(&get(&odd, kind.name(), &[""]), "invalid key");
+        assert_clean_error(&get(&odd, kind.name(), &["has space"], redis.as_ref()), "invalid key");
+        assert_clean_error(&get(&odd, kind.name(), &[""], redis.as_ref()), "invalid key");
     }
     assert_clean_error(&kvbench(&["get", "--data", &odd, "--strategy", "lru", "--cache-ratio", "2", "bin"]), "ratio");
     assert_clean_error(&kvbench(&["get", "--data", &odd, "--strategy", "nope", "bin"]), "invalid value 'nope'");

@@ -1,0 +1,84 @@
+//! `kvbench serve`: one data file, one strategy, over HTTP and RESP.
+//!
+//! The bound addresses are printed on stdout, one `listening on URL` line per
+//! protocol, once the server accepts connections (port 0 picks a free port).
+//! SIGINT/SIGTERM finish the requests in flight and exit 0; SIGHUP reloads
+//! the data file in the background.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::Args;
+use kvbench_server::{Config, DataSource, Limits, Server};
+
+use crate::strategy_args::StrategyArgs;
+
+/// Options of `kvbench serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The data file of `<key> <value>` lines.
+    #[arg(long, short, value_name = "FILE")]
+    data: PathBuf,
+    #[command(flatten)]
+    strategy: StrategyArgs,
+    /// HTTP address (`GET /{key}`, `/healthz`, `/metrics`), or `off`.
+    #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:8080")]
+    http: Listen,
+    /// RESP (Redis protocol) address, or `off`.
+    #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:6380")]
+    resp: Listen,
+    /// Threads serving requests; 1 is a single-threaded event loop [default: CPUs].
+    #[arg(long, short = 't', value_name = "N")]
+    threads: Option<usize>,
+    /// Close connections that send no complete request for this long.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    idle_timeout: Duration,
+    /// Most connections open at once (both protocols); more are closed on accept.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_connections)]
+    max_connections: usize,
+}
+
+/// A listening address or `off`.
+#[derive(Clone, Copy, Debug)]
+struct Listen(Option<SocketAddr>);
+
+impl FromStr for Listen {
+    type Err = std::net::AddrParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Listen(if s == "off" { None } else { Some(s.parse()?) }))
+    }
+}
+
+/// Runs `kvbench serve` until a signal stops it.
+pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let config = Config {
+        http: args.http.0,
+        resp: args.resp.0,
+        threads,
+        signals: true,
+        limits: Limits { idle_timeout: args.idle_timeout, max_connections: args.max_connections, ..Limits::default() },
+    };
+    let source = DataSource {
+        path: args.data.clone(),
+        strategy: args.strategy.strategy()?,
+        options: args.strategy.open_options(),
+    };
+    let server = Server::start(config, source)?;
+    let bound = server.bound();
+    let mut out = std::io::stdout().lock();
+    for (scheme, addr) in [("http", bound.http), ("resp", bound.resp)] {
+        if let Some(addr) = addr {
+            writeln!(out, "listening on {scheme}://{addr}")?;
+        }
+    }
+    out.flush()?;
+    drop(out);
+    eprintln!("kvbench serve: {threads} thread(s); Ctrl-C stops, SIGHUP reloads {}", args.data.display());
+    server.wait()?;
+    Ok(ExitCode::SUCCESS)
+}

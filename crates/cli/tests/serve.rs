@@ -1,0 +1,288 @@
+//! `kvbench serve` as its own process: signals (reload on SIGHUP under load,
+//! graceful stop on SIGTERM) and the real `redis-cli` / `redis-benchmark`
+//! against its RESP port. Every server binds port 0 and is stopped by its PID.
+#![allow(clippy::unwrap_used)]
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+const KEYS: usize = 2000;
+
+/// A `kvbench serve` process; dropping it sends SIGTERM and waits for it.
+struct Served {
+    child: Child,
+    http: SocketAddr,
+    resp: SocketAddr,
+    log: PathBuf,
+}
+
+impl Served {
+    fn start(data: &Path, args: &[&str]) -> Served {
+        let log = data.with_extension("log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kvbench"))
+            .args(["serve", "--data", data.to_str().unwrap(), "--http", "127.0.0.1:0", "--resp", "127.0.0.1:0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut addr = |scheme: &str| {
+            let line = lines.next().unwrap().unwrap();
+            let addr = line.strip_prefix(&format!("listening on {scheme}://")).unwrap_or_else(|| panic!("{line}"));
+            addr.parse().unwrap()
+        };
+        let (http, resp) = (addr("http"), addr("resp"));
+        Served { child, http, resp, log }
+    }
+
+    fn signal(&self, signal: libc::c_int) {
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        // SAFETY: kill(2) on the PID of a child this test spawned and has not reaped.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    }
+
+    /// Sends SIGTERM and waits (at most 10 s) for the exit status.
+    fn stop(&mut self) -> ExitStatus {
+        self.signal(libc::SIGTERM);
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                self.child.kill().unwrap();
+                panic!("kvbench serve ignored SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Writes `k{i} {version}-{i}` for every key, atomically (rename), as a deploy would.
+fn write_version(path: &Path, version: &str) {
+    let tmp = path.with_extension("tmp");
+    let mut out = std::io::BufWriter::new(File::create(&tmp).unwrap());
+    for i in 0..KEYS {
+        writeln!(out, "k{i} {version}-{i}").unwrap();
+    }
+    out.into_inner().unwrap().sync_all().unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+/// A minimal keep-alive HTTP/1.1 GET: `(status, body)`.
+fn http_get(stream: &mut BufReader<TcpStream>, path: &str) -> std::io::Result<(u16, Vec<u8>)> {
+    stream.get_mut().write_all(format!("GET {path} HTTP/1.1\r\nhost: t\r\n\r\n").as_bytes())?;
+    let mut line = String::new();
+    stream.read_line(&mut line)?;
+    let status = line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let mut length = 0;
+    loop {
+        line.clear();
+        stream.read_line(&mut line)?;
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body)?;
+    Ok((status, body))
+}
+
+/// What a client thread saw while the data changed under it.
+#[derive(Default)]
+struct Seen {
+    requests: AtomicU64,
+    failures: AtomicU64,
+    /// Answers from an older version after a newer one on the same connection.
+    went_back: AtomicU64,
+    newest: AtomicU64,
+}
+
+/// Asks for keys in a loop until `stop`, checking each answer is `v{n}-{i}` and `n` never decreases.
+fn client(ask: &mut dyn FnMut(usize) -> Option<Vec<u8>>, seen: &Seen, stop: &AtomicBool) {
+    let mut newest = 0;
+    let mut i = 0;
+    while !stop.load(Ordering::Relaxed) {
+        i = (i + 7) % KEYS;
+        seen.requests.fetch_add(1, Ordering::Relaxed);
+        let version = ask(i).and_then(|value| {
+            let value = String::from_utf8(value).ok()?;
+            let (version, key) = value.strip_prefix('v')?.split_once('-')?;
+            (key == i.to_string()).then(|| version.parse::<u64>().ok()).flatten()
+        });
+        match version {
+            None => {
+                seen.failures.fetch_add(1, Ordering::Relaxed);
+            }
+            Some(v) if v < newest => {
+                seen.went_back.fetch_add(1, Ordering::Relaxed);
+            }
+            Some(v) => {
+                newest = v;
+                seen.newest.fetch_max(v, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+#[test]
+fn sighup_reloads_under_load_without_a_failed_request_and_sigterm_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data.txt");
+    write_version(&data, "v1");
+    for strategy in ["mmap-index", "hashmap"] {
+        let mut server = Served::start(&data, &["--strategy", strategy, "--threads", "2"]);
+        let (seen_http, seen_resp) = (Arc::new(Seen::default()), Arc::new(Seen::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let http = {
+            let (seen, stop, addr) = (seen_http.clone(), stop.clone(), server.http);
+            std::thread::spawn(move || {
+                let mut stream = BufReader::new(TcpStream::connect(addr).unwrap());
+                client(
+                    &mut |i| match http_get(&mut stream, &format!("/k{i}")) {
+                        Ok((200, body)) => Some(body),
+                        _ => None,
+                    },
+                    &seen,
+                    &stop,
+                );
+            })
+        };
+        let resp = {
+            let (seen, stop, addr) = (seen_resp.clone(), stop.clone(), server.resp);
+            std::thread::spawn(move || {
+                let mut con = redis::Client::open(format!("redis://{addr}/")).unwrap().get_connection().unwrap();
+                client(
+                    &mut |i| redis::cmd("GET").arg(format!("k{i}")).query::<Option<Vec<u8>>>(&mut con).ok().flatten(),
+                    &seen,
+                    &stop,
+                );
+            })
+        };
+        let wait_for = |version: u64| {
+            let start = Instant::now();
+            while [&seen_http, &seen_resp].iter().any(|s| s.newest.load(Ordering::Relaxed) < version) {
+                assert!(start.elapsed() < Duration::from_secs(20), "{strategy}: v{version} never served");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        };
+        wait_for(1);
+        for version in 2..=3 {
+            write_version(&data, &format!("v{version}"));
+            server.signal(libc::SIGHUP);
+            wait_for(version);
+            std::thread::sleep(Duration::from_millis(100)); // keep the load on the new data a while
+        }
+        // A reload of a broken file fails and keeps serving v3. (Replaced by
+        // rename: truncating a mapped file in place is a different fault.)
+        let broken = dir.path().join("broken.txt");
+        std::fs::write(&broken, b"k0 v4-0\nno-separator-here\n").unwrap();
+        std::fs::rename(&broken, &data).unwrap();
+        server.signal(libc::SIGHUP);
+        let start = Instant::now();
+        while !server.log().contains("reload failed") {
+            assert!(start.elapsed() < Duration::from_secs(10), "{}", server.log());
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        stop.store(true, Ordering::Relaxed);
+        http.join().unwrap();
+        resp.join().unwrap();
+        for (protocol, seen) in [("http", &seen_http), ("resp", &seen_resp)] {
+            let requests = seen.requests.load(Ordering::Relaxed);
+            assert!(requests > 0, "{strategy} {protocol}: no requests");
+            assert_eq!(seen.failures.load(Ordering::Relaxed), 0, "{strategy} {protocol}: failed of {requests}");
+            assert_eq!(seen.went_back.load(Ordering::Relaxed), 0, "{strategy} {protocol}: old data after new");
+            assert_eq!(seen.newest.load(Ordering::Relaxed), 3, "{strategy} {protocol}");
+        }
+        let status = server.stop();
+        assert!(status.success(), "{strategy}: {status:?}\n{}", server.log());
+        let log = server.log();
+        assert!(
+            log.contains("reload failed, still serving the previous data") && log.contains("malformed line"),
+            "{log}"
+        );
+        assert!(log.contains("shutting down"), "{log}");
+        write_version(&data, "v1");
+    }
+}
+
+/// Whether `tool` is on PATH; outside CI a missing tool skips the test.
+fn have(tool: &str) -> bool {
+    let found =
+        Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
+    assert!(found || std::env::var_os("CI").is_none(), "CI must install {tool} (Debian package redis-tools)");
+    if !found {
+        eprintln!("skipping: {tool} not installed");
+    }
+    found
+}
+
+#[test]
+fn redis_cli_and_redis_benchmark_work_against_the_resp_port() {
+    if !have("redis-cli") || !have("redis-benchmark") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data.txt");
+    write_version(&data, "v1");
+    let mut server = Served::start(&data, &["--strategy", "hashmap", "--threads", "1"]);
+    let port = server.resp.port().to_string();
+    let cli = |args: &[&str]| {
+        let out = Command::new("redis-cli").args(["-h", "127.0.0.1", "-p", &port]).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(cli(&["PING"]), "PONG\n");
+    assert_eq!(cli(&["GET", "k42"]), "v1-42\n");
+    assert_eq!(cli(&["GET", "nope"]), "\n");
+    assert_eq!(cli(&["MGET", "k1", "nope", "k2"]), "v1-1\n\nv1-2\n");
+    assert_eq!(cli(&["EXISTS", "k1", "nope"]), "1\n");
+    assert_eq!(cli(&["DBSIZE"]), format!("{KEYS}\n"));
+    assert!(cli(&["SET", "k1", "x"]).contains("read-only"));
+    let mut piped = Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &port])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    piped.stdin.take().unwrap().write_all(b"GET k7\nPING\n").unwrap();
+    let mut out = String::new();
+    piped.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    assert_eq!(out, "v1-7\nPONG\n");
+    assert!(piped.wait().unwrap().success());
+    // redis-benchmark unchanged: its handshake, then GETs of existing keys (-r draws `key:…` names;
+    // here the keys are k0..k1999, so the plain GET test is used). No timing is checked.
+    let out = Command::new("redis-benchmark")
+        .args(["-h", "127.0.0.1", "-p", &port, "-t", "get,ping_mbulk", "-n", "2000", "-c", "4", "-P", "8", "-q"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("GET: ") && text.contains("requests per second"), "{text}");
+    assert!(server.stop().success());
+}

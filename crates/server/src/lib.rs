@@ -1,0 +1,36 @@
+//! kvbench's server: HTTP/1.1 and RESP (Redis protocol) front ends over any
+//! [`Lookup`](kvbench_lookup::Lookup) strategy.
+//!
+//! One process serves one data file with one strategy, on one thread
+//! (`threads = 1`: a tokio current-thread runtime, so every request is served
+//! by the same thread) or several (a multi-thread runtime). The strategy is
+//! held behind an atomic pointer so a reload (SIGHUP) builds the new one in
+//! the background and swaps it in without failing a request.
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`config`] | addresses, threads and the limits every client is held to |
+//! | [`state`] | the data source and the strategy being served, swapped on reload |
+//! | [`server`] | starting, running, reloading and stopping the server |
+//! | [`http`] | `GET /{key}`, `/healthz` and `/metrics` over HTTP/1.1 (hyper) |
+//! | [`resp`] | the RESP command subset `redis-cli` and `redis-benchmark` need |
+//! | [`metrics`] | request counters, the lookup-latency histogram, Prometheus text |
+//! | [`error`] | what can stop the server from starting |
+
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod resp;
+pub mod server;
+pub mod state;
+
+pub use config::{Config, Limits};
+pub use error::ServerError;
+pub use server::{Bound, Server};
+pub use state::DataSource;
+
+/// Logs a server event on stderr (start, reload, shutdown); requests are not logged.
+pub(crate) fn log(message: std::fmt::Arguments<'_>) {
+    eprintln!("kvbench serve: {message}");
+}

@@ -1,0 +1,239 @@
+//! Counters kept on the request path and their Prometheus text exposition.
+//!
+//! The hot path only touches relaxed atomics. prometheus-client's own
+//! `Histogram` takes a write lock per observation, which would make every
+//! server thread queue on one lock per request, so the lookup histogram is a
+//! fixed array of atomic buckets here and prometheus-client only encodes it,
+//! once per scrape, through a [`Collector`].
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use kvbench_lookup::CacheStats;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
+
+use crate::state::Served;
+
+/// The HTTP statuses the server answers with, in exposition order.
+const STATUSES: [u16; 8] = [200, 400, 404, 405, 414, 431, 500, 503];
+
+/// The two front ends, for per-protocol connection counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// HTTP/1.1.
+    Http,
+    /// RESP (Redis protocol).
+    Resp,
+}
+
+impl Protocol {
+    fn label(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Resp => "resp",
+        }
+    }
+}
+
+/// Smallest upper bound of the lookup histogram; each next bound doubles it.
+const FIRST_BUCKET_NS: u64 = 250;
+/// Buckets up to 250 ns × 2^16 ≈ 16 ms, then +Inf.
+const BUCKETS: usize = 18;
+
+/// Everything the server counts while it runs.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    http: [AtomicU64; STATUSES.len()],
+    resp_commands: AtomicU64,
+    resp_errors: AtomicU64,
+    accepted: [AtomicU64; 2],
+    open: [AtomicU64; 2],
+    refused: AtomicU64,
+    reloads_ok: AtomicU64,
+    reloads_failed: AtomicU64,
+    lookup_buckets: [AtomicU64; BUCKETS],
+    lookup_ns: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts one HTTP response.
+    pub fn http_status(&self, status: u16) {
+        // Anything unexpected is counted as a 500.
+        let i = STATUSES.iter().position(|&s| s == status).unwrap_or(STATUSES.len() - 2);
+        self.http[i].fetch_add(1, Relaxed);
+    }
+
+    /// Counts one RESP command and whether it was answered with an error.
+    pub fn resp_command(&self, error: bool) {
+        self.resp_commands.fetch_add(1, Relaxed);
+        if error {
+            self.resp_errors.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Records one lookup's duration.
+    pub fn lookup(&self, took: Duration) {
+        let ns = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.lookup_buckets[bucket(ns)].fetch_add(1, Relaxed);
+        self.lookup_ns.fetch_add(ns, Relaxed);
+    }
+
+    /// A connection was accepted.
+    pub fn opened(&self, protocol: Protocol) {
+        self.accepted[protocol as usize].fetch_add(1, Relaxed);
+        self.open[protocol as usize].fetch_add(1, Relaxed);
+    }
+
+    /// A connection closed.
+    pub fn closed(&self, protocol: Protocol) {
+        self.open[protocol as usize].fetch_sub(1, Relaxed);
+    }
+
+    /// A connection was closed on accept because the connection limit was reached.
+    pub fn refused(&self) {
+        self.refused.fetch_add(1, Relaxed);
+    }
+
+    /// A reload finished, successfully or not.
+    pub fn reloaded(&self, ok: bool) {
+        if ok { &self.reloads_ok } else { &self.reloads_failed }.fetch_add(1, Relaxed);
+    }
+
+    /// Connections accepted so far on `protocol` (tests check keep-alive reuse with it).
+    pub fn accepted(&self, protocol: Protocol) -> u64 {
+        self.accepted[protocol as usize].load(Relaxed)
+    }
+
+    /// The Prometheus text exposition of these counters and of `served`.
+    pub fn render(&self, served: &Served, data: &str) -> String {
+        let mut registry = Registry::with_prefix("kvbench");
+        registry.register_collector(Box::new(self.snapshot(served, data)));
+        let mut out = String::with_capacity(4096);
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
+        out
+    }
+
+    fn snapshot(&self, served: &Served, data: &str) -> Snapshot {
+        let load = |a: &AtomicU64| a.load(Relaxed);
+        let mut bound = FIRST_BUCKET_NS as f64 / 1e9;
+        let mut buckets = self
+            .lookup_buckets
+            .iter()
+            .map(|count| {
+                let upper = bound;
+                bound *= 2.0;
+                (upper, load(count))
+            })
+            .collect::<Vec<_>>();
+        if let Some(last) = buckets.last_mut() {
+            last.0 = f64::MAX; // prometheus-client writes it as `+Inf`
+        }
+        Snapshot {
+            http: STATUSES.iter().zip(&self.http).map(|(s, n)| (*s, load(n))).collect(),
+            resp_commands: load(&self.resp_commands),
+            resp_errors: load(&self.resp_errors),
+            accepted: [load(&self.accepted[0]), load(&self.accepted[1])],
+            open: [load(&self.open[0]), load(&self.open[1])],
+            refused: load(&self.refused),
+            reloads: [load(&self.reloads_ok), load(&self.reloads_failed)],
+            lookup_seconds: load(&self.lookup_ns) as f64 / 1e9,
+            lookup_buckets: buckets,
+            data: data.to_owned(),
+            strategy: served.name.clone(),
+            keys: served.keys,
+            cache: served.lookup.info().cache,
+        }
+    }
+}
+
+/// The histogram bucket of a lookup taking `ns` nanoseconds.
+fn bucket(ns: u64) -> usize {
+    let steps = ns.saturating_sub(1) / FIRST_BUCKET_NS;
+    (64 - steps.leading_zeros() as usize).min(BUCKETS - 1)
+}
+
+/// A copy of the counters taken at scrape time, encoded by prometheus-client.
+#[derive(Debug)]
+struct Snapshot {
+    http: Vec<(u16, u64)>,
+    resp_commands: u64,
+    resp_errors: u64,
+    accepted: [u64; 2],
+    open: [u64; 2],
+    refused: u64,
+    reloads: [u64; 2],
+    lookup_seconds: f64,
+    lookup_buckets: Vec<(f64, u64)>,
+    data: String,
+    strategy: String,
+    keys: u64,
+    cache: Option<CacheStats>,
+}
+
+impl Collector for Snapshot {
+    fn encode(&self, mut enc: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let mut m =
+            enc.encode_descriptor("http_requests", "HTTP responses sent, by status", None, MetricType::Counter)?;
+        for (status, n) in &self.http {
+            let status = status.to_string();
+            m.encode_family(&[("status", status.as_str())])?.encode_counter::<NoLabelSet, _, u64>(n, None)?;
+        }
+        counter(&mut enc, "resp_commands", "RESP commands answered", self.resp_commands)?;
+        counter(&mut enc, "resp_errors", "RESP commands answered with an error", self.resp_errors)?;
+        let mut m = enc.encode_descriptor("connections", "Connections accepted", None, MetricType::Counter)?;
+        for p in [Protocol::Http, Protocol::Resp] {
+            m.encode_family(&[("protocol", p.label())])?
+                .encode_counter::<NoLabelSet, _, u64>(&self.accepted[p as usize], None)?;
+        }
+        let mut m = enc.encode_descriptor("open_connections", "Connections open now", None, MetricType::Gauge)?;
+        for p in [Protocol::Http, Protocol::Resp] {
+            m.encode_family(&[("protocol", p.label())])?.encode_gauge(&self.open[p as usize])?;
+        }
+        counter(&mut enc, "refused_connections", "Connections closed at the connection limit", self.refused)?;
+        let mut m =
+            enc.encode_descriptor("reloads", "Reloads of the data file, by result", None, MetricType::Counter)?;
+        for (result, n) in [("ok", self.reloads[0]), ("failed", self.reloads[1])] {
+            m.encode_family(&[("result", result)])?.encode_counter::<NoLabelSet, _, u64>(&n, None)?;
+        }
+        let count = self.lookup_buckets.iter().map(|b| b.1).sum();
+        enc.encode_descriptor("lookup_seconds", "Time in Lookup::get per key", None, MetricType::Histogram)?
+            .encode_histogram::<NoLabelSet>(self.lookup_seconds, count, &self.lookup_buckets, None)?;
+        let labels = [("data", self.data.as_str()), ("strategy", self.strategy.as_str())];
+        enc.encode_descriptor("data", "The data file and strategy being served", None, MetricType::Info)?
+            .encode_info(&labels)?;
+        enc.encode_descriptor("keys", "Keys served", None, MetricType::Gauge)?.encode_gauge(&self.keys)?;
+        if let Some(cache) = self.cache {
+            enc.encode_descriptor("cache_hits", "Lookups the cache answered", None, MetricType::Gauge)?
+                .encode_gauge(&cache.hits)?;
+            enc.encode_descriptor("cache_misses", "Lookups the cache passed on", None, MetricType::Gauge)?
+                .encode_gauge(&cache.misses)?;
+            enc.encode_descriptor("cache_entries", "Entries in the cache", None, MetricType::Gauge)?
+                .encode_gauge(&cache.len)?;
+        }
+        Ok(())
+    }
+}
+
+fn counter(enc: &mut DescriptorEncoder, name: &str, help: &str, value: u64) -> Result<(), std::fmt::Error> {
+    enc.encode_descriptor(name, help, None, MetricType::Counter)?.encode_counter::<NoLabelSet, _, u64>(&value, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_double_from_250ns() {
+        assert_eq!(bucket(0), 0);
+        assert_eq!(bucket(250), 0);
+        assert_eq!(bucket(251), 1);
+        assert_eq!(bucket(500), 1);
+        assert_eq!(bucket(501), 2);
+        assert_eq!(bucket(1000), 2);
+        assert_eq!(bucket(u64::MAX), BUCKETS - 1);
+    }
+}

@@ -1,0 +1,234 @@
+//! Starting, running, reloading and stopping the server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::runtime::Runtime;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{Notify, Semaphore, watch};
+
+use crate::config::{Config, Limits};
+use crate::error::ServerError;
+use crate::metrics::{Metrics, Protocol};
+use crate::state::{DataSource, Shared};
+
+/// The addresses the server actually listens on (port 0 resolved).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bound {
+    /// The HTTP address, if serving HTTP.
+    pub http: Option<SocketAddr>,
+    /// The RESP address, if serving RESP.
+    pub resp: Option<SocketAddr>,
+}
+
+/// A running server: its addresses and the means to reload or stop it.
+pub struct Server {
+    bound: Bound,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    reload: Arc<Notify>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Opens the data source, binds the listeners and starts serving on a
+    /// thread of its own; returns once the server accepts connections (and,
+    /// with [`Config::signals`], once its signal handlers are installed).
+    pub fn start(config: Config, source: DataSource) -> Result<Server, ServerError> {
+        if config.http.is_none() && config.resp.is_none() {
+            return Err(ServerError::Config("nothing to serve: enable HTTP, RESP or both".into()));
+        }
+        if config.threads == 0 {
+            return Err(ServerError::Config("--threads must be at least 1".into()));
+        }
+        let served = source.open()?;
+        crate::log(format_args!(
+            "{} keys from {} with {}, opened in {:.1} ms",
+            served.keys,
+            source.path.display(),
+            served.name,
+            served.open_time.as_secs_f64() * 1e3
+        ));
+        let shared = Arc::new(Shared::new(source, served));
+        let runtime = runtime(config.threads)?;
+        let _entered = runtime.enter();
+        let http = config.http.map(listen).transpose()?;
+        let resp = config.resp.map(listen).transpose()?;
+        let local = |l: &Option<TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
+        let bound = Bound { http: local(&http), resp: local(&resp) };
+        let (shutdown, stop) = watch::channel(false);
+        let reload = Arc::new(Notify::new());
+        if config.signals {
+            watch_signals(shutdown.clone(), reload.clone())?;
+        }
+        let task = serve(shared.clone(), http, resp, config.limits, stop, reload.clone());
+        let thread = std::thread::Builder::new()
+            .name("kvbench-serve".into())
+            .spawn(move || {
+                runtime.block_on(task);
+                // A reload still building must not hold the process up.
+                runtime.shutdown_timeout(Duration::from_millis(100));
+            })
+            .map_err(ServerError::Runtime)?;
+        Ok(Server { bound, shared, shutdown, reload, thread: Some(thread) })
+    }
+
+    /// The addresses listened on.
+    pub fn bound(&self) -> Bound {
+        self.bound
+    }
+
+    /// The server's counters (tests read them; `/metrics` exposes them).
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+
+    /// Asks for a reload of the data file, as SIGHUP does; returns at once.
+    pub fn reload(&self) {
+        self.reload.notify_one();
+    }
+
+    /// Asks for a graceful shutdown, as SIGINT/SIGTERM do; returns at once.
+    pub fn shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Waits until the server has shut down (after [`Server::shutdown`] or a signal).
+    pub fn wait(mut self) -> Result<(), ServerError> {
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Err(_)) => Err(ServerError::Panicked),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn runtime(threads: usize) -> Result<Runtime, ServerError> {
+    let mut builder = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(threads);
+        builder
+    };
+    builder.enable_all().thread_name("kvbench-worker").build().map_err(ServerError::Runtime)
+}
+
+fn listen(addr: SocketAddr) -> Result<TcpListener, ServerError> {
+    let bind = || {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        TcpListener::from_std(listener)
+    };
+    bind().map_err(|source| ServerError::Bind { addr, source })
+}
+
+/// Installs the handlers before the addresses are announced, so a signal sent
+/// right after start-up is never met by the default action (SIGHUP would kill).
+fn watch_signals(shutdown: watch::Sender<bool>, reload: Arc<Notify>) -> Result<(), ServerError> {
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(ServerError::Runtime)?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(ServerError::Runtime)?;
+    let mut hangup = signal(SignalKind::hangup()).map_err(ServerError::Runtime)?;
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = interrupt.recv() => break,
+                _ = terminate.recv() => break,
+                _ = hangup.recv() => {
+                    crate::log(format_args!("SIGHUP: reloading"));
+                    reload.notify_one();
+                }
+            }
+        }
+        crate::log(format_args!("shutting down: finishing requests in flight"));
+        shutdown.send_replace(true);
+    });
+    Ok(())
+}
+
+/// Accepts on both listeners, reloads on request, and on shutdown stops
+/// accepting and waits (up to the grace period) for open connections.
+async fn serve(
+    shared: Arc<Shared>,
+    http: Option<TcpListener>,
+    resp: Option<TcpListener>,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+    reload: Arc<Notify>,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    for (listener, protocol) in [(http, Protocol::Http), (resp, Protocol::Resp)] {
+        if let Some(listener) = listener {
+            let accept = accept(listener, protocol, shared.clone(), limits.clone(), slots.clone(), stop.clone());
+            tokio::spawn(accept);
+        }
+    }
+    let reloader = shared.clone();
+    tokio::spawn(async move {
+        loop {
+            reload.notified().await;
+            reloader.reload().await;
+        }
+    });
+    stopped(&mut stop).await;
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(limits.shutdown_grace, slots.acquire_many(all)).await.is_err() {
+        crate::log(format_args!("connections still open after {:?}; closing them", limits.shutdown_grace));
+    }
+}
+
+async fn accept(
+    listener: TcpListener,
+    protocol: Protocol,
+    shared: Arc<Shared>,
+    limits: Limits,
+    slots: Arc<Semaphore>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stopped(&mut stop) => return,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(err) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                crate::log(format_args!("accept failed: {err}"));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            shared.metrics.refused();
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let (shared, limits, stop) = (shared.clone(), limits.clone(), stop.clone());
+        tokio::spawn(async move {
+            shared.metrics.opened(protocol);
+            match protocol {
+                Protocol::Http => crate::http::serve_connection(stream, shared.clone(), limits, stop).await,
+                Protocol::Resp => crate::resp::serve_connection(stream, shared.clone(), limits, stop).await,
+            }
+            shared.metrics.closed(protocol);
+            drop(slot);
+        });
+    }
+}
+
+/// Resolves once a shutdown has been asked for (or the server is gone).
+pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
