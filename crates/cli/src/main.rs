@@ -4,6 +4,7 @@ mod export;
 mod generate;
 mod get;
 mod human;
+mod redis_load;
 mod report;
 mod serve;
 mod strategy_args;
@@ -34,6 +35,8 @@ enum Command {
     Get(get::GetArgs),
     /// Serve lookups over HTTP and RESP (Redis protocol) with any strategy.
     Serve(serve::ServeArgs),
+    /// Load a data file into a Redis db (what the `redis` strategy does on open).
+    RedisLoad(redis_load::RedisLoadArgs),
     /// The main job: generate the default datasets and measure every strategy.
     Suite(suite::SuiteArgs),
     /// Benchmarks beyond the main job's defaults.
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Gen(args) => generate::run(&args),
         Command::Get(args) => get::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::RedisLoad(args) => redis_load::run(&args),
         Command::Suite(args) | Command::Bench(Bench::Micro(args)) => suite::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Report(args) => report::run(&args),

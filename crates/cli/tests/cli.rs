@@ -268,3 +268,24 @@ fn results_export_to_bmf_and_bad_results_are_clean_errors() {
         kvbench(&["report", "--results", empty.to_str().unwrap(), "--out", dir.path().join("r").to_str().unwrap()]);
     assert_clean_error(&out, "run `kvbench suite`");
 }
+
+#[test]
+fn redis_load_loads_once_and_never_touches_foreign_data() {
+    let Some(redis) = RedisServer::for_test() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "d.txt", b"a 1\nb 2\na dup\n");
+    let load = |url: &str| kvbench(&["redis-load", "--data", &data, "--redis-url", url]);
+    let first = load(&redis.url());
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(String::from_utf8_lossy(&first.stdout).starts_with("redis: loaded 2 keys into"), "{first:?}");
+    let again = load(&redis.url());
+    assert!(String::from_utf8_lossy(&again.stdout).starts_with("redis: reused 2 keys"), "{again:?}");
+    let out = kvbench(&["get", "--data", &data, "--strategy", "redis", "--redis-url", &redis.url(), "a", "b"]);
+    assert_eq!((out.status.code(), out.stdout.as_slice()), (Some(0), &b"1\n2\n"[..]), "{}", stderr(&out));
+    // db 1 holds someone else's key: refused, and the key is still there.
+    let foreign = format!("{}1", redis.url());
+    let mut con = redis::Client::open(foreign.as_str()).unwrap().get_connection().unwrap();
+    redis::cmd("SET").arg("theirs").arg("keep").query::<()>(&mut con).unwrap();
+    assert_clean_error(&load(&foreign), "holds 1 keys not loaded by kvbench");
+    assert_eq!(redis::cmd("GET").arg("theirs").query::<String>(&mut con).unwrap(), "keep");
+}

@@ -25,7 +25,7 @@ struct Served {
 impl Served {
     fn start(data: &Path, args: &[&str]) -> Served {
         let log = data.with_extension("log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kvbench"))
+        let child = Command::new(env!("CARGO_BIN_EXE_kvbench"))
             .args(["serve", "--data", data.to_str().unwrap(), "--http", "127.0.0.1:0", "--resp", "127.0.0.1:0"])
             .args(args)
             .stdin(Stdio::null())
@@ -33,14 +33,18 @@ impl Served {
             .stderr(File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        // Built before reading its output, so a failure below still stops the process.
+        let unbound = SocketAddr::from(([0, 0, 0, 0], 0));
+        let mut served = Served { child, http: unbound, resp: unbound, log };
+        let mut lines = BufReader::new(served.child.stdout.take().unwrap()).lines();
+        let log = served.log.clone();
         let mut addr = |scheme: &str| {
-            let line = lines.next().unwrap().unwrap();
+            let line = lines.next().unwrap_or_else(|| panic!("{}", std::fs::read_to_string(&log).unwrap())).unwrap();
             let addr = line.strip_prefix(&format!("listening on {scheme}://")).unwrap_or_else(|| panic!("{line}"));
             addr.parse().unwrap()
         };
-        let (http, resp) = (addr("http"), addr("resp"));
-        Served { child, http, resp, log }
+        (served.http, served.resp) = (addr("http"), addr("resp"));
+        served
     }
 
     fn signal(&self, signal: libc::c_int) {
@@ -49,7 +53,7 @@ impl Served {
         assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
     }
 
-    /// Sends SIGTERM and waits (at most 10 s) for the exit status.
+    /// Sends SIGTERM and waits (at most 20 s, twice the shutdown grace) for the exit status.
     fn stop(&mut self) -> ExitStatus {
         self.signal(libc::SIGTERM);
         let start = Instant::now();
@@ -57,7 +61,7 @@ impl Served {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            if start.elapsed() > Duration::from_secs(10) {
+            if start.elapsed() > Duration::from_secs(20) {
                 self.child.kill().unwrap();
                 panic!("kvbench serve ignored SIGTERM");
             }

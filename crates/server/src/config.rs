@@ -28,7 +28,8 @@ pub struct Limits {
     /// Most HTTP headers in one request; more gets `431`.
     pub max_headers: usize,
     /// A connection that sends no complete request for this long is closed
-    /// (covers idle keep-alive connections and one-byte-a-second senders).
+    /// (covers idle keep-alive connections and one-byte-a-second senders);
+    /// over RESP, so is one that does not read its replies for this long.
     pub idle_timeout: Duration,
     /// Most connections open at once, both protocols together; more are closed on accept.
     pub max_connections: usize,
@@ -36,8 +37,11 @@ pub struct Limits {
     pub max_resp_args: usize,
     /// Longest RESP bulk string (Redis allows 512 MB; keys here are at most 1 KiB).
     pub max_resp_bulk_bytes: usize,
-    /// Most bytes one RESP command may take, all arguments together.
+    /// Most bytes one RESP command may take, all arguments together: with
+    /// [`Limits::max_connections`], what bounds the memory clients can pin.
     pub max_resp_command_bytes: usize,
+    /// Longest inline RESP command line.
+    pub max_resp_inline_bytes: usize,
     /// How long a shutdown waits for open connections to finish their requests.
     pub shutdown_grace: Duration,
 }
@@ -51,8 +55,9 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(30),
             max_connections: 4096,
             max_resp_args: 64 * 1024,
-            max_resp_bulk_bytes: 1024 * 1024,
-            max_resp_command_bytes: 16 * 1024 * 1024,
+            max_resp_bulk_bytes: 512 * 1024,
+            max_resp_command_bytes: 1024 * 1024,
+            max_resp_inline_bytes: 64 * 1024,
             shutdown_grace: Duration::from_secs(10),
         }
     }

@@ -10,7 +10,15 @@
 //! | request line and headers together far over both limits | `431` (sent by hyper, which then closes) |
 //! | the strategy failed (e.g. Redis unreachable, a read error) | `503` with the error |
 //! | `GET /healthz` | `200 ok` |
-//! | `GET /metrics` | Prometheus text exposition |
+//! | `GET /metrics` | OpenMetrics text (Prometheus scrapes it) |
+//!
+//! `kvbench_http_requests_total` counts the answers above; the `400`/`431`
+//! hyper sends itself for requests it cannot parse are not counted.
+//!
+//! Lookups run on the thread serving the connection: right for strategies
+//! that answer from memory in well under a microsecond, but a strategy that
+//! waits (`redis` over the network, `scan-lines`) holds that thread, and with
+//! `threads = 1` every other connection, for as long as it takes.
 //!
 //! `/healthz` and `/metrics` take precedence over keys of those names; such a
 //! key can still be asked for as `/%68ealthz`.
@@ -115,7 +123,8 @@ fn metrics(shared: &Shared) -> Response<Full<Bytes>> {
     let served = shared.current.load();
     let exposition = shared.metrics.render(&served, &shared.source.path.display().to_string());
     let mut response = body(StatusCode::OK, Bytes::from(exposition));
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    let openmetrics = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(openmetrics));
     response
 }
 

@@ -102,12 +102,18 @@ impl Metrics {
         if ok { &self.reloads_ok } else { &self.reloads_failed }.fetch_add(1, Relaxed);
     }
 
+    /// Reloads finished so far that succeeded (`ok`) or failed.
+    pub fn reloads(&self, ok: bool) -> u64 {
+        if ok { &self.reloads_ok } else { &self.reloads_failed }.load(Relaxed)
+    }
+
     /// Connections accepted so far on `protocol` (tests check keep-alive reuse with it).
     pub fn accepted(&self, protocol: Protocol) -> u64 {
         self.accepted[protocol as usize].load(Relaxed)
     }
 
-    /// The Prometheus text exposition of these counters and of `served`.
+    /// The OpenMetrics text exposition of these counters and of `served`
+    /// (what prometheus-client writes; Prometheus asks for it by content type).
     pub fn render(&self, served: &Served, data: &str) -> String {
         let mut registry = Registry::with_prefix("kvbench");
         registry.register_collector(Box::new(self.snapshot(served, data)));
@@ -142,12 +148,18 @@ impl Metrics {
             reloads: [load(&self.reloads_ok), load(&self.reloads_failed)],
             lookup_seconds: load(&self.lookup_ns) as f64 / 1e9,
             lookup_buckets: buckets,
-            data: data.to_owned(),
-            strategy: served.name.clone(),
+            data: escape_label(data),
+            strategy: escape_label(&served.name),
             keys: served.keys,
             cache: served.lookup.info().cache,
         }
     }
+}
+
+/// Escapes a label value as the exposition format requires; prometheus-client
+/// writes label values as given, and a data file's path may hold any byte.
+fn escape_label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 /// The histogram bucket of a lookup taking `ns` nanoseconds.
@@ -207,10 +219,9 @@ impl Collector for Snapshot {
             .encode_info(&labels)?;
         enc.encode_descriptor("keys", "Keys served", None, MetricType::Gauge)?.encode_gauge(&self.keys)?;
         if let Some(cache) = self.cache {
-            enc.encode_descriptor("cache_hits", "Lookups the cache answered", None, MetricType::Gauge)?
-                .encode_gauge(&cache.hits)?;
-            enc.encode_descriptor("cache_misses", "Lookups the cache passed on", None, MetricType::Gauge)?
-                .encode_gauge(&cache.misses)?;
+            // Counters of the strategy being served: a reload starts them again from 0.
+            counter(&mut enc, "cache_hits", "Lookups the cache answered", cache.hits)?;
+            counter(&mut enc, "cache_misses", "Lookups the cache passed on", cache.misses)?;
             enc.encode_descriptor("cache_entries", "Entries in the cache", None, MetricType::Gauge)?
                 .encode_gauge(&cache.len)?;
         }
@@ -225,6 +236,11 @@ fn counter(enc: &mut DescriptorEncoder, name: &str, help: &str, value: u64) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape_label("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
+    }
 
     #[test]
     fn buckets_double_from_250ns() {

@@ -44,6 +44,13 @@ impl Server {
         if config.threads == 0 {
             return Err(ServerError::Config("--threads must be at least 1".into()));
         }
+        let limits = &config.limits;
+        if !(1..=Semaphore::MAX_PERMITS.min(u32::MAX as usize)).contains(&limits.max_connections) {
+            return Err(ServerError::Config(format!("--max-connections {} is out of range", limits.max_connections)));
+        }
+        if limits.idle_timeout.is_zero() {
+            return Err(ServerError::Config("--idle-timeout must be more than 0".into()));
+        }
         let served = source.open()?;
         crate::log(format_args!(
             "{} keys from {} with {}, opened in {:.1} ms",
@@ -136,6 +143,7 @@ fn listen(addr: SocketAddr) -> Result<TcpListener, ServerError> {
 
 /// Installs the handlers before the addresses are announced, so a signal sent
 /// right after start-up is never met by the default action (SIGHUP would kill).
+/// A second SIGINT/SIGTERM during the graceful stop exits at once.
 fn watch_signals(shutdown: watch::Sender<bool>, reload: Arc<Notify>) -> Result<(), ServerError> {
     let mut interrupt = signal(SignalKind::interrupt()).map_err(ServerError::Runtime)?;
     let mut terminate = signal(SignalKind::terminate()).map_err(ServerError::Runtime)?;
@@ -143,16 +151,21 @@ fn watch_signals(shutdown: watch::Sender<bool>, reload: Arc<Notify>) -> Result<(
     tokio::spawn(async move {
         loop {
             tokio::select! {
-                _ = interrupt.recv() => break,
-                _ = terminate.recv() => break,
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
                 _ = hangup.recv() => {
                     crate::log(format_args!("SIGHUP: reloading"));
                     reload.notify_one();
+                    continue;
                 }
             }
+            if *shutdown.borrow() {
+                crate::log(format_args!("second stop signal: exiting without waiting"));
+                std::process::exit(1);
+            }
+            crate::log(format_args!("shutting down: finishing requests in flight (signal again to force)"));
+            shutdown.send_replace(true);
         }
-        crate::log(format_args!("shutting down: finishing requests in flight"));
-        shutdown.send_replace(true);
     });
     Ok(())
 }

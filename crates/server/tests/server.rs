@@ -140,8 +140,8 @@ async fn http_answers_every_status_on_one_kept_alive_connection() {
         "kvbench_keys 4",
         "kvbench_lookup_seconds_count 10",
         "kvbench_connections_total{protocol=\"http\"} 2",
-        "kvbench_cache_hits 1",
-        "kvbench_cache_misses 6",
+        "kvbench_cache_hits_total 1",
+        "kvbench_cache_misses_total 6",
     ] {
         assert!(metrics.lines().any(|l| l == line), "{line:?} not in\n{metrics}");
     }
@@ -273,6 +273,15 @@ fn resp_inline_commands_and_protocol_errors() {
     assert_eq!(raw_then_hang_up(addr, b"*2\r\n$3\r\nGET\r\n$5\r\nal"), b"");
     assert_eq!(raw_then_hang_up(addr, b"PING\r\nGET alpha\r\n"), b"+PONG\r\n$3\r\none\r\n");
     assert_eq!(raw(addr, b"GET alpha\r\nQUIT\r\n"), b"$3\r\none\r\n+OK\r\n");
+    // A long pipeline is answered in full, in order (its replies are flushed in pieces).
+    let pipeline = b"GET beta\r\n".repeat(30_000);
+    assert_eq!(raw_then_hang_up(addr, &pipeline), b"$9\r\ntwo words\r\n".repeat(30_000));
+    // An inline line of more than 64 KiB, or one with too many words, is refused.
+    let answer = String::from_utf8(raw(addr, &[b'x'; 70_000])).unwrap();
+    assert_eq!(answer, "-ERR Protocol error: too big request\r\n");
+    let words = "a ".repeat(70_000);
+    let answer = String::from_utf8(raw(addr, words.as_bytes())).unwrap();
+    assert!(answer.starts_with("-ERR Protocol error: "), "{answer}");
 }
 
 #[test]
@@ -300,10 +309,33 @@ fn reload_swaps_the_data_and_a_failed_reload_keeps_the_old() {
         assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut con).unwrap(), 2);
         replace(b"key newer\nmalformed-line\n");
         server.reload();
-        std::thread::sleep(Duration::from_millis(300));
+        let start = Instant::now();
+        while server.metrics().reloads(false) == 0 {
+            assert!(start.elapsed() < Duration::from_secs(10), "{strategy}: the failed reload never finished");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(server.metrics().reloads(true), 1);
         assert_eq!(get(&mut con), "new", "{strategy}: a failed reload must keep the old data");
         server.shutdown();
         server.wait().unwrap();
+    }
+}
+
+#[test]
+fn impossible_limits_are_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = data_file(dir.path(), DATA);
+    let any = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+    let source = DataSource { path, strategy: "hashmap".parse().unwrap(), options: OpenOptions::default() };
+    let config = |limits, threads, http| Config { http, resp: None, threads, signals: false, limits };
+    for (config, expect) in [
+        (config(Limits { max_connections: 0, ..Limits::default() }, 1, any), "max-connections"),
+        (config(Limits { idle_timeout: Duration::ZERO, ..Limits::default() }, 1, any), "idle-timeout"),
+        (config(Limits::default(), 0, any), "threads"),
+        (config(Limits::default(), 1, None), "nothing to serve"),
+    ] {
+        let err = Server::start(config, source.clone()).err().unwrap().to_string();
+        assert!(err.contains(expect), "{err}");
     }
 }
 
@@ -313,9 +345,13 @@ fn shutdown_stops_accepting_and_returns() {
     let server = start(&data_file(dir.path(), DATA), "hashmap");
     let addr = server.bound().http.unwrap();
     let mut idle = TcpStream::connect(server.bound().resp.unwrap()).unwrap();
+    idle.write_all(b"PING\r\n").unwrap();
+    let mut pong = [0; 7];
+    idle.read_exact(&mut pong).unwrap();
+    assert_eq!(&pong, b"+PONG\r\n", "the connection was accepted and served");
     server.shutdown();
     server.wait().unwrap();
     assert!(TcpStream::connect(addr).is_err(), "still accepting after shutdown");
     let mut buf = [0; 8];
-    assert_eq!(idle.read(&mut buf).unwrap_or(0), 0, "idle connections are closed");
+    assert_eq!(idle.read(&mut buf).unwrap(), 0, "idle connections are closed");
 }

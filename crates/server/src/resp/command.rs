@@ -206,8 +206,12 @@ impl Session<'_> {
             int(out, self.id as i64)
         } else if is("getname") {
             null(out)
-        } else if ["setname", "setinfo", "no-evict", "no-touch", "reply"].into_iter().any(is) {
+        } else if ["setname", "setinfo", "no-evict", "no-touch"].into_iter().any(is) {
             simple(out, "OK")
+        } else if is("reply") {
+            // Replies are always sent: agreeing to OFF or SKIP would desynchronise the client.
+            error_reply(out, "ERR", "CLIENT REPLY is not supported: every command gets a reply");
+            true
         } else {
             error_reply(out, "ERR", &format!("CLIENT {} is not supported", String::from_utf8_lossy(sub)));
             true

@@ -4,6 +4,8 @@
 //! ranges into it, so parsing a pipelined batch allocates nothing. Every
 //! length is checked against [`RespLimits`] before any byte is waited for, so
 //! a client announcing a 2^40-byte string is refused at once, not buffered.
+//! A command that arrives in pieces is resumed where the last piece ended,
+//! so a client trickling a big command costs one pass over it, not one per piece.
 
 use std::ops::Range;
 
@@ -14,14 +16,16 @@ pub struct RespLimits {
     pub max_args: usize,
     /// Longest bulk string.
     pub max_bulk: usize,
-    /// Most bytes the whole command may take; also the longest inline command.
+    /// Most bytes the whole command may take.
     pub max_command: usize,
+    /// Longest inline command line (Redis allows 64 KiB).
+    pub max_inline: usize,
 }
 
 /// Why the input is not RESP; the connection answers `-ERR Protocol error: …` and closes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ProtocolError {
-    /// `*N` with N not a number or over the limit.
+    /// `*N` with N not a number or over the limit, or too many inline arguments.
     #[error("invalid multibulk length")]
     ArrayLength,
     /// `$N` with N not a number, negative, or over the limit.
@@ -41,57 +45,121 @@ pub enum ProtocolError {
 /// Longest `*N` / `$N` header line.
 const MAX_HEADER_LINE: usize = 24;
 
-/// Parses the command at the start of `buf`, replacing `args` with the byte
-/// ranges of its arguments.
-///
-/// Returns `Ok(Some(n))` when a whole command of `n` bytes was parsed (`args`
-/// is empty for an empty array or a blank inline line, which are skipped), and
-/// `Ok(None)` when more bytes are needed.
-pub fn parse_command(
-    buf: &[u8],
-    limits: &RespLimits,
-    args: &mut Vec<Range<usize>>,
-) -> Result<Option<usize>, ProtocolError> {
-    args.clear();
-    match buf.first() {
-        None => Ok(None),
-        Some(b'*') => parse_array(buf, limits, args),
-        Some(_) => parse_inline(buf, limits, args),
-    }
+/// A command being parsed: what is known so far, kept across reads.
+#[derive(Debug, Default)]
+pub struct Parser {
+    /// Argument ranges found so far (all of them once the command is complete).
+    args: Vec<Range<usize>>,
+    /// Where to resume: the next array element, or how far an inline line was scanned.
+    pos: usize,
+    /// For an array, how many elements it announced.
+    expected: Option<usize>,
+    /// The last call completed a command; the next one starts afresh.
+    complete: bool,
 }
 
-fn parse_array(buf: &[u8], limits: &RespLimits, args: &mut Vec<Range<usize>>) -> Result<Option<usize>, ProtocolError> {
-    let Some((header, mut pos)) = header_line(buf, 0)? else { return Ok(None) };
-    let count = parse_int(&buf[1..header]).ok_or(ProtocolError::ArrayLength)?;
-    if count <= 0 {
-        return Ok(Some(pos));
-    }
-    let count = usize::try_from(count).map_err(|_| ProtocolError::ArrayLength)?;
-    if count > limits.max_args {
-        return Err(ProtocolError::ArrayLength);
-    }
-    for _ in 0..count {
-        let Some(&kind) = buf.get(pos) else { return Ok(None) };
-        if kind != b'$' {
-            return Err(ProtocolError::ExpectedBulk(kind));
+impl Parser {
+    /// Parses the command at the start of `buf`, resuming where the previous
+    /// call stopped: until a command completes, `buf` must hold the same
+    /// bytes, possibly with more appended.
+    ///
+    /// Returns `Ok(Some(n))` when a whole command of `n` bytes was parsed
+    /// ([`Parser::args`] is empty for an empty array or a blank inline line,
+    /// which are skipped), and `Ok(None)` when more bytes are needed.
+    pub fn parse(&mut self, buf: &[u8], limits: &RespLimits) -> Result<Option<usize>, ProtocolError> {
+        if self.complete {
+            self.args.clear();
+            (self.pos, self.expected, self.complete) = (0, None, false);
         }
-        let Some((header, start)) = header_line(buf, pos)? else { return Ok(None) };
-        let len = parse_int(&buf[pos + 1..header])
-            .and_then(|n| usize::try_from(n).ok())
-            .filter(|&n| n <= limits.max_bulk)
-            .ok_or(ProtocolError::BulkLength)?;
-        let end = start + len;
-        if end + 2 > limits.max_command {
-            return Err(ProtocolError::TooBig);
-        }
-        let Some(terminator) = buf.get(end..end + 2) else { return Ok(None) };
-        if terminator != b"\r\n" {
-            return Err(ProtocolError::MissingCrlf);
-        }
-        args.push(start..end);
-        pos = end + 2;
+        let done = match buf.first() {
+            None => None,
+            Some(b'*') => self.parse_array(buf, limits)?,
+            Some(_) => self.parse_inline(buf, limits)?,
+        };
+        self.complete = done.is_some();
+        Ok(done)
     }
-    Ok(Some(pos))
+
+    /// The arguments of the command the last [`Parser::parse`] completed, as ranges of its buffer.
+    pub fn args(&self) -> &[Range<usize>] {
+        &self.args
+    }
+
+    fn parse_array(&mut self, buf: &[u8], limits: &RespLimits) -> Result<Option<usize>, ProtocolError> {
+        let expected = match self.expected {
+            Some(expected) => expected,
+            None => {
+                let Some((header, next)) = header_line(buf, 0)? else { return Ok(None) };
+                let count = parse_int(&buf[1..header]).ok_or(ProtocolError::ArrayLength)?;
+                if count <= 0 {
+                    return Ok(Some(next));
+                }
+                let count = usize::try_from(count).map_err(|_| ProtocolError::ArrayLength)?;
+                if count > limits.max_args {
+                    return Err(ProtocolError::ArrayLength);
+                }
+                self.pos = next;
+                *self.expected.insert(count)
+            }
+        };
+        while self.args.len() < expected {
+            let pos = self.pos;
+            let Some(&kind) = buf.get(pos) else { return Ok(None) };
+            if kind != b'$' {
+                return Err(ProtocolError::ExpectedBulk(kind));
+            }
+            let Some((header, start)) = header_line(buf, pos)? else { return Ok(None) };
+            let len = parse_int(&buf[pos + 1..header])
+                .and_then(|n| usize::try_from(n).ok())
+                .filter(|&n| n <= limits.max_bulk)
+                .ok_or(ProtocolError::BulkLength)?;
+            let end = start + len;
+            if end + 2 > limits.max_command {
+                return Err(ProtocolError::TooBig);
+            }
+            let Some(terminator) = buf.get(end..end + 2) else { return Ok(None) };
+            if terminator != b"\r\n" {
+                return Err(ProtocolError::MissingCrlf);
+            }
+            self.args.push(start..end);
+            self.pos = end + 2;
+        }
+        Ok(Some(self.pos))
+    }
+
+    /// An inline command: one line, arguments separated by spaces or tabs (no quoting).
+    fn parse_inline(&mut self, buf: &[u8], limits: &RespLimits) -> Result<Option<usize>, ProtocolError> {
+        let window = &buf[..buf.len().min(limits.max_inline)];
+        let Some(nl) = memchr::memchr(b'\n', &window[self.pos..]).map(|i| self.pos + i) else {
+            self.pos = window.len();
+            return if window.len() == limits.max_inline { Err(ProtocolError::TooBig) } else { Ok(None) };
+        };
+        let line_end = if nl > 0 && buf[nl - 1] == b'\r' { nl - 1 } else { nl };
+        let mut start = None;
+        for (i, &byte) in buf[..line_end].iter().enumerate() {
+            match (byte == b' ' || byte == b'\t', start) {
+                (true, Some(s)) => {
+                    self.push_inline(s..i, limits)?;
+                    start = None;
+                }
+                (false, None) => start = Some(i),
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            self.push_inline(s..line_end, limits)?;
+        }
+        Ok(Some(nl + 1))
+    }
+
+    /// Adds an inline argument, failing at once past the limit (not after splitting the whole line).
+    fn push_inline(&mut self, arg: Range<usize>, limits: &RespLimits) -> Result<(), ProtocolError> {
+        if self.args.len() == limits.max_args {
+            return Err(ProtocolError::ArrayLength);
+        }
+        self.args.push(arg);
+        Ok(())
+    }
 }
 
 /// Finds the `\r\n` ending the header line at `from`: `(end of content, start of next)`.
@@ -118,45 +186,18 @@ fn parse_int(digits: &[u8]) -> Option<i64> {
     Some(if negative { -n } else { n })
 }
 
-/// An inline command: one line, arguments separated by spaces or tabs (no quoting).
-fn parse_inline(buf: &[u8], limits: &RespLimits, args: &mut Vec<Range<usize>>) -> Result<Option<usize>, ProtocolError> {
-    let window = &buf[..buf.len().min(limits.max_command)];
-    let Some(nl) = memchr::memchr(b'\n', window) else {
-        return if window.len() == limits.max_command { Err(ProtocolError::TooBig) } else { Ok(None) };
-    };
-    let line_end = if nl > 0 && buf[nl - 1] == b'\r' { nl - 1 } else { nl };
-    let mut start = None;
-    for (i, &byte) in buf[..line_end].iter().enumerate() {
-        match (byte == b' ' || byte == b'\t', start) {
-            (true, Some(s)) => {
-                args.push(s..i);
-                start = None;
-            }
-            (false, None) => start = Some(i),
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        args.push(s..line_end);
-    }
-    if args.len() > limits.max_args {
-        return Err(ProtocolError::ArrayLength);
-    }
-    Ok(Some(nl + 1))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const LIMITS: RespLimits = RespLimits { max_args: 8, max_bulk: 64, max_command: 256 };
+    const LIMITS: RespLimits = RespLimits { max_args: 8, max_bulk: 64, max_command: 256, max_inline: 128 };
 
     /// Bytes consumed and the arguments, as slices.
     type Parsed<'a> = Option<(usize, Vec<&'a [u8]>)>;
 
     fn parse(buf: &[u8]) -> Result<Parsed<'_>, ProtocolError> {
-        let mut args = Vec::new();
-        Ok(parse_command(buf, &LIMITS, &mut args)?.map(|n| (n, args.into_iter().map(|r| &buf[r]).collect())))
+        let mut parser = Parser::default();
+        Ok(parser.parse(buf, &LIMITS)?.map(|n| (n, parser.args().iter().map(|r| &buf[r.clone()]).collect())))
     }
 
     #[test]
@@ -179,6 +220,24 @@ mod tests {
     }
 
     #[test]
+    fn byte_at_a_time_resumes_and_then_starts_afresh() {
+        let two = b"*2\r\n$3\r\nGET\r\n$5\r\nk e y\r\nget  k2\r\n*1\r\n$4\r\nPING\r\n";
+        let mut parser = Parser::default();
+        let mut start = 0;
+        let mut commands = Vec::new();
+        for end in 1..=two.len() {
+            let buf = &two[start..end];
+            if let Some(used) = parser.parse(buf, &LIMITS).unwrap() {
+                commands.push(parser.args().iter().map(|r| buf[r.clone()].to_vec()).collect::<Vec<_>>());
+                start += used;
+            }
+        }
+        let expect: [&[&[u8]]; 3] = [&[b"GET", b"k e y"], &[b"get", b"k2"], &[b"PING"]];
+        assert_eq!(commands, expect);
+        assert_eq!(start, two.len());
+    }
+
+    #[test]
     fn bad_input_is_refused_without_waiting() {
         assert_eq!(parse(b"*x\r\n"), Err(ProtocolError::ArrayLength));
         assert_eq!(parse(b"*9\r\n"), Err(ProtocolError::ArrayLength));
@@ -197,6 +256,7 @@ mod tests {
         }
         assert_eq!(parse(&many), Err(ProtocolError::TooBig));
         assert_eq!(parse(&[b'a'; 300]), Err(ProtocolError::TooBig));
+        assert_eq!(parse(&[b'a'; 128]), Err(ProtocolError::TooBig), "inline lines have their own limit");
     }
 
     #[test]
