@@ -35,3 +35,13 @@ bench-quick:
 # Regenerate the charts and reports/README.md from results/latest/ (no measuring).
 report:
     {{kvbench}} report --results results/latest --out reports
+
+# Serve the 1M-key dataset over HTTP (:8080) and RESP (:6380) until Ctrl-C; e.g. `just serve --strategy hashmap`.
+serve *ARGS:
+    {{kvbench}} gen --keys 1M --out-dir data
+    {{kvbench}} serve --data data/kv-1M-normal_30_5-s42.txt {{ARGS}}
+
+# kvbench serve vs redis-server on the same keys: wrk, oha and redis-benchmark (~4 min; needs wrk, redis-server, redis-tools).
+bench-server KEYS="1000000" SECONDS="10":
+    cargo build --release --quiet -p kvbench
+    benches/server/peers.sh {{KEYS}} {{SECONDS}}

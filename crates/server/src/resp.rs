@@ -53,15 +53,21 @@ pub(crate) async fn serve_connection(
     let mut input = BytesMut::with_capacity(16 * 1024);
     let mut output = Vec::with_capacity(16 * 1024);
     let mut parser = Parser::default();
-    let mut deadline = Instant::now() + limits.idle_timeout;
+    // One idle timer and one shutdown wait per connection, armed once: a timer
+    // or watch registration per request costs more than the lookup itself.
+    let mut last_command = Instant::now();
+    let idle = tokio::time::sleep(limits.idle_timeout);
+    let stop = crate::server::stopped(&mut shutdown);
+    tokio::pin!(idle, stop);
     loop {
         let mut flow = Flow::Continue;
+        let mut executed = false;
         while flow == Flow::Continue {
             match parser.parse(&input, &parse_limits) {
                 Ok(Some(used)) => {
                     flow = session.execute(&input, parser.args(), &mut output);
                     input.advance(used);
-                    deadline = Instant::now() + limits.idle_timeout;
+                    executed = true;
                     if output.len() >= FLUSH_AT && !write(&mut stream, &mut output, limits.idle_timeout).await {
                         return;
                     }
@@ -74,14 +80,14 @@ pub(crate) async fn serve_connection(
                 }
             }
         }
+        if executed {
+            last_command = Instant::now();
+        }
         if !write(&mut stream, &mut output, limits.idle_timeout).await {
             return;
         }
         if flow == Flow::Close {
             return close(stream).await;
-        }
-        if *shutdown.borrow() {
-            return;
         }
         if input.is_empty() && input.capacity() > KEEP_CAPACITY {
             input = BytesMut::with_capacity(16 * 1024);
@@ -90,11 +96,19 @@ pub(crate) async fn serve_connection(
             output = Vec::with_capacity(16 * 1024);
         }
         tokio::select! {
-            read = tokio::time::timeout_at(deadline, stream.read_buf(&mut input)) => match read {
-                Ok(Ok(n)) if n > 0 => {}
-                _ => return, // closed, reset, or idle past the limit
+            read = stream.read_buf(&mut input) => match read {
+                Ok(n) if n > 0 => {}
+                _ => return, // closed or reset
             },
-            _ = crate::server::stopped(&mut shutdown) => return,
+            () = &mut idle => {
+                // The timer fires once per idle period; it only closes if no command came since.
+                let deadline = last_command + limits.idle_timeout;
+                if Instant::now() >= deadline {
+                    return;
+                }
+                idle.as_mut().reset(deadline);
+            }
+            () = &mut stop => return,
         }
     }
 }
@@ -105,7 +119,14 @@ async fn write(stream: &mut TcpStream, output: &mut Vec<u8>, timeout: Duration) 
     if output.is_empty() {
         return true;
     }
-    let written = matches!(tokio::time::timeout(timeout, stream.write_all(output)).await, Ok(Ok(())));
+    // Replies almost always fit the socket buffer: write them without arming a timer.
+    let sent = match stream.try_write(output) {
+        Ok(n) => n,
+        Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => 0,
+        Err(_) => return false,
+    };
+    let rest = output.get(sent..).unwrap_or_default();
+    let written = rest.is_empty() || matches!(tokio::time::timeout(timeout, stream.write_all(rest)).await, Ok(Ok(())));
     output.clear();
     written
 }
