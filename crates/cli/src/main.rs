@@ -4,6 +4,7 @@ mod export;
 mod generate;
 mod get;
 mod human;
+mod load;
 mod redis_load;
 mod report;
 mod serve;
@@ -37,6 +38,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Load a data file into a Redis db (what the `redis` strategy does on open).
     RedisLoad(redis_load::RedisLoadArgs),
+    /// Load a running server (kvbench serve, redis-server, …) and report throughput and latency.
+    Load(load::LoadArgs),
     /// The main job: generate the default datasets and measure every strategy.
     Suite(suite::SuiteArgs),
     /// Benchmarks beyond the main job's defaults.
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Gen(args) => generate::run(&args),
         Command::Get(args) => get::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Load(args) => load::run(&args),
         Command::RedisLoad(args) => redis_load::run(&args),
         Command::Suite(args) | Command::Bench(Bench::Micro(args)) => suite::run(&args),
         Command::Export(args) => export::run(&args),

@@ -290,3 +290,34 @@ fn redis_cli_and_redis_benchmark_work_against_the_resp_port() {
     assert!(text.contains("GET: ") && text.contains("requests per second"), "{text}");
     assert!(server.stop().success());
 }
+
+#[test]
+fn kvbench_load_checks_every_answer_and_samples_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data.txt");
+    write_version(&data, "v1");
+    let mut server = Served::start(&data, &["--strategy", "hashmap", "--threads", "1"]);
+    let pid = server.child.id().to_string();
+    let load = |target: String, data: &Path, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_kvbench"))
+            .args(["load", "--target", &target, "--data", data.to_str().unwrap(), "-c", "4", "--server-pid", &pid])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    for target in [format!("http://{}", server.http), format!("resp://{}", server.resp)] {
+        let out = load(target.clone(), &data, &["-n", "500", "-w", "uniform,miss=0.5"]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{target}: {text}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(text.contains("requests  500 in") && text.contains(", 0 errors"), "{text}");
+        assert!(text.contains(&format!("server    PID {pid}: CPU")), "{text}");
+    }
+    // Checked against another version of the data, every answer is wrong: exit status 1.
+    let other = dir.path().join("other.txt");
+    write_version(&other, "v2");
+    let out = load(format!("resp://{}", server.resp), &other, &["-n", "100", "--rate", "2000"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("100 wrong answers") && text.contains("from the intended send (corrected)"), "{text}");
+    assert!(server.stop().success());
+}

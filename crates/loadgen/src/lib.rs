@@ -1,0 +1,29 @@
+//! kvbench's load generator: drives a server the way a skeptic would accept.
+//!
+//! - **Closed loop** (like wrk): each of C connections sends its next request
+//!   when the previous one is answered. It finds the maximum rate, but a
+//!   stalled server also stalls the load, so its latencies hide the stall.
+//! - **Open loop** (like wrk2): requests follow a fixed schedule at a given
+//!   rate; latency is measured from when each request *should* have been
+//!   sent (coordinated-omission corrected), and also from when it was sent,
+//!   so the two can be compared.
+//!
+//! Keys come from the same [`Workload`](kvbench_workload::Workload)s as the
+//! micro-benchmarks, and every answer is checked against a strategy opened on
+//! the same data file: a wrong value or an unexpected status is an error, counted.
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`target`] | the server to load: `http://ADDR` or `resp://ADDR` |
+//! | [`client`] | one keep-alive connection speaking HTTP/1.1 or RESP |
+//! | [`run`] | the load itself: connections, pacing, checking, histograms |
+//! | [`sampler`] | CPU and RSS of a process, sampled from `/proc` during a run |
+
+pub mod client;
+pub mod run;
+pub mod sampler;
+pub mod target;
+
+pub use run::{LoadReport, LoadSpec, Stop, run};
+pub use sampler::{ProcSampler, Resources};
+pub use target::Target;

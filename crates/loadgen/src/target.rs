@@ -1,0 +1,71 @@
+//! The server to load and the protocol to speak to it.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+/// A server address and its protocol, written `http://ADDR` or `resp://ADDR`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// HTTP/1.1: `GET /{key}`, `200` with the value or `404`.
+    Http(SocketAddr),
+    /// RESP: `GET key`, a bulk string or null.
+    Resp(SocketAddr),
+}
+
+impl Target {
+    /// The server's address.
+    pub fn addr(self) -> SocketAddr {
+        match self {
+            Target::Http(addr) | Target::Resp(addr) => addr,
+        }
+    }
+
+    /// `http` or `resp`.
+    pub fn protocol(self) -> &'static str {
+        match self {
+            Target::Http(_) => "http",
+            Target::Resp(_) => "resp",
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}", self.protocol(), self.addr())
+    }
+}
+
+/// Why a target could not be parsed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid target {0:?}: expected http://IP:PORT or resp://IP:PORT")]
+pub struct TargetError(String);
+
+impl FromStr for Target {
+    type Err = TargetError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || TargetError(s.to_owned());
+        let (scheme, addr) = s.split_once("://").ok_or_else(err)?;
+        let addr = addr.trim_end_matches('/').parse().map_err(|_| err())?;
+        match scheme {
+            "http" => Ok(Target::Http(addr)),
+            "resp" | "redis" => Ok(Target::Resp(addr)),
+            _ => Err(err()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse_and_print() {
+        let http: Target = "http://127.0.0.1:8080/".parse().unwrap();
+        assert_eq!(http.to_string(), "http://127.0.0.1:8080");
+        assert_eq!("redis://127.0.0.1:6379".parse::<Target>().unwrap().to_string(), "resp://127.0.0.1:6379");
+        for bad in ["127.0.0.1:80", "ftp://127.0.0.1:21", "http://localhost", "http://127.0.0.1"] {
+            assert!(bad.parse::<Target>().is_err(), "{bad}");
+        }
+    }
+}
