@@ -41,6 +41,10 @@ serve *ARGS:
     {{kvbench}} gen --keys 1M --out-dir data
     {{kvbench}} serve --data data/kv-1M-normal_30_5-s42.txt {{ARGS}}
 
+# kvbench serve under load, one process per configuration, into results/latest/macro.json (~6 min).
+bench-macro *ARGS:
+    {{kvbench}} bench macro {{ARGS}}
+
 # kvbench serve vs redis-server on the same keys: wrk, oha and redis-benchmark (~4 min; needs wrk, redis-server, redis-tools).
 bench-server KEYS="1000000" SECONDS="10":
     cargo build --release --quiet -p kvbench

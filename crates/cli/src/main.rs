@@ -1,5 +1,6 @@
 //! `kvbench`: thin glue from the command line to the kvbench libraries.
 
+mod bench_macro;
 mod export;
 mod generate;
 mod get;
@@ -59,6 +60,10 @@ enum Bench {
     /// Every strategy in a fresh process: open time, memory, per-lookup latency
     /// percentiles (HdrHistogram) per workload; writes the results schema.
     Micro(suite::SuiteArgs),
+    /// `kvbench serve` under load, one process per configuration: throughput,
+    /// latency, server CPU and RSS over connections, threads, strategies,
+    /// keys, value sizes and protocols; writes the results schema.
+    Macro(bench_macro::MacroArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +75,7 @@ fn main() -> ExitCode {
         Command::Load(args) => load::run(&args),
         Command::RedisLoad(args) => redis_load::run(&args),
         Command::Suite(args) | Command::Bench(Bench::Micro(args)) => suite::run(&args),
+        Command::Bench(Bench::Macro(args)) => bench_macro::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Probe(args) => suite::probe(&args),

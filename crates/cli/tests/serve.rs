@@ -321,3 +321,23 @@ fn kvbench_load_checks_every_answer_and_samples_the_server() {
     assert!(text.contains("100 wrong answers") && text.contains("from the intended send (corrected)"), "{text}");
     assert!(server.stop().success());
 }
+
+#[test]
+fn bench_macro_quick_serves_loads_and_records_every_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("macro.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_kvbench"))
+        .args(["bench", "macro", "--quick", "--data-dir", dir.path().to_str().unwrap(), "--results"])
+        .arg(&results)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let set = kvbench_results::io::read(&results).unwrap();
+    let loads: Vec<_> = set.records.iter().filter(|r| r.metric == kvbench_results::Metric::Throughput).collect();
+    assert_eq!(loads.len(), 10, "{text}");
+    assert!(loads.iter().all(|r| r.value > 0.0 && r.load.is_some()), "{loads:?}");
+    assert!(loads.iter().any(|r| r.load.as_ref().unwrap().rate.is_some()), "an open-loop run");
+    let errors = set.records.iter().filter(|r| r.metric == kvbench_results::Metric::Errors);
+    assert!(errors.clone().count() == 10 && errors.into_iter().all(|r| r.value == 0.0));
+}

@@ -18,12 +18,14 @@
 //! | [`client`] | one keep-alive connection speaking HTTP/1.1 or RESP |
 //! | [`run`] | the load itself: connections, pacing, checking, histograms |
 //! | [`sampler`] | CPU and RSS of a process, sampled from `/proc` during a run |
+//! | [`sweep`] | the configurations `kvbench bench macro` measures |
 
 pub mod client;
 pub mod run;
 pub mod sampler;
+pub mod sweep;
 pub mod target;
 
 pub use run::{LoadReport, LoadSpec, Stop, run};
 pub use sampler::{ProcSampler, Resources};
-pub use target::Target;
+pub use target::{Protocol, Target};

@@ -47,6 +47,10 @@ pub struct LoadSpec {
     pub seed: u64,
 }
 
+/// Connections are opened in this window before the first request, so
+/// connecting is neither timed nor late against an open-loop schedule.
+const RAMP: Duration = Duration::from_millis(100);
+
 /// Lookups drawn up front and shared by all connections in order; a run
 /// longer than this repeats the stream.
 const STREAM_LEN: usize = 1 << 20;
@@ -154,7 +158,7 @@ pub fn run(spec: &LoadSpec, keys: &KeyPool, expect: &dyn Lookup, done: &AtomicU6
     let threads = spec.threads.min(spec.connections);
     // Drawn before the clock starts: a million Zipf draws take a moment.
     let stream = spec.workload.stream(keys, STREAM_LEN, spec.seed);
-    let start = Instant::now();
+    let start = Instant::now() + RAMP;
     let run = Run {
         spec,
         stream,
@@ -235,7 +239,8 @@ async fn connection(run: &Run<'_>, index: usize) -> ConnResult {
     let interval = spec.rate.map(|rate| Duration::from_secs_f64(spec.connections as f64 / rate));
     let mut intended =
         run.start + interval.map_or(Duration::ZERO, |i| i.mul_f64(index as f64 / spec.connections as f64));
-    let mut conn = None;
+    let mut conn = Connection::connect(spec.target).await.ok();
+    pace(run.start).await;
     loop {
         if run.deadline.is_some_and(|deadline| Instant::now().max(intended) >= deadline) {
             break;

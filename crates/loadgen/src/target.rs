@@ -4,6 +4,33 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
 
+/// The protocols the load generator speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// HTTP/1.1.
+    Http,
+    /// RESP (Redis protocol).
+    Resp,
+}
+
+impl Protocol {
+    /// `http` or `resp`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Resp => "resp",
+        }
+    }
+
+    /// This protocol at `addr`.
+    pub fn at(self, addr: SocketAddr) -> Target {
+        match self {
+            Protocol::Http => Target::Http(addr),
+            Protocol::Resp => Target::Resp(addr),
+        }
+    }
+}
+
 /// A server address and its protocol, written `http://ADDR` or `resp://ADDR`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -21,18 +48,18 @@ impl Target {
         }
     }
 
-    /// `http` or `resp`.
-    pub fn protocol(self) -> &'static str {
+    /// The protocol spoken.
+    pub fn protocol(self) -> Protocol {
         match self {
-            Target::Http(_) => "http",
-            Target::Resp(_) => "resp",
+            Target::Http(_) => Protocol::Http,
+            Target::Resp(_) => Protocol::Resp,
         }
     }
 }
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}", self.protocol(), self.addr())
+        write!(f, "{}://{}", self.protocol().name(), self.addr())
     }
 }
 

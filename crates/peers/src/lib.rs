@@ -1,9 +1,12 @@
 //! Starts and stops the peer servers kvbench compares against (a real
-//! `redis-server`), each on a free loopback port, for tests and benchmarks.
+//! `redis-server`), each on a free loopback port, for tests and benchmarks,
+//! and [`serve::ServeProcess`], `kvbench serve` itself as a process of its own.
 //!
 //! A [`RedisServer`] runs without persistence (`--save "" --appendonly no`),
 //! bound to 127.0.0.1 only, and is killed and reaped when dropped, so nothing
 //! outlives the test or benchmark that started it.
+
+pub mod serve;
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

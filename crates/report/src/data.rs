@@ -17,6 +17,8 @@ pub enum Source {
     Suite,
     /// `cargo bench --bench lookup`.
     Criterion,
+    /// `kvbench bench macro`: servers under load (records carry a `load`).
+    Macro,
 }
 
 /// Every result set found, tagged by source.
@@ -40,7 +42,15 @@ impl Data {
 
     /// Wraps result sets already in memory (tests, other tools).
     pub fn from_sets(sets: Vec<ResultSet>) -> Self {
-        let tag = |s: &ResultSet| if s.source.starts_with("criterion") { Source::Criterion } else { Source::Suite };
+        let tag = |s: &ResultSet| {
+            if s.source.starts_with("criterion") {
+                Source::Criterion
+            } else if s.records.iter().any(|r| r.load.is_some()) {
+                Source::Macro
+            } else {
+                Source::Suite
+            }
+        };
         Data { sets: sets.into_iter().map(|s| (tag(&s), s)).collect() }
     }
 

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::schema::{ResultSet, SCHEMA_VERSION};
+use crate::schema::{OLDEST_READABLE_VERSION, ResultSet, SCHEMA_VERSION};
 
 /// Why results could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -24,7 +24,7 @@ pub enum ResultsError {
         source: serde_json::Error,
     },
     /// A file has another schema version.
-    #[error("{path}: schema version {found}, this kvbench reads version {SCHEMA_VERSION}", path = path.display())]
+    #[error("{path}: schema version {found}, this kvbench reads versions {OLDEST_READABLE_VERSION} to {SCHEMA_VERSION}", path = path.display())]
     Version {
         /// The path.
         path: PathBuf,
@@ -47,7 +47,7 @@ pub fn write(path: &Path, set: &ResultSet) -> Result<(), ResultsError> {
     std::fs::write(path, json + "\n").map_err(io_err(path))
 }
 
-/// Reads one results file, refusing other schema versions.
+/// Reads one results file, refusing schema versions it does not know.
 pub fn read(path: &Path) -> Result<ResultSet, ResultsError> {
     let text = std::fs::read_to_string(path).map_err(io_err(path))?;
     #[derive(serde::Deserialize)]
@@ -56,7 +56,7 @@ pub fn read(path: &Path) -> Result<ResultSet, ResultsError> {
     }
     let version: VersionOnly =
         serde_json::from_str(&text).map_err(|source| ResultsError::Parse { path: path.to_owned(), source })?;
-    if version.schema_version != SCHEMA_VERSION {
+    if !(OLDEST_READABLE_VERSION..=SCHEMA_VERSION).contains(&version.schema_version) {
         return Err(ResultsError::Version { path: path.to_owned(), found: version.schema_version });
     }
     serde_json::from_str(&text).map_err(|source| ResultsError::Parse { path: path.to_owned(), source })

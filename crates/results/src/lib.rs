@@ -14,4 +14,7 @@ pub mod io;
 pub mod schema;
 
 pub use env::RunInfo;
-pub use schema::{DatasetInfo, Direction, Metric, Record, ResultSet, SCHEMA_VERSION, Spread, SpreadKind, Unit};
+pub use schema::{
+    DatasetInfo, Direction, LoadInfo, Metric, OLDEST_READABLE_VERSION, Record, ResultSet, SCHEMA_VERSION, Spread,
+    SpreadKind, Unit,
+};

@@ -5,7 +5,11 @@ use serde::{Deserialize, Serialize};
 use crate::env::RunInfo;
 
 /// Version of the file format; readers refuse files of another version.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest version this kvbench still reads: version 2 only added load
+/// runs ([`Record::load`] and the server metrics), so version 1 files read as they are.
+pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// What a record measures. Each metric has one unit and one direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -39,6 +43,14 @@ pub enum Metric {
     FileRssBytes,
     /// Anonymous resident bytes per key.
     AnonBytesPerKey,
+    /// Requests answered per second under load.
+    Throughput,
+    /// Mean CPU use of the server under load (user + system), percent of one CPU.
+    ServerCpu,
+    /// Highest resident memory of the server under load.
+    ServerRss,
+    /// Requests that failed or were answered wrongly under load.
+    Errors,
 }
 
 /// The unit of a metric's value.
@@ -51,6 +63,12 @@ pub enum Unit {
     Bytes,
     /// A fraction in 0..=1.
     Ratio,
+    /// Events per second.
+    PerSecond,
+    /// Percent of one CPU.
+    Percent,
+    /// A plain count.
+    Count,
 }
 
 /// Whether a larger value is better or worse (for comparisons).
@@ -65,7 +83,7 @@ pub enum Direction {
 
 impl Metric {
     /// Every metric, in table order.
-    pub const ALL: [Metric; 14] = [
+    pub const ALL: [Metric; 18] = [
         Metric::GetMean,
         Metric::LookupMean,
         Metric::LatencyP50,
@@ -80,13 +98,24 @@ impl Metric {
         Metric::AnonRssBytes,
         Metric::FileRssBytes,
         Metric::AnonBytesPerKey,
+        Metric::Throughput,
+        Metric::ServerCpu,
+        Metric::ServerRss,
+        Metric::Errors,
     ];
 
     /// The unit values of this metric are in.
     pub fn unit(self) -> Unit {
         match self {
             Metric::HitRate => Unit::Ratio,
-            Metric::HeapBytes | Metric::AnonRssBytes | Metric::FileRssBytes | Metric::AnonBytesPerKey => Unit::Bytes,
+            Metric::HeapBytes
+            | Metric::AnonRssBytes
+            | Metric::FileRssBytes
+            | Metric::AnonBytesPerKey
+            | Metric::ServerRss => Unit::Bytes,
+            Metric::Throughput => Unit::PerSecond,
+            Metric::ServerCpu => Unit::Percent,
+            Metric::Errors => Unit::Count,
             _ => Unit::Ns,
         }
     }
@@ -94,7 +123,7 @@ impl Metric {
     /// Which way is better.
     pub fn direction(self) -> Direction {
         match self {
-            Metric::HitRate => Direction::HigherIsBetter,
+            Metric::HitRate | Metric::Throughput => Direction::HigherIsBetter,
             _ => Direction::LowerIsBetter,
         }
     }
@@ -116,6 +145,10 @@ impl Metric {
             Metric::AnonRssBytes => "anon_rss_bytes",
             Metric::FileRssBytes => "file_rss_bytes",
             Metric::AnonBytesPerKey => "anon_bytes_per_key",
+            Metric::Throughput => "throughput",
+            Metric::ServerCpu => "server_cpu",
+            Metric::ServerRss => "server_rss",
+            Metric::Errors => "errors",
         }
     }
 }
@@ -162,6 +195,19 @@ impl DatasetInfo {
     }
 }
 
+/// How a server was loaded, for records of load runs (`kvbench bench macro`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LoadInfo {
+    /// `http` or `resp`.
+    pub protocol: String,
+    /// Client connections, each with one request in flight.
+    pub connections: u32,
+    /// Threads of the server (`kvbench serve --threads`; 1 for redis-server).
+    pub server_threads: u32,
+    /// Open loop at this many requests per second; `None` for closed loop.
+    pub rate: Option<u64>,
+}
+
 /// One measured value, with everything needed to interpret and compare it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Record {
@@ -181,6 +227,9 @@ pub struct Record {
     pub spread: Option<Spread>,
     /// Machine, toolchain, commit and time of the run.
     pub run: RunInfo,
+    /// For load runs: protocol, connections, server threads, rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadInfo>,
 }
 
 impl Record {
@@ -202,6 +251,7 @@ impl Record {
             unit: metric.unit(),
             spread: None,
             run: run.clone(),
+            load: None,
         }
     }
 
@@ -211,9 +261,15 @@ impl Record {
         self
     }
 
-    /// What identifies a measurement across runs: strategy, dataset, workload, metric.
-    pub fn key(&self) -> (String, DatasetInfo, String, Metric) {
-        (self.strategy.clone(), self.dataset.clone(), self.workload.clone(), self.metric)
+    /// The same record of a load run.
+    pub fn with_load(mut self, load: LoadInfo) -> Self {
+        self.load = Some(load);
+        self
+    }
+
+    /// What identifies a measurement across runs: strategy, dataset, workload, metric, load.
+    pub fn key(&self) -> (String, DatasetInfo, String, Metric, Option<LoadInfo>) {
+        (self.strategy.clone(), self.dataset.clone(), self.workload.clone(), self.metric, self.load.clone())
     }
 }
 

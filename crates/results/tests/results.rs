@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use kvbench_results::criterion::{benchmark_id, import};
-use kvbench_results::{DatasetInfo, Metric, Record, ResultSet, RunInfo, SpreadKind, Unit, bmf, io};
+use kvbench_results::{DatasetInfo, LoadInfo, Metric, Record, ResultSet, RunInfo, SpreadKind, Unit, bmf, io};
 
 fn run() -> RunInfo {
     RunInfo {
@@ -30,6 +30,8 @@ fn a_result_set_round_trips_through_a_file() {
         SpreadKind::MinMax,
     ));
     set.records.push(Record::new("mmap-index", &dataset(), "-", Metric::AnonBytesPerKey, 0.0, &run()));
+    let load = LoadInfo { protocol: "resp".into(), connections: 64, server_threads: 1, rate: Some(20_000) };
+    set.records.push(Record::new("hashmap", &dataset(), "uniform", Metric::Throughput, 9e4, &run()).with_load(load));
     let path = dir.path().join("sub/r.json");
     io::write(&path, &set).unwrap();
     assert_eq!(io::read(&path).unwrap(), set);
@@ -37,6 +39,24 @@ fn a_result_set_round_trips_through_a_file() {
     assert_eq!(set.records[1].unit, Unit::Bytes);
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("\"metric\": \"latency_p99\""), "{text}");
+    assert_eq!(set.records[2].unit, Unit::PerSecond);
+    assert_ne!(
+        set.records[2].key(),
+        Record { load: None, ..set.records[2].clone() }.key(),
+        "the load is part of the key"
+    );
+}
+
+#[test]
+fn version_1_files_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("v1.json");
+    let mut set = ResultSet::new("test");
+    set.records.push(Record::new("scan", &dataset(), "miss", Metric::LatencyP50, 1e6, &run()));
+    let text = serde_json::to_string(&set).unwrap().replace("\"schema_version\":2", "\"schema_version\":1");
+    std::fs::write(&old, text).unwrap();
+    let read = io::read(&old).unwrap();
+    assert_eq!((read.schema_version, read.records[0].load.clone()), (1, None));
 }
 
 #[test]

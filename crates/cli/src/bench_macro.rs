@@ -1,0 +1,238 @@
+//! `kvbench bench macro`: `kvbench serve` in its own process per
+//! configuration, loaded by the in-process load generator, results in the one schema.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use kvbench_harness::latency::Percentiles;
+use kvbench_loadgen::sweep::{BASE_CONNECTIONS, Group, Load, Pace, Scale, plan};
+use kvbench_loadgen::{LoadReport, LoadSpec, ProcSampler, Resources, Stop};
+use kvbench_lookup::{OpenOptions, Strategy, StrategyKind};
+use kvbench_peers::serve::ServeProcess;
+use kvbench_results::{DatasetInfo, LoadInfo, Metric, Record, ResultSet, RunInfo};
+use kvbench_workload::Workload;
+use kvbench_workload::keys::file_keys;
+
+use crate::generate::progress_bar;
+use crate::human;
+
+/// Options of `kvbench bench macro`.
+#[derive(Args, Debug)]
+pub struct MacroArgs {
+    /// Where datasets are generated and cached.
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// Where to write the results (the one results schema).
+    #[arg(long, value_name = "FILE", default_value = "results/latest/macro.json")]
+    results: PathBuf,
+    /// How long each load runs.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    duration: Duration,
+    /// Smoke run: 10K keys, a few loads of 300 ms.
+    #[arg(long, conflicts_with = "full")]
+    quick: bool,
+    /// Add 10M keys to the sweep.
+    #[arg(long)]
+    full: bool,
+}
+
+/// Runs `kvbench bench macro`.
+pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
+    let scale = if args.quick {
+        Scale::Quick
+    } else if args.full {
+        Scale::Full
+    } else {
+        Scale::Default
+    };
+    let duration = if args.quick { Duration::from_millis(300) } else { args.duration };
+    let exe = std::env::current_exe().context("cannot find the kvbench executable to start servers with")?;
+    // Described before pinning, which would make this process see one CPU.
+    let run_info = RunInfo::detect(args.quick);
+    let pinning = Pinning::detect();
+    pinning.pin_this_process();
+    let groups = plan(scale);
+    let total = groups.iter().map(|g| g.loads.len() as u64).sum();
+    let bar = progress_bar(total, "macro");
+    let mut results = ResultSet::new("kvbench bench macro");
+    let mut rows = Vec::new();
+    for group in &groups {
+        bar.set_message(format!("{} on {}", group.strategy, group.dataset.keys));
+        let (data, _) = group
+            .dataset
+            .ensure(&args.data_dir, |_| {})
+            .with_context(|| format!("cannot generate the dataset into {}", args.data_dir.display()))?;
+        let mut serve_args = vec!["--threads".to_owned(), group.threads.to_string()];
+        serve_args.extend(strategy_args(&group.strategy));
+        let cpus = pinning.server_cpus(group.threads);
+        let server = ServeProcess::start(&exe, &data, &serve_args, cpus.as_deref(), Duration::from_secs(300))?;
+        let expect = kvbench_lookup::open(&data, &Strategy::Plain(StrategyKind::MmapIndex), &OpenOptions::default())?;
+        let bytes = std::fs::read(&data)?;
+        let keys = file_keys(&bytes, 1 << 20);
+        drop(bytes);
+        let mut max_rate = Vec::new();
+        for load in &group.loads {
+            let addr = match load.protocol {
+                kvbench_loadgen::Protocol::Http => server.http,
+                kvbench_loadgen::Protocol::Resp => server.resp,
+            };
+            let rate = match load.pace {
+                Pace::Closed => None,
+                Pace::FractionOfMax(f) => {
+                    max_rate.iter().find(|(p, _)| *p == load.protocol).map(|(_, max): &(_, f64)| (max * f).max(1.0))
+                }
+            };
+            let spec = LoadSpec {
+                target: load.protocol.at(addr),
+                connections: load.connections,
+                threads: 1,
+                stop: Stop::Duration(duration),
+                rate,
+                workload: Workload::UNIFORM,
+                seed: 42,
+            };
+            let sampler = ProcSampler::start(server.pid(), Duration::from_millis(100));
+            let report = kvbench_loadgen::run(&spec, &keys, &*expect, &AtomicU64::new(0))?;
+            let used = sampler.finish();
+            if load.pace == Pace::Closed && load.connections == BASE_CONNECTIONS {
+                max_rate.push((load.protocol, report.throughput()));
+            }
+            let info = LoadInfo {
+                protocol: load.protocol.name().to_owned(),
+                connections: load.connections as u32,
+                server_threads: group.threads as u32,
+                rate: rate.map(|r| r as u64),
+            };
+            results.records.extend(records(group, &info, &report, &used, &run_info));
+            rows.push(row(group, load, rate, &report, &used));
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    let header = [
+        "strategy",
+        "data",
+        "threads",
+        "protocol",
+        "conns",
+        "rate",
+        "requests/s",
+        "p50",
+        "p99",
+        "CPU",
+        "RSS",
+        "errors",
+    ];
+    println!("{}", human::table(&header, &rows));
+    println!("{}", pinning.describe());
+    kvbench_results::io::write(&args.results, &results)?;
+    eprintln!("wrote {} records to {}", results.records.len(), args.results.display());
+    let errors: u64 = results.records.iter().filter(|r| r.metric == Metric::Errors).map(|r| r.value as u64).sum();
+    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// `kvbench serve` options for `strategy`.
+fn strategy_args(strategy: &Strategy) -> Vec<String> {
+    match strategy {
+        Strategy::Plain(kind) => vec!["--strategy".into(), kind.name().into()],
+        Strategy::Lru { ratio, backing } => vec![
+            "--strategy".into(),
+            "lru".into(),
+            "--cache-ratio".into(),
+            ratio.to_string(),
+            "--cache-backing".into(),
+            backing.name().into(),
+        ],
+    }
+}
+
+fn records(group: &Group, load: &LoadInfo, report: &LoadReport, used: &Resources, run: &RunInfo) -> Vec<Record> {
+    let dataset = DatasetInfo { keys: group.dataset.keys.0, value_len: group.dataset.value_len.to_string() };
+    let p = report.percentiles();
+    let strategy = group.strategy.to_string();
+    [
+        (Metric::Throughput, report.throughput()),
+        (Metric::LatencyP50, p.p50),
+        (Metric::LatencyP90, p.p90),
+        (Metric::LatencyP99, p.p99),
+        (Metric::LatencyP999, p.p999),
+        (Metric::LatencyMax, p.max),
+        (Metric::ServerCpu, used.user_percent + used.system_percent),
+        (Metric::ServerRss, used.rss_max as f64),
+        (Metric::Errors, report.errors.total() as f64),
+    ]
+    .into_iter()
+    .map(|(metric, value)| Record::new(&strategy, &dataset, "uniform", metric, value, run).with_load(load.clone()))
+    .collect()
+}
+
+fn row(group: &Group, load: &Load, rate: Option<f64>, report: &LoadReport, used: &Resources) -> Vec<String> {
+    let p: Percentiles = report.percentiles();
+    vec![
+        group.strategy.to_string(),
+        DatasetInfo { keys: group.dataset.keys.0, value_len: group.dataset.value_len.to_string() }.label(),
+        group.threads.to_string(),
+        load.protocol.name().to_owned(),
+        load.connections.to_string(),
+        rate.map_or("closed".into(), |r| format!("{r:.0}/s")),
+        format!("{:.0}", report.throughput()),
+        human::nanos(p.p50),
+        human::nanos(p.p99),
+        format!("{:.0} %", used.user_percent + used.system_percent),
+        human::bytes(used.rss_max),
+        report.errors.total().to_string(),
+    ]
+}
+
+/// Which CPUs the server and the load generator run on, so they do not
+/// take turns on one core: the load generator on the last CPU, a
+/// single-threaded server on the first, a multi-threaded one on all of them.
+struct Pinning {
+    cpus: usize,
+    taskset: bool,
+}
+
+impl Pinning {
+    fn detect() -> Pinning {
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        let taskset = std::process::Command::new("taskset").arg("-V").output().is_ok_and(|o| o.status.success());
+        Pinning { cpus, taskset }
+    }
+
+    fn active(&self) -> bool {
+        self.cpus >= 2 && self.taskset
+    }
+
+    fn pin_this_process(&self) {
+        if !self.active() {
+            return;
+        }
+        // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET and
+        // sched_setaffinity only read and write that set.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(self.cpus - 1, &mut set);
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        }
+    }
+
+    fn server_cpus(&self, threads: usize) -> Option<String> {
+        self.active().then(|| if threads == 1 { "0".to_owned() } else { format!("0-{}", self.cpus - 1) })
+    }
+
+    fn describe(&self) -> String {
+        if self.active() {
+            format!(
+                "pinning: load generator on CPU {}, 1-thread servers on CPU 0, multi-thread servers on CPUs 0-{} (shared)",
+                self.cpus - 1,
+                self.cpus - 1
+            )
+        } else {
+            "pinning: none (needs 2+ CPUs and taskset)".to_owned()
+        }
+    }
+}

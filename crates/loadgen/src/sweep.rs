@@ -1,0 +1,139 @@
+//! What `kvbench bench macro` measures: server configurations and the loads put on each.
+//!
+//! A full cross product (connections × threads × strategies × keys × value
+//! sizes × protocols) would take hours; the plan instead varies one thing at a
+//! time around a base (`hashmap`, 1M keys of ~30-byte values, one server
+//! thread, 64 connections, closed loop), which is what each chart of the
+//! report needs. Each [`Group`] is one server process, loaded several times.
+
+use kvbench_lookup::{Strategy, StrategyKind};
+use kvbench_workload::{Dataset, ValueLen};
+
+use crate::target::Protocol;
+
+/// How much to measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// A smoke run on 10K keys (CI).
+    Quick,
+    /// The default sweep (10K, 100K and 1M keys).
+    Default,
+    /// The default sweep plus 10M keys.
+    Full,
+}
+
+/// How a load paces its requests.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Pace {
+    /// Closed loop: as fast as the server answers.
+    Closed,
+    /// Open loop at this fraction of the closed-loop maximum measured on the
+    /// same server and protocol at [`BASE_CONNECTIONS`].
+    FractionOfMax(f64),
+}
+
+/// One load on a running server.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Load {
+    /// Protocol spoken.
+    pub protocol: Protocol,
+    /// Client connections.
+    pub connections: usize,
+    /// Closed or open loop.
+    pub pace: Pace,
+}
+
+/// One server process and the loads it gets, closed loops first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// The strategy served.
+    pub strategy: Strategy,
+    /// The data served.
+    pub dataset: Dataset,
+    /// `kvbench serve --threads`.
+    pub threads: usize,
+    /// The loads, in order.
+    pub loads: Vec<Load>,
+}
+
+/// Connections of the base configuration.
+pub const BASE_CONNECTIONS: usize = 64;
+
+const PROTOCOLS: [Protocol; 2] = [Protocol::Http, Protocol::Resp];
+
+fn closed(connections: &[usize]) -> Vec<Load> {
+    connections
+        .iter()
+        .flat_map(|&connections| PROTOCOLS.map(|protocol| Load { protocol, connections, pace: Pace::Closed }))
+        .collect()
+}
+
+fn open(fractions: &[f64]) -> Vec<Load> {
+    fractions
+        .iter()
+        .flat_map(|&f| {
+            PROTOCOLS.map(|protocol| Load { protocol, connections: BASE_CONNECTIONS, pace: Pace::FractionOfMax(f) })
+        })
+        .collect()
+}
+
+fn group(strategy: Strategy, dataset: Dataset, threads: usize, loads: Vec<Load>) -> Group {
+    Group { strategy, dataset, threads, loads }
+}
+
+/// The groups to run at `scale`.
+pub fn plan(scale: Scale) -> Vec<Group> {
+    let plain = Strategy::Plain;
+    let lru = |ratio| Strategy::Lru { ratio, backing: StrategyKind::MmapIndex };
+    let hashmap = plain(StrategyKind::HashMap);
+    if scale == Scale::Quick {
+        let small = Dataset::new(10_000);
+        let mut base = closed(&[1, 16, BASE_CONNECTIONS]);
+        base.extend(open(&[0.5]));
+        return vec![group(hashmap, small, 1, base), group(plain(StrategyKind::MmapIndex), small, 2, closed(&[16]))];
+    }
+    let million = Dataset::new(1_000_000);
+    let sweep = [1, 4, 16, BASE_CONNECTIONS, 256];
+    let mut base = closed(&sweep);
+    base.extend(open(&[0.25, 0.5, 0.75, 0.9]));
+    let at_base = || closed(&[BASE_CONNECTIONS]);
+    let sized = |value_len| Dataset { value_len, ..Dataset::new(100_000) };
+    let mut groups = vec![
+        group(hashmap.clone(), million, 1, base),
+        group(hashmap.clone(), million, 2, closed(&sweep)),
+        group(plain(StrategyKind::MmapIndex), million, 1, at_base()),
+        group(lru(0.1), million, 1, at_base()),
+        group(lru(0.5), million, 1, at_base()),
+        group(plain(StrategyKind::Scan), Dataset::new(10_000), 1, at_base()),
+        group(hashmap.clone(), Dataset::new(10_000), 1, at_base()),
+        group(hashmap.clone(), sized(ValueLen::default()), 1, at_base()),
+        group(hashmap.clone(), sized(ValueLen::Fixed(300)), 1, at_base()),
+        group(hashmap.clone(), sized(ValueLen::Fixed(3000)), 1, at_base()),
+    ];
+    if scale == Scale::Full {
+        groups.push(group(hashmap, Dataset::new(10_000_000), 1, at_base()));
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_loops_follow_a_closed_loop_at_the_base_connections_on_the_same_server() {
+        for scale in [Scale::Quick, Scale::Default, Scale::Full] {
+            for group in plan(scale) {
+                for (i, load) in group.loads.iter().enumerate() {
+                    if let Pace::FractionOfMax(f) = load.pace {
+                        assert!(f > 0.0 && f < 1.0);
+                        let reference = Load { pace: Pace::Closed, connections: BASE_CONNECTIONS, ..*load };
+                        assert!(group.loads[..i].contains(&reference), "{group:?}");
+                    }
+                }
+            }
+        }
+        let loads = |scale| plan(scale).iter().map(|g| g.loads.len()).sum::<usize>();
+        assert!(loads(Scale::Quick) < loads(Scale::Default) && loads(Scale::Default) < loads(Scale::Full));
+    }
+}
