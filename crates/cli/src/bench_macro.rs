@@ -1,7 +1,8 @@
 //! `kvbench bench macro`: `kvbench serve` in its own process per
 //! configuration, loaded by the in-process load generator, results in the one schema.
 
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -9,10 +10,11 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use kvbench_harness::latency::Percentiles;
-use kvbench_loadgen::sweep::{BASE_CONNECTIONS, Group, Load, Pace, Scale, plan};
-use kvbench_loadgen::{LoadReport, LoadSpec, ProcSampler, Resources, Stop};
+use kvbench_loadgen::sweep::{BASE_CONNECTIONS, Group, Load, Pace, Scale, Server, plan};
+use kvbench_loadgen::{LoadReport, LoadSpec, ProcSampler, Protocol, Resources, Stop};
 use kvbench_lookup::{OpenOptions, Strategy, StrategyKind};
 use kvbench_peers::serve::ServeProcess;
+use kvbench_peers::{PeerError, RedisServer};
 use kvbench_results::{DatasetInfo, LoadInfo, Metric, Record, ResultSet, RunInfo};
 use kvbench_workload::Workload;
 use kvbench_workload::keys::file_keys;
@@ -56,30 +58,31 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
     let pinning = Pinning::detect();
     pinning.pin_this_process();
     let groups = plan(scale);
+    // The Python baseline ships inside the binary, so `bench macro` runs from anywhere.
+    let script = std::env::temp_dir().join(format!("kvbench-dict-server-{}.py", std::process::id()));
+    std::fs::write(&script, DICT_SERVER).context("cannot write the Python baseline server")?;
+    let _remove = RemoveOnDrop(script.clone());
     let total = groups.iter().map(|g| g.loads.len() as u64).sum();
     let bar = progress_bar(total, "macro");
     let mut results = ResultSet::new("kvbench bench macro");
     let mut rows = Vec::new();
     for group in &groups {
-        bar.set_message(format!("{} on {}", group.strategy, group.dataset.keys));
+        bar.set_message(format!("{} on {}", group.server.label(), group.dataset.keys));
         let (data, _) = group
             .dataset
             .ensure(&args.data_dir, |_| {})
             .with_context(|| format!("cannot generate the dataset into {}", args.data_dir.display()))?;
-        let mut serve_args = vec!["--threads".to_owned(), group.threads.to_string()];
-        serve_args.extend(strategy_args(&group.strategy));
-        let cpus = pinning.server_cpus(group.threads);
-        let server = ServeProcess::start(&exe, &data, &serve_args, cpus.as_deref(), Duration::from_secs(300))?;
+        let Some(server) = start(&group.server, &data, &exe, &pinning, &script)? else {
+            bar.inc(group.loads.len() as u64);
+            continue;
+        };
         let expect = kvbench_lookup::open(&data, &Strategy::Plain(StrategyKind::MmapIndex), &OpenOptions::default())?;
         let bytes = std::fs::read(&data)?;
         let keys = file_keys(&bytes, 1 << 20);
         drop(bytes);
         let mut max_rate = Vec::new();
         for load in &group.loads {
-            let addr = match load.protocol {
-                kvbench_loadgen::Protocol::Http => server.http,
-                kvbench_loadgen::Protocol::Resp => server.resp,
-            };
+            let Some(addr) = server.addr(load.protocol) else { continue };
             let rate = match load.pace {
                 Pace::Closed => None,
                 Pace::FractionOfMax(f) => {
@@ -104,7 +107,7 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
             let info = LoadInfo {
                 protocol: load.protocol.name().to_owned(),
                 connections: load.connections as u32,
-                server_threads: group.threads as u32,
+                server_threads: group.server.threads() as u32,
                 rate: rate.map(|r| r as u64),
             };
             results.records.extend(records(group, &info, &report, &used, &run_info));
@@ -135,6 +138,84 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
     Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
+/// The seed-style Python baseline (`benches/server/dict_server.py`).
+const DICT_SERVER: &str = include_str!("../../../benches/server/dict_server.py");
+
+/// Deletes a temporary file when dropped.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A server under test, running; stopped when dropped.
+enum Running {
+    Process(ServeProcess),
+    Redis(RedisServer),
+}
+
+impl Running {
+    fn pid(&self) -> u32 {
+        match self {
+            Running::Process(p) => p.pid(),
+            Running::Redis(r) => r.pid(),
+        }
+    }
+
+    fn addr(&self, protocol: Protocol) -> Option<SocketAddr> {
+        match (self, protocol) {
+            (Running::Process(p), Protocol::Http) => p.http,
+            (Running::Process(p), Protocol::Resp) => p.resp,
+            (Running::Redis(r), Protocol::Resp) => Some(r.addr()),
+            (Running::Redis(_), Protocol::Http) => None,
+        }
+    }
+}
+
+/// Starts `server` on `data`; `None` (with a message) for a peer that is not installed.
+fn start(
+    server: &Server,
+    data: &Path,
+    exe: &Path,
+    pinning: &Pinning,
+    script: &Path,
+) -> anyhow::Result<Option<Running>> {
+    let timeout = Duration::from_secs(300);
+    match server {
+        Server::Kvbench { strategy, threads } => {
+            let mut args = vec!["--threads".to_owned(), threads.to_string()];
+            args.extend(strategy_args(strategy));
+            let cpus = pinning.server_cpus(*threads);
+            Ok(Some(Running::Process(ServeProcess::kvbench(exe, data, &args, cpus.as_deref(), timeout)?)))
+        }
+        Server::Redis => {
+            let redis = match RedisServer::start() {
+                Ok(redis) => redis,
+                Err(PeerError::NotInstalled) => {
+                    eprintln!("skipping redis-server: not installed (Debian: apt-get install redis-server)");
+                    return Ok(None);
+                }
+                Err(err) => return Err(err.into()),
+            };
+            if pinning.active() {
+                kvbench_peers::serve::pin(redis.pid(), 0);
+            }
+            kvbench_lookup::redis::load(data, &redis.url(), &OpenOptions::default())?;
+            Ok(Some(Running::Redis(redis)))
+        }
+        Server::PythonDict => {
+            if !std::process::Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success()) {
+                eprintln!("skipping python-dict: python3 not installed");
+                return Ok(None);
+            }
+            let cpus = pinning.server_cpus(1);
+            Ok(Some(Running::Process(ServeProcess::python_dict(script, data, cpus.as_deref(), timeout)?)))
+        }
+    }
+}
+
 /// `kvbench serve` options for `strategy`.
 fn strategy_args(strategy: &Strategy) -> Vec<String> {
     match strategy {
@@ -153,7 +234,7 @@ fn strategy_args(strategy: &Strategy) -> Vec<String> {
 fn records(group: &Group, load: &LoadInfo, report: &LoadReport, used: &Resources, run: &RunInfo) -> Vec<Record> {
     let dataset = DatasetInfo { keys: group.dataset.keys.0, value_len: group.dataset.value_len.to_string() };
     let p = report.percentiles();
-    let strategy = group.strategy.to_string();
+    let strategy = group.server.label();
     [
         (Metric::Throughput, report.throughput()),
         (Metric::LatencyP50, p.p50),
@@ -173,9 +254,9 @@ fn records(group: &Group, load: &LoadInfo, report: &LoadReport, used: &Resources
 fn row(group: &Group, load: &Load, rate: Option<f64>, report: &LoadReport, used: &Resources) -> Vec<String> {
     let p: Percentiles = report.percentiles();
     vec![
-        group.strategy.to_string(),
+        group.server.label(),
         DatasetInfo { keys: group.dataset.keys.0, value_len: group.dataset.value_len.to_string() }.label(),
-        group.threads.to_string(),
+        group.server.threads().to_string(),
         load.protocol.name().to_owned(),
         load.connections.to_string(),
         rate.map_or("closed".into(), |r| format!("{r:.0}/s")),

@@ -239,7 +239,10 @@ fn sighup_reloads_under_load_without_a_failed_request_and_sigterm_exits_0() {
 fn have(tool: &str) -> bool {
     let found =
         Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
-    assert!(found || std::env::var_os("CI").is_none(), "CI must install {tool} (Debian package redis-tools)");
+    assert!(
+        found || std::env::var_os("CI").is_none(),
+        "CI must install {tool} (.ci/run installs redis-tools and python3)"
+    );
     if !found {
         eprintln!("skipping: {tool} not installed");
     }
@@ -340,4 +343,32 @@ fn bench_macro_quick_serves_loads_and_records_every_configuration() {
     assert!(loads.iter().any(|r| r.load.as_ref().unwrap().rate.is_some()), "an open-loop run");
     let errors = set.records.iter().filter(|r| r.metric == kvbench_results::Metric::Errors);
     assert!(errors.clone().count() == 10 && errors.into_iter().all(|r| r.value == 0.0));
+}
+
+#[test]
+fn the_python_dict_baseline_answers_like_the_data_file() {
+    if !have("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data.txt");
+    // Duplicates (first wins), a tab separator, CRLF and a value with spaces, beside the generated keys.
+    let mut text = String::from("dup first\ndup second\ntabbed\tvalue with spaces\r\n");
+    text.extend((0..KEYS).map(|i| format!("k{i} v1-{i}\n")));
+    std::fs::write(&data, text).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/server/dict_server.py");
+    let server =
+        kvbench_peers::serve::ServeProcess::python_dict(&script, &data, None, Duration::from_secs(30)).unwrap();
+    let http = server.http.unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kvbench"))
+        .args(["load", "--target", &format!("http://{http}"), "--data", data.to_str().unwrap()])
+        .args(["-c", "4", "-n", "400", "-w", "uniform,miss=0.3"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains(", 0 errors"), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let mut stream = BufReader::new(TcpStream::connect(http).unwrap());
+    assert_eq!(http_get(&mut stream, "/dup").unwrap(), (200, b"first".to_vec()));
+    assert_eq!(http_get(&mut stream, "/tabbed").unwrap(), (200, b"value with spaces".to_vec()));
+    assert_eq!(http_get(&mut stream, "/nope").unwrap().0, 404);
 }

@@ -4,7 +4,9 @@
 //! sizes × protocols) would take hours; the plan instead varies one thing at a
 //! time around a base (`hashmap`, 1M keys of ~30-byte values, one server
 //! thread, 64 connections, closed loop), which is what each chart of the
-//! report needs. Each [`Group`] is one server process, loaded several times.
+//! report needs. Each [`Group`] is one server process, loaded several times;
+//! the peers (`redis-server`, a Python dict behind `http.server`) get the
+//! same loads on the same keys (not in the quick plan, which CI runs).
 
 use kvbench_lookup::{Strategy, StrategyKind};
 use kvbench_workload::{Dataset, ValueLen};
@@ -43,15 +45,48 @@ pub struct Load {
     pub pace: Pace,
 }
 
+/// A server under test: kvbench with a strategy, or a peer measured the same way.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Server {
+    /// `kvbench serve --strategy S --threads N`.
+    Kvbench {
+        /// The strategy served.
+        strategy: Strategy,
+        /// `--threads`.
+        threads: usize,
+    },
+    /// A real `redis-server` holding the same keys (RESP only).
+    Redis,
+    /// The seed-style baseline: a Python dict behind `http.server` (HTTP only).
+    PythonDict,
+}
+
+impl Server {
+    /// The label in results and tables: the strategy, `redis-server` or `python-dict`.
+    pub fn label(&self) -> String {
+        match self {
+            Server::Kvbench { strategy, .. } => strategy.to_string(),
+            Server::Redis => "redis-server".into(),
+            Server::PythonDict => "python-dict".into(),
+        }
+    }
+
+    /// Threads serving requests (the peers' request path is one thread each).
+    pub fn threads(&self) -> usize {
+        match self {
+            Server::Kvbench { threads, .. } => *threads,
+            Server::Redis | Server::PythonDict => 1,
+        }
+    }
+}
+
 /// One server process and the loads it gets, closed loops first.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Group {
-    /// The strategy served.
-    pub strategy: Strategy,
+    /// The server.
+    pub server: Server,
     /// The data served.
     pub dataset: Dataset,
-    /// `kvbench serve --threads`.
-    pub threads: usize,
     /// The loads, in order.
     pub loads: Vec<Load>,
 }
@@ -78,7 +113,13 @@ fn open(fractions: &[f64]) -> Vec<Load> {
 }
 
 fn group(strategy: Strategy, dataset: Dataset, threads: usize, loads: Vec<Load>) -> Group {
-    Group { strategy, dataset, threads, loads }
+    Group { server: Server::Kvbench { strategy, threads }, dataset, loads }
+}
+
+/// A peer at the base connections and the connection sweep's ends, on the protocol it speaks.
+fn peer(server: Server, dataset: Dataset, protocol: Protocol) -> Group {
+    let loads = [1, 16, BASE_CONNECTIONS, 256].map(|connections| Load { protocol, connections, pace: Pace::Closed });
+    Group { server, dataset, loads: loads.to_vec() }
 }
 
 /// The groups to run at `scale`.
@@ -109,6 +150,8 @@ pub fn plan(scale: Scale) -> Vec<Group> {
         group(hashmap.clone(), sized(ValueLen::default()), 1, at_base()),
         group(hashmap.clone(), sized(ValueLen::Fixed(300)), 1, at_base()),
         group(hashmap.clone(), sized(ValueLen::Fixed(3000)), 1, at_base()),
+        peer(Server::Redis, million, Protocol::Resp),
+        peer(Server::PythonDict, million, Protocol::Http),
     ];
     if scale == Scale::Full {
         groups.push(group(hashmap, Dataset::new(10_000_000), 1, at_base()));
