@@ -30,6 +30,9 @@ def load(path):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # http.server sends the headers and the body in two writes; with Nagle's
+    # algorithm on, the body then waits for the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
     table = {}
 
     def do_GET(self):

@@ -10,6 +10,12 @@ use crate::ReportError;
 /// compare strategies on these (a value-size study will add its own).
 pub const DEFAULT_VALUE_LEN: &str = "normal:30,5";
 
+/// Keys of the base dataset of the load runs.
+pub const BASE_KEYS: u64 = 1_000_000;
+
+/// Connections of the base load (open loops run at this many).
+pub const BASE_CONNECTIONS: u32 = 64;
+
 /// Which harness produced a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
@@ -57,6 +63,42 @@ impl Data {
     /// Records from one source.
     pub fn records(&self, source: Source) -> impl Iterator<Item = &Record> {
         self.sets.iter().filter(move |(s, _)| *s == source).flat_map(|(_, set)| &set.records)
+    }
+
+    /// Load runs of `kvbench bench macro` on the base dataset (1M keys, default
+    /// values): per server line (`strategy, threads`), `(x, value)` points of
+    /// `metric` over `protocol`, with `x` the connections (closed loop) or the
+    /// offered rate (open loop at [`crate::data::BASE_CONNECTIONS`] connections).
+    pub fn load_lines(&self, protocol: &str, open_loop: bool, metric: Metric) -> Vec<(String, Vec<(f64, f64)>)> {
+        let mut lines: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+        for r in self.records(Source::Macro) {
+            let Some(load) = &r.load else { continue };
+            if r.metric != metric
+                || load.protocol != protocol
+                || load.rate.is_some() != open_loop
+                || r.dataset.keys != BASE_KEYS
+                || r.dataset.value_len != DEFAULT_VALUE_LEN
+                || (open_loop && load.connections != BASE_CONNECTIONS)
+            {
+                continue;
+            }
+            let name = format!(
+                "{}, {} thread{}",
+                r.strategy,
+                load.server_threads,
+                if load.server_threads == 1 { "" } else { "s" }
+            );
+            let x = load.rate.map_or(f64::from(load.connections), |rate| rate as f64);
+            match lines.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, points)) => points.push((x, r.value)),
+                None => lines.push((name, vec![(x, r.value)])),
+            }
+        }
+        lines.retain(|(_, points)| points.len() > 1);
+        for (_, points) in &mut lines {
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        }
+        lines
     }
 
     /// The value of one measurement (on a dataset with the default value size).

@@ -32,6 +32,8 @@ pub fn color(strategy: &str) -> RGBColor {
         "lru" => RGBColor(255, 127, 14),
         "warming" => RGBColor(214, 39, 40),
         "memchr" => RGBColor(23, 190, 207),
+        "redis-server" => RGBColor(220, 20, 60),
+        "python-dict" => RGBColor(60, 60, 60),
         _ => RGBColor(188, 189, 34),
     }
 }

@@ -3,8 +3,10 @@
 //! same code makes the SVG and the PNG). [`all`] lists them in report order.
 
 pub mod cache_sweep;
+pub mod concurrency;
 pub mod latency;
 pub mod memory;
+pub mod offered_load;
 pub mod open_time;
 pub mod percentiles;
 pub mod tradeoff;
@@ -93,6 +95,16 @@ pub fn all() -> Vec<ChartSpec> {
             cache_sweep,
             "Cache-ratio sweep",
             "An LRU holding 10 %..100 % of the keys in front of hashmap and mmap-index: hit rate and mean lookup time, uniform vs Zipf 0.99."
+        ),
+        chart!(
+            concurrency,
+            "Servers under load",
+            "kvbench serve (1 and 2 threads) and its peers under closed-loop load on 1M keys: requests per second and p99 against connections, per protocol."
+        ),
+        chart!(
+            offered_load,
+            "Latency vs offered load",
+            "Open loop at 25-90 % of the closed-loop maximum, 64 connections: p50 and p99 measured from the intended send time."
         ),
         chart!(
             tradeoff,
