@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use kvbench_report::generate;
-use kvbench_results::{DatasetInfo, Metric, Record, ResultSet, RunInfo, SpreadKind, io};
+use kvbench_results::{DatasetInfo, LoadInfo, Metric, Record, ResultSet, RunInfo, SpreadKind, io};
 
 fn run() -> RunInfo {
     RunInfo {
@@ -71,6 +71,37 @@ fn criterion() -> ResultSet {
     set
 }
 
+/// Load runs: hashmap (1 and 2 threads) and redis-server over connections, and hashmap open loops.
+fn macro_runs() -> ResultSet {
+    let mut set = ResultSet::new("kvbench bench macro");
+    let load = |protocol: &str, connections, server_threads, rate| LoadInfo {
+        protocol: protocol.into(),
+        connections,
+        server_threads,
+        rate,
+    };
+    let mut push = |strategy: &str, info: LoadInfo, metric, value| {
+        set.records.push(Record::new(strategy, &ds(1_000_000), "uniform", metric, value, &run()).with_load(info));
+    };
+    for protocol in ["http", "resp"] {
+        for (server, threads) in [("hashmap", 1), ("hashmap", 2), ("redis-server", 1)] {
+            if server == "redis-server" && protocol == "http" {
+                continue;
+            }
+            for connections in [1, 16, 64] {
+                let c = f64::from(connections);
+                push(server, load(protocol, connections, threads, None), Metric::Throughput, 1e4 * c.sqrt());
+                push(server, load(protocol, connections, threads, None), Metric::LatencyP99, 5e4 * c);
+            }
+        }
+        for rate in [25_000, 50_000, 90_000] {
+            push("hashmap", load(protocol, 64, 1, Some(rate)), Metric::LatencyP50, 40_000.0);
+            push("hashmap", load(protocol, 64, 1, Some(rate)), Metric::LatencyP99, rate as f64 * 20.0);
+        }
+    }
+    set
+}
+
 fn svg(dir: &std::path::Path, stem: &str) -> String {
     std::fs::read_to_string(dir.join(format!("{stem}.svg"))).unwrap()
 }
@@ -81,16 +112,24 @@ fn every_chart_is_drawn_with_its_series_and_axes() {
     let results = dir.path().join("results");
     io::write(&results.join("suite.json"), &suite()).unwrap();
     io::write(&results.join("criterion.json"), &criterion()).unwrap();
+    io::write(&results.join("macro.json"), &macro_runs()).unwrap();
     let out = dir.path().join("reports");
     let report = generate(&results, &out).unwrap();
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
-    for stem in ["latency", "percentiles", "memory", "open_time", "cache_sweep", "tradeoff"] {
+    for stem in
+        ["latency", "percentiles", "memory", "open_time", "cache_sweep", "tradeoff", "concurrency", "offered_load"]
+    {
         for ext in ["svg", "png"] {
             let size = std::fs::metadata(out.join(format!("{stem}.{ext}"))).unwrap().len();
             assert!(size > 2000, "{stem}.{ext} is {size} bytes");
         }
     }
-    let expect: [(&str, &[&str]); 6] = [
+    let expect: [(&str, &[&str]); 8] = [
+        (
+            "concurrency",
+            &["hashmap, 1 thread", "hashmap, 2 threads", "redis-server, 1 thread", "connections", "RESP: p99 latency"],
+        ),
+        ("offered_load", &["hashmap, 1 thread p50", "hashmap, 1 thread p99", "offered requests per second"]),
         ("latency", &["hashmap", "mmap-index (reopen)", "scan", "10k keys", "1M keys", "time per lookup (log scale)"]),
         ("percentiles", &["hashmap", "scan", "p50", "p99.9", "max", "percentile"]),
         ("memory", &["hashmap", "anonymous RSS", "file-backed RSS", "MiB", "90.0 B/key"]),
@@ -131,8 +170,9 @@ fn partial_results_skip_charts_and_say_which_run_fills_them() {
     let results = dir.path().join("results");
     io::write(&results.join("suite.json"), &suite()).unwrap();
     let report = generate(&results, &dir.path().join("reports")).unwrap();
-    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    assert_eq!(report.skipped.len(), 3, "{:?}", report.skipped);
     assert!(report.skipped[0].contains("cargo bench --bench lookup"));
+    assert!(report.skipped[1..].iter().all(|s| s.contains("kvbench bench macro")), "{:?}", report.skipped);
     let readme = std::fs::read_to_string(dir.path().join("reports/README.md")).unwrap();
     assert!(readme.contains("## Not drawn") && readme.contains("cache_sweep"));
 }
