@@ -66,6 +66,8 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
     let bar = progress_bar(total, "macro");
     let mut results = ResultSet::new("kvbench bench macro");
     let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    let mut cross_checked = false;
     for group in &groups {
         bar.set_message(format!("{} on {}", group.server.label(), group.dataset.keys));
         let (data, _) = group
@@ -109,10 +111,30 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
                 connections: load.connections as u32,
                 server_threads: group.server.threads() as u32,
                 rate: rate.map(|r| r as u64),
+                client: None,
+                pinned: pinning.active(),
             };
             results.records.extend(records(group, &info, &report, &used, &run_info));
             rows.push(row(group, load, rate, &report, &used));
             bar.inc(1);
+            let base_http = load.protocol == Protocol::Http && load.pace == Pace::Closed;
+            if base_http && load.connections == BASE_CONNECTIONS && !cross_checked && scale != Scale::Quick {
+                cross_checked = true;
+                if let Some(check) = wrk_cross_check(addr, &keys, duration, &pinning, report.throughput()) {
+                    notes.push(check.message);
+                    let info = LoadInfo { client: Some("wrk".into()), ..info.clone() };
+                    let dataset =
+                        DatasetInfo { keys: group.dataset.keys.0, value_len: group.dataset.value_len.to_string() };
+                    for (metric, value) in [
+                        (Metric::Throughput, check.rps),
+                        (Metric::LatencyP50, check.p50),
+                        (Metric::LatencyP99, check.p99),
+                    ] {
+                        let record = Record::new(&group.server.label(), &dataset, "uniform", metric, value, &run_info);
+                        results.records.push(record.with_load(info.clone()));
+                    }
+                }
+            }
         }
     }
     bar.finish_and_clear();
@@ -132,6 +154,9 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
     ];
     println!("{}", human::table(&header, &rows));
     println!("{}", pinning.describe());
+    for note in &notes {
+        println!("{note}");
+    }
     kvbench_results::io::write(&args.results, &results)?;
     eprintln!("wrote {} records to {}", results.records.len(), args.results.display());
     let errors: u64 = results.records.iter().filter(|r| r.metric == Metric::Errors).map(|r| r.value as u64).sum();
@@ -214,6 +239,82 @@ fn start(
             Ok(Some(Running::Process(ServeProcess::python_dict(script, data, cpus.as_deref(), timeout)?)))
         }
     }
+}
+
+/// What `wrk` measured on the same server and load as kvbench's generator.
+struct CrossCheck {
+    rps: f64,
+    p50: f64,
+    p99: f64,
+    message: String,
+}
+
+/// Runs `wrk` (if installed) with the same connections and duration on the
+/// same server, asking for the data file's keys, so kvbench's closed-loop
+/// figures can be checked against a tool people trust (same CPU pinning).
+fn wrk_cross_check(
+    addr: SocketAddr,
+    keys: &kvbench_workload::keys::KeyPool,
+    duration: Duration,
+    pinning: &Pinning,
+    kvbench_rps: f64,
+) -> Option<CrossCheck> {
+    if !std::process::Command::new("wrk")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| !o.stdout.is_empty() || !o.stderr.is_empty())
+    {
+        eprintln!("skipping the wrk cross-check: wrk not installed");
+        return None;
+    }
+    let sample = (0..keys.len().min(10_000) as u64).map(|i| keys.get(i * (keys.len() as u64 / 10_000).max(1)));
+    let mut lua = String::from("local keys = {\n");
+    for key in sample {
+        lua += &format!("  {:?},\n", String::from_utf8_lossy(key));
+    }
+    lua += "}\nmath.randomseed(42)\nrequest = function()\n  return wrk.format(\"GET\", \"/\" .. keys[math.random(#keys)])\nend\n";
+    let script = std::env::temp_dir().join(format!("kvbench-wrk-{}.lua", std::process::id()));
+    std::fs::write(&script, lua).ok()?;
+    let _remove = RemoveOnDrop(script.clone());
+    let mut command = match pinning.client_cpu() {
+        Some(cpu) => {
+            let mut c = std::process::Command::new("taskset");
+            c.args(["-c", &cpu.to_string(), "wrk"]);
+            c
+        }
+        None => std::process::Command::new("wrk"),
+    };
+    let seconds = duration.as_secs().max(1).to_string();
+    let out = command
+        .args(["-t1", &format!("-c{BASE_CONNECTIONS}"), &format!("-d{seconds}s"), "--latency", "-s"])
+        .arg(&script)
+        .arg(format!("http://{addr}/"))
+        .output()
+        .ok()?;
+    let (rps, p50, p99) = parse_wrk(&String::from_utf8_lossy(&out.stdout))?;
+    let message = format!(
+        "wrk cross-check (HTTP, {BASE_CONNECTIONS} connections): wrk {rps:.0} requests/s, kvbench load {kvbench_rps:.0} ({:.2}x wrk)",
+        kvbench_rps / rps
+    );
+    Some(CrossCheck { rps, p50, p99, message })
+}
+
+/// `(requests/s, p50 ns, p99 ns)` from `wrk --latency` output.
+fn parse_wrk(text: &str) -> Option<(f64, f64, f64)> {
+    let field =
+        |prefix: &str| text.lines().find_map(|l| l.trim().strip_prefix(prefix).map(|rest| rest.trim().to_owned()));
+    let rps = field("Requests/sec:")?.parse().ok()?;
+    let nanos = |value: String| {
+        let digits = value.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let scale = match &value[digits.len()..] {
+            "us" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            _ => return None,
+        };
+        digits.parse::<f64>().ok().map(|v| v * scale)
+    };
+    Some((rps, nanos(field("50%")?)?, nanos(field("99%")?)?))
 }
 
 /// `kvbench serve` options for `strategy`.
@@ -301,6 +402,10 @@ impl Pinning {
         }
     }
 
+    fn client_cpu(&self) -> Option<usize> {
+        self.active().then(|| self.cpus - 1)
+    }
+
     fn server_cpus(&self, threads: usize) -> Option<String> {
         self.active().then(|| if threads == 1 { "0".to_owned() } else { format!("0-{}", self.cpus - 1) })
     }
@@ -315,5 +420,18 @@ impl Pinning {
         } else {
             "pinning: none (needs 2+ CPUs and taskset)".to_owned()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_wrk;
+
+    #[test]
+    fn wrk_output_is_read() {
+        let text = "Running 5s test @ http://127.0.0.1:1/\n  Latency Distribution\n     50%  545.00us\n     75%  600.12us\n     \
+                    90%  700.00us\n     99%    1.25ms\n  500000 requests in 5.00s, 40.00MB read\nRequests/sec: 100000.50\n";
+        assert_eq!(parse_wrk(text), Some((100000.5, 545_000.0, 1_250_000.0)));
+        assert_eq!(parse_wrk("garbage"), None);
     }
 }

@@ -74,6 +74,7 @@ impl Data {
         for r in self.records(Source::Macro) {
             let Some(load) = &r.load else { continue };
             if r.metric != metric
+                || load.client.is_some()
                 || load.protocol != protocol
                 || load.rate.is_some() != open_loop
                 || r.dataset.keys != BASE_KEYS

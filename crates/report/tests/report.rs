@@ -79,6 +79,8 @@ fn macro_runs() -> ResultSet {
         connections,
         server_threads,
         rate,
+        client: None,
+        pinned: true,
     };
     let mut push = |strategy: &str, info: LoadInfo, metric, value| {
         set.records.push(Record::new(strategy, &ds(1_000_000), "uniform", metric, value, &run()).with_load(info));

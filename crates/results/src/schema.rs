@@ -206,6 +206,12 @@ pub struct LoadInfo {
     pub server_threads: u32,
     /// Open loop at this many requests per second; `None` for closed loop.
     pub rate: Option<u64>,
+    /// The load generator, when not kvbench's own (`wrk` for the cross-check).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// Whether server and load generator were pinned to different CPUs.
+    #[serde(default)]
+    pub pinned: bool,
 }
 
 /// One measured value, with everything needed to interpret and compare it.

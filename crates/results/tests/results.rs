@@ -30,7 +30,14 @@ fn a_result_set_round_trips_through_a_file() {
         SpreadKind::MinMax,
     ));
     set.records.push(Record::new("mmap-index", &dataset(), "-", Metric::AnonBytesPerKey, 0.0, &run()));
-    let load = LoadInfo { protocol: "resp".into(), connections: 64, server_threads: 1, rate: Some(20_000) };
+    let load = LoadInfo {
+        protocol: "resp".into(),
+        connections: 64,
+        server_threads: 1,
+        rate: Some(20_000),
+        client: None,
+        pinned: true,
+    };
     set.records.push(Record::new("hashmap", &dataset(), "uniform", Metric::Throughput, 9e4, &run()).with_load(load));
     let path = dir.path().join("sub/r.json");
     io::write(&path, &set).unwrap();
