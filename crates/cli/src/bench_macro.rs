@@ -10,17 +10,20 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use kvbench_harness::latency::Percentiles;
+use kvbench_harness::suite::dataset_info;
 use kvbench_loadgen::sweep::{BASE_CONNECTIONS, Group, Load, Pace, Scale, Server, plan};
-use kvbench_loadgen::{LoadReport, LoadSpec, ProcSampler, Protocol, Resources, Stop};
-use kvbench_lookup::{OpenOptions, Strategy, StrategyKind};
+use kvbench_loadgen::{LoadReport, LoadSpec, ProcSampler, Protocol, Reference, Resources, Stop};
+use kvbench_lookup::{OpenOptions, Strategy};
 use kvbench_peers::serve::ServeProcess;
 use kvbench_peers::{PeerError, RedisServer};
-use kvbench_results::{DatasetInfo, LoadInfo, Metric, Record, ResultSet, RunInfo};
+use kvbench_results::{LoadInfo, Metric, Record, ResultSet, RunInfo};
 use kvbench_workload::Workload;
-use kvbench_workload::keys::file_keys;
 
 use crate::generate::progress_bar;
 use crate::human;
+
+/// The keys every load asks for.
+const WORKLOAD: Workload = Workload::UNIFORM;
 
 /// Options of `kvbench bench macro`.
 #[derive(Args, Debug)]
@@ -78,10 +81,7 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
             bar.inc(group.loads.len() as u64);
             continue;
         };
-        let expect = kvbench_lookup::open(&data, &Strategy::Plain(StrategyKind::MmapIndex), &OpenOptions::default())?;
-        let bytes = std::fs::read(&data)?;
-        let keys = file_keys(&bytes, 1 << 20);
-        drop(bytes);
+        let reference = Reference::open(&data)?;
         let mut max_rate = Vec::new();
         for load in &group.loads {
             let Some(addr) = server.addr(load.protocol) else { continue };
@@ -97,11 +97,11 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
                 threads: 1,
                 stop: Stop::Duration(duration),
                 rate,
-                workload: Workload::UNIFORM,
+                workload: WORKLOAD,
                 seed: 42,
             };
             let sampler = ProcSampler::start(server.pid(), Duration::from_millis(100));
-            let report = kvbench_loadgen::run(&spec, &keys, &*expect, &AtomicU64::new(0))?;
+            let report = kvbench_loadgen::run(&spec, &reference.keys, &*reference.lookup, &AtomicU64::new(0))?;
             let used = sampler.finish();
             if load.pace == Pace::Closed && load.connections == BASE_CONNECTIONS {
                 max_rate.push((load.protocol, report.throughput()));
@@ -114,25 +114,21 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
                 client: None,
                 pinned: pinning.active(),
             };
-            results.records.extend(records(group, &info, &report, &used, &run_info));
+            results.records.extend(records(group, &info, measured(&report, &used), &run_info));
             rows.push(row(group, load, rate, &report, &used));
             bar.inc(1);
             let base_http = load.protocol == Protocol::Http && load.pace == Pace::Closed;
             if base_http && load.connections == BASE_CONNECTIONS && !cross_checked && scale != Scale::Quick {
                 cross_checked = true;
-                if let Some(check) = wrk_cross_check(addr, &keys, duration, &pinning, report.throughput()) {
+                if let Some(check) = wrk_cross_check(addr, &reference.keys, duration, &pinning, report.throughput()) {
                     notes.push(check.message);
                     let info = LoadInfo { client: Some("wrk".into()), ..info.clone() };
-                    let dataset =
-                        DatasetInfo { keys: group.dataset.keys.0, value_len: group.dataset.value_len.to_string() };
-                    for (metric, value) in [
+                    let values = [
                         (Metric::Throughput, check.rps),
                         (Metric::LatencyP50, check.p50),
                         (Metric::LatencyP99, check.p99),
-                    ] {
-                        let record = Record::new(&group.server.label(), &dataset, "uniform", metric, value, &run_info);
-                        results.records.push(record.with_load(info.clone()));
-                    }
+                    ];
+                    results.records.extend(records(group, &info, values, &run_info));
                 }
             }
         }
@@ -332,10 +328,9 @@ fn strategy_args(strategy: &Strategy) -> Vec<String> {
     }
 }
 
-fn records(group: &Group, load: &LoadInfo, report: &LoadReport, used: &Resources, run: &RunInfo) -> Vec<Record> {
-    let dataset = DatasetInfo { keys: group.dataset.keys.0, value_len: group.dataset.value_len.to_string() };
+/// What one load measured, as result metrics.
+fn measured(report: &LoadReport, used: &Resources) -> [(Metric, f64); 9] {
     let p = report.percentiles();
-    let strategy = group.server.label();
     [
         (Metric::Throughput, report.throughput()),
         (Metric::LatencyP50, p.p50),
@@ -347,16 +342,27 @@ fn records(group: &Group, load: &LoadInfo, report: &LoadReport, used: &Resources
         (Metric::ServerRss, used.rss_max as f64),
         (Metric::Errors, report.errors.total() as f64),
     ]
-    .into_iter()
-    .map(|(metric, value)| Record::new(&strategy, &dataset, "uniform", metric, value, run).with_load(load.clone()))
-    .collect()
+}
+
+/// Records of `values` measured under `load` on `group`'s server.
+fn records(
+    group: &Group,
+    load: &LoadInfo,
+    values: impl IntoIterator<Item = (Metric, f64)>,
+    run: &RunInfo,
+) -> Vec<Record> {
+    let (dataset, strategy, workload) = (dataset_info(&group.dataset), group.server.label(), WORKLOAD.to_string());
+    values
+        .into_iter()
+        .map(|(metric, value)| Record::new(&strategy, &dataset, &workload, metric, value, run).with_load(load.clone()))
+        .collect()
 }
 
 fn row(group: &Group, load: &Load, rate: Option<f64>, report: &LoadReport, used: &Resources) -> Vec<String> {
     let p: Percentiles = report.percentiles();
     vec![
         group.server.label(),
-        DatasetInfo { keys: group.dataset.keys.0, value_len: group.dataset.value_len.to_string() }.label(),
+        dataset_info(&group.dataset).label(),
         group.server.threads().to_string(),
         load.protocol.name().to_owned(),
         load.connections.to_string(),
@@ -390,15 +396,9 @@ impl Pinning {
     }
 
     fn pin_this_process(&self) {
-        if !self.active() {
-            return;
-        }
-        // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET and
-        // sched_setaffinity only read and write that set.
-        unsafe {
-            let mut set: libc::cpu_set_t = std::mem::zeroed();
-            libc::CPU_SET(self.cpus - 1, &mut set);
-            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        if let Some(cpu) = self.client_cpu() {
+            // Threads started from here on (the load generator's) inherit it.
+            kvbench_peers::serve::pin(std::process::id(), cpu);
         }
     }
 

@@ -11,10 +11,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 use kvbench_harness::latency::Percentiles;
-use kvbench_loadgen::{LoadSpec, ProcSampler, Resources, Stop, Target};
-use kvbench_lookup::{OpenOptions, Strategy, StrategyKind};
+use kvbench_loadgen::{LoadSpec, ProcSampler, Reference, Resources, Stop, Target};
 use kvbench_workload::Workload;
-use kvbench_workload::keys::file_keys;
 
 use crate::generate::progress_bar;
 use crate::human;
@@ -62,12 +60,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         (Some(d), None) => Stop::Duration(d),
         (None, None) => Stop::Duration(Duration::from_secs(10)),
     };
-    // Answers are checked with mmap-index: instant with its sidecar, and no copy of the data on the heap.
-    let expect = kvbench_lookup::open(&args.data, &Strategy::Plain(StrategyKind::MmapIndex), &OpenOptions::default())
-        .with_context(|| "cannot open the data file to check answers against")?;
-    let bytes = std::fs::read(&args.data).with_context(|| format!("cannot read {}", args.data.display()))?;
-    let keys = file_keys(&bytes, 1 << 20);
-    drop(bytes);
+    let reference = Reference::open(&args.data).context("cannot open the data file to check answers against")?;
     let spec = LoadSpec {
         target: args.target,
         connections: args.connections,
@@ -82,7 +75,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
     let finished = AtomicBool::new(false);
     let report = std::thread::scope(|scope| {
         let progress = scope.spawn(|| show_progress(&spec.stop, &done, &finished));
-        let report = kvbench_loadgen::run(&spec, &keys, &*expect, &done);
+        let report = kvbench_loadgen::run(&spec, &reference.keys, &*reference.lookup, &done);
         finished.store(true, Ordering::Relaxed);
         let _ = progress.join();
         report

@@ -8,10 +8,12 @@ use anyhow::Context;
 use clap::Args;
 use kvbench_harness::latency::Budget;
 use kvbench_harness::probe::{self, ProbeReport, ProbeSpec, WorkloadReport};
-use kvbench_harness::suite::{self as harness_suite, ProbeOptions, default_cases, default_workloads, probe_in_child};
+use kvbench_harness::suite::{
+    self as harness_suite, ProbeOptions, dataset_info, default_cases, default_workloads, probe_in_child,
+};
 use kvbench_harness::timing::{Plan, Summary};
 use kvbench_lookup::{OpenOptions, Strategy, StrategyKind};
-use kvbench_results::{DatasetInfo, ResultSet, RunInfo};
+use kvbench_results::{ResultSet, RunInfo};
 use kvbench_workload::{Count, Dataset, Workload};
 
 use crate::generate::progress_bar;
@@ -138,7 +140,7 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
     let mut results = ResultSet::new("kvbench suite");
     let mut failures = 0;
     for (dataset, path) in &datasets {
-        let info = DatasetInfo { keys: dataset.keys.0, value_len: dataset.value_len.to_string() };
+        let info = dataset_info(dataset);
         let mut reports = Vec::new();
         for case in &cases {
             bar.set_message(format!("{} {}", dataset.keys, case.label()));

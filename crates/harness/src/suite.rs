@@ -148,6 +148,11 @@ pub fn probe_in_child(exe: &Path, data: &Path, case: &Case, options: &ProbeOptio
     serde_json::from_slice(&output.stdout).map_err(|source| SuiteError::Output { case: case.label(), source })
 }
 
+/// How results name a dataset: its key count and value-length distribution.
+pub fn dataset_info(dataset: &kvbench_workload::Dataset) -> DatasetInfo {
+    DatasetInfo { keys: dataset.keys.0, value_len: dataset.value_len.to_string() }
+}
+
 /// The records of one probe: open and ready times, memory, and per workload
 /// the round mean, latency percentiles and hit rate.
 pub fn records(dataset: &DatasetInfo, case: &str, report: &ProbeReport, run: &RunInfo) -> Vec<Record> {

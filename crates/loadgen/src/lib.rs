@@ -26,6 +26,6 @@ pub mod sampler;
 pub mod sweep;
 pub mod target;
 
-pub use run::{LoadReport, LoadSpec, Stop, run};
+pub use run::{LoadReport, LoadSpec, Reference, Stop, run};
 pub use sampler::{ProcSampler, Resources};
 pub use target::{Protocol, Target};

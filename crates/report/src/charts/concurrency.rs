@@ -9,7 +9,8 @@ use super::{DrawResult, max_or, min_or};
 use crate::data::Data;
 use crate::style::{FONT, color, nanos};
 
-const PROTOCOLS: [(&str, &str); 2] = [("http", "HTTP"), ("resp", "RESP")];
+/// The protocols, as recorded and as titled.
+pub(crate) const PROTOCOLS: [(&str, &str); 2] = [("http", "HTTP"), ("resp", "RESP")];
 
 /// The chart needs closed-loop load runs.
 pub fn missing(data: &Data) -> Option<String> {

@@ -4,12 +4,10 @@ use kvbench_results::Metric;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::concurrency::lines_and_legend;
+use super::concurrency::{PROTOCOLS, lines_and_legend};
 use super::{DrawResult, max_or, min_or};
 use crate::data::Data;
 use crate::style::{FONT, nanos};
-
-const PROTOCOLS: [(&str, &str); 2] = [("http", "HTTP"), ("resp", "RESP")];
 
 /// The chart needs open-loop load runs.
 pub fn missing(data: &Data) -> Option<String> {
