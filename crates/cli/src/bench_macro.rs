@@ -11,12 +11,13 @@ use anyhow::Context;
 use clap::Args;
 use kvbench_harness::latency::Percentiles;
 use kvbench_harness::suite::dataset_info;
+use kvbench_loadgen::record::{self, Subject};
 use kvbench_loadgen::sweep::{BASE_CONNECTIONS, Group, Load, Pace, Scale, Server, plan};
 use kvbench_loadgen::{LoadReport, LoadSpec, ProcSampler, Protocol, Reference, Resources, Stop};
 use kvbench_lookup::{OpenOptions, Strategy};
 use kvbench_peers::serve::ServeProcess;
 use kvbench_peers::{PeerError, RedisServer};
-use kvbench_results::{LoadInfo, Metric, Record, ResultSet, RunInfo};
+use kvbench_results::{LoadInfo, Metric, ResultSet, RunInfo};
 use kvbench_workload::Workload;
 
 use crate::generate::progress_bar;
@@ -40,7 +41,7 @@ pub struct MacroArgs {
     /// Smoke run: 10K keys, a few loads of 300 ms.
     #[arg(long, conflicts_with = "full")]
     quick: bool,
-    /// Add 10M keys to the sweep.
+    /// Add 10M keys (hashmap and mmap-index) to the sweep.
     #[arg(long)]
     full: bool,
 }
@@ -106,15 +107,20 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
             if load.pace == Pace::Closed && load.connections == BASE_CONNECTIONS {
                 max_rate.push((load.protocol, report.throughput()));
             }
-            let info = LoadInfo {
-                protocol: load.protocol.name().to_owned(),
-                connections: load.connections as u32,
-                server_threads: group.server.threads() as u32,
-                rate: rate.map(|r| r as u64),
-                client: None,
-                pinned: pinning.active(),
+            let subject = Subject {
+                strategy: group.server.label(),
+                dataset: dataset_info(&group.dataset),
+                workload: WORKLOAD.to_string(),
+                load: LoadInfo {
+                    protocol: load.protocol.name().to_owned(),
+                    connections: load.connections as u32,
+                    server_threads: group.server.threads() as u32,
+                    rate: rate.map(|r| r as u64),
+                    client: None,
+                    pinned: pinning.active(),
+                },
             };
-            results.records.extend(records(group, &info, measured(&report, &used), &run_info));
+            results.records.extend(record::records(&report, Some(&used), &subject, &run_info));
             rows.push(row(group, load, rate, &report, &used));
             bar.inc(1);
             let base_http = load.protocol == Protocol::Http && load.pace == Pace::Closed;
@@ -122,13 +128,14 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
                 cross_checked = true;
                 if let Some(check) = wrk_cross_check(addr, &reference.keys, duration, &pinning, report.throughput()) {
                     notes.push(check.message);
-                    let info = LoadInfo { client: Some("wrk".into()), ..info.clone() };
+                    let wrk =
+                        Subject { load: LoadInfo { client: Some("wrk".into()), ..subject.load.clone() }, ..subject };
                     let values = [
                         (Metric::Throughput, check.rps),
                         (Metric::LatencyP50, check.p50),
                         (Metric::LatencyP99, check.p99),
                     ];
-                    results.records.extend(records(group, &info, values, &run_info));
+                    results.records.extend(wrk.records(values, &run_info));
                 }
             }
         }
@@ -326,36 +333,6 @@ fn strategy_args(strategy: &Strategy) -> Vec<String> {
             backing.name().into(),
         ],
     }
-}
-
-/// What one load measured, as result metrics.
-fn measured(report: &LoadReport, used: &Resources) -> [(Metric, f64); 9] {
-    let p = report.percentiles();
-    [
-        (Metric::Throughput, report.throughput()),
-        (Metric::LatencyP50, p.p50),
-        (Metric::LatencyP90, p.p90),
-        (Metric::LatencyP99, p.p99),
-        (Metric::LatencyP999, p.p999),
-        (Metric::LatencyMax, p.max),
-        (Metric::ServerCpu, used.user_percent + used.system_percent),
-        (Metric::ServerRss, used.rss_max as f64),
-        (Metric::Errors, report.errors.total() as f64),
-    ]
-}
-
-/// Records of `values` measured under `load` on `group`'s server.
-fn records(
-    group: &Group,
-    load: &LoadInfo,
-    values: impl IntoIterator<Item = (Metric, f64)>,
-    run: &RunInfo,
-) -> Vec<Record> {
-    let (dataset, strategy, workload) = (dataset_info(&group.dataset), group.server.label(), WORKLOAD.to_string());
-    values
-        .into_iter()
-        .map(|(metric, value)| Record::new(&strategy, &dataset, &workload, metric, value, run).with_load(load.clone()))
-        .collect()
 }
 
 fn row(group: &Group, load: &Load, rate: Option<f64>, report: &LoadReport, used: &Resources) -> Vec<String> {

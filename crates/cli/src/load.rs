@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 use kvbench_harness::latency::Percentiles;
+use kvbench_loadgen::record::{self, Subject};
 use kvbench_loadgen::{LoadSpec, ProcSampler, Reference, Resources, Stop, Target};
+use kvbench_results::{DatasetInfo, LoadInfo, ResultSet, RunInfo};
 use kvbench_workload::Workload;
 
 use crate::generate::progress_bar;
@@ -51,6 +53,12 @@ pub struct LoadArgs {
     /// Seed of the key stream.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Also write the measurements to FILE in the results schema (for `kvbench report` and `kvbench compare`).
+    #[arg(long, value_name = "FILE")]
+    results: Option<PathBuf>,
+    /// How the results name the server (default: the target URL).
+    #[arg(long, value_name = "NAME", requires = "results")]
+    label: Option<String>,
 }
 
 /// Runs `kvbench load`.
@@ -82,6 +90,27 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
     })?;
     let resources = sampler.map(ProcSampler::finish);
     print!("{}", summary(&spec, &report, resources.as_ref(), args.server_pid));
+    if let Some(path) = &args.results {
+        let name =
+            args.data.file_name().map_or_else(|| args.data.display().to_string(), |n| n.to_string_lossy().into());
+        let subject = Subject {
+            strategy: args.label.clone().unwrap_or_else(|| args.target.to_string()),
+            dataset: DatasetInfo { keys: reference.lookup.info().keys.unwrap_or(0), value_len: format!("file:{name}") },
+            workload: args.workload.to_string(),
+            load: LoadInfo {
+                protocol: args.target.protocol().name().to_owned(),
+                connections: args.connections as u32,
+                server_threads: 0,
+                rate: args.rate.map(|r| r as u64),
+                client: None,
+                pinned: false,
+            },
+        };
+        let mut set = ResultSet::new("kvbench load");
+        set.records = record::records(&report, resources.as_ref(), &subject, &RunInfo::detect(false));
+        kvbench_results::io::write(path, &set)?;
+        eprintln!("wrote {} records to {}", set.records.len(), path.display());
+    }
     Ok(if report.errors.total() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 

@@ -309,11 +309,21 @@ fn kvbench_load_checks_every_answer_and_samples_the_server() {
             .unwrap()
     };
     for target in [format!("http://{}", server.http), format!("resp://{}", server.resp)] {
-        let out = load(target.clone(), &data, &["-n", "500", "-w", "uniform,miss=0.5"]);
+        let results = dir.path().join("load.json");
+        let results_arg = ["--results", results.to_str().unwrap(), "--label", "under-test"];
+        let out = load(target.clone(), &data, &[&["-n", "500", "-w", "uniform,miss=0.5"][..], &results_arg].concat());
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{target}: {text}{}", String::from_utf8_lossy(&out.stderr));
         assert!(text.contains("requests  500 in") && text.contains(", 0 errors"), "{text}");
         assert!(text.contains(&format!("server    PID {pid}: CPU")), "{text}");
+        // The same run in the results schema: the server's CPU and RSS too, the histogram holding all 500.
+        let set = kvbench_results::io::read(&results).unwrap();
+        let get = |m| set.records.iter().find(|r| r.metric == m).unwrap();
+        assert_eq!(get(kvbench_results::Metric::LatencyP50).histogram.as_ref().map(|h| h.total()), Some(500));
+        assert!(get(kvbench_results::Metric::ServerRss).value > 0.0);
+        let throughput = get(kvbench_results::Metric::Throughput);
+        assert_eq!((throughput.strategy.as_str(), throughput.workload.as_str()), ("under-test", "uniform,miss=0.5"));
+        assert_eq!(throughput.load.as_ref().map(|l| (l.protocol.as_str(), l.connections)), Some((&target[..4], 4)));
     }
     // Checked against another version of the data, every answer is wrong: exit status 1.
     let other = dir.path().join("other.txt");
@@ -343,6 +353,10 @@ fn bench_macro_quick_serves_loads_and_records_every_configuration() {
     assert!(loads.iter().any(|r| r.load.as_ref().unwrap().rate.is_some()), "an open-loop run");
     let errors = set.records.iter().filter(|r| r.metric == kvbench_results::Metric::Errors);
     assert!(errors.clone().count() == 10 && errors.into_iter().all(|r| r.value == 0.0));
+    // Each load keeps its latency distribution, on its p50 record, with every request in it.
+    let p50s: Vec<_> = set.records.iter().filter(|r| r.metric == kvbench_results::Metric::LatencyP50).collect();
+    assert!(p50s.iter().all(|r| r.histogram.as_ref().is_some_and(|h| h.total() > 0)), "{p50s:?}");
+    assert_eq!(set.records.iter().filter(|r| r.histogram.is_some()).count(), 10);
 }
 
 #[test]

@@ -41,6 +41,17 @@ impl Percentiles {
     }
 }
 
+/// `hist` in log-spaced buckets (four per doubling, from 100 ns) for the
+/// results file: a few dozen numbers however many samples it holds.
+pub fn buckets(hist: &Histogram<u64>) -> kvbench_results::LatencyHistogram {
+    let buckets = hist
+        .iter_log(100, 2f64.powf(0.25))
+        .filter(|v| v.count_since_last_iteration() > 0)
+        .map(|v| kvbench_results::Bucket { le: v.value_iterated_to() as f64, count: v.count_since_last_iteration() })
+        .collect();
+    kvbench_results::LatencyHistogram { buckets }
+}
+
 /// A histogram for latencies from 1 ns to 1 hour at 3 significant digits.
 pub fn histogram() -> Histogram<u64> {
     // Constant bounds that `new_with_bounds` documents as valid (low >= 1,
@@ -110,6 +121,24 @@ mod tests {
         let near = |a: f64, b: f64| (a - b).abs() / b < 0.01;
         assert!(near(p.p50, 500_000.0) && near(p.p90, 900_000.0) && near(p.p99, 990_000.0), "{p:?}");
         assert!(near(p.max, 1_000_000.0), "{p:?}");
+    }
+
+    #[test]
+    fn buckets_keep_every_sample_and_the_percentile_curve() {
+        let mut hist = histogram();
+        for v in 1..=1000u64 {
+            hist.record(v * 1000).unwrap();
+        }
+        hist.record(50).unwrap();
+        let b = buckets(&hist);
+        assert_eq!(b.total(), 1001);
+        assert!(b.buckets.windows(2).all(|w| w[0].le < w[1].le));
+        assert!(b.buckets[0].count == 1 && b.buckets[0].le < 100.0, "{:?}", b.buckets[0]);
+        let curve = b.quantiles();
+        assert_eq!(curve.last().map(|p| p.0), Some(1.0));
+        // The median falls in the bucket holding 500 µs, which is at most 19 % wide.
+        let median = curve.iter().find(|(q, _)| *q >= 0.5).map(|p| p.1).unwrap();
+        assert!((500_000.0..=500_000.0 * 1.19).contains(&median), "{median}");
     }
 
     #[test]

@@ -17,10 +17,12 @@
 //! | [`target`] | the server to load: `http://ADDR` or `resp://ADDR` |
 //! | [`client`] | one keep-alive connection speaking HTTP/1.1 or RESP |
 //! | [`run`] | the load itself: connections, pacing, checking, histograms |
+//! | [`record`] | a load's measurements as records of the results schema |
 //! | [`sampler`] | CPU and RSS of a process, sampled from `/proc` during a run |
 //! | [`sweep`] | the configurations `kvbench bench macro` measures |
 
 pub mod client;
+pub mod record;
 pub mod run;
 pub mod sampler;
 pub mod sweep;

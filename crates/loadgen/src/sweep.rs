@@ -20,7 +20,7 @@ pub enum Scale {
     Quick,
     /// The default sweep (10K, 100K and 1M keys).
     Default,
-    /// The default sweep plus 10M keys.
+    /// The default sweep plus `hashmap` and `mmap-index` on 10M keys.
     Full,
 }
 
@@ -154,7 +154,9 @@ pub fn plan(scale: Scale) -> Vec<Group> {
         peer(Server::PythonDict, million, Protocol::Http),
     ];
     if scale == Scale::Full {
-        groups.push(group(hashmap, Dataset::new(10_000_000), 1, at_base()));
+        let ten_million = Dataset::new(10_000_000);
+        groups.push(group(hashmap, ten_million, 1, at_base()));
+        groups.push(group(plain(StrategyKind::MmapIndex), ten_million, 1, at_base()));
     }
     groups
 }

@@ -2,12 +2,12 @@
 
 use std::path::Path;
 
-use kvbench_results::{DatasetInfo, Metric, Record, ResultSet, RunInfo};
+use kvbench_results::{DatasetInfo, LoadInfo, Metric, Record, ResultSet, RunInfo};
 
 use crate::ReportError;
 
 /// The value-length distribution of the default datasets; the charts so far
-/// compare strategies on these (a value-size study will add its own).
+/// compare strategies on these (the scaling chart compares value sizes).
 pub const DEFAULT_VALUE_LEN: &str = "normal:30,5";
 
 /// Keys of the base dataset of the load runs.
@@ -65,35 +65,43 @@ impl Data {
         self.sets.iter().filter(move |(s, _)| *s == source).flat_map(|(_, set)| &set.records)
     }
 
+    /// Records of `metric` from kvbench's own load runs (the wrk cross-check
+    /// left out), with their load.
+    pub fn loads(&self, metric: Metric) -> impl Iterator<Item = (&Record, &LoadInfo)> {
+        self.records(Source::Macro)
+            .filter(move |r| r.metric == metric)
+            .filter_map(|r| Some((r, r.load.as_ref().filter(|l| l.client.is_none())?)))
+    }
+
+    /// The value of `metric` in the load run that `like` (a record of the
+    /// same run) belongs to: same server, data, protocol, connections and rate.
+    pub fn same_load(&self, like: &Record, metric: Metric) -> Option<f64> {
+        self.loads(metric)
+            .find(|(r, l)| r.strategy == like.strategy && r.dataset == like.dataset && like.load.as_ref() == Some(*l))
+            .map(|(r, _)| r.value)
+    }
+
+    /// Closed-loop runs at [`BASE_CONNECTIONS`] with `metric`, on any dataset, in the order run.
+    pub fn at_base_connections(&self, metric: Metric) -> impl Iterator<Item = (&Record, &LoadInfo)> {
+        self.loads(metric).filter(|(_, l)| l.rate.is_none() && l.connections == BASE_CONNECTIONS)
+    }
+
     /// Load runs of `kvbench bench macro` on the base dataset (1M keys, default
     /// values): per server line (`strategy, threads`), `(x, value)` points of
     /// `metric` over `protocol`, with `x` the connections (closed loop) or the
     /// offered rate (open loop at [`crate::data::BASE_CONNECTIONS`] connections).
     pub fn load_lines(&self, protocol: &str, open_loop: bool, metric: Metric) -> Vec<(String, Vec<(f64, f64)>)> {
         let mut lines: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
-        for r in self.records(Source::Macro) {
-            let Some(load) = &r.load else { continue };
-            if r.metric != metric
-                || load.client.is_some()
-                || load.protocol != protocol
+        for (r, load) in self.loads(metric) {
+            if load.protocol != protocol
                 || load.rate.is_some() != open_loop
-                || r.dataset.keys != BASE_KEYS
-                || r.dataset.value_len != DEFAULT_VALUE_LEN
+                || !is_base(&r.dataset)
                 || (open_loop && load.connections != BASE_CONNECTIONS)
             {
                 continue;
             }
-            let name = format!(
-                "{}, {} thread{}",
-                r.strategy,
-                load.server_threads,
-                if load.server_threads == 1 { "" } else { "s" }
-            );
             let x = load.rate.map_or(f64::from(load.connections), |rate| rate as f64);
-            match lines.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, points)) => points.push((x, r.value)),
-                None => lines.push((name, vec![(x, r.value)])),
-            }
+            push_point(&mut lines, server_name(&r.strategy, load.server_threads), (x, r.value));
         }
         lines.retain(|(_, points)| points.len() > 1);
         for (_, points) in &mut lines {
@@ -149,5 +157,52 @@ impl Data {
             .iter()
             .filter_map(|(source, set)| set.records.first().map(|r| (*source, set.source.as_str(), &r.run)))
             .collect()
+    }
+}
+
+/// Whether load runs on `dataset` are on the base dataset (1M keys, default values).
+pub fn is_base(dataset: &DatasetInfo) -> bool {
+    dataset.keys == BASE_KEYS && dataset.value_len == DEFAULT_VALUE_LEN
+}
+
+/// How charts name a server: `hashmap, 2 threads`.
+pub fn server_name(strategy: &str, threads: u32) -> String {
+    format!("{strategy}, {threads} thread{}", if threads == 1 { "" } else { "s" })
+}
+
+/// How tables and bar charts name a load run's server: [`server_name`], and
+/// the dataset when it is not the base one (`hashmap, 1 thread · 10k`).
+pub fn load_label(record: &Record, load: &LoadInfo) -> String {
+    let name = server_name(&record.strategy, load.server_threads);
+    if is_base(&record.dataset) { name } else { format!("{name} · {}", record.dataset.label()) }
+}
+
+/// Adds `point` to the line called `name`, starting it if needed.
+pub fn push_point(lines: &mut Vec<(String, Vec<(f64, f64)>)>, name: String, point: (f64, f64)) {
+    match lines.iter_mut().find(|(n, _)| *n == name) {
+        Some((_, points)) => points.push(point),
+        None => lines.push((name, vec![point])),
+    }
+}
+
+/// The mean value length a dataset's `value_len` names (`normal:30,5` → 30,
+/// `fixed:300` → 300, `uniform:10..50` → 30), for charts with value size on an axis.
+pub fn mean_value_len(value_len: &str) -> Option<f64> {
+    let (_, params) = value_len.split_once(':')?;
+    let num = |s: &str| s.trim().parse::<f64>().ok();
+    match params.split_once("..") {
+        Some((min, max)) => Some((num(min)? + num(max)?) / 2.0),
+        None => num(params.split(',').next()?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_lengths_read_as_their_mean() {
+        let read = ["normal:30,5", "fixed:300", "uniform:10..50", "file:x.txt", "odd"].map(mean_value_len);
+        assert_eq!(read, [Some(30.0), Some(300.0), Some(30.0), None, None]);
     }
 }

@@ -7,7 +7,8 @@ use kvbench_results::Metric;
 
 use crate::charts::ChartSpec;
 use crate::charts::cache_sweep::sweep;
-use crate::data::{Data, Source};
+use crate::charts::concurrency::PROTOCOLS;
+use crate::data::{BASE_CONNECTIONS, Data, Source, is_base, server_name};
 use crate::style::{bytes, keys_label, nanos};
 
 /// Renders `reports/README.md`.
@@ -40,6 +41,7 @@ pub fn render(data: &Data, charts: &[&ChartSpec], skipped: &[String]) -> String 
         }
     }
     main_table(data, &mut out);
+    load_table(data, &mut out);
     for chart in charts {
         let _ = writeln!(out, "\n## {}\n\n{}\n", chart.title, chart.about);
         let _ = writeln!(out, "![{}]({}.png)\n\n[SVG]({}.svg)", chart.title, chart.stem, chart.stem);
@@ -122,6 +124,7 @@ pub fn conclusions(data: &Data) -> Vec<String> {
             ));
         }
     }
+    load_conclusions(data, &mut out);
     if let Some(d) = data.largest(Source::Criterion) {
         let k = d.keys;
         let hits = |w: &str| sweep(data, k, w, Metric::HitRate);
@@ -155,6 +158,105 @@ pub fn conclusions(data: &Data) -> Vec<String> {
         }
     }
     out
+}
+
+/// A closed-loop run at the base connections on the base dataset: `metric` of `strategy`.
+fn at_base(data: &Data, strategy: &str, threads: u32, protocol: &str, metric: Metric) -> Option<f64> {
+    data.at_base_connections(metric)
+        .find(|(r, l)| {
+            r.strategy == strategy && l.server_threads == threads && l.protocol == protocol && is_base(&r.dataset)
+        })
+        .map(|(r, _)| r.value)
+}
+
+/// Sentences on the load runs: kvbench against its peers, and 2 threads against 1.
+fn load_conclusions(data: &Data, out: &mut Vec<String>) {
+    let at = |s: &str, t, p: &str, m| at_base(data, s, t, p, m);
+    for (protocol, title, peer) in [("resp", "RESP", "redis-server"), ("http", "HTTP", "python-dict")] {
+        let (Some(ours), Some(theirs)) =
+            (at("hashmap", 1, protocol, Metric::Throughput), at(peer, 1, protocol, Metric::Throughput))
+        else {
+            continue;
+        };
+        let p99 = |s: &str| at(s, 1, protocol, Metric::LatencyP99).map_or_else(|| "–".into(), nanos);
+        out.push(format!(
+            "Over {title} at {BASE_CONNECTIONS} connections (closed loop, 1M keys) `kvbench serve` (hashmap, 1 thread) answered \
+             {:.0}k requests/s, {:.2}× `{peer}` ({:.0}k) in the same run; p99 {} vs {}.",
+            ours / 1e3,
+            ours / theirs,
+            theirs / 1e3,
+            p99("hashmap"),
+            p99(peer)
+        ));
+    }
+    for (protocol, title) in PROTOCOLS {
+        let max = |t| {
+            data.loads(Metric::Throughput)
+                .filter(|(r, l)| r.strategy == "hashmap" && l.server_threads == t && l.protocol == protocol)
+                .filter(|(r, l)| l.rate.is_none() && is_base(&r.dataset))
+                .map(|(r, l)| (r.value, l.connections))
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+        };
+        if let (Some((one, c1)), Some((two, c2))) = (max(1), max(2)) {
+            out.push(format!(
+                "Over {title}, two server threads peaked at {:.2}× one thread's best ({:.0}k at {c2} connections vs {:.0}k at {c1}): \
+                 the load generator shares the machine's {} CPUs with the server.",
+                two / one,
+                two / 1e3,
+                one / 1e3,
+                data.records(Source::Macro).next().map_or(0, |r| r.run.cores)
+            ));
+        }
+    }
+}
+
+/// The headline table of the load runs: every server at the base connections.
+fn load_table(data: &Data, out: &mut String) {
+    let rows: Vec<_> = data.at_base_connections(Metric::Throughput).collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n## Servers under load: every configuration at {BASE_CONNECTIONS} connections\n");
+    let _ = writeln!(
+        out,
+        "Each server in its own process, loaded over loopback by `kvbench bench macro` (closed loop, \
+         {BASE_CONNECTIONS} connections, uniform keys, every answer checked). **max** is the best throughput over the \
+         connection sweep (1–256) where one ran; CPU (user + system, % of one core) and peak RSS are sampled from \
+         `/proc` every 100 ms (RSS counts the pages of a mapped data file the server touched, which live in the \
+         page cache: see the main table for the anonymous/file split); **req/CPU-s** is requests per second of server CPU.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| server | data | protocol | req/s | max req/s | p50 | p99 | p99.9 | CPU | peak RSS | req/CPU-s | errors |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (r, l) in rows {
+        let get = |m| data.same_load(r, m);
+        let fmt = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or_else(|| "–".to_owned(), f);
+        let max = data
+            .loads(Metric::Throughput)
+            .filter(|(o, ol)| o.strategy == r.strategy && o.dataset == r.dataset && ol.rate.is_none())
+            .filter(|(_, ol)| ol.protocol == l.protocol && ol.server_threads == l.server_threads)
+            .map(|(o, ol)| (o.value, ol.connections))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map_or_else(|| "–".into(), |(v, c)| format!("{:.1}k ({c})", v / 1e3));
+        let per_cpu = get(Metric::ServerCpu).filter(|c| *c > 0.0).map(|c| r.value / (c / 100.0));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.1}k | {max} | {} | {} | {} | {} | {} | {} | {} |",
+            server_name(&r.strategy, l.server_threads),
+            r.dataset.label(),
+            l.protocol.to_uppercase(),
+            r.value / 1e3,
+            fmt(get(Metric::LatencyP50), &nanos),
+            fmt(get(Metric::LatencyP99), &nanos),
+            fmt(get(Metric::LatencyP999), &nanos),
+            fmt(get(Metric::ServerCpu), &|v| format!("{v:.0} %")),
+            fmt(get(Metric::ServerRss), &bytes),
+            fmt(per_cpu, &|v| format!("{:.0}k", v / 1e3)),
+            fmt(get(Metric::Errors), &|v| format!("{v:.0}")),
+        );
+    }
 }
 
 fn main_table(data: &Data, out: &mut String) {

@@ -2,7 +2,9 @@
 #![allow(clippy::unwrap_used)]
 
 use kvbench_report::generate;
-use kvbench_results::{DatasetInfo, LoadInfo, Metric, Record, ResultSet, RunInfo, SpreadKind, io};
+use kvbench_results::{
+    Bucket, DatasetInfo, LatencyHistogram, LoadInfo, Metric, Record, ResultSet, RunInfo, SpreadKind, io,
+};
 
 fn run() -> RunInfo {
     RunInfo {
@@ -82,9 +84,11 @@ fn macro_runs() -> ResultSet {
         client: None,
         pinned: true,
     };
-    let mut push = |strategy: &str, info: LoadInfo, metric, value| {
-        set.records.push(Record::new(strategy, &ds(1_000_000), "uniform", metric, value, &run()).with_load(info));
+    let rec = |dataset: &DatasetInfo, strategy: &str, info: LoadInfo, metric, value| {
+        Record::new(strategy, dataset, "uniform", metric, value, &run()).with_load(info)
     };
+    // A distribution: 90 requests at ~50 µs, 9 at ~200 µs, 1 at ~2 ms.
+    let buckets = [(50_000.0, 90), (200_000.0, 9), (2e6, 1)].map(|(le, count)| Bucket { le, count }).to_vec();
     for protocol in ["http", "resp"] {
         for (server, threads) in [("hashmap", 1), ("hashmap", 2), ("redis-server", 1)] {
             if server == "redis-server" && protocol == "http" {
@@ -92,13 +96,48 @@ fn macro_runs() -> ResultSet {
             }
             for connections in [1, 16, 64] {
                 let c = f64::from(connections);
-                push(server, load(protocol, connections, threads, None), Metric::Throughput, 1e4 * c.sqrt());
-                push(server, load(protocol, connections, threads, None), Metric::LatencyP99, 5e4 * c);
+                let info = load(protocol, connections, threads, None);
+                set.records.push(rec(
+                    &ds(1_000_000),
+                    server,
+                    info.clone(),
+                    Metric::Throughput,
+                    1e4 * c.sqrt() * f64::from(threads),
+                ));
+                set.records.push(rec(&ds(1_000_000), server, info.clone(), Metric::LatencyP99, 5e4 * c));
+                set.records.push(rec(&ds(1_000_000), server, info.clone(), Metric::ServerCpu, 90.0));
+                set.records.push(rec(&ds(1_000_000), server, info.clone(), Metric::ServerRss, 100.0 * 1024.0 * 1024.0));
+                if connections == 64 {
+                    let p50 = Record::new(server, &ds(1_000_000), "uniform", Metric::LatencyP50, 5e4, &run());
+                    let histogram = LatencyHistogram { buckets: buckets.clone() };
+                    set.records.push(p50.with_load(info).with_histogram(histogram));
+                }
             }
         }
+        // Scaling: keys (default values) and value sizes at 100k keys.
+        let sized = |value_len: &str| DatasetInfo { keys: 100_000, value_len: value_len.into() };
+        for (dataset, rps) in
+            [(ds(10_000), 9e4), (ds(100_000), 8.5e4), (sized("fixed:300"), 7e4), (sized("fixed:3000"), 4e4)]
+        {
+            set.records.push(rec(&dataset, "hashmap", load(protocol, 64, 1, None), Metric::Throughput, rps));
+            set.records.push(rec(&dataset, "hashmap", load(protocol, 64, 1, None), Metric::LatencyP99, 1e10 / rps));
+            set.records.push(rec(&dataset, "hashmap", load(protocol, 64, 1, None), Metric::ServerCpu, 99.0));
+        }
         for rate in [25_000, 50_000, 90_000] {
-            push("hashmap", load(protocol, 64, 1, Some(rate)), Metric::LatencyP50, 40_000.0);
-            push("hashmap", load(protocol, 64, 1, Some(rate)), Metric::LatencyP99, rate as f64 * 20.0);
+            set.records.push(rec(
+                &ds(1_000_000),
+                "hashmap",
+                load(protocol, 64, 1, Some(rate)),
+                Metric::LatencyP50,
+                40_000.0,
+            ));
+            set.records.push(rec(
+                &ds(1_000_000),
+                "hashmap",
+                load(protocol, 64, 1, Some(rate)),
+                Metric::LatencyP99,
+                rate as f64 * 20.0,
+            ));
         }
     }
     set
@@ -118,15 +157,28 @@ fn every_chart_is_drawn_with_its_series_and_axes() {
     let out = dir.path().join("reports");
     let report = generate(&results, &out).unwrap();
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
-    for stem in
-        ["latency", "percentiles", "memory", "open_time", "cache_sweep", "tradeoff", "concurrency", "offered_load"]
-    {
+    for stem in [
+        "latency",
+        "percentiles",
+        "memory",
+        "open_time",
+        "cache_sweep",
+        "tradeoff",
+        "concurrency",
+        "offered_load",
+        "load_distribution",
+        "scaling",
+        "server_resources",
+    ] {
         for ext in ["svg", "png"] {
             let size = std::fs::metadata(out.join(format!("{stem}.{ext}"))).unwrap().len();
             assert!(size > 2000, "{stem}.{ext} is {size} bytes");
         }
     }
-    let expect: [(&str, &[&str]); 8] = [
+    let expect: [(&str, &[&str]); 11] = [
+        ("load_distribution", &["HTTP: histogram", "RESP: percentiles", "redis-server, 1 thread", "99.9%", "max"]),
+        ("scaling", &["hashmap, 1 thread, HTTP", "hashmap, 1 thread, RESP", "keys (log scale)", "mean value size"]),
+        ("server_resources", &["hashmap, 2 threads", "redis-server, 1 thread", "hashmap, 1 thread · 10k", "90 %"]),
         (
             "concurrency",
             &["hashmap, 1 thread", "hashmap, 2 threads", "redis-server, 1 thread", "connections", "RESP: p99 latency"],
@@ -155,6 +207,9 @@ fn every_chart_is_drawn_with_its_series_and_axes() {
         "| hashmap | 1M |",
         "Fixture CPU",
         "## Cache-ratio sweep, 1M keys",
+        "## Servers under load",
+        "| hashmap, 2 threads | 1M | RESP | 160.0k | 160.0k (64) | 50.0 µs | 3.2 ms | – | 90 % | 100.0 MiB | 178k | – |",
+        "| hashmap, 1 thread | 100k fixed:3000 | HTTP | 40.0k |",
     ] {
         assert!(readme.contains(t), "README lacks {t:?}:\n{readme}");
     }
@@ -164,6 +219,16 @@ fn every_chart_is_drawn_with_its_series_and_axes() {
     assert!(readme.contains("holds no anonymous memory"), "{readme}");
     assert!(readme.contains("A full `scan` (a miss) takes 2.36× one `memchr` pass"), "{readme}");
     assert!(readme.contains("answers 10 % of uniform lookups and 72 % under Zipf 0.99"), "{readme}");
+    assert!(
+        readme.contains("answered 80k requests/s, 1.00× `redis-server` (80k) in the same run; p99 3.2 ms vs 3.2 ms"),
+        "{readme}"
+    );
+    assert!(
+        readme.contains(
+            "Over HTTP, two server threads peaked at 2.00× one thread's best (160k at 64 connections vs 80k at 64)"
+        ),
+        "{readme}"
+    );
 }
 
 #[test]
@@ -172,7 +237,7 @@ fn partial_results_skip_charts_and_say_which_run_fills_them() {
     let results = dir.path().join("results");
     io::write(&results.join("suite.json"), &suite()).unwrap();
     let report = generate(&results, &dir.path().join("reports")).unwrap();
-    assert_eq!(report.skipped.len(), 3, "{:?}", report.skipped);
+    assert_eq!(report.skipped.len(), 6, "{:?}", report.skipped);
     assert!(report.skipped[0].contains("cargo bench --bench lookup"));
     assert!(report.skipped[1..].iter().all(|s| s.contains("kvbench bench macro")), "{:?}", report.skipped);
     let readme = std::fs::read_to_string(dir.path().join("reports/README.md")).unwrap();

@@ -15,6 +15,6 @@ pub mod schema;
 
 pub use env::RunInfo;
 pub use schema::{
-    DatasetInfo, Direction, LoadInfo, Metric, OLDEST_READABLE_VERSION, Record, ResultSet, SCHEMA_VERSION, Spread,
-    SpreadKind, Unit,
+    Bucket, DatasetInfo, Direction, LatencyHistogram, LoadInfo, Metric, OLDEST_READABLE_VERSION, Record, ResultSet,
+    SCHEMA_VERSION, Spread, SpreadKind, Unit,
 };

@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 use crate::env::RunInfo;
 
 /// Version of the file format; readers refuse files of another version.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The oldest version this kvbench still reads: version 2 only added load
-/// runs ([`Record::load`] and the server metrics), so version 1 files read as they are.
+/// runs ([`Record::load`] and the server metrics) and version 3 latency
+/// histograms ([`Record::histogram`]), so older files read as they are.
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// What a record measures. Each metric has one unit and one direction.
@@ -202,7 +203,7 @@ pub struct LoadInfo {
     pub protocol: String,
     /// Client connections, each with one request in flight.
     pub connections: u32,
-    /// Threads of the server (`kvbench serve --threads`; 1 for redis-server).
+    /// Threads of the server (`kvbench serve --threads`; 1 for redis-server; 0 when unknown, as for `kvbench load`).
     pub server_threads: u32,
     /// Open loop at this many requests per second; `None` for closed loop.
     pub rate: Option<u64>,
@@ -236,6 +237,48 @@ pub struct Record {
     /// For load runs: protocol, connections, server threads, rate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load: Option<LoadInfo>,
+    /// For the p50 record of a load run: the whole latency distribution it
+    /// was read from, for the report's histograms and percentile curves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<LatencyHistogram>,
+}
+
+/// A latency distribution in log-spaced buckets: enough to draw a histogram
+/// and a percentile curve (to a bucket's width) without storing every sample.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencyHistogram {
+    /// Non-empty buckets, by increasing bound.
+    pub buckets: Vec<Bucket>,
+}
+
+/// The latencies above the previous bucket's bound, up to `le`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bucket {
+    /// Upper bound, in ns (inclusive).
+    pub le: f64,
+    /// Samples in the bucket.
+    pub count: u64,
+}
+
+impl LatencyHistogram {
+    /// Samples in all buckets.
+    pub fn total(&self) -> u64 {
+        self.buckets.iter().map(|b| b.count).sum()
+    }
+
+    /// `(q, latency)` points of the percentile curve: for each bucket, the
+    /// fraction of samples at or below its bound.
+    pub fn quantiles(&self) -> Vec<(f64, f64)> {
+        let total = self.total().max(1) as f64;
+        let mut seen = 0;
+        self.buckets
+            .iter()
+            .map(|b| {
+                seen += b.count;
+                (seen as f64 / total, b.le)
+            })
+            .collect()
+    }
 }
 
 impl Record {
@@ -258,6 +301,7 @@ impl Record {
             spread: None,
             run: run.clone(),
             load: None,
+            histogram: None,
         }
     }
 
@@ -270,6 +314,12 @@ impl Record {
     /// The same record of a load run.
     pub fn with_load(mut self, load: LoadInfo) -> Self {
         self.load = Some(load);
+        self
+    }
+
+    /// The same record with its latency distribution.
+    pub fn with_histogram(mut self, histogram: LatencyHistogram) -> Self {
+        self.histogram = Some(histogram);
         self
     }
 

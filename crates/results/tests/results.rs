@@ -2,7 +2,10 @@
 #![allow(clippy::unwrap_used)]
 
 use kvbench_results::criterion::{benchmark_id, import};
-use kvbench_results::{DatasetInfo, LoadInfo, Metric, Record, ResultSet, RunInfo, SpreadKind, Unit, bmf, io};
+use kvbench_results::{
+    Bucket, DatasetInfo, LatencyHistogram, LoadInfo, Metric, OLDEST_READABLE_VERSION, Record, ResultSet, RunInfo,
+    SCHEMA_VERSION, SpreadKind, Unit, bmf, io,
+};
 
 fn run() -> RunInfo {
     RunInfo {
@@ -39,6 +42,12 @@ fn a_result_set_round_trips_through_a_file() {
         pinned: true,
     };
     set.records.push(Record::new("hashmap", &dataset(), "uniform", Metric::Throughput, 9e4, &run()).with_load(load));
+    let buckets = vec![Bucket { le: 99.0, count: 3 }, Bucket { le: 1e6, count: 1 }];
+    let histogram = LatencyHistogram { buckets };
+    assert_eq!(histogram.quantiles(), vec![(0.75, 99.0), (1.0, 1e6)]);
+    set.records.push(
+        Record::new("hashmap", &dataset(), "uniform", Metric::LatencyP50, 99.0, &run()).with_histogram(histogram),
+    );
     let path = dir.path().join("sub/r.json");
     io::write(&path, &set).unwrap();
     assert_eq!(io::read(&path).unwrap(), set);
@@ -55,15 +64,18 @@ fn a_result_set_round_trips_through_a_file() {
 }
 
 #[test]
-fn version_1_files_still_read() {
+fn files_of_older_versions_still_read() {
     let dir = tempfile::tempdir().unwrap();
-    let old = dir.path().join("v1.json");
     let mut set = ResultSet::new("test");
     set.records.push(Record::new("scan", &dataset(), "miss", Metric::LatencyP50, 1e6, &run()));
-    let text = serde_json::to_string(&set).unwrap().replace("\"schema_version\":2", "\"schema_version\":1");
-    std::fs::write(&old, text).unwrap();
-    let read = io::read(&old).unwrap();
-    assert_eq!((read.schema_version, read.records[0].load.clone()), (1, None));
+    let current = format!("\"schema_version\":{SCHEMA_VERSION}");
+    for version in OLDEST_READABLE_VERSION..SCHEMA_VERSION {
+        let old = dir.path().join(format!("v{version}.json"));
+        let text = serde_json::to_string(&set).unwrap().replace(&current, &format!("\"schema_version\":{version}"));
+        std::fs::write(&old, text).unwrap();
+        let read = io::read(&old).unwrap();
+        assert_eq!((read.schema_version, &read.records[0].load, &read.records[0].histogram), (version, &None, &None));
+    }
 }
 
 #[test]

@@ -30,47 +30,76 @@ where
         for (row, metric) in [Metric::Throughput, Metric::LatencyP99].into_iter().enumerate() {
             let Some(panel) = panels.get(row * 2 + col) else { continue };
             let lines = data.load_lines(protocol, false, metric);
-            let values = || lines.iter().flat_map(|(_, p)| p.iter().map(|p| p.1));
             let x_max = max_or(lines.iter().flat_map(|(_, p)| p.iter().map(|p| p.0)), 1.5, 300.0);
-            let throughput = metric == Metric::Throughput;
-            let caption = format!("{name}: {}", if throughput { "requests per second" } else { "p99 latency" });
-            let mut builder = ChartBuilder::on(panel);
-            builder.caption(caption, (FONT, 18)).margin(10).x_label_area_size(45).y_label_area_size(80);
-            if throughput {
-                let top = max_or(values(), 1.2, 1.0);
-                let mut chart = builder.build_cartesian_2d((0.8..x_max).log_scale(), 0.0..top)?;
-                chart
-                    .configure_mesh()
-                    .x_desc("connections")
-                    .x_label_formatter(&|v| format!("{v:.0}"))
-                    .y_label_formatter(&|v| format!("{:.0}k", v / 1e3))
-                    .label_style((FONT, 13))
-                    .axis_desc_style((FONT, 14))
-                    .draw()?;
-                lines_and_legend(&mut chart, &lines, |name| !name.ends_with("1 thread"))?;
-            } else {
-                let (lo, hi) = (min_or(values(), 1.5, 1e4), max_or(values(), 1.5, 1e7));
-                let mut chart = builder.build_cartesian_2d((0.8..x_max).log_scale(), (lo..hi).log_scale())?;
-                chart
-                    .configure_mesh()
-                    .x_desc("connections")
-                    .x_label_formatter(&|v| format!("{v:.0}"))
-                    .y_label_formatter(&|v| nanos(*v))
-                    .label_style((FONT, 13))
-                    .axis_desc_style((FONT, 14))
-                    .draw()?;
-                lines_and_legend(&mut chart, &lines, |name| !name.ends_with("1 thread"))?;
-            }
+            let caption =
+                format!("{name}: {}", if metric == Metric::Throughput { "requests per second" } else { "p99 latency" });
+            let x = XAxis { range: (0.8, x_max), desc: "connections", format: &|v| format!("{v:.0}") };
+            metric_panel(panel, &caption, &x, metric, &lines, |name| !name.ends_with("1 thread"))?;
         }
     }
     Ok(())
 }
 
-/// One line with dots per server, in the server's colour (thin where `thin` says), and the legend.
+/// A log-scaled x axis of a [`metric_panel`].
+pub(crate) struct XAxis<'a> {
+    /// From and to.
+    pub range: (f64, f64),
+    /// Its description.
+    pub desc: &'a str,
+    /// How its labels read.
+    pub format: &'a dyn Fn(&f64) -> String,
+}
+
+/// A panel of `lines` over `x`: requests per second on a linear axis for
+/// throughput, a log time axis for anything else (latencies).
+pub(crate) fn metric_panel<DB: DrawingBackend>(
+    panel: &DrawingArea<DB, Shift>,
+    caption: &str,
+    x: &XAxis<'_>,
+    metric: Metric,
+    lines: &[(String, Vec<(f64, f64)>)],
+    thin: impl Fn(&str) -> bool,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let values = || lines.iter().flat_map(|(_, p)| p.iter().map(|p| p.1));
+    let mut builder = ChartBuilder::on(panel);
+    builder.caption(caption, (FONT, 18)).margin(10).x_label_area_size(45).y_label_area_size(80);
+    let (x_lo, x_hi) = x.range;
+    if metric == Metric::Throughput {
+        let mut chart = builder.build_cartesian_2d((x_lo..x_hi).log_scale(), 0.0..max_or(values(), 1.25, 1.0))?;
+        chart
+            .configure_mesh()
+            .x_desc(x.desc)
+            .x_label_formatter(x.format)
+            .y_label_formatter(&|v| format!("{:.0}k", v / 1e3))
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 14))
+            .draw()?;
+        lines_and_legend(&mut chart, lines, thin, true)
+    } else {
+        let (lo, hi) = (min_or(values(), 1.5, 1e4), max_or(values(), 1.5, 1e7));
+        let mut chart = builder.build_cartesian_2d((x_lo..x_hi).log_scale(), (lo..hi).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc(x.desc)
+            .x_label_formatter(x.format)
+            .y_label_formatter(&|v| nanos(*v))
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 14))
+            .draw()?;
+        lines_and_legend(&mut chart, lines, thin, true)
+    }
+}
+
+/// One line per server in the server's colour (thin where `thin` says; dots
+/// on its points where `dots`), and the legend.
 pub(crate) fn lines_and_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate<From = (f64, f64)>>(
     chart: &mut ChartContext<'a, DB, CT>,
     lines: &[(String, Vec<(f64, f64)>)],
     thin: impl Fn(&str) -> bool,
+    dots: bool,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -83,7 +112,9 @@ where
             .draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(width)))?
             .label(name.clone())
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c.stroke_width(width)));
-        chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, c.filled())))?;
+        if dots {
+            chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, c.filled())))?;
+        }
     }
     chart
         .configure_series_labels()

@@ -5,10 +5,13 @@
 pub mod cache_sweep;
 pub mod concurrency;
 pub mod latency;
+pub mod load_distribution;
 pub mod memory;
 pub mod offered_load;
 pub mod open_time;
 pub mod percentiles;
+pub mod scaling;
+pub mod server_resources;
 pub mod tradeoff;
 
 use std::path::Path;
@@ -102,9 +105,24 @@ pub fn all() -> Vec<ChartSpec> {
             "kvbench serve (1 and 2 threads) and its peers under closed-loop load on 1M keys: requests per second and p99 against connections, per protocol."
         ),
         chart!(
+            load_distribution,
+            "Latency distribution under load",
+            "Every request of the closed-loop runs at 64 connections on 1M keys: a histogram (log-spaced buckets) and the percentile curve, per server and protocol."
+        ),
+        chart!(
             offered_load,
             "Latency vs offered load",
             "Open loop at 25-90 % of the closed-loop maximum, 64 connections: p50 and p99 measured from the intended send time."
+        ),
+        chart!(
+            scaling,
+            "Scaling with keys and value size",
+            "Requests per second and p99 at 64 connections (closed loop) as the dataset grows in keys (default ~30-byte values) and in value size (at one key count)."
+        ),
+        chart!(
+            server_resources,
+            "Server CPU and memory under load",
+            "CPU (user + system, % of one core) and peak resident memory of each server process, sampled from /proc every 100 ms during the closed-loop runs at 64 connections."
         ),
         chart!(
             tradeoff,
