@@ -45,6 +45,11 @@ serve *ARGS:
 bench-macro *ARGS:
     {{kvbench}} bench macro {{ARGS}}
 
+# The study's bash and Python programs beside `kvbench get` per strategy, at 10K and 1M keys, into results/latest/baselines.json.
+bench-baselines *ARGS:
+    {{kvbench}} bench baselines {{ARGS}}
+    {{kvbench}} report --results results/latest --out reports
+
 # kvbench serve vs redis-server on the same keys: wrk, oha and redis-benchmark (~4 min; needs wrk, redis-server, redis-tools).
 bench-server KEYS="1000000" SECONDS="10":
     cargo build --release --quiet -p kvbench

@@ -14,7 +14,7 @@ use kvbench_harness::suite::dataset_info;
 use kvbench_loadgen::record::{self, Subject};
 use kvbench_loadgen::sweep::{BASE_CONNECTIONS, Group, Load, Pace, Scale, Server, plan};
 use kvbench_loadgen::{LoadReport, LoadSpec, ProcSampler, Protocol, Reference, Resources, Stop};
-use kvbench_lookup::{OpenOptions, Strategy};
+use kvbench_lookup::OpenOptions;
 use kvbench_peers::serve::ServeProcess;
 use kvbench_peers::{PeerError, RedisServer};
 use kvbench_results::{LoadInfo, Metric, ResultSet, RunInfo};
@@ -214,7 +214,7 @@ fn start(
     match server {
         Server::Kvbench { strategy, threads } => {
             let mut args = vec!["--threads".to_owned(), threads.to_string()];
-            args.extend(strategy_args(strategy));
+            args.extend(crate::strategy_args::command_line(strategy));
             let cpus = pinning.server_cpus(*threads);
             Ok(Some(Running::Process(ServeProcess::kvbench(exe, data, &args, cpus.as_deref(), timeout)?)))
         }
@@ -318,21 +318,6 @@ fn parse_wrk(text: &str) -> Option<(f64, f64, f64)> {
         digits.parse::<f64>().ok().map(|v| v * scale)
     };
     Some((rps, nanos(field("50%")?)?, nanos(field("99%")?)?))
-}
-
-/// `kvbench serve` options for `strategy`.
-fn strategy_args(strategy: &Strategy) -> Vec<String> {
-    match strategy {
-        Strategy::Plain(kind) => vec!["--strategy".into(), kind.name().into()],
-        Strategy::Lru { ratio, backing } => vec![
-            "--strategy".into(),
-            "lru".into(),
-            "--cache-ratio".into(),
-            ratio.to_string(),
-            "--cache-backing".into(),
-            backing.name().into(),
-        ],
-    }
 }
 
 fn row(group: &Group, load: &Load, rate: Option<f64>, report: &LoadReport, used: &Resources) -> Vec<String> {

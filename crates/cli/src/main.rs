@@ -1,5 +1,6 @@
 //! `kvbench`: thin glue from the command line to the kvbench libraries.
 
+mod bench_baselines;
 mod bench_macro;
 mod export;
 mod generate;
@@ -64,6 +65,10 @@ enum Bench {
     /// latency, server CPU and RSS over connections, threads, strategies,
     /// keys, value sizes and protocols; writes the results schema.
     Macro(bench_macro::MacroArgs),
+    /// The original study's programs (bash grep/awk; Python line scan, read-all,
+    /// mmap, dict, LRU) beside `kvbench get` per strategy: per-process time,
+    /// steady-state time per lookup and peak RSS; writes the results schema.
+    Baselines(bench_baselines::BaselinesArgs),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +81,7 @@ fn main() -> ExitCode {
         Command::RedisLoad(args) => redis_load::run(&args),
         Command::Suite(args) | Command::Bench(Bench::Micro(args)) => suite::run(&args),
         Command::Bench(Bench::Macro(args)) => bench_macro::run(&args),
+        Command::Bench(Bench::Baselines(args)) => bench_baselines::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Probe(args) => suite::probe(&args),

@@ -47,3 +47,19 @@ impl StrategyArgs {
         }
     }
 }
+
+/// The options that select `strategy` on a kvbench command line (`serve`,
+/// `get`), for commands that start kvbench as a child process.
+pub fn command_line(strategy: &Strategy) -> Vec<String> {
+    match strategy {
+        Strategy::Plain(kind) => vec!["--strategy".into(), kind.name().into()],
+        Strategy::Lru { ratio, backing } => vec![
+            "--strategy".into(),
+            "lru".into(),
+            "--cache-ratio".into(),
+            ratio.to_string(),
+            "--cache-backing".into(),
+            backing.name().into(),
+        ],
+    }
+}

@@ -38,6 +38,13 @@ fn million() -> &'static (tempfile::TempDir, PathBuf) {
     })
 }
 
+/// `kvbench COMMAND --quick` on 2K keys generated into `dir`, results into `results`.
+fn quick(command: &[&str], dir: &Path, results: &Path, extra: &[&str]) -> Output {
+    let data_dir = dir.join("data");
+    let options = ["--quick", "--keys", "2k", "--data-dir", data_dir.to_str().unwrap()];
+    kvbench(&[command, &options, &["--results", results.to_str().unwrap()], extra].concat())
+}
+
 fn write(dir: &Path, name: &str, data: &[u8]) -> String {
     let path = dir.join(name);
     std::fs::write(&path, data).unwrap();
@@ -183,19 +190,8 @@ fn gen_is_deterministic_and_validates_its_options() {
 fn the_suite_runs_every_case_on_a_small_dataset() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("results/suite.json");
-    let data_dir = dir.path().join("data");
-    let out = kvbench(&[
-        "suite",
-        "--quick",
-        "--keys",
-        "2k",
-        "--data-dir",
-        data_dir.to_str().unwrap(),
-        "--results",
-        json.to_str().unwrap(),
-        "--report",
-        dir.path().join("reports").to_str().unwrap(),
-    ]);
+    let reports = dir.path().join("reports");
+    let out = quick(&["suite"], dir.path(), &json, &["--report", reports.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
     let labels = [
@@ -288,4 +284,27 @@ fn redis_load_loads_once_and_never_touches_foreign_data() {
     redis::cmd("SET").arg("theirs").arg("keep").query::<()>(&mut con).unwrap();
     assert_clean_error(&load(&foreign), "holds 1 keys not loaded by kvbench");
     assert_eq!(redis::cmd("GET").arg("theirs").query::<String>(&mut con).unwrap(), "keep");
+}
+
+#[test]
+fn bench_baselines_times_every_program_with_checked_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("baselines.json");
+    let out = quick(&["bench", "baselines"], dir.path(), &results, &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    let set = kvbench_results::io::read(&results).unwrap();
+    assert_eq!(set.source, kvbench_results::BASELINES_SOURCE);
+    let programs: Vec<&str> =
+        set.records.iter().filter(|r| r.metric == Metric::ProcessTime).map(|r| r.strategy.as_str()).collect();
+    // Where an interpreter is missing its baselines are skipped with a reason; CI installs them all.
+    let expected = if std::env::var_os("CI").is_some() { 12 } else { 5 };
+    assert!(programs.len() >= expected, "{programs:?}\n{}", stderr(&out));
+    assert!(programs.contains(&"kvbench hashmap") && programs.contains(&"kvbench lru(0.1,mmap-index)"), "{programs:?}");
+    for r in &set.records {
+        let spread = r.spread.unwrap();
+        assert!(r.value >= 0.0 && spread.lower <= r.value && r.value <= spread.upper, "{r:?}");
+        assert!(r.metric != Metric::ProcessPeakRss || r.value > 0.0, "{r:?}");
+    }
+    assert!(text.contains("per process") && text.contains("py-dict") || std::env::var_os("CI").is_none(), "{text}");
 }

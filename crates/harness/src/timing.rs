@@ -27,19 +27,12 @@ pub struct Summary {
 impl Summary {
     /// Summarises per-operation times of several rounds.
     pub fn of(per_op_ns: &[f64], ops_per_round: u64) -> Self {
-        let mut sorted = per_op_ns.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let n = sorted.len();
-        let median = match n {
-            0 => 0.0,
-            _ if n % 2 == 1 => sorted[n / 2],
-            _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-        };
+        let (median, range) = kvbench_results::Spread::of_samples(per_op_ns);
         Summary {
             median_ns: median,
-            min_ns: sorted.first().copied().unwrap_or(0.0),
-            max_ns: sorted.last().copied().unwrap_or(0.0),
-            rounds: n as u32,
+            min_ns: range.lower,
+            max_ns: range.upper,
+            rounds: per_op_ns.len() as u32,
             ops_per_round,
             calls: 0,
         }

@@ -25,6 +25,8 @@ pub enum Source {
     Criterion,
     /// `kvbench bench macro`: servers under load (records carry a `load`).
     Macro,
+    /// `kvbench bench baselines`: whole programs timed as processes.
+    Baselines,
 }
 
 /// Every result set found, tagged by source.
@@ -51,6 +53,8 @@ impl Data {
         let tag = |s: &ResultSet| {
             if s.source.starts_with("criterion") {
                 Source::Criterion
+            } else if s.source == kvbench_results::BASELINES_SOURCE {
+                Source::Baselines
             } else if s.records.iter().any(|r| r.load.is_some()) {
                 Source::Macro
             } else {

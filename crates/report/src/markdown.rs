@@ -47,6 +47,7 @@ pub fn render(data: &Data, charts: &[&ChartSpec], skipped: &[String]) -> String 
         let _ = writeln!(out, "![{}]({}.png)\n\n[SVG]({}.svg)", chart.title, chart.stem, chart.stem);
     }
     sweep_table(data, &mut out);
+    baselines_table(data, &mut out);
     if !skipped.is_empty() {
         let _ = writeln!(out, "\n## Not drawn\n");
         for s in skipped {
@@ -125,6 +126,7 @@ pub fn conclusions(data: &Data) -> Vec<String> {
         }
     }
     load_conclusions(data, &mut out);
+    baseline_conclusions(data, &mut out);
     if let Some(d) = data.largest(Source::Criterion) {
         let k = d.keys;
         let hits = |w: &str| sweep(data, k, w, Metric::HitRate);
@@ -158,6 +160,75 @@ pub fn conclusions(data: &Data) -> Vec<String> {
         }
     }
     out
+}
+
+fn baseline(data: &Data, program: &str, keys: u64, metric: Metric) -> Option<f64> {
+    data.records(Source::Baselines)
+        .find(|r| r.strategy == program && r.dataset.keys == keys && r.metric == metric)
+        .map(|r| r.value)
+}
+
+/// The fastest program whose name starts with `prefix`, by `metric` at `keys`.
+fn fastest(data: &Data, prefix: &str, keys: u64, metric: Metric) -> Option<(String, f64)> {
+    data.strategies(Source::Baselines, keys, "uniform", metric)
+        .into_iter()
+        .filter(|p| p.starts_with(prefix))
+        .filter_map(|p| Some((baseline(data, &p, keys, metric)?, p)))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(v, p)| (p, v))
+}
+
+/// How far the best Rust strategy is ahead of the best Python program, per process and per lookup.
+fn baseline_conclusions(data: &Data, out: &mut Vec<String>) {
+    let Some(d) = data.largest(Source::Baselines) else { return };
+    for (metric, what) in [
+        (Metric::ProcessTime, "as a whole process answering one key"),
+        (Metric::LookupMean, "per lookup in a running process"),
+    ] {
+        let best = |prefix| fastest(data, prefix, d.keys, metric);
+        if let (Some((rust, r)), Some((py, p))) = (best("kvbench "), best("py-")) {
+            let bash = best("bash-").map_or_else(String::new, |(b, v)| format!("; the best bash, `{b}`, {}", nanos(v)));
+            out.push(format!(
+                "At {} keys, {what}: the best Rust, `{rust}`, takes {} against {} for the best Python, `{py}` ({:.0}× faster){bash} (`kvbench bench baselines`, medians).",
+                d.label(),
+                nanos(r),
+                nanos(p),
+                p / r.max(f64::MIN_POSITIVE)
+            ));
+        }
+    }
+}
+
+/// Every program at every dataset: per-process time, per-lookup time, peak RSS.
+fn baselines_table(data: &Data, out: &mut String) {
+    let datasets = data.datasets(Source::Baselines);
+    let Some(largest) = datasets.last() else { return };
+    let _ = writeln!(out, "\n## bash vs Python vs Rust: the table\n");
+    let _ = writeln!(
+        out,
+        "From `kvbench bench baselines`: **per process** is the wall time of one run answering one key (start-up, \
+         loading, lookup, exit; median of the runs); **per lookup** is what one more key adds in a running process \
+         ((T(N keys) − T(1 key)) / (N − 1)); **peak RSS** of the process (`wait4`). Every run's output was checked \
+         against the file.\n"
+    );
+    let header: Vec<String> =
+        datasets.iter().map(|d| format!("{k}: per process | {k}: per lookup | {k}: peak RSS", k = d.label())).collect();
+    let _ = writeln!(out, "| program | {} |", header.join(" | "));
+    let _ = writeln!(out, "|---|{}", "---|---|---|".repeat(datasets.len()));
+    for program in data.strategies(Source::Baselines, largest.keys, "uniform", Metric::ProcessTime) {
+        let cells: Vec<String> = datasets
+            .iter()
+            .flat_map(|d| {
+                let get = |m| baseline(data, &program, d.keys, m);
+                [
+                    get(Metric::ProcessTime).map_or_else(|| "–".into(), nanos),
+                    get(Metric::LookupMean).map_or_else(|| "–".into(), nanos),
+                    get(Metric::ProcessPeakRss).map_or_else(|| "–".into(), bytes),
+                ]
+            })
+            .collect();
+        let _ = writeln!(out, "| {program} | {} |", cells.join(" | "));
+    }
 }
 
 /// A closed-loop run at the base connections on the base dataset: `metric` of `strategy`.

@@ -22,6 +22,8 @@ pub fn register_fonts() {
 
 /// The colour of a strategy, the same in every chart (by its base name).
 pub fn color(strategy: &str) -> RGBColor {
+    // `kvbench hashmap` (a baseline run of `kvbench get`) is hashmap's colour.
+    let strategy = strategy.strip_prefix("kvbench ").unwrap_or(strategy);
     let base = strategy.split([' ', '(']).next().unwrap_or(strategy);
     match base {
         "scan-lines" => RGBColor(127, 127, 127),
@@ -34,6 +36,14 @@ pub fn color(strategy: &str) -> RGBColor {
         "memchr" => RGBColor(23, 190, 207),
         "redis-server" => RGBColor(220, 20, 60),
         "python-dict" => RGBColor(60, 60, 60),
+        // The baselines: bash in earth tones, Python in pinks and purples.
+        "bash-grep" => RGBColor(166, 118, 29),
+        "bash-awk" => RGBColor(102, 102, 51),
+        "py-lines" => RGBColor(231, 41, 138),
+        "py-readall" => RGBColor(247, 129, 191),
+        "py-mmap" => RGBColor(117, 112, 179),
+        "py-dict" => RGBColor(60, 60, 60),
+        "py-lru" => RGBColor(190, 174, 212),
         _ => RGBColor(188, 189, 34),
     }
 }

@@ -15,6 +15,6 @@ pub mod schema;
 
 pub use env::RunInfo;
 pub use schema::{
-    Bucket, DatasetInfo, Direction, LatencyHistogram, LoadInfo, Metric, OLDEST_READABLE_VERSION, Record, ResultSet,
-    SCHEMA_VERSION, Spread, SpreadKind, Unit,
+    BASELINES_SOURCE, Bucket, DatasetInfo, Direction, LatencyHistogram, LoadInfo, Metric, OLDEST_READABLE_VERSION,
+    Record, ResultSet, SCHEMA_VERSION, Spread, SpreadKind, Unit,
 };

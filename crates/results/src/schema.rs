@@ -9,8 +9,12 @@ pub const SCHEMA_VERSION: u32 = 3;
 
 /// The oldest version this kvbench still reads: version 2 only added load
 /// runs ([`Record::load`] and the server metrics) and version 3 latency
-/// histograms ([`Record::histogram`]), so older files read as they are.
+/// histograms ([`Record::histogram`]) and the whole-process metrics of the
+/// baselines, so older files read as they are.
 pub const OLDEST_READABLE_VERSION: u32 = 1;
+
+/// The `source` of the result sets `kvbench bench baselines` writes, by which reports tell them apart.
+pub const BASELINES_SOURCE: &str = "kvbench bench baselines";
 
 /// What a record measures. Each metric has one unit and one direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -52,6 +56,10 @@ pub enum Metric {
     ServerRss,
     /// Requests that failed or were answered wrongly under load.
     Errors,
+    /// Wall time of a whole process answering one key (start-up, load, lookup, exit).
+    ProcessTime,
+    /// Peak resident memory of that process.
+    ProcessPeakRss,
 }
 
 /// The unit of a metric's value.
@@ -84,7 +92,7 @@ pub enum Direction {
 
 impl Metric {
     /// Every metric, in table order.
-    pub const ALL: [Metric; 18] = [
+    pub const ALL: [Metric; 20] = [
         Metric::GetMean,
         Metric::LookupMean,
         Metric::LatencyP50,
@@ -103,6 +111,8 @@ impl Metric {
         Metric::ServerCpu,
         Metric::ServerRss,
         Metric::Errors,
+        Metric::ProcessTime,
+        Metric::ProcessPeakRss,
     ];
 
     /// The unit values of this metric are in.
@@ -113,7 +123,8 @@ impl Metric {
             | Metric::AnonRssBytes
             | Metric::FileRssBytes
             | Metric::AnonBytesPerKey
-            | Metric::ServerRss => Unit::Bytes,
+            | Metric::ServerRss
+            | Metric::ProcessPeakRss => Unit::Bytes,
             Metric::Throughput => Unit::PerSecond,
             Metric::ServerCpu => Unit::Percent,
             Metric::Errors => Unit::Count,
@@ -150,6 +161,8 @@ impl Metric {
             Metric::ServerCpu => "server_cpu",
             Metric::ServerRss => "server_rss",
             Metric::Errors => "errors",
+            Metric::ProcessTime => "process_time",
+            Metric::ProcessPeakRss => "process_peak_rss",
         }
     }
 }
@@ -173,6 +186,20 @@ pub struct Spread {
     pub upper: f64,
     /// What the bounds are.
     pub kind: SpreadKind,
+}
+
+impl Spread {
+    /// The median of `samples`, and their range as a [`SpreadKind::MinMax`]
+    /// spread (zeros when there are none).
+    pub fn of_samples(samples: &[f64]) -> (f64, Spread) {
+        let mut sorted = samples.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let at = |i: usize| sorted.get(i).copied().unwrap_or(0.0);
+        let median = if n % 2 == 1 { at(n / 2) } else { (at((n / 2).saturating_sub(1)) + at(n / 2)) / 2.0 };
+        let range = Spread { lower: at(0), upper: at(n.saturating_sub(1)), kind: SpreadKind::MinMax };
+        (median, range)
+    }
 }
 
 /// The dataset a record was measured on.

@@ -77,7 +77,7 @@ where
             .label_style((FONT, 13))
             .axis_desc_style((FONT, 14))
             .draw()?;
-        lines_and_legend(&mut chart, lines, thin, true)
+        lines_and_legend(&mut chart, lines, thin, true, SeriesLabelPosition::UpperLeft)
     } else {
         let (lo, hi) = (min_or(values(), 1.5, 1e4), max_or(values(), 1.5, 1e7));
         let mut chart = builder.build_cartesian_2d((x_lo..x_hi).log_scale(), (lo..hi).log_scale())?;
@@ -89,17 +89,18 @@ where
             .label_style((FONT, 13))
             .axis_desc_style((FONT, 14))
             .draw()?;
-        lines_and_legend(&mut chart, lines, thin, true)
+        lines_and_legend(&mut chart, lines, thin, true, SeriesLabelPosition::UpperLeft)
     }
 }
 
 /// One line per server in the server's colour (thin where `thin` says; dots
-/// on its points where `dots`), and the legend.
+/// on its points where `dots`), and the legend at `legend`.
 pub(crate) fn lines_and_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate<From = (f64, f64)>>(
     chart: &mut ChartContext<'a, DB, CT>,
     lines: &[(String, Vec<(f64, f64)>)],
     thin: impl Fn(&str) -> bool,
     dots: bool,
+    legend: SeriesLabelPosition,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -118,7 +119,7 @@ where
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(legend)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .label_font((FONT, 12))

@@ -14,10 +14,12 @@ use crate::style::{FONT, nanos};
 const TICKS: [(f64, &str); 7] =
     [(2.0, "50%"), (10.0, "90%"), (100.0, "99%"), (1e3, "99.9%"), (1e4, "99.99%"), (1e5, "99.999%"), (1e6, "max")];
 
-/// The closed-loop runs at the base connections on the base dataset that kept a histogram, per server.
+/// The closed-loop runs at the base connections on the base dataset that kept
+/// a histogram, per server (the caches left out: they look like `mmap-index`
+/// and would crowd the chart).
 fn distributions<'a>(data: &'a Data, protocol: &str) -> Vec<(String, &'a LatencyHistogram)> {
     data.at_base_connections(Metric::LatencyP50)
-        .filter(|(r, l)| l.protocol == protocol && is_base(&r.dataset))
+        .filter(|(r, l)| l.protocol == protocol && is_base(&r.dataset) && !r.strategy.starts_with("lru"))
         .filter_map(|(r, l)| Some((server_name(&r.strategy, l.server_threads), r.histogram.as_ref()?)))
         .collect()
 }
@@ -77,7 +79,7 @@ where
                 .label_style((FONT, 12))
                 .axis_desc_style((FONT, 13))
                 .draw()?;
-            lines_and_legend(&mut chart, &lines, |_| false, true)?;
+            lines_and_legend(&mut chart, &lines, two_threads, false, SeriesLabelPosition::UpperRight)?;
         }
         if let Some(panel) = panels.get(row * 2 + 1) {
             let lines: Vec<_> = found.iter().map(|(n, h)| (n.clone(), steps(h))).collect();
@@ -97,8 +99,13 @@ where
                 .draw()?;
             // Named percentiles on the floor: a log axis would tick at powers of ten.
             chart.draw_series(TICKS.iter().map(|(x, t)| Text::new(*t, (*x * 0.8, lo * 1.1), (FONT, 12))))?;
-            lines_and_legend(&mut chart, &lines, |_| false, false)?;
+            lines_and_legend(&mut chart, &lines, two_threads, false, SeriesLabelPosition::LowerRight)?;
         }
     }
     Ok(())
+}
+
+/// Multi-thread servers are drawn thin, as in the concurrency chart.
+fn two_threads(name: &str) -> bool {
+    !name.ends_with("1 thread")
 }

@@ -2,6 +2,7 @@
 //! run provides it) and `draw` (generic over the plotters backend, so the
 //! same code makes the SVG and the PNG). [`all`] lists them in report order.
 
+pub mod baselines;
 pub mod cache_sweep;
 pub mod concurrency;
 pub mod latency;
@@ -98,6 +99,11 @@ pub fn all() -> Vec<ChartSpec> {
             cache_sweep,
             "Cache-ratio sweep",
             "An LRU holding 10 %..100 % of the keys in front of hashmap and mmap-index: hit rate and mean lookup time, uniform vs Zipf 0.99."
+        ),
+        chart!(
+            baselines,
+            "bash vs Python vs Rust",
+            "The original study's programs (bash grep/awk; Python line scan, read-all, mmap, dict, LRU) beside `kvbench get` per strategy: a whole process answering one key (start-up and loading included), and what one more key costs in a running process. Dots are medians, lines the min–max range of the runs."
         ),
         chart!(
             concurrency,

@@ -47,7 +47,7 @@ where
             .label_style((FONT, 13))
             .axis_desc_style((FONT, 14))
             .draw()?;
-        lines_and_legend(&mut chart, &lines, |name| name.ends_with("p50"), true)?;
+        lines_and_legend(&mut chart, &lines, |name| name.ends_with("p50"), true, SeriesLabelPosition::UpperLeft)?;
     }
     Ok(())
 }
