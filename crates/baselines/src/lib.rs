@@ -11,6 +11,7 @@
 //! |---|---|
 //! | [`baseline`] | [`Baseline`]: each program's name, description, interpreter, and the tools it needs |
 //! | [`tool`] | [`Tool`]: a program looked up on `PATH`; [`Unavailable`], why a baseline cannot run here |
+//! | [`rusage`] | the `kvbench __rusage` helper: a program's own peak RSS, not its spawner's |
 //! | [`scripts`] | [`Scripts`]: the programs, embedded in the binary, written to a temporary directory |
 //! | [`measure`] | [`measure()`]: per-process and steady-state per-lookup times, answers checked |
 //! | [`process`] | [`Program`] and [`run_process`]: one run, its output, wall time, CPU and peak RSS |
@@ -34,6 +35,7 @@
 pub mod baseline;
 pub mod measure;
 pub mod process;
+pub mod rusage;
 pub mod scripts;
 pub mod tool;
 

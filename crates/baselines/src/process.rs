@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use crate::{Baseline, Scripts};
 
 /// `ru_maxrss` is in KiB on Linux (and in bytes on macOS).
-const MAXRSS_UNIT: u64 = if cfg!(target_os = "macos") { 1 } else { 1024 };
+pub(crate) const MAXRSS_UNIT: u64 = if cfg!(target_os = "macos") { 1 } else { 1024 };
 
 /// A command line that takes the data file and then the keys as its last
 /// arguments: `PROGRAM ARGS... DATA KEY...`.
@@ -31,6 +31,8 @@ const MAXRSS_UNIT: u64 = if cfg!(target_os = "macos") { 1 } else { 1024 };
 pub struct Program {
     program: OsString,
     args: Vec<OsString>,
+    /// The `kvbench` binary to run it through, so peak RSS is its own (see [`crate::rusage`]).
+    helper: Option<OsString>,
 }
 
 impl Program {
@@ -40,7 +42,7 @@ impl Program {
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        Program { program: program.into(), args: args.into_iter().map(Into::into).collect() }
+        Program { program: program.into(), args: args.into_iter().map(Into::into).collect(), helper: None }
     }
 
     /// `baseline`'s script from `scripts`, run by its interpreter.
@@ -54,9 +56,23 @@ impl Program {
         self
     }
 
+    /// This program run through `kvbench` (`kvbench_exe __rusage PROGRAM …`),
+    /// so that its peak RSS is not its spawner's (see [`crate::rusage`]).
+    pub fn through(mut self, kvbench_exe: impl Into<OsString>) -> Program {
+        self.helper = Some(kvbench_exe.into());
+        self
+    }
+
     /// The command that looks up `keys` in `data`.
     fn command<K: AsRef<OsStr>>(&self, data: &Path, keys: &[K]) -> Command {
-        let mut command = Command::new(&self.program);
+        let mut command = match &self.helper {
+            Some(helper) => {
+                let mut command = Command::new(helper);
+                command.arg(crate::rusage::HELPER_ARG).arg(&self.program);
+                command
+            }
+            None => Command::new(&self.program),
+        };
         command.args(&self.args).arg(data).args(keys);
         command
     }
@@ -137,18 +153,34 @@ pub fn run_process<K: AsRef<OsStr>>(program: &Program, data: &Path, keys: &[K]) 
         // It may be blocked writing to a pipe nobody reads any more: end it, then reap it.
         let _ = child.kill();
     }
-    let waited = wait4(child.id());
+    let waited = libc::pid_t::try_from(child.id()).map_err(io::Error::other).and_then(wait4);
     let wall = start.elapsed();
-    let (stdout, stderr) = output.map_err(|source| RunError::Output { program: program.to_string(), source })?;
+    let (stdout, mut stderr) = output.map_err(|source| RunError::Output { program: program.to_string(), source })?;
     let (status, usage) = waited.map_err(|source| RunError::Wait { program: program.to_string(), source })?;
+    if program.helper.is_none() {
+        return Ok(ProcessRun {
+            status,
+            stdout,
+            stderr,
+            wall,
+            user_cpu: duration(usage.ru_utime),
+            system_cpu: duration(usage.ru_stime),
+            peak_rss_bytes: u64::try_from(usage.ru_maxrss).unwrap_or(0) * MAXRSS_UNIT,
+        });
+    }
+    let Some(own) = crate::rusage::take_report(&mut stderr) else {
+        let said = String::from_utf8_lossy(&stderr).trim().to_owned();
+        let source = io::Error::other(format!("the rusage helper reported nothing ({status}): {said}"));
+        return Err(RunError::Wait { program: program.to_string(), source });
+    };
     Ok(ProcessRun {
-        status,
+        status: ExitStatus::from_raw(own.status),
         stdout,
         stderr,
-        wall,
-        user_cpu: duration(usage.ru_utime),
-        system_cpu: duration(usage.ru_stime),
-        peak_rss_bytes: u64::try_from(usage.ru_maxrss).unwrap_or(0) * MAXRSS_UNIT,
+        wall: own.wall,
+        user_cpu: own.user,
+        system_cpu: own.system,
+        peak_rss_bytes: own.peak_rss,
     })
 }
 
@@ -172,8 +204,7 @@ fn read_output(child: &mut Child) -> io::Result<(Vec<u8>, Vec<u8>)> {
 }
 
 /// Waits for the child `pid` and returns its exit status and resource usage.
-fn wait4(pid: u32) -> io::Result<(ExitStatus, libc::rusage)> {
-    let pid = libc::pid_t::try_from(pid).map_err(io::Error::other)?;
+pub(crate) fn wait4(pid: libc::pid_t) -> io::Result<(ExitStatus, libc::rusage)> {
     let mut status = 0;
     // SAFETY: `rusage` is a C struct of integers, for which all-zero bytes are a valid value.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -192,7 +223,7 @@ fn wait4(pid: u32) -> io::Result<(ExitStatus, libc::rusage)> {
 }
 
 /// A `timeval` as a [`Duration`] (negative fields, which the kernel never reports, as zero).
-fn duration(time: libc::timeval) -> Duration {
+pub(crate) fn duration(time: libc::timeval) -> Duration {
     let secs = u64::try_from(time.tv_sec).unwrap_or(0);
     let micros = u64::try_from(time.tv_usec).unwrap_or(0);
     Duration::from_secs(secs) + Duration::from_micros(micros)

@@ -61,7 +61,7 @@ pub fn run(args: &BaselinesArgs) -> anyhow::Result<ExitCode> {
     let mut programs: Vec<(String, Program)> = Vec::new();
     for baseline in Baseline::ALL {
         match baseline.check() {
-            Ok(()) => programs.push((baseline.name().into(), Program::baseline(baseline, &scripts))),
+            Ok(()) => programs.push((baseline.name().into(), Program::baseline(baseline, &scripts).through(&exe))),
             Err(why) => eprintln!("{baseline}: skipped: {why}"),
         }
     }
@@ -69,7 +69,7 @@ pub fn run(args: &BaselinesArgs) -> anyhow::Result<ExitCode> {
         let mut get = vec!["get".to_owned()];
         get.extend(crate::strategy_args::command_line(&strategy));
         get.push("--data".into());
-        programs.push((format!("kvbench {strategy}"), Program::new(&exe, get)));
+        programs.push((format!("kvbench {strategy}"), Program::new(&exe, get).through(&exe)));
     }
     let bar = progress_bar((programs.len() * args.keys.len()) as u64, "baselines");
     let mut results = ResultSet::new(kvbench_results::BASELINES_SOURCE);

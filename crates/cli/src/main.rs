@@ -72,6 +72,12 @@ enum Bench {
 }
 
 fn main() -> ExitCode {
+    // `kvbench __rusage PROGRAM…` times one program for `bench baselines`; it
+    // must fork before this process allocates anything (see kvbench_baselines::rusage).
+    let mut args = std::env::args_os();
+    if args.nth(1).is_some_and(|a| a == kvbench_baselines::rusage::HELPER_ARG) {
+        return ExitCode::from(kvbench_baselines::rusage::helper_main(args.collect()));
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Gen(args) => generate::run(&args),

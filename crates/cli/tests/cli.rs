@@ -308,3 +308,23 @@ fn bench_baselines_times_every_program_with_checked_answers() {
     }
     assert!(text.contains("per process") && text.contains("py-dict") || std::env::var_os("CI").is_none(), "{text}");
 }
+
+#[test]
+fn the_rusage_helper_reports_a_programs_own_peak_rss_and_exit_code() {
+    let report = |out: &Output| {
+        let err = stderr(out);
+        let line = err.lines().last().unwrap().to_owned();
+        let fields: Vec<u64> =
+            line.strip_prefix("kvbench-rusage: ").unwrap().split(' ').map(|f| f.parse().unwrap()).collect();
+        (out.status.code(), fields[4])
+    };
+    const MIB: u64 = 1 << 20;
+    // A shell that exits 3: its exit code passes through; its peak is its own few MiB.
+    let (code, rss) = report(&kvbench(&["__rusage", "sh", "-c", "exit 3"]));
+    assert!(code == Some(3) && rss > 0 && rss < 16 * MIB, "{code:?} {rss}");
+    // dd touching a 64 MiB buffer: at least that.
+    let (code, rss) = report(&kvbench(&["__rusage", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"]));
+    assert!(code == Some(0) && rss >= 64 * MIB, "{code:?} {rss}");
+    let (code, _) = report(&kvbench(&["__rusage", "kvbench-no-such-program"]));
+    assert_eq!(code, Some(127));
+}
