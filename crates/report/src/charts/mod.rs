@@ -150,12 +150,15 @@ pub(crate) fn time_rows<'a, DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
+    // Room for the longest name (~7 px a character at 14 px), and one segment
+    // per name: a segmented 0..n has n + 1.
+    let label_width = names.iter().map(|n| n.chars().count() as u32 * 7 + 20).max().unwrap_or(0).clamp(120, 280);
     let mut chart = ChartBuilder::on(panel)
         .caption(caption, (FONT, 20))
         .margin(12)
         .x_label_area_size(55)
-        .y_label_area_size(170)
-        .build_cartesian_2d((lo..hi).log_scale(), (0..names.len() as i32).into_segmented())?;
+        .y_label_area_size(label_width)
+        .build_cartesian_2d((lo..hi).log_scale(), (0..names.len().max(1) as i32 - 1).into_segmented())?;
     chart
         .configure_mesh()
         .x_desc(x_desc)
