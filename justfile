@@ -54,3 +54,19 @@ bench-baselines *ARGS:
 bench-server KEYS="1000000" SECONDS="10":
     cargo build --release --quiet -p kvbench
     benches/server/peers.sh {{KEYS}} {{SECONDS}}
+
+# The CI regression gate: a short suite on 10K keys and instruction counts under Valgrind into
+# results/current/, compared with the committed results/baseline/ (exit 1 on a real regression).
+# Needs valgrind and gungraun-runner (see .ci/run); ~3 min.
+ci-bench:
+    cargo build --release --quiet -p kvbench
+    rm -rf results/current target/gungraun && mkdir -p results/current
+    {{kvbench}} suite --keys 10k --workloads 'uniform;miss' --results results/current/suite.json --no-report
+    cargo bench --quiet --bench instructions -- --save-summary=json
+    {{kvbench}} import --from gungraun target/gungraun --results results/current/instructions.json
+    {{kvbench}} compare results/baseline results/current --markdown results/current/compare.md
+
+# Make the last `just ci-bench` run the baseline later runs are compared with.
+bless:
+    mkdir -p results/baseline
+    cp results/current/suite.json results/current/instructions.json results/baseline/

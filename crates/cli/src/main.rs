@@ -2,10 +2,12 @@
 
 mod bench_baselines;
 mod bench_macro;
+mod compare;
 mod export;
 mod generate;
 mod get;
 mod human;
+mod import;
 mod load;
 mod redis_load;
 mod report;
@@ -49,6 +51,11 @@ enum Command {
     Bench(Bench),
     /// Convert results to another format (Bencher's BMF) on stdout.
     Export(export::ExportArgs),
+    /// Compare two result sets and fail (exit 1) only on a real regression:
+    /// worse beyond a threshold and outside the noise of the stored spreads.
+    Compare(compare::CompareArgs),
+    /// Turn another harness's output (gungraun's instruction counts) into results-schema records.
+    Import(import::ImportArgs),
     /// Draw the charts and write reports/README.md from the results.
     Report(report::ReportArgs),
     /// Measure one strategy in this process and print a JSON report (used by `suite`).
@@ -89,6 +96,8 @@ fn main() -> ExitCode {
         Command::Bench(Bench::Macro(args)) => bench_macro::run(&args),
         Command::Bench(Bench::Baselines(args)) => bench_baselines::run(&args),
         Command::Export(args) => export::run(&args),
+        Command::Compare(args) => compare::run(&args),
+        Command::Import(args) => import::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Probe(args) => suite::probe(&args),
     };

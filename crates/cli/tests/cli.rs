@@ -328,3 +328,42 @@ fn the_rusage_helper_reports_a_programs_own_peak_rss_and_exit_code() {
     let (code, _) = report(&kvbench(&["__rusage", "kvbench-no-such-program"]));
     assert_eq!(code, Some(127));
 }
+
+#[test]
+fn compare_fails_only_on_a_real_regression_and_writes_markdown() {
+    use kvbench_results::{DatasetInfo, Record, ResultSet, RunInfo, SpreadKind};
+    let dir = tempfile::tempdir().unwrap();
+    let set = |mean: f64, heap: f64| {
+        let (run, dataset) = (RunInfo::detect(true), DatasetInfo { keys: 10_000, value_len: "normal:30,5".into() });
+        let mut set = ResultSet::new("test");
+        let lookup = Record::new("hashmap", &dataset, "uniform", Metric::LookupMean, mean, &run);
+        set.records.push(lookup.with_spread(mean * 0.97, mean * 1.03, SpreadKind::MinMax));
+        set.records.push(Record::new("hashmap", &dataset, "-", Metric::HeapBytes, heap, &run));
+        set
+    };
+    let write_set = |name: &str, s: &ResultSet| {
+        let path = dir.path().join(name);
+        kvbench_results::io::write(&path, s).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let base = write_set("base/suite.json", &set(400.0, 1e6));
+    let same = write_set("same.json", &set(410.0, 1e6));
+    let slower = write_set("slower.json", &set(500.0, 1e6));
+    let md = dir.path().join("compare.md");
+    let out = kvbench(&["compare", &base, &same]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("no regression: 2 unchanged"), "{text}{}", stderr(&out));
+    let out =
+        kvbench(&["compare", dir.path().join("base").to_str().unwrap(), &slower, "--markdown", md.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("REGRESSED") && text.contains("+25.0 %") && text.contains("1 regression"), "{text}");
+    let markdown = std::fs::read_to_string(&md).unwrap();
+    assert!(
+        markdown.contains("| hashmap · 10k · uniform | lookup_mean | 400 ns | 500 ns | +25.0 % | REGRESSED |"),
+        "{markdown}"
+    );
+    // A wider threshold lets the same change through.
+    assert!(kvbench(&["compare", &base, &slower, "--threshold", "30"]).status.success());
+    assert_clean_error(&kvbench(&["compare", &base, dir.path().join("missing").to_str().unwrap()]), "missing");
+}

@@ -5,11 +5,15 @@
 //! - [`env`](mod@env): the machine, toolchain and commit a run happened on.
 //! - [`io`]: reading and writing result files and folders.
 //! - [`criterion`]: importing criterion's `estimates.json` into records.
+//! - [`gungraun`]: importing gungraun's instruction counts (`summary.json`) into records.
 //! - [`bmf`]: exporting to Bencher's metric format, for tracking services.
+//! - [`compare`]: two result sets compared, real regressions told from noise (`kvbench compare`).
 
 pub mod bmf;
+pub mod compare;
 pub mod criterion;
 pub mod env;
+pub mod gungraun;
 pub mod io;
 pub mod schema;
 

@@ -60,6 +60,8 @@ pub enum Metric {
     ProcessTime,
     /// Peak resident memory of that process.
     ProcessPeakRss,
+    /// Instructions retired by one operation, counted under Valgrind: deterministic, for the regression gate.
+    Instructions,
 }
 
 /// The unit of a metric's value.
@@ -92,7 +94,7 @@ pub enum Direction {
 
 impl Metric {
     /// Every metric, in table order.
-    pub const ALL: [Metric; 20] = [
+    pub const ALL: [Metric; 21] = [
         Metric::GetMean,
         Metric::LookupMean,
         Metric::LatencyP50,
@@ -113,6 +115,7 @@ impl Metric {
         Metric::Errors,
         Metric::ProcessTime,
         Metric::ProcessPeakRss,
+        Metric::Instructions,
     ];
 
     /// The unit values of this metric are in.
@@ -127,7 +130,7 @@ impl Metric {
             | Metric::ProcessPeakRss => Unit::Bytes,
             Metric::Throughput => Unit::PerSecond,
             Metric::ServerCpu => Unit::Percent,
-            Metric::Errors => Unit::Count,
+            Metric::Errors | Metric::Instructions => Unit::Count,
             _ => Unit::Ns,
         }
     }
@@ -163,6 +166,7 @@ impl Metric {
             Metric::Errors => "errors",
             Metric::ProcessTime => "process_time",
             Metric::ProcessPeakRss => "process_peak_rss",
+            Metric::Instructions => "instructions",
         }
     }
 }

@@ -1,0 +1,81 @@
+//! `kvbench compare BASELINE CURRENT`: the regression gate for CI.
+//!
+//! Exit status: 0 when nothing regressed (noise and improvements pass), 1 on
+//! a real regression, 2 when a results file cannot be read.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use kvbench_results::compare::{Comparison, Thresholds, compare};
+use kvbench_results::{Metric, Record, Unit, io};
+
+use crate::human;
+
+/// Options of `kvbench compare`.
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// The baseline results: a file, or a folder of them (every `*.json`).
+    #[arg(value_name = "BASELINE")]
+    baseline: PathBuf,
+    /// The current results, likewise.
+    #[arg(value_name = "CURRENT")]
+    current: PathBuf,
+    /// How much worse a wall-clock metric (time, latency, throughput, CPU)
+    /// must be, in percent, before its spreads are even looked at.
+    #[arg(long, value_name = "PCT", default_value_t = 15.0)]
+    threshold: f64,
+    /// The threshold for counts that barely move between runs (instructions,
+    /// memory, hit rates, errors), in percent.
+    #[arg(long, value_name = "PCT", default_value_t = 5.0)]
+    deterministic_threshold: f64,
+    /// Also write the comparison as Markdown (for a pull-request comment) to FILE.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// List unchanged measurements too.
+    #[arg(long)]
+    all: bool,
+}
+
+/// Runs `kvbench compare`.
+pub fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
+    let read = |path: &PathBuf| -> anyhow::Result<Vec<Record>> {
+        let sets = io::read_all(path).with_context(|| format!("cannot read results from {}", path.display()))?;
+        Ok(sets.into_iter().flat_map(|s| s.records).collect())
+    };
+    let (baseline, current) = (read(&args.baseline)?, read(&args.current)?);
+    let thresholds = Thresholds {
+        wall_clock: args.threshold / 100.0,
+        deterministic: args.deterministic_threshold / 100.0,
+        ..Thresholds::default()
+    };
+    let comparison: Comparison = compare(&baseline, &current, &thresholds);
+    let rows = comparison.rows(args.all, format);
+    if !rows.is_empty() {
+        println!("{}", human::table(&Comparison::HEADER, &rows));
+    }
+    println!(
+        "{} (thresholds: wall clock {}% with non-overlapping spreads, counts {}%)",
+        comparison.summary(),
+        args.threshold,
+        args.deterministic_threshold
+    );
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, comparison.markdown(args.all, format))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(if comparison.regressions() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// A value in its metric's unit, for people.
+fn format(metric: Metric, v: f64) -> String {
+    match metric.unit() {
+        Unit::Ns => human::nanos(v),
+        Unit::Bytes => human::bytes(v.max(0.0) as u64),
+        Unit::Ratio => format!("{:.1} %", v * 100.0),
+        Unit::PerSecond => format!("{v:.0}/s"),
+        Unit::Percent => format!("{v:.0} %"),
+        Unit::Count => format!("{v:.1}"),
+    }
+}

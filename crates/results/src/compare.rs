@@ -1,0 +1,270 @@
+//! Two result sets compared: which changes are real regressions, and which
+//! are the noise of a shared machine.
+//!
+//! A fixed threshold on wall-clock time cries wolf on a noisy 2-core VM (a
+//! run of the same code can be 30 % slower than the last one). So a change
+//! counts as a *regression* only when it is in the worse direction (lower is
+//! better for time and memory, higher for throughput and hit rate), beyond
+//! the threshold of its kind of metric, and, for wall-clock metrics, outside
+//! the noise: the two records' spreads (min–max of rounds, or confidence
+//! intervals) do not overlap. A wall-clock record without a spread cannot
+//! show that, so its large changes are reported as noise, never failed.
+//! Counts (instructions, memory, hit rates) barely move between runs of the
+//! same code, so they get a tight threshold and no spread is needed.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::schema::{DatasetInfo, Direction, LoadInfo, Metric, Record, Spread, Unit};
+
+/// How large a change must be to count.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Thresholds {
+    /// For wall-clock metrics (times, latencies, throughput, CPU), as a fraction (0.15 = 15 %).
+    pub wall_clock: f64,
+    /// For counts that barely move between runs: instructions, memory, hit rates, errors.
+    pub deterministic: f64,
+    /// Memory changes smaller than this many bytes never count: resident
+    /// memory moves in pages, and a few pages are a large fraction of a small figure.
+    pub bytes_floor: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds { wall_clock: 0.15, deterministic: 0.05, bytes_floor: 64.0 * 1024.0 }
+    }
+}
+
+/// Whether a metric's value is (nearly) the same on every run of the same code.
+pub fn is_deterministic(metric: Metric) -> bool {
+    matches!(
+        metric,
+        Metric::Instructions
+            | Metric::HeapBytes
+            | Metric::AnonRssBytes
+            | Metric::FileRssBytes
+            | Metric::AnonBytesPerKey
+            | Metric::ProcessPeakRss
+            | Metric::HitRate
+            | Metric::Errors
+    )
+}
+
+/// What a comparison of one measurement concluded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    /// Worse beyond the threshold, and outside the noise: fails the gate.
+    Regressed,
+    /// Worse beyond the threshold, but within the noise (or with no spread to tell).
+    Noise,
+    /// Better beyond the threshold, outside the noise.
+    Improved,
+    /// Within the threshold.
+    Unchanged,
+    /// Only in the baseline (a measurement went away).
+    OnlyBaseline,
+    /// Only in the current set (a new measurement).
+    OnlyCurrent,
+}
+
+impl Verdict {
+    /// How tables show it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Regressed => "REGRESSED",
+            Verdict::Noise => "noise",
+            Verdict::Improved => "improved",
+            Verdict::Unchanged => "unchanged",
+            Verdict::OnlyBaseline => "only in baseline",
+            Verdict::OnlyCurrent => "only in current",
+        }
+    }
+}
+
+/// One measurement in the two sets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    /// Strategy (or server, or program) label.
+    pub strategy: String,
+    /// The dataset.
+    pub dataset: DatasetInfo,
+    /// The workload label.
+    pub workload: String,
+    /// The metric.
+    pub metric: Metric,
+    /// The load, for server runs.
+    pub load: Option<LoadInfo>,
+    /// The baseline's value and spread.
+    pub baseline: Option<(f64, Option<Spread>)>,
+    /// The current value and spread.
+    pub current: Option<(f64, Option<Spread>)>,
+    /// (current − baseline) / baseline, when both exist.
+    pub change: Option<f64>,
+    /// What it means.
+    pub verdict: Verdict,
+}
+
+/// Every measurement of either set, compared.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Comparison {
+    /// One per measurement, regressions first.
+    pub changes: Vec<Change>,
+}
+
+type Key = (String, DatasetInfo, String, Metric, Option<LoadInfo>);
+
+/// Compares `current` with `baseline`, matching records by strategy, dataset,
+/// workload, metric and load (when a set holds a key twice, its last record counts).
+pub fn compare(baseline: &[Record], current: &[Record], thresholds: &Thresholds) -> Comparison {
+    let mut pairs: BTreeMap<Key, (Option<&Record>, Option<&Record>)> = BTreeMap::new();
+    for r in baseline {
+        pairs.entry(r.key()).or_default().0 = Some(r);
+    }
+    for r in current {
+        pairs.entry(r.key()).or_default().1 = Some(r);
+    }
+    let mut changes: Vec<Change> = pairs
+        .into_iter()
+        .map(|((strategy, dataset, workload, metric, load), (b, c))| {
+            let (change, verdict) = match (b, c) {
+                (Some(b), Some(c)) => judge(b, c, thresholds),
+                (Some(_), None) => (None, Verdict::OnlyBaseline),
+                (None, _) => (None, Verdict::OnlyCurrent),
+            };
+            Change {
+                strategy,
+                dataset,
+                workload,
+                metric,
+                load,
+                baseline: b.map(|r| (r.value, r.spread)),
+                current: c.map(|r| (r.value, r.spread)),
+                change,
+                verdict,
+            }
+        })
+        .collect();
+    changes.sort_by_key(|c| c.verdict);
+    Comparison { changes }
+}
+
+/// The verdict on one pair of records.
+fn judge(baseline: &Record, current: &Record, t: &Thresholds) -> (Option<f64>, Verdict) {
+    let metric = current.metric;
+    let (b, c) = (baseline.value, current.value);
+    let change = if b != 0.0 {
+        (c - b) / b.abs()
+    } else if c == 0.0 {
+        0.0
+    } else {
+        f64::INFINITY
+    };
+    let worse = match metric.direction() {
+        Direction::LowerIsBetter => change,
+        Direction::HigherIsBetter => -change,
+    };
+    let deterministic = is_deterministic(metric);
+    let threshold = if deterministic { t.deterministic } else { t.wall_clock };
+    let small = metric.unit() == Unit::Bytes && (c - b).abs() < t.bytes_floor;
+    let verdict = if worse.abs() <= threshold || small {
+        Verdict::Unchanged
+    } else if deterministic || separated(baseline, current) {
+        if worse > 0.0 { Verdict::Regressed } else { Verdict::Improved }
+    } else if worse > 0.0 {
+        Verdict::Noise
+    } else {
+        Verdict::Unchanged
+    };
+    (change.is_finite().then_some(change), verdict)
+}
+
+/// Whether the two records' spreads are disjoint (false when either has none).
+fn separated(a: &Record, b: &Record) -> bool {
+    match (a.spread, b.spread) {
+        (Some(x), Some(y)) => x.upper < y.lower || y.upper < x.lower,
+        _ => false,
+    }
+}
+
+impl Comparison {
+    /// How many changes fail the gate.
+    pub fn regressions(&self) -> usize {
+        self.changes.iter().filter(|c| c.verdict == Verdict::Regressed).count()
+    }
+
+    /// How many changes have each verdict, in verdict order.
+    pub fn counts(&self) -> Vec<(Verdict, usize)> {
+        let mut out: Vec<(Verdict, usize)> = Vec::new();
+        for c in &self.changes {
+            match out.iter_mut().find(|(v, _)| *v == c.verdict) {
+                Some((_, n)) => *n += 1,
+                None => out.push((c.verdict, 1)),
+            }
+        }
+        out
+    }
+
+    /// The table's columns.
+    pub const HEADER: [&'static str; 6] = ["measurement", "metric", "baseline", "current", "change", "verdict"];
+
+    /// One row per change that is not `unchanged` (every change when `all`),
+    /// values written by `format`.
+    pub fn rows(&self, all: bool, format: impl Fn(Metric, f64) -> String) -> Vec<Vec<String>> {
+        self.changes
+            .iter()
+            .filter(|c| all || c.verdict != Verdict::Unchanged)
+            .map(|c| {
+                let value =
+                    |v: &Option<(f64, Option<Spread>)>| v.map_or_else(|| "–".into(), |(v, _)| format(c.metric, v));
+                vec![
+                    c.name(),
+                    c.metric.name().to_owned(),
+                    value(&c.baseline),
+                    value(&c.current),
+                    c.change.map_or_else(|| "–".into(), |x| format!("{:+.1} %", x * 100.0)),
+                    c.verdict.label().to_owned(),
+                ]
+            })
+            .collect()
+    }
+
+    /// The verdict counts, e.g. `no regression: 3 noise, 120 unchanged`.
+    pub fn summary(&self) -> String {
+        let counts: Vec<String> = self.counts().iter().map(|(v, n)| format!("{n} {}", v.label())).collect();
+        format!("{}: {}", self.headline(), counts.join(", "))
+    }
+
+    /// A Markdown report (for a pull-request comment): the summary and [`Comparison::rows`].
+    pub fn markdown(&self, all: bool, format: impl Fn(Metric, f64) -> String) -> String {
+        let mut out = format!("**{}**\n\n", self.summary());
+        let _ = writeln!(out, "| {} |", Self::HEADER.join(" | "));
+        let _ = writeln!(out, "|{}", "---|".repeat(Self::HEADER.len()));
+        for row in self.rows(all, format) {
+            let _ = writeln!(out, "| {} |", row.join(" | "));
+        }
+        out
+    }
+
+    /// One line: whether the gate passes.
+    pub fn headline(&self) -> String {
+        match self.regressions() {
+            0 => "no regression".into(),
+            1 => "1 regression".into(),
+            n => format!("{n} regressions"),
+        }
+    }
+}
+
+impl Change {
+    /// `strategy · dataset · workload` (and the load, for server runs).
+    pub fn name(&self) -> String {
+        let mut name = format!("{} · {} · {}", self.strategy, self.dataset.label(), self.workload);
+        if let Some(l) = &self.load {
+            let _ = write!(name, " · {} c{} t{}", l.protocol, l.connections, l.server_threads);
+            if let Some(rate) = l.rate {
+                let _ = write!(name, " @{rate}/s");
+            }
+        }
+        name
+    }
+}
