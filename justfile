@@ -55,18 +55,22 @@ bench-server KEYS="1000000" SECONDS="10":
     cargo build --release --quiet -p kvbench
     benches/server/peers.sh {{KEYS}} {{SECONDS}}
 
-# The CI regression gate: a short suite on 10K keys and instruction counts under Valgrind into
-# results/current/, compared with the committed results/baseline/ (exit 1 on a real regression).
-# Needs valgrind and gungraun-runner (see .ci/run); ~3 min.
-ci-bench:
+# One run of the CI set into DIR: suite on 10K keys + instruction counts (needs valgrind, gungraun-runner); ~25 s.
+ci-bench-run DIR="results/current":
     cargo build --release --quiet -p kvbench
-    rm -rf results/current target/gungraun && mkdir -p results/current
-    {{kvbench}} suite --keys 10k --workloads 'uniform;miss' --results results/current/suite.json --no-report
+    rm -rf {{DIR}} target/gungraun && mkdir -p {{DIR}}
+    {{kvbench}} suite --keys 10k --workloads 'uniform;miss' --results {{DIR}}/suite.json --no-report
     cargo bench --quiet --bench instructions -- --save-summary=json
-    {{kvbench}} import --from gungraun target/gungraun --results results/current/instructions.json
+    {{kvbench}} import --from gungraun target/gungraun --results {{DIR}}/instructions.json
+
+# The CI regression gate: one run into results/current/ vs the committed results/baseline/ (exit 1 on a regression).
+ci-bench: (ci-bench-run "results/current")
     {{kvbench}} compare results/baseline results/current --markdown results/current/compare.md
 
-# Make the last `just ci-bench` run the baseline later runs are compared with.
-bless:
-    mkdir -p results/baseline
-    cp results/current/suite.json results/current/instructions.json results/baseline/
+# A new baseline: RUNS runs of the CI set merged (median values, spreads covering every run).
+bless RUNS="3":
+    rm -rf results/runs
+    for i in $(seq {{RUNS}}); do just ci-bench-run results/runs/$i; done
+    rm -rf results/baseline && mkdir -p results/baseline
+    {{kvbench}} merge results/runs/* --results results/baseline/baseline.json
+    rm -rf results/runs

@@ -1,15 +1,16 @@
-//! `kvbench compare BASELINE CURRENT`: the regression gate for CI.
+//! `kvbench compare BASELINE CURRENT`: the regression gate for CI; `kvbench
+//! merge`: several runs into the baseline it compares with.
 //!
 //! Exit status: 0 when nothing regressed (noise and improvements pass), 1 on
 //! a real regression, 2 when a results file cannot be read.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use kvbench_results::compare::{Comparison, Thresholds, compare};
-use kvbench_results::{Metric, Record, Unit, io};
+use kvbench_results::compare::{Comparison, Thresholds, compare, merge_runs};
+use kvbench_results::{Metric, Record, ResultSet, Unit, io};
 
 use crate::human;
 
@@ -40,10 +41,6 @@ pub struct CompareArgs {
 
 /// Runs `kvbench compare`.
 pub fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
-    let read = |path: &PathBuf| -> anyhow::Result<Vec<Record>> {
-        let sets = io::read_all(path).with_context(|| format!("cannot read results from {}", path.display()))?;
-        Ok(sets.into_iter().flat_map(|s| s.records).collect())
-    };
     let (baseline, current) = (read(&args.baseline)?, read(&args.current)?);
     let thresholds = Thresholds {
         wall_clock: args.threshold / 100.0,
@@ -78,4 +75,31 @@ fn format(metric: Metric, v: f64) -> String {
         Unit::Percent => format!("{v:.0} %"),
         Unit::Count => format!("{v:.1}"),
     }
+}
+
+/// Options of `kvbench merge`.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Runs of the same code: each a results file or folder.
+    #[arg(required = true, num_args = 2.., value_name = "RUN")]
+    runs: Vec<PathBuf>,
+    /// Where to write the merged baseline.
+    #[arg(long, value_name = "FILE")]
+    results: PathBuf,
+}
+
+/// Runs `kvbench merge`: several runs into one baseline whose spreads cover them all.
+pub fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
+    let runs = args.runs.iter().map(|run| read(run)).collect::<anyhow::Result<Vec<_>>>()?;
+    let mut set = ResultSet::new(&format!("kvbench merge of {} runs", runs.len()));
+    set.records = merge_runs(&runs);
+    io::write(&args.results, &set).with_context(|| format!("cannot write {}", args.results.display()))?;
+    eprintln!("merged {} runs into {} records in {}", runs.len(), set.records.len(), args.results.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every record of the results file or folder at `path`.
+fn read(path: &Path) -> anyhow::Result<Vec<Record>> {
+    let sets = io::read_all(path).context("cannot read results")?;
+    Ok(sets.into_iter().flat_map(|s| s.records).collect())
 }

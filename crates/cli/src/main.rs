@@ -54,6 +54,9 @@ enum Command {
     /// Compare two result sets and fail (exit 1) only on a real regression:
     /// worse beyond a threshold and outside the noise of the stored spreads.
     Compare(compare::CompareArgs),
+    /// Merge several runs of the same code into one baseline for `compare`:
+    /// median values, spreads that cover every run.
+    Merge(compare::MergeArgs),
     /// Turn another harness's output (gungraun's instruction counts) into results-schema records.
     Import(import::ImportArgs),
     /// Draw the charts and write reports/README.md from the results.
@@ -97,6 +100,7 @@ fn main() -> ExitCode {
         Command::Bench(Bench::Baselines(args)) => bench_baselines::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Compare(args) => compare::run(&args),
+        Command::Merge(args) => compare::merge(&args),
         Command::Import(args) => import::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Probe(args) => suite::probe(&args),

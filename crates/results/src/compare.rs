@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::schema::{DatasetInfo, Direction, LoadInfo, Metric, Record, Spread, Unit};
+use crate::schema::{DatasetInfo, Direction, LoadInfo, Metric, Record, Spread, SpreadKind, Unit};
 
 /// How large a change must be to count.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -36,13 +36,17 @@ impl Default for Thresholds {
 }
 
 /// Whether a metric's value is (nearly) the same on every run of the same code.
+///
+/// File-backed RSS is not: which pages of a mapped file are resident follows
+/// the kernel's fault-around and readahead (64 KiB steps, and whatever the
+/// page cache already holds), so on small files it moved by 6–50 % between
+/// runs of unchanged code. It is compared like a wall-clock figure.
 pub fn is_deterministic(metric: Metric) -> bool {
     matches!(
         metric,
         Metric::Instructions
             | Metric::HeapBytes
             | Metric::AnonRssBytes
-            | Metric::FileRssBytes
             | Metric::AnonBytesPerKey
             | Metric::ProcessPeakRss
             | Metric::HitRate
@@ -146,6 +150,31 @@ pub fn compare(baseline: &[Record], current: &[Record], thresholds: &Thresholds)
         .collect();
     changes.sort_by_key(|c| c.verdict);
     Comparison { changes }
+}
+
+/// Several runs of the same code merged into one baseline: per measurement,
+/// the median of the runs' values, with a min–max spread that covers every
+/// run's own spread. A single run's spread (its rounds) misses how much a
+/// whole run moves on a shared machine; the envelope of a few runs does not.
+pub fn merge_runs(runs: &[Vec<Record>]) -> Vec<Record> {
+    let mut by_key: BTreeMap<Key, Vec<&Record>> = BTreeMap::new();
+    for run in runs {
+        for r in run {
+            by_key.entry(r.key()).or_default().push(r);
+        }
+    }
+    by_key
+        .into_values()
+        .filter_map(|records| {
+            let values: Vec<f64> = records.iter().map(|r| r.value).collect();
+            let (median, _) = Spread::of_samples(&values);
+            let bounds = |r: &&Record| r.spread.map_or((r.value, r.value), |s| (s.lower, s.upper));
+            let lower = records.iter().map(bounds).map(|b| b.0).fold(f64::INFINITY, f64::min);
+            let upper = records.iter().map(bounds).map(|b| b.1).fold(f64::NEG_INFINITY, f64::max);
+            let first = (*records.first()?).clone();
+            Some(Record { value: median, ..first }.with_spread(lower, upper, SpreadKind::MinMax))
+        })
+        .collect()
 }
 
 /// The verdict on one pair of records.

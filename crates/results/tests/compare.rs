@@ -1,7 +1,7 @@
 //! The regression gate's decisions on constructed result sets.
 #![allow(clippy::unwrap_used)]
 
-use kvbench_results::compare::{Comparison, Thresholds, Verdict, compare};
+use kvbench_results::compare::{Comparison, Thresholds, Verdict, compare, merge_runs};
 use kvbench_results::{DatasetInfo, Metric, Record, RunInfo, SpreadKind};
 
 fn run() -> RunInfo {
@@ -139,4 +139,25 @@ fn zero_baselines_do_not_divide_by_zero() {
     let c =
         compare(&[rec("x", Metric::Errors, 0.0, None)], &[rec("x", Metric::Errors, 3.0, None)], &Thresholds::default());
     assert_eq!((c.changes[0].verdict, c.changes[0].change), (Verdict::Regressed, None));
+}
+
+#[test]
+fn merged_runs_take_the_median_and_cover_every_runs_spread() {
+    let runs: Vec<Vec<Record>> = [(400.0, 0.02), (460.0, 0.02), (420.0, 0.05)]
+        .iter()
+        .map(|&(v, s)| {
+            vec![rec("hashmap", Metric::LookupMean, v, Some(s)), rec("hashmap", Metric::HeapBytes, 1e6, None)]
+        })
+        .collect();
+    let merged = merge_runs(&runs);
+    assert_eq!(merged.len(), 2);
+    let mean = merged.iter().find(|r| r.metric == Metric::LookupMean).unwrap();
+    let spread = mean.spread.unwrap();
+    assert_eq!(mean.value, 420.0);
+    assert!((spread.lower - 392.0).abs() < 1e-9 && (spread.upper - 469.2).abs() < 1e-9, "{spread:?}");
+    // A current run that one baseline run alone would call a regression reaches into the envelope.
+    let slower = rec("hashmap", Metric::LookupMean, 490.0, Some(0.05));
+    assert_eq!(verdict(runs[0][0].clone(), slower.clone()), Verdict::Regressed);
+    assert_eq!(verdict(mean.clone(), slower), Verdict::Noise, "the three runs reach 469 ns");
+    assert_eq!(verdict(mean.clone(), rec("hashmap", Metric::LookupMean, 560.0, Some(0.01))), Verdict::Regressed);
 }
