@@ -102,7 +102,8 @@ pub struct Change {
     pub baseline: Option<(f64, Option<Spread>)>,
     /// The current value and spread.
     pub current: Option<(f64, Option<Spread>)>,
-    /// (current − baseline) / baseline, when both exist.
+    /// (current − baseline) / baseline when both exist, after dividing the
+    /// current value by its metric's drift (see [`Comparison::drifts`]).
     pub change: Option<f64>,
     /// What it means.
     pub verdict: Verdict,
@@ -113,6 +114,9 @@ pub struct Change {
 pub struct Comparison {
     /// One per measurement, regressions first.
     pub changes: Vec<Change>,
+    /// Per timed metric, the whole run's median shift (current / baseline)
+    /// that its changes were judged relative to (see [`compare`]).
+    pub drifts: Vec<(Metric, f64)>,
 }
 
 type Key = (String, DatasetInfo, String, Metric, Option<LoadInfo>);
@@ -127,11 +131,13 @@ pub fn compare(baseline: &[Record], current: &[Record], thresholds: &Thresholds)
     for r in current {
         pairs.entry(r.key()).or_default().1 = Some(r);
     }
+    let drifts = drifts(&pairs);
     let mut changes: Vec<Change> = pairs
         .into_iter()
         .map(|((strategy, dataset, workload, metric, load), (b, c))| {
+            let drift = drifts.iter().find(|(m, _)| *m == metric).map_or(1.0, |d| d.1);
             let (change, verdict) = match (b, c) {
-                (Some(b), Some(c)) => judge(b, c, thresholds),
+                (Some(b), Some(c)) => judge(b, &rescaled(c, drift), thresholds),
                 (Some(_), None) => (None, Verdict::OnlyBaseline),
                 (None, _) => (None, Verdict::OnlyCurrent),
             };
@@ -149,7 +155,51 @@ pub fn compare(baseline: &[Record], current: &[Record], thresholds: &Thresholds)
         })
         .collect();
     changes.sort_by_key(|c| c.verdict);
-    Comparison { changes }
+    Comparison { changes, drifts }
+}
+
+/// Pairs of one wall-clock metric needed before the run's drift is estimated from them.
+const MIN_PAIRS_FOR_DRIFT: usize = 8;
+
+/// How much each timed metric moved as a whole between the runs: the median
+/// of current / baseline over every measurement of it, for metrics with at
+/// least [`MIN_PAIRS_FOR_DRIFT`] pairs.
+///
+/// A shared machine makes whole runs faster or slower (noisy neighbours,
+/// frequency, cache pressure); a regression in the code under test moves
+/// only the measurements that run it. Judging each change relative to the
+/// run's median shift keeps the first from failing the gate and leaves the
+/// second standing out. The price: a change that slows *every* measurement
+/// alike is invisible to the wall-clock gate; the instruction counts, which
+/// are not rescaled, still see it.
+fn drifts(pairs: &BTreeMap<Key, (Option<&Record>, Option<&Record>)>) -> Vec<(Metric, f64)> {
+    let mut ratios: BTreeMap<Metric, Vec<f64>> = BTreeMap::new();
+    for (b, c) in pairs.values() {
+        if let (Some(b), Some(c)) = (b, c) {
+            let timed = matches!(b.metric.unit(), Unit::Ns | Unit::PerSecond);
+            if timed && b.value > 0.0 && c.value > 0.0 {
+                ratios.entry(b.metric).or_default().push(c.value / b.value);
+            }
+        }
+    }
+    ratios
+        .into_iter()
+        .filter(|(_, r)| r.len() >= MIN_PAIRS_FOR_DRIFT)
+        .map(|(metric, r)| (metric, Spread::of_samples(&r).0))
+        .collect()
+}
+
+/// `record` with its value and spread divided by `drift`.
+fn rescaled(record: &Record, drift: f64) -> Record {
+    let mut out = record.clone();
+    if drift > 0.0 && drift != 1.0 {
+        out.value /= drift;
+        if let Some(s) = out.spread.as_mut() {
+            s.lower /= drift;
+            s.upper /= drift;
+        }
+    }
+    out
 }
 
 /// Several runs of the same code merged into one baseline: per measurement,
@@ -260,7 +310,12 @@ impl Comparison {
     /// The verdict counts, e.g. `no regression: 3 noise, 120 unchanged`.
     pub fn summary(&self) -> String {
         let counts: Vec<String> = self.counts().iter().map(|(v, n)| format!("{n} {}", v.label())).collect();
-        format!("{}: {}", self.headline(), counts.join(", "))
+        let mut out = format!("{}: {}", self.headline(), counts.join(", "));
+        if !self.drifts.is_empty() {
+            let drifts: Vec<String> = self.drifts.iter().map(|(m, d)| format!("{} ×{d:.2}", m.name())).collect();
+            let _ = write!(out, " (judged relative to the run's median shift: {})", drifts.join(", "));
+        }
+        out
     }
 
     /// A Markdown report (for a pull-request comment): the summary and [`Comparison::rows`].

@@ -161,3 +161,30 @@ fn merged_runs_take_the_median_and_cover_every_runs_spread() {
     assert_eq!(verdict(mean.clone(), slower), Verdict::Noise, "the three runs reach 469 ns");
     assert_eq!(verdict(mean.clone(), rec("hashmap", Metric::LookupMean, 560.0, Some(0.01))), Verdict::Regressed);
 }
+
+#[test]
+fn a_whole_run_moving_is_drift_not_a_regression_but_one_strategy_moving_is() {
+    let names: Vec<String> = (0..10).map(|i| format!("s{i}")).collect();
+    let set = |slow: f64, one: Option<(&str, f64)>| -> Vec<Record> {
+        names
+            .iter()
+            .map(|n| {
+                let extra = one.filter(|(name, _)| name == n).map_or(1.0, |(_, f)| f);
+                rec(n, Metric::LookupMean, 100.0 * slow * extra, Some(0.02))
+            })
+            .collect()
+    };
+    let baseline = set(1.0, None);
+    // The machine is 30 % slower for the whole run: nothing regressed.
+    let c = compare(&baseline, &set(1.3, None), &Thresholds::default());
+    assert_eq!(c.regressions(), 0, "{:?}", c.changes);
+    assert_eq!(c.drifts, vec![(Metric::LookupMean, 1.3)]);
+    assert!(c.summary().contains("lookup_mean ×1.30"), "{}", c.summary());
+    // One strategy 25 % slower, the rest unchanged: that one regressed, on a slow machine too.
+    for slow in [1.0, 1.3] {
+        let c = compare(&baseline, &set(slow, Some(("s3", 1.25))), &Thresholds::default());
+        let regressed: Vec<&str> =
+            c.changes.iter().filter(|x| x.verdict == Verdict::Regressed).map(|x| x.strategy.as_str()).collect();
+        assert_eq!(regressed, ["s3"], "slow {slow}");
+    }
+}
