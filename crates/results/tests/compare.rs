@@ -62,6 +62,14 @@ fn a_25_percent_slowdown_inside_wide_overlapping_intervals_is_noise() {
         rec("hashmap", Metric::LookupMean, 500.0, Some(0.3)),
     );
     assert_eq!(v, Verdict::Noise);
+    // A few nanoseconds more of a tiny lookup is under the floor, however large in percent.
+    assert_eq!(
+        verdict(
+            rec("warming", Metric::LookupMean, 29.0, Some(0.02)),
+            rec("warming", Metric::LookupMean, 50.0, Some(0.02))
+        ),
+        Verdict::Unchanged
+    );
     // Without any spread a wall-clock change cannot be told from noise: reported, never failed.
     assert_eq!(
         verdict(rec("hashmap", Metric::LatencyP99, 400.0, None), rec("hashmap", Metric::LatencyP99, 800.0, None)),
@@ -170,7 +178,7 @@ fn a_whole_run_moving_is_drift_not_a_regression_but_one_strategy_moving_is() {
             .iter()
             .map(|n| {
                 let extra = one.filter(|(name, _)| name == n).map_or(1.0, |(_, f)| f);
-                rec(n, Metric::LookupMean, 100.0 * slow * extra, Some(0.02))
+                rec(n, Metric::LookupMean, 1000.0 * slow * extra, Some(0.02))
             })
             .collect()
     };
