@@ -211,6 +211,9 @@ fn rescaled(record: &Record, drift: f64) -> Record {
 /// the median of the runs' values, with a min–max spread that covers every
 /// run's own spread. A single run's spread (its rounds) misses how much a
 /// whole run moves on a shared machine; the envelope of a few runs does not.
+/// A measurement without a spread in its runs (a percentile, a count) gets
+/// none: two or three values of a tail percentile say too little about its
+/// noise to fail a gate on.
 pub fn merge_runs(runs: &[Vec<Record>]) -> Vec<Record> {
     let mut by_key: BTreeMap<Key, Vec<&Record>> = BTreeMap::new();
     for run in runs {
@@ -227,7 +230,12 @@ pub fn merge_runs(runs: &[Vec<Record>]) -> Vec<Record> {
             let lower = records.iter().map(bounds).map(|b| b.0).fold(f64::INFINITY, f64::min);
             let upper = records.iter().map(bounds).map(|b| b.1).fold(f64::NEG_INFINITY, f64::max);
             let first = (*records.first()?).clone();
-            Some(Record { value: median, ..first }.with_spread(lower, upper, SpreadKind::MinMax))
+            let merged = Record { value: median, ..first };
+            Some(if records.iter().any(|r| r.spread.is_some()) {
+                merged.with_spread(lower, upper, SpreadKind::MinMax)
+            } else {
+                Record { spread: None, ..merged }
+            })
         })
         .collect()
 }

@@ -159,6 +159,8 @@ fn merged_runs_take_the_median_and_cover_every_runs_spread() {
         .collect();
     let merged = merge_runs(&runs);
     assert_eq!(merged.len(), 2);
+    let heap = merged.iter().find(|r| r.metric == Metric::HeapBytes).unwrap();
+    assert_eq!((heap.value, heap.spread), (1e6, None), "no spread in, none out");
     let mean = merged.iter().find(|r| r.metric == Metric::LookupMean).unwrap();
     let spread = mean.spread.unwrap();
     assert_eq!(mean.value, 420.0);
