@@ -80,7 +80,10 @@ impl Connection {
             };
             if let Some(parsed) = parsed {
                 return Ok(match parsed {
-                    Parsed::Found(range) => Answer::Found(&self.reply[range]),
+                    Parsed::Found(range) => match self.reply.get(range) {
+                        Some(value) => Answer::Found(value),
+                        None => return Err(ClientError::Malformed("value past the end of the reply".into())),
+                    },
                     Parsed::Absent => Answer::Absent,
                     Parsed::Status(code) => Answer::Status(code),
                     Parsed::Error(message) => Answer::Error(message),
@@ -131,7 +134,8 @@ fn parse_http(buf: &[u8]) -> Result<Option<Parsed>, ClientError> {
 
 fn parse_resp(buf: &[u8]) -> Result<Option<Parsed>, ClientError> {
     let Some(nl) = memchr::memchr(b'\n', buf) else { return Ok(None) };
-    let line = buf[..nl].strip_suffix(b"\r").ok_or_else(|| ClientError::Malformed("bare \\n".into()))?;
+    let line = buf.get(..nl).and_then(|l| l.strip_suffix(b"\r"));
+    let line = line.ok_or_else(|| ClientError::Malformed("bare \\n".into()))?;
     match line.split_first() {
         Some((b'$', b"-1")) => Ok(Some(Parsed::Absent)),
         Some((b'$', len)) => {

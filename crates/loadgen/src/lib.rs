@@ -21,6 +21,10 @@
 //! | [`sampler`] | CPU and RSS of a process, sampled from `/proc` during a run |
 //! | [`sweep`] | the configurations `kvbench bench macro` measures |
 
+// Bytes from files and clients must never panic the process: no unwrap,
+// expect or unchecked indexing outside tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+
 pub mod client;
 pub mod record;
 pub mod run;

@@ -18,6 +18,10 @@
 //! [`registry`] opens any of them by [`Strategy`]; [`record`] defines the file
 //! format; [`reference`](mod@reference) is the obviously-correct model the tests compare to.
 
+// Bytes from files and clients must never panic the process: no unwrap,
+// expect or unchecked indexing outside tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+
 pub mod cached;
 pub mod error;
 pub mod hashmap;

@@ -37,7 +37,7 @@ impl Reference {
                     if reference.map.contains_key(key) {
                         reference.duplicates += 1;
                     } else {
-                        reference.map.insert(key.to_vec(), rest[1..].to_vec());
+                        reference.map.insert(key.to_vec(), rest.get(1..).unwrap_or_default().to_vec());
                     }
                 }
                 _ => reference.malformed.push(number),

@@ -158,9 +158,9 @@ pub fn percent_decode(encoded: &[u8]) -> Option<Cow<'_, [u8]>> {
     let mut rest = encoded;
     while let Some((&byte, tail)) = rest.split_first() {
         if byte == b'%' {
-            let [hi, lo, ..] = *tail else { return None };
-            decoded.push(hex(hi)? << 4 | hex(lo)?);
-            rest = &tail[2..];
+            let [hi, lo, after @ ..] = tail else { return None };
+            decoded.push(hex(*hi)? << 4 | hex(*lo)?);
+            rest = after;
         } else {
             decoded.push(byte);
             rest = tail;

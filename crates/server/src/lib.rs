@@ -17,6 +17,10 @@
 //! | [`metrics`] | request counters, the lookup-latency histogram, Prometheus text |
 //! | [`error`] | what can stop the server from starting |
 
+// Bytes from files and clients must never panic the process: no unwrap,
+// expect or unchecked indexing outside tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+
 pub mod config;
 pub mod error;
 pub mod http;

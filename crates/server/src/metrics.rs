@@ -58,12 +58,23 @@ pub struct Metrics {
     lookup_ns: AtomicU64,
 }
 
+/// The counter of `protocol` in a per-protocol pair.
+fn of<T>(pair: &[T; 2], protocol: Protocol) -> &T {
+    let [http, resp] = pair;
+    match protocol {
+        Protocol::Http => http,
+        Protocol::Resp => resp,
+    }
+}
+
 impl Metrics {
     /// Counts one HTTP response.
     pub fn http_status(&self, status: u16) {
         // Anything unexpected is counted as a 500.
         let i = STATUSES.iter().position(|&s| s == status).unwrap_or(STATUSES.len() - 2);
-        self.http[i].fetch_add(1, Relaxed);
+        if let Some(counter) = self.http.get(i) {
+            counter.fetch_add(1, Relaxed);
+        }
     }
 
     /// Counts one RESP command and whether it was answered with an error.
@@ -77,19 +88,21 @@ impl Metrics {
     /// Records one lookup's duration.
     pub fn lookup(&self, took: Duration) {
         let ns = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
-        self.lookup_buckets[bucket(ns)].fetch_add(1, Relaxed);
+        if let Some(counter) = self.lookup_buckets.get(bucket(ns)) {
+            counter.fetch_add(1, Relaxed);
+        }
         self.lookup_ns.fetch_add(ns, Relaxed);
     }
 
     /// A connection was accepted.
     pub fn opened(&self, protocol: Protocol) {
-        self.accepted[protocol as usize].fetch_add(1, Relaxed);
-        self.open[protocol as usize].fetch_add(1, Relaxed);
+        of(&self.accepted, protocol).fetch_add(1, Relaxed);
+        of(&self.open, protocol).fetch_add(1, Relaxed);
     }
 
     /// A connection closed.
     pub fn closed(&self, protocol: Protocol) {
-        self.open[protocol as usize].fetch_sub(1, Relaxed);
+        of(&self.open, protocol).fetch_sub(1, Relaxed);
     }
 
     /// A connection was closed on accept because the connection limit was reached.
@@ -109,7 +122,7 @@ impl Metrics {
 
     /// Connections accepted so far on `protocol` (tests check keep-alive reuse with it).
     pub fn accepted(&self, protocol: Protocol) -> u64 {
-        self.accepted[protocol as usize].load(Relaxed)
+        of(&self.accepted, protocol).load(Relaxed)
     }
 
     /// The OpenMetrics text exposition of these counters and of `served`
@@ -199,11 +212,11 @@ impl Collector for Snapshot {
         let mut m = enc.encode_descriptor("connections", "Connections accepted", None, MetricType::Counter)?;
         for p in [Protocol::Http, Protocol::Resp] {
             m.encode_family(&[("protocol", p.label())])?
-                .encode_counter::<NoLabelSet, _, u64>(&self.accepted[p as usize], None)?;
+                .encode_counter::<NoLabelSet, _, u64>(of(&self.accepted, p), None)?;
         }
         let mut m = enc.encode_descriptor("open_connections", "Connections open now", None, MetricType::Gauge)?;
         for p in [Protocol::Http, Protocol::Resp] {
-            m.encode_family(&[("protocol", p.label())])?.encode_gauge(&self.open[p as usize])?;
+            m.encode_family(&[("protocol", p.label())])?.encode_gauge(of(&self.open, p))?;
         }
         counter(&mut enc, "refused_connections", "Connections closed at the connection limit", self.refused)?;
         let mut m =

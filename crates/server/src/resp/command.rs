@@ -68,9 +68,11 @@ impl Session<'_> {
     /// Executes the command whose arguments are `args` (ranges into `buf`),
     /// appending its reply to `out`.
     pub fn execute(&self, buf: &[u8], args: &[Range<usize>], out: &mut Vec<u8>) -> Flow {
-        let arg = |i: usize| args.get(i).map(|r| &buf[r.clone()]);
+        // Ranges come from the parser and lie within `buf`; one that did not would read as empty.
+        let at = |r: &Range<usize>| buf.get(r.clone()).unwrap_or_default();
+        let arg = |i: usize| args.get(i).map(at);
         let Some(name) = arg(0) else { return Flow::Continue };
-        let argc = args.len() - 1;
+        let argc = args.len().saturating_sub(1);
         let Some(command) = COMMANDS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, c)| *c) else {
             let message = format!(
                 "unknown or unsupported command '{}': kvbench serves read-only data \
@@ -90,7 +92,7 @@ impl Session<'_> {
             let name = String::from_utf8_lossy(name).to_lowercase();
             return self.refuse(out, &format!("wrong number of arguments for '{name}' command"));
         }
-        let keys = || args[1..].iter().map(|r| &buf[r.clone()]);
+        let keys = || args.iter().skip(1).map(at);
         let first = arg(1).unwrap_or_default();
         let mut flow = Flow::Continue;
         let failed = match command {

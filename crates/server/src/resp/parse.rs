@@ -90,7 +90,8 @@ impl Parser {
             Some(expected) => expected,
             None => {
                 let Some((header, next)) = header_line(buf, 0)? else { return Ok(None) };
-                let count = parse_int(&buf[1..header]).ok_or(ProtocolError::ArrayLength)?;
+                let digits = buf.get(1..header).ok_or(ProtocolError::ArrayLength)?;
+                let count = parse_int(digits).ok_or(ProtocolError::ArrayLength)?;
                 if count <= 0 {
                     return Ok(Some(next));
                 }
@@ -109,7 +110,9 @@ impl Parser {
                 return Err(ProtocolError::ExpectedBulk(kind));
             }
             let Some((header, start)) = header_line(buf, pos)? else { return Ok(None) };
-            let len = parse_int(&buf[pos + 1..header])
+            let len = buf
+                .get(pos + 1..header)
+                .and_then(parse_int)
                 .and_then(|n| usize::try_from(n).ok())
                 .filter(|&n| n <= limits.max_bulk)
                 .ok_or(ProtocolError::BulkLength)?;
@@ -129,14 +132,15 @@ impl Parser {
 
     /// An inline command: one line, arguments separated by spaces or tabs (no quoting).
     fn parse_inline(&mut self, buf: &[u8], limits: &RespLimits) -> Result<Option<usize>, ProtocolError> {
-        let window = &buf[..buf.len().min(limits.max_inline)];
-        let Some(nl) = memchr::memchr(b'\n', &window[self.pos..]).map(|i| self.pos + i) else {
+        let window = buf.get(..limits.max_inline).unwrap_or(buf);
+        let unread = window.get(self.pos..).unwrap_or_default();
+        let Some(nl) = memchr::memchr(b'\n', unread).map(|i| self.pos + i) else {
             self.pos = window.len();
             return if window.len() == limits.max_inline { Err(ProtocolError::TooBig) } else { Ok(None) };
         };
-        let line_end = if nl > 0 && buf[nl - 1] == b'\r' { nl - 1 } else { nl };
+        let line_end = if nl > 0 && buf.get(nl - 1) == Some(&b'\r') { nl - 1 } else { nl };
         let mut start = None;
-        for (i, &byte) in buf[..line_end].iter().enumerate() {
+        for (i, &byte) in buf.get(..line_end).unwrap_or_default().iter().enumerate() {
             match (byte == b' ' || byte == b'\t', start) {
                 (true, Some(s)) => {
                     self.push_inline(s..i, limits)?;
@@ -164,9 +168,10 @@ impl Parser {
 
 /// Finds the `\r\n` ending the header line at `from`: `(end of content, start of next)`.
 fn header_line(buf: &[u8], from: usize) -> Result<Option<(usize, usize)>, ProtocolError> {
-    let window = &buf[from..buf.len().min(from + MAX_HEADER_LINE)];
+    let window = buf.get(from..).unwrap_or_default();
+    let window = window.get(..MAX_HEADER_LINE).unwrap_or(window);
     match memchr::memchr(b'\n', window) {
-        Some(nl) if nl > 0 && window[nl - 1] == b'\r' => Ok(Some((from + nl - 1, from + nl + 1))),
+        Some(nl) if nl > 0 && window.get(nl - 1) == Some(&b'\r') => Ok(Some((from + nl - 1, from + nl + 1))),
         Some(_) => Err(ProtocolError::MissingCrlf),
         None if window.len() == MAX_HEADER_LINE => Err(ProtocolError::TooBig),
         None => Ok(None),
