@@ -50,6 +50,10 @@ bench-baselines *ARGS:
     {{kvbench}} bench baselines {{ARGS}}
     {{kvbench}} report --results results/latest --out reports
 
+# kvbench serve (2 threads, 1M keys) at 80 % of its maximum for DURATION: errors and RSS per 10 s slice.
+soak DURATION="10m":
+    {{kvbench}} bench soak --duration {{DURATION}}
+
 # kvbench serve vs redis-server on the same keys: wrk, oha and redis-benchmark (~4 min; needs wrk, redis-server, redis-tools).
 bench-server KEYS="1000000" SECONDS="10":
     cargo build --release --quiet -p kvbench

@@ -2,6 +2,7 @@
 
 mod bench_baselines;
 mod bench_macro;
+mod bench_soak;
 mod compare;
 mod export;
 mod generate;
@@ -79,6 +80,9 @@ enum Bench {
     /// mmap, dict, LRU) beside `kvbench get` per strategy: per-process time,
     /// steady-state time per lookup and peak RSS; writes the results schema.
     Baselines(bench_baselines::BaselinesArgs),
+    /// A long open-loop load at a fraction of the server's maximum: errors,
+    /// latency and RSS per slice; fails on any error or on RSS that keeps growing.
+    Soak(bench_soak::SoakArgs),
 }
 
 fn main() -> ExitCode {
@@ -98,6 +102,7 @@ fn main() -> ExitCode {
         Command::Suite(args) | Command::Bench(Bench::Micro(args)) => suite::run(&args),
         Command::Bench(Bench::Macro(args)) => bench_macro::run(&args),
         Command::Bench(Bench::Baselines(args)) => bench_baselines::run(&args),
+        Command::Bench(Bench::Soak(args)) => bench_soak::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Compare(args) => compare::run(&args),
         Command::Merge(args) => compare::merge(&args),

@@ -165,3 +165,16 @@ fn hostile_clients_leave_the_server_serving_with_bounded_memory() {
     assert!(!log.contains("panicked"), "{log}");
     assert!(server.stop().success(), "{}", server.log());
 }
+
+#[test]
+fn a_short_soak_has_no_errors_and_flat_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvbench"))
+        .args(["bench", "soak", "--duration", "3s", "--slice", "1s", "--keys", "2k", "--connections", "8"])
+        .args(["--data-dir", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains(", 0 errors; RSS") && text.lines().filter(|l| l.contains(" %")).count() == 3, "{text}");
+}
