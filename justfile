@@ -87,3 +87,8 @@ bless RUNS="3":
     rm -rf results/baseline && mkdir -p results/baseline
     {{kvbench}} merge results/runs/* --results results/baseline/baseline.json
     rm -rf results/runs
+
+# Fuzz the RESP parser, HTTP key decoding and the data-file parser, SECS seconds each (proptest on stable, fresh seeds).
+fuzz SECS="600":
+    KVBENCH_FUZZ_SECS={{SECS}} cargo test --release -p kvbench-server --test fuzz -- --nocapture --test-threads=1
+    KVBENCH_FUZZ_SECS={{SECS}} cargo test --release -p kvbench-lookup --test fuzz -- --nocapture
