@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use kvbench_harness::latency::Percentiles;
 use kvbench_harness::suite::dataset_info;
 use kvbench_loadgen::record::{self, Subject};
 use kvbench_loadgen::sweep::{BASE_CONNECTIONS, Group, Load, Pace, Scale, Server, plan};
@@ -234,7 +233,7 @@ fn start(
             Ok(Some(Running::Redis(redis)))
         }
         Server::PythonDict => {
-            if !std::process::Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success()) {
+            if kvbench_baselines::Tool::Python3.find().is_none() {
                 eprintln!("skipping python-dict: python3 not installed");
                 return Ok(None);
             }
@@ -321,14 +320,23 @@ fn parse_wrk(text: &str) -> Option<(f64, f64, f64)> {
 }
 
 fn row(group: &Group, load: &Load, rate: Option<f64>, report: &LoadReport, used: &Resources) -> Vec<String> {
-    let p: Percentiles = report.percentiles();
-    vec![
+    [
         group.server.label(),
         dataset_info(&group.dataset).label(),
         group.server.threads().to_string(),
         load.protocol.name().to_owned(),
         load.connections.to_string(),
         rate.map_or("closed".into(), |r| format!("{r:.0}/s")),
+    ]
+    .into_iter()
+    .chain(load_cells(report, used))
+    .collect()
+}
+
+/// What one load measured, as table cells: requests/s, p50, p99, server CPU, RSS, errors.
+pub(crate) fn load_cells(report: &LoadReport, used: &Resources) -> [String; 6] {
+    let p = report.percentiles();
+    [
         format!("{:.0}", report.throughput()),
         human::nanos(p.p50),
         human::nanos(p.p99),

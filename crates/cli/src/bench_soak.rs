@@ -17,6 +17,7 @@ use kvbench_loadgen::{LoadSpec, ProcSampler, Protocol, Reference, Stop};
 use kvbench_peers::serve::ServeProcess;
 use kvbench_workload::{Count, Dataset, Workload};
 
+use crate::bench_macro::load_cells;
 use crate::generate::progress_bar;
 use crate::human;
 
@@ -109,19 +110,11 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     for i in 0..slices {
         let (report, used) = load(Stop::Duration(args.slice), Some(rate), 100 + i)?;
-        let p = report.percentiles();
         errors += report.errors.total();
         requests += report.requests;
         rss.push(used.rss_max);
-        rows.push(vec![
-            humantime::format_duration(Duration::from_secs(start.elapsed().as_secs())).to_string(),
-            format!("{:.0}", report.throughput()),
-            human::nanos(p.p50),
-            human::nanos(p.p99),
-            format!("{:.0} %", used.user_percent + used.system_percent),
-            human::bytes(used.rss_max),
-            report.errors.total().to_string(),
-        ]);
+        let elapsed = humantime::format_duration(Duration::from_secs(start.elapsed().as_secs())).to_string();
+        rows.push([elapsed].into_iter().chain(load_cells(&report, &used)).collect());
         bar.inc(1);
     }
     bar.finish_and_clear();
