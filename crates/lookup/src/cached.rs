@@ -103,8 +103,14 @@ impl<L: Lookup> Lookup for Cached<L> {
             return Ok(None);
         };
         let value: Arc<[u8]> = Arc::from(&*value);
+        // Vouch for the copy before caching it: it outlives the file's state.
+        self.inner.check_data()?;
         lock(shard).put(key.into(), Arc::clone(&value));
         Ok(Some(Value::Shared(value)))
+    }
+
+    fn check_data(&self) -> Result<(), LookupError> {
+        self.inner.check_data()
     }
 
     fn info(&self) -> StrategyInfo {

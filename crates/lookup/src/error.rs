@@ -58,6 +58,12 @@ pub enum OpenError {
         /// What is wrong with it.
         fault: LineFault,
     },
+    /// The file shrank or its end changed while it was being read.
+    #[error("{path}: changed while being read (truncated or rewritten in place); try again once it is complete", path = path.display())]
+    Changed {
+        /// The file concerned.
+        path: PathBuf,
+    },
     /// The strategy configuration itself is invalid.
     #[error("invalid strategy: {0}")]
     Config(String),
@@ -95,6 +101,13 @@ pub enum LookupError {
         /// The underlying error.
         source: io::Error,
     },
+    /// A mapped data file shrank (or its end was rewritten) since it was
+    /// opened, so what the lookup read cannot be trusted; open it again.
+    #[error("{path}: the data file changed under the server (truncated or rewritten in place); it must be reopened", path = path.display())]
+    DataChanged {
+        /// The data file (or its index sidecar).
+        path: PathBuf,
+    },
     /// The backing server (Redis) could not answer.
     #[error("redis at {url}: {message}")]
     Backend {
@@ -103,6 +116,15 @@ pub enum LookupError {
         /// What went wrong.
         message: String,
     },
+}
+
+impl LookupError {
+    /// [`LookupError::DataChanged`] for `path`; out of line, as lookups only take it once.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn changed(path: &std::path::Path) -> Self {
+        LookupError::DataChanged { path: path.to_owned() }
+    }
 }
 
 impl OpenError {

@@ -16,7 +16,9 @@
 //! | `redis` | `redis` | the records loaded into a real Redis server, one `GET` per lookup (feature `redis`) |
 //!
 //! [`registry`] opens any of them by [`Strategy`]; [`record`] defines the file
-//! format; [`reference`](mod@reference) is the obviously-correct model the tests compare to.
+//! format; [`reference`](mod@reference) is the obviously-correct model the tests compare to;
+//! [`guard`] keeps a mapped file that is truncated under a strategy from
+//! killing the process or answering with zeros.
 
 // Bytes from files and clients must never panic the process: no unwrap,
 // expect or unchecked indexing outside tests.
@@ -24,6 +26,7 @@
 
 pub mod cached;
 pub mod error;
+pub mod guard;
 pub mod hashmap;
 pub mod info;
 pub mod mmap_index;
@@ -53,6 +56,16 @@ pub trait Lookup: Send + Sync {
     /// is an error, not `None`, so a server can answer it with `400`.
     fn get(&self, key: &[u8]) -> Result<Option<Value<'_>>, LookupError>;
 
+    /// Errs with [`LookupError::DataChanged`] if the file under a mapped
+    /// strategy shrank or its end changed since it was opened.
+    ///
+    /// `get` checks the reads it made itself; a [`Value::Borrowed`] is read
+    /// again when the caller copies it, so a caller that must never pass on
+    /// bytes from a truncated file copies the value, then calls this.
+    fn check_data(&self) -> Result<(), LookupError> {
+        Ok(())
+    }
+
     /// What this strategy holds and has done: entries, memory, cache counters.
     fn info(&self) -> StrategyInfo;
 }
@@ -60,6 +73,9 @@ pub trait Lookup: Send + Sync {
 impl<L: Lookup + ?Sized> Lookup for Box<L> {
     fn get(&self, key: &[u8]) -> Result<Option<Value<'_>>, LookupError> {
         (**self).get(key)
+    }
+    fn check_data(&self) -> Result<(), LookupError> {
+        (**self).check_data()
     }
     fn info(&self) -> StrategyInfo {
         (**self).info()

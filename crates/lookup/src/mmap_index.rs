@@ -139,7 +139,7 @@ impl MmapIndex {
             }
             Err(stale) => stale,
         };
-        let (header, guide, entries) = build(&data, opts.lenient)?;
+        let (header, guide, entries) = data.vouch(build(&data, opts.lenient))?;
         let mut notes = vec![format!("built index ({stale})")];
         let store = match Sidecar::write(&sidecar_path, &data, &header, IndexRef::new(&guide, &entries)) {
             Ok(sidecar) => {
@@ -164,6 +164,23 @@ impl MmapIndex {
             Store::Mapped(s) => s.index(),
             Store::Owned { guide, entries, .. } => IndexRef::new(guide, entries),
         }
+    }
+
+    /// Whether the data and the sidecar are both as mapped (see [`crate::guard`]).
+    #[inline]
+    fn intact(&self) -> bool {
+        self.data.intact()
+            && match &self.store {
+                Store::Mapped(sidecar) => sidecar.intact(),
+                Store::Owned { .. } => true,
+            }
+    }
+
+    /// The error for a lookup that found [`MmapIndex::intact`] false: which file changed.
+    #[cold]
+    fn changed(&self) -> LookupError {
+        let path = if self.data.intact() { &self.sidecar_path } else { self.data.path() };
+        LookupError::changed(path)
     }
 
     fn header(&self) -> &Header {
@@ -220,7 +237,14 @@ impl Lookup for MmapIndex {
             .iter()
             .take_while(|e| e.hash == hash)
             .find_map(|e| value_if_key_at(data, usize::try_from(e.offset).ok()?, key));
+        if !self.intact() {
+            return Err(self.changed());
+        }
         Ok(found.map(Value::Borrowed))
+    }
+
+    fn check_data(&self) -> Result<(), LookupError> {
+        if self.intact() { Ok(()) } else { Err(self.changed()) }
     }
 
     fn info(&self) -> StrategyInfo {

@@ -140,7 +140,7 @@ impl Lookup for RedisLookup {
 /// load, refuses a db holding anyone else's keys (see the module docs).
 pub fn load(path: &Path, url: &str, opts: &OpenOptions) -> Result<LoadReport, OpenError> {
     let data = DataFile::open(path)?;
-    let parsed = record::validate(path, data.bytes(), opts.lenient)?;
+    let parsed = data.vouch(record::validate(path, data.bytes(), opts.lenient))?;
     let fingerprint = fingerprint(&data);
     let shown = redacted(url);
     let backend = |e: RedisError| OpenError::Backend { url: shown.clone(), message: e.to_string() };
@@ -191,6 +191,9 @@ pub fn load(path: &Path, url: &str, opts: &OpenOptions) -> Result<LoadReport, Op
         }
     }
     duplicates += send(&mut pipe, &mut con).map_err(backend)?;
+    // A file truncated during the load leaves the marker at "loading", so the
+    // next open flushes this load instead of reusing it.
+    data.vouch(Ok(()))?;
     let keys = offsets.records.saturating_sub(duplicates);
     let marker = format!("{fingerprint} keys={keys}");
     ::redis::cmd("SET").arg(MARKER_KEY).arg(marker).query::<()>(&mut con).map_err(backend)?;

@@ -37,7 +37,7 @@ impl Scan {
     pub fn open(path: &Path, opts: &OpenOptions) -> Result<Self, OpenError> {
         let file = DataFile::open(path)?;
         file.advise(Advice::Sequential);
-        let parsed = record::validate(path, file.bytes(), opts.lenient)?;
+        let parsed = file.vouch(record::validate(path, file.bytes(), opts.lenient))?;
         Ok(Scan { file, records: parsed.records, skipped: parsed.skipped })
     }
 }
@@ -79,7 +79,13 @@ pub fn find<'a>(data: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 impl Lookup for Scan {
     fn get(&self, key: &[u8]) -> Result<Option<Value<'_>>, LookupError> {
         check_key(key)?;
-        Ok(find(self.file.bytes(), key).map(Value::Borrowed))
+        let found = find(self.file.bytes(), key);
+        self.file.check_intact()?;
+        Ok(found.map(Value::Borrowed))
+    }
+
+    fn check_data(&self) -> Result<(), LookupError> {
+        self.file.check_intact()
     }
 
     fn info(&self) -> StrategyInfo {

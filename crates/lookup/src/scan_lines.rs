@@ -26,7 +26,7 @@ impl ScanLines {
     /// Validates the file once (so malformed data fails at open, as elsewhere).
     pub fn open(path: &Path, opts: &OpenOptions) -> Result<Self, OpenError> {
         let file = DataFile::open(path)?;
-        let parsed = record::validate(path, file.bytes(), opts.lenient)?;
+        let parsed = file.vouch(record::validate(path, file.bytes(), opts.lenient))?;
         Ok(ScanLines { path: path.to_owned(), records: parsed.records, skipped: parsed.skipped })
     }
 }

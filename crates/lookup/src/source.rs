@@ -4,16 +4,17 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use memmap2::{Advice, Mmap};
+use memmap2::Advice;
 
-use crate::error::OpenError;
+use crate::error::{LookupError, OpenError};
+use crate::guard::GuardedMap;
 
 /// A data file mapped read-only into memory, with the metadata it had when opened.
 #[derive(Debug)]
 pub struct DataFile {
     path: PathBuf,
     /// `None` for an empty file, which cannot be mapped.
-    map: Option<Mmap>,
+    map: Option<GuardedMap>,
     len: u64,
     modified: Option<SystemTime>,
 }
@@ -29,11 +30,11 @@ impl DataFile {
             // SAFETY: the map is read-only and private to this process. Its bytes
             // change if another process writes the file in place, which can give
             // stale or torn values but not undefined behaviour in this crate, since
-            // every read of the map is bounds-checked. Truncating the file while it
-            // is mapped makes reads past the new end raise SIGBUS; kvbench documents
-            // that data files must be replaced atomically (write + rename), which
-            // leaves this mapping on the old inode.
-            Some(unsafe { Mmap::map(&file) }.map_err(|e| OpenError::io(path, e))?)
+            // every read of the map is bounds-checked. Truncation is survived and
+            // detected by the guard: strategies check `intact` after reading.
+            // Replacing the file atomically (write + rename) leaves this mapping
+            // on the old inode, untouched.
+            Some(unsafe { GuardedMap::map(&file) }.map_err(|e| OpenError::io(path, e))?)
         };
         Ok(DataFile { path: path.to_owned(), map, len: meta.len(), modified: meta.modified().ok() })
     }
@@ -66,8 +67,26 @@ impl DataFile {
     /// Tells the kernel how the map will be read; a hint, so failures are ignored.
     pub fn advise(&self, advice: Advice) {
         if let Some(map) = &self.map {
-            let _ = map.advise(advice);
+            map.advise(advice);
         }
+    }
+
+    /// Whether the bytes read so far are the file's as mapped (see [`GuardedMap::intact`]).
+    #[inline]
+    pub fn intact(&self) -> bool {
+        self.map.as_ref().is_none_or(GuardedMap::intact)
+    }
+
+    /// `result` of reading the map at open, unless the file changed meanwhile:
+    /// then [`OpenError::Changed`], whatever the reading made of the zeros.
+    pub fn vouch<T>(&self, result: Result<T, OpenError>) -> Result<T, OpenError> {
+        if self.intact() { result } else { Err(OpenError::Changed { path: self.path.clone() }) }
+    }
+
+    /// [`DataFile::intact`] as a lookup result: [`LookupError::DataChanged`] if not.
+    #[inline]
+    pub fn check_intact(&self) -> Result<(), LookupError> {
+        if self.intact() { Ok(()) } else { Err(LookupError::changed(&self.path)) }
     }
 }
 

@@ -102,7 +102,11 @@ impl WarmStart {
 
     fn run(self) {
         let arena = copy_parallel(self.scan.file().bytes());
-        match HashMapLookup::from_bytes(&self.path, arena, &self.opts) {
+        let built = match self.scan.check_data() {
+            Ok(()) => HashMapLookup::from_bytes(&self.path, arena, &self.opts).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match built {
             Ok(map) => {
                 let _ = self.state.map.set(map);
                 let _ = self.state.ready_after.set(self.state.opened.elapsed());
@@ -121,6 +125,13 @@ impl Lookup for Warming {
         match self.state.map.get() {
             Some(map) => map.get(key),
             None => self.scan.get(key),
+        }
+    }
+
+    fn check_data(&self) -> Result<(), LookupError> {
+        match self.state.map.get() {
+            Some(_) => Ok(()),
+            None => self.scan.check_data(),
         }
     }
 

@@ -26,7 +26,6 @@
 use std::borrow::Cow;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -108,11 +107,8 @@ fn lookup(shared: &Shared, encoded: &str) -> Response<Full<Bytes>> {
         return text(StatusCode::BAD_REQUEST, "invalid key: bad percent-encoding\n");
     };
     let served = shared.current.load();
-    let start = Instant::now();
-    let found = served.lookup.get(&key);
-    shared.metrics.lookup(start.elapsed());
-    match found {
-        Ok(Some(value)) => body(StatusCode::OK, Bytes::copy_from_slice(&value)),
+    match shared.lookup(&served, &key, Bytes::copy_from_slice) {
+        Ok(Some(value)) => body(StatusCode::OK, value),
         Ok(None) => text(StatusCode::NOT_FOUND, "not found\n"),
         Err(err @ LookupError::InvalidKey(_)) => text(StatusCode::BAD_REQUEST, format!("{err}\n")),
         Err(err) => text(StatusCode::SERVICE_UNAVAILABLE, format!("{err}\n")),

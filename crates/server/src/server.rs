@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Semaphore, watch};
 
 use crate::config::{Config, Limits};
 use crate::error::ServerError;
@@ -29,7 +29,6 @@ pub struct Server {
     bound: Bound,
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
-    reload: Arc<Notify>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -67,11 +66,10 @@ impl Server {
         let local = |l: &Option<TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
         let bound = Bound { http: local(&http), resp: local(&resp) };
         let (shutdown, stop) = watch::channel(false);
-        let reload = Arc::new(Notify::new());
         if config.signals {
-            watch_signals(shutdown.clone(), reload.clone())?;
+            watch_signals(shutdown.clone(), shared.clone())?;
         }
-        let task = serve(shared.clone(), http, resp, config.limits, stop, reload.clone());
+        let task = serve(shared.clone(), http, resp, config.limits, stop);
         let thread = std::thread::Builder::new()
             .name("kvbench-serve".into())
             .spawn(move || {
@@ -80,7 +78,7 @@ impl Server {
                 runtime.shutdown_timeout(Duration::from_millis(100));
             })
             .map_err(ServerError::Runtime)?;
-        Ok(Server { bound, shared, shutdown, reload, thread: Some(thread) })
+        Ok(Server { bound, shared, shutdown, thread: Some(thread) })
     }
 
     /// The addresses listened on.
@@ -95,7 +93,7 @@ impl Server {
 
     /// Asks for a reload of the data file, as SIGHUP does; returns at once.
     pub fn reload(&self) {
-        self.reload.notify_one();
+        self.shared.reload.notify_one();
     }
 
     /// Asks for a graceful shutdown, as SIGINT/SIGTERM do; returns at once.
@@ -144,7 +142,7 @@ fn listen(addr: SocketAddr) -> Result<TcpListener, ServerError> {
 /// Installs the handlers before the addresses are announced, so a signal sent
 /// right after start-up is never met by the default action (SIGHUP would kill).
 /// A second SIGINT/SIGTERM during the graceful stop exits at once.
-fn watch_signals(shutdown: watch::Sender<bool>, reload: Arc<Notify>) -> Result<(), ServerError> {
+fn watch_signals(shutdown: watch::Sender<bool>, shared: Arc<Shared>) -> Result<(), ServerError> {
     let mut interrupt = signal(SignalKind::interrupt()).map_err(ServerError::Runtime)?;
     let mut terminate = signal(SignalKind::terminate()).map_err(ServerError::Runtime)?;
     let mut hangup = signal(SignalKind::hangup()).map_err(ServerError::Runtime)?;
@@ -155,7 +153,7 @@ fn watch_signals(shutdown: watch::Sender<bool>, reload: Arc<Notify>) -> Result<(
                 _ = terminate.recv() => {}
                 _ = hangup.recv() => {
                     crate::log(format_args!("SIGHUP: reloading"));
-                    reload.notify_one();
+                    shared.reload.notify_one();
                     continue;
                 }
             }
@@ -178,7 +176,6 @@ async fn serve(
     resp: Option<TcpListener>,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
-    reload: Arc<Notify>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     for (listener, protocol) in [(http, Protocol::Http), (resp, Protocol::Resp)] {
@@ -187,13 +184,7 @@ async fn serve(
             tokio::spawn(accept);
         }
     }
-    let reloader = shared.clone();
-    tokio::spawn(async move {
-        loop {
-            reload.notified().await;
-            reloader.reload().await;
-        }
-    });
+    tokio::spawn(shared.clone().reload_on_request());
     stopped(&mut stop).await;
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     if tokio::time::timeout(limits.shutdown_grace, slots.acquire_many(all)).await.is_err() {

@@ -5,12 +5,14 @@
 //! so a request sees either the old data or the new, never a half-built state,
 //! and the old strategy lives until its last request finishes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
-use kvbench_lookup::{Lookup, OpenError, OpenOptions, Strategy};
+use kvbench_lookup::{Lookup, LookupError, OpenError, OpenOptions, Strategy};
+use tokio::sync::Notify;
 
 use crate::metrics::Metrics;
 
@@ -36,6 +38,7 @@ impl DataSource {
             name: info.name,
             lookup,
             open_time: start.elapsed(),
+            changed: AtomicBool::new(false),
         })
     }
 }
@@ -50,6 +53,15 @@ pub struct Served {
     pub keys: u64,
     /// How long it took to open.
     pub open_time: Duration,
+    /// Set once a lookup found the file changed under it (see [`Shared::lookup`]).
+    changed: AtomicBool,
+}
+
+impl Served {
+    /// Whether a lookup found the file changed under this strategy.
+    pub fn changed(&self) -> bool {
+        self.changed.load(Ordering::Relaxed)
+    }
 }
 
 /// Everything the connections share.
@@ -57,16 +69,70 @@ pub(crate) struct Shared {
     pub source: DataSource,
     pub current: ArcSwap<Served>,
     pub metrics: Metrics,
+    /// Wakes the reload task (SIGHUP, [`crate::Server::reload`], a changed file).
+    pub reload: Notify,
 }
+
+/// How long a changed data file must keep its size and mtime before it is
+/// reopened, so a file being rewritten in place is not loaded half-written.
+const QUIET: Duration = Duration::from_millis(200);
+/// Give up waiting for the file to settle after this long and reload anyway.
+const QUIET_LIMIT: Duration = Duration::from_secs(5);
+/// After a failed reload caused by a changed file, try again this much later.
+const RETRY: Duration = Duration::from_secs(1);
 
 impl Shared {
     pub fn new(source: DataSource, served: Served) -> Self {
-        Shared { source, current: ArcSwap::from_pointee(served), metrics: Metrics::default() }
+        Shared { source, current: ArcSwap::from_pointee(served), metrics: Metrics::default(), reload: Notify::new() }
+    }
+
+    /// Looks `key` up in `served`, hands its value to `copy`, and only then
+    /// checks the file was intact, so no copied byte can come from a file
+    /// truncated meanwhile. A changed file asks for a reload (once per opened
+    /// strategy) and the request gets the error.
+    pub fn lookup<T>(
+        &self,
+        served: &Served,
+        key: &[u8],
+        copy: impl FnOnce(&[u8]) -> T,
+    ) -> Result<Option<T>, LookupError> {
+        let start = Instant::now();
+        let found = served.lookup.get(key);
+        self.metrics.lookup(start.elapsed());
+        let checked = found.and_then(|value| {
+            let copied = value.map(|v| copy(&v));
+            served.lookup.check_data().map(|()| copied)
+        });
+        if let Err(LookupError::DataChanged { path }) = &checked
+            && !served.changed.swap(true, Ordering::Relaxed)
+        {
+            crate::log(format_args!("{} changed under the server; reloading", path.display()));
+            self.reload.notify_one();
+        }
+        checked
+    }
+
+    /// Reloads whenever asked, forever (spawned once by the server). A reload
+    /// for a changed file first waits for the file to settle, and is retried
+    /// while it fails, since meanwhile every lookup of that strategy fails.
+    pub async fn reload_on_request(self: Arc<Self>) {
+        loop {
+            self.reload.notified().await;
+            let changed = self.current.load().changed();
+            if changed {
+                settled(&self.source.path).await;
+            }
+            if !self.reload().await && self.current.load().changed() {
+                tokio::time::sleep(RETRY).await;
+                self.reload.notify_one();
+            }
+        }
     }
 
     /// Opens the source again off the request threads and swaps it in; on
     /// failure the old data keeps being served and the error is logged.
-    pub async fn reload(self: &Arc<Self>) {
+    /// Returns whether it succeeded.
+    pub async fn reload(self: &Arc<Self>) -> bool {
         let source = self.source.clone();
         let start = Instant::now();
         let opened = tokio::task::spawn_blocking(move || source.open()).await;
@@ -81,15 +147,33 @@ impl Shared {
                 ));
                 self.current.store(Arc::new(served));
                 self.metrics.reloaded(true);
+                true
             }
             Ok(Err(err)) => {
                 crate::log(format_args!("reload failed, still serving the previous data: {err}"));
                 self.metrics.reloaded(false);
+                false
             }
             Err(join) => {
                 crate::log(format_args!("reload failed, still serving the previous data: {join}"));
                 self.metrics.reloaded(false);
+                false
             }
         }
+    }
+}
+
+/// Waits until `path` keeps its size and mtime for [`QUIET`] (at most [`QUIET_LIMIT`]).
+async fn settled(path: &Path) {
+    let stamp = || std::fs::metadata(path).ok().map(|m| (m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH)));
+    let start = Instant::now();
+    let mut last = stamp();
+    while start.elapsed() < QUIET_LIMIT {
+        tokio::time::sleep(QUIET).await;
+        let now = stamp();
+        if now == last {
+            return;
+        }
+        last = now;
     }
 }

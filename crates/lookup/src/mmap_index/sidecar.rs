@@ -14,10 +14,10 @@ use std::path::Path;
 use std::time::UNIX_EPOCH;
 
 use bytemuck::{Pod, Zeroable};
-use memmap2::Mmap;
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use super::{IndexRef, guide_len};
+use crate::guard::GuardedMap;
 use crate::source::DataFile;
 
 /// First bytes of every sidecar; `\r\n` catches text-mode mangling, as PNG's does.
@@ -175,7 +175,7 @@ impl Header {
 
 /// A validated sidecar, mapped: its header and entries live in the page cache.
 pub struct Sidecar {
-    map: Mmap,
+    map: GuardedMap,
     /// Its header.
     pub header: Header,
 }
@@ -194,6 +194,12 @@ impl Sidecar {
         )
     }
 
+    /// Whether the index bytes read so far are the sidecar's as mapped.
+    #[inline]
+    pub fn intact(&self) -> bool {
+        self.map.intact()
+    }
+
     /// Opens `path` and checks it belongs to `data` as it is now.
     pub fn open(path: &Path, data: &DataFile, verify_fully: bool, lenient: bool) -> Result<Self, Stale> {
         let file = match File::open(path) {
@@ -203,9 +209,10 @@ impl Sidecar {
         };
         // SAFETY: read-only private map. If another process rewrites the sidecar
         // in place, we may read garbage, which at worst makes lookups miss (every
-        // offset is bounds-checked against the data); kvbench itself only ever
-        // replaces sidecars by rename, which leaves this mapping intact.
-        let map = unsafe { Mmap::map(&file) }.map_err(Stale::Unreadable)?;
+        // offset is bounds-checked against the data); a truncation is survived
+        // and caught by `intact`. kvbench itself only ever replaces sidecars by
+        // rename, which leaves this mapping intact.
+        let map = unsafe { GuardedMap::map(&file) }.map_err(Stale::Unreadable)?;
         let header_bytes = map.get(..HEADER_LEN).ok_or(Stale::Truncated)?;
         let header: Header = bytemuck::pod_read_unaligned(header_bytes);
         if header.magic != MAGIC || header.version != VERSION || header.endian != ENDIAN_TAG {
@@ -228,7 +235,7 @@ impl Sidecar {
         if header.skipped > 0 && !lenient {
             return Err(Stale::BuiltLeniently);
         }
-        let _ = map.advise(memmap2::Advice::Random);
+        map.advise(memmap2::Advice::Random);
         let sidecar = Sidecar { map, header };
         if sidecar.index().body_hash() != header.body_hash {
             return Err(Stale::CorruptBody);
@@ -259,13 +266,13 @@ impl Sidecar {
             // rebuilt, so durability would only buy a slower build.
             // SAFETY: as in `open`; this handle is ours and the file is only
             // ever replaced by rename, which leaves this mapping intact.
-            let map = unsafe { Mmap::map(&file) }?;
+            let map = unsafe { GuardedMap::map(&file) }?;
             std::fs::rename(&tmp, path)?;
             Ok(map)
         })();
         match result {
             Ok(map) => {
-                let _ = map.advise(memmap2::Advice::Random);
+                map.advise(memmap2::Advice::Random);
                 Ok(Sidecar { map, header: *header })
             }
             Err(e) => {

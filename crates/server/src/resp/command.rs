@@ -7,7 +7,6 @@
 
 use std::io::Write;
 use std::ops::Range;
-use std::time::Instant;
 
 use kvbench_lookup::LookupError;
 
@@ -129,10 +128,14 @@ impl Session<'_> {
     /// `GET`: a bulk string, or a null bulk when absent. Returns whether it replied with an error.
     fn get(&self, key: &[u8], out: &mut Vec<u8>) -> bool {
         let served = self.shared.current.load();
-        match self.timed(&*served.lookup, key) {
-            Ok(Some(value)) => bulk(out, &value),
+        let mark = out.len();
+        match self.shared.lookup(&served, key, |value| bulk(out, value)) {
+            Ok(Some(_)) => false,
             Ok(None) => null(out),
-            Err(err) => lookup_error(out, &err),
+            Err(err) => {
+                out.truncate(mark);
+                lookup_error(out, &err)
+            }
         }
     }
 
@@ -142,8 +145,8 @@ impl Session<'_> {
         let mark = out.len();
         array(out, count);
         for key in keys {
-            match self.timed(&*served.lookup, key) {
-                Ok(Some(value)) => bulk(out, &value),
+            match self.shared.lookup(&served, key, |value| bulk(out, value)) {
+                Ok(Some(_)) => false,
                 Ok(None) => null(out),
                 Err(err) => {
                     out.truncate(mark);
@@ -159,23 +162,12 @@ impl Session<'_> {
         let served = self.shared.current.load();
         let mut found = 0;
         for key in keys {
-            match self.timed(&*served.lookup, key) {
+            match self.shared.lookup(&served, key, |_| ()) {
                 Ok(value) => found += i64::from(value.is_some()),
                 Err(err) => return lookup_error(out, &err),
             }
         }
         int(out, found)
-    }
-
-    fn timed<'l>(
-        &self,
-        lookup: &'l dyn kvbench_lookup::Lookup,
-        key: &[u8],
-    ) -> Result<Option<kvbench_lookup::Value<'l>>, LookupError> {
-        let start = Instant::now();
-        let found = lookup.get(key);
-        self.shared.metrics.lookup(start.elapsed());
-        found
     }
 
     /// `HELLO [2]`: the server's description as a flat map; RESP3 is refused, so clients fall back to RESP2.
