@@ -34,7 +34,7 @@ pub struct ServeArgs {
     /// Threads serving requests; 1 is a single-threaded event loop [default: CPUs].
     #[arg(long, short = 't', value_name = "N")]
     threads: Option<usize>,
-    /// Close connections that send no complete request for this long.
+    /// Close connections that send no complete request, or do not read their answers, for this long.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
     idle_timeout: Duration,
     /// Most connections open at once (both protocols); more are closed on accept.

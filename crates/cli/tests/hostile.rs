@@ -129,6 +129,32 @@ fn hostile_clients_leave_the_server_serving_with_bounded_memory() {
     assert!(slow_closed || closed_within(&mut slow, Duration::from_secs(3)), "slowloris still open");
     assert!(closed_within(&mut unterminated, Duration::from_secs(3)), "unterminated array still open");
 
+    // Clients that pipeline requests and never read the answers: once the
+    // answers fill the socket buffers, the server's writes wait; after the idle
+    // timeout it closes them instead of holding their slots forever.
+    let flooders: Vec<TcpStream> =
+        [(server.http, &b"GET /k1 HTTP/1.1\r\nhost: t\r\n\r\n"[..]), (server.resp, b"*2\r\n$3\r\nGET\r\n$2\r\nk1\r\n")]
+            .into_iter()
+            .map(|(addr, request)| {
+                let mut stream = TcpStream::connect(addr).unwrap();
+                stream.set_write_timeout(Some(Duration::from_millis(500))).unwrap();
+                let burst = request.repeat(4096);
+                // Until the server stops taking requests (its answers are unread).
+                while stream.write_all(&burst).is_ok() {}
+                stream
+            })
+            .collect();
+    std::thread::sleep(Duration::from_secs(3));
+    let (status, metrics) =
+        http_get(&mut BufReader::new(TcpStream::connect(server.http).unwrap()), "/metrics").unwrap();
+    let metrics = String::from_utf8(metrics).unwrap();
+    assert_eq!(status, 200);
+    // Only the connection asking for the metrics is still open.
+    assert!(metrics.contains("kvbench_open_connections{protocol=\"http\"} 1\n"), "{metrics}");
+    assert!(metrics.contains("kvbench_open_connections{protocol=\"resp\"} 0\n"), "{metrics}");
+    drop(flooders);
+    still_serves(&server, "clients that never read their answers");
+
     // Thousands of connections opened and abandoned, in waves under the connection limit.
     for wave in 0..6 {
         let conns: Vec<TcpStream> =

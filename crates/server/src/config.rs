@@ -28,8 +28,8 @@ pub struct Limits {
     /// Most HTTP headers in one request; more gets `431`.
     pub max_headers: usize,
     /// A connection that sends no complete request for this long is closed
-    /// (covers idle keep-alive connections and one-byte-a-second senders);
-    /// over RESP, so is one that does not read its replies for this long.
+    /// (covers idle keep-alive connections and one-byte-a-second senders), and
+    /// so is one that does not read its answers for this long.
     pub idle_timeout: Duration,
     /// Most connections open at once, both protocols together; more are closed on accept.
     pub max_connections: usize,

@@ -37,18 +37,24 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use kvbench_lookup::LookupError;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
+use tokio_io_timeout::TimeoutStream;
 
 use crate::config::Limits;
 use crate::state::Shared;
 
 /// Serves one HTTP connection until the client closes it, it idles past the
-/// limit, or the server shuts down (the request in flight is finished first).
+/// limit (reading a request, or waiting for the client to read an answer), or
+/// the server shuts down (the request in flight is finished first).
 pub(crate) async fn serve_connection(
     stream: TcpStream,
     shared: Arc<Shared>,
     limits: Limits,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    // hyper bounds reading (header_read_timeout) but not writing: a client that
+    // sends requests and never reads the answers would hold its slot forever.
+    let mut stream = TimeoutStream::new(stream);
+    stream.set_write_timeout(Some(limits.idle_timeout));
     let mut builder = http1::Builder::new();
     builder
         .keep_alive(true)
@@ -60,7 +66,7 @@ pub(crate) async fn serve_connection(
         .max_headers(limits.max_headers);
     let service =
         hyper::service::service_fn(move |req| std::future::ready(Ok::<_, Infallible>(respond(&shared, &limits, &req))));
-    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    let conn = builder.serve_connection(TokioIo::new(Box::pin(stream)), service);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}
