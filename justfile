@@ -88,7 +88,25 @@ bless RUNS="3":
     {{kvbench}} merge results/runs/* --results results/baseline/baseline.json
     rm -rf results/runs
 
+# The same checks as `just cargo-fuzz` (crates/fuzz), driven by proptest's generators; needs no nightly compiler.
 # Fuzz the RESP parser, HTTP key decoding and the data-file parser, SECS seconds each (proptest on stable, fresh seeds).
 fuzz SECS="600":
     KVBENCH_FUZZ_SECS={{SECS}} cargo test --release -p kvbench-server --test fuzz -- --nocapture --test-threads=1
     KVBENCH_FUZZ_SECS={{SECS}} cargo test --release -p kvbench-lookup --test fuzz -- --nocapture
+
+# Needs nightly and `cargo install cargo-fuzz`. New inputs go to fuzz/corpus/TARGET (git-ignored); the kept inputs
+# in fuzz/regressions/TARGET seed it. A crash lands in fuzz/artifacts/TARGET: minimize it with
+# `cargo +nightly fuzz tmin TARGET FILE` and move the result to fuzz/regressions/TARGET, which `cargo test` replays.
+# ARGS go to libFuzzer (e.g. -detect_leaks=0, -max_len=N).
+# libFuzzer on one target (resp, http_key or data_file) for SECS seconds, one process.
+cargo-fuzz TARGET SECS="600" *ARGS:
+    mkdir -p fuzz/corpus/{{TARGET}}
+    cargo +nightly fuzz run {{TARGET}} fuzz/corpus/{{TARGET}} fuzz/regressions/{{TARGET}} -- -max_total_time={{SECS}} {{ARGS}}
+
+# data_file runs without leak checks: warming's detached builder thread can outlive an input, which
+# libFuzzer's per-input leak check reports at random (see fuzz/fuzz_targets/data_file.rs).
+# libFuzzer on every target in turn, SECS seconds each (3 × 600 s by default).
+cargo-fuzz-all SECS="600":
+    just cargo-fuzz resp {{SECS}}
+    just cargo-fuzz http_key {{SECS}}
+    just cargo-fuzz data_file {{SECS}} -detect_leaks=0

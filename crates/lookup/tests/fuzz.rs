@@ -3,45 +3,18 @@
 //! needs no server, must either fail at the first line the `Reference` finds
 //! malformed or answer exactly what the `Reference` answers.
 //!
+//! The generators are here; the check is `kvbench_fuzz::data_file::check`,
+//! which the libFuzzer target `data_file` in `fuzz/` runs too.
 //! `cargo test` runs 96 files (about a second); for a long run:
 //! `KVBENCH_FUZZ_SECS=600 cargo test --release -p kvbench-lookup --test fuzz -- --nocapture`
-//! (or `just fuzz`). The loop itself is in `common/fuzz_loop.rs`.
-#![allow(clippy::unwrap_used)]
+//! (or `just fuzz`). The loop itself is `kvbench_fuzz::proptest_loop`.
 
-mod common;
-#[path = "common/fuzz_loop.rs"]
-mod fuzz_loop;
-
-use std::path::Path;
-use std::time::Duration;
-
-use common::{Opened, assert_agrees, with_file};
-use fuzz_loop::{Bytes, fuzz};
+use kvbench_fuzz::Bytes;
+use kvbench_fuzz::data_file::{FileCase, RATIOS, backings, check};
+use kvbench_fuzz::proptest_loop::fuzz;
 use kvbench_lookup::record::MAX_KEY_LEN;
-use kvbench_lookup::reference::Reference;
-use kvbench_lookup::warming::Warming;
-use kvbench_lookup::{OpenError, OpenOptions, Strategy as Chosen, StrategyKind, open};
 use proptest::prelude::*;
 use proptest::sample::Index;
-use proptest::test_runner::TestCaseError;
-
-/// A way to open a data file, and its name in failure messages.
-type Opener = (String, Box<dyn Fn(&Path, &OpenOptions) -> Opened>);
-
-/// One fuzz case: a data file and how to look at it.
-#[derive(Clone, Debug)]
-struct FileCase {
-    /// The file's bytes.
-    data: Bytes,
-    /// Keys to ask for besides the file's own (mostly absent, some invalid).
-    absent: Vec<Bytes>,
-    /// Open leniently first, so a strict open meets a sidecar built over skipped lines.
-    lenient_first: bool,
-    /// The `lru` strategy's cache ratio.
-    ratio: f64,
-    /// The strategy behind `lru`.
-    backing: StrategyKind,
-}
 
 /// Keys a record may have: a tiny alphabet (so duplicates and prefixes are
 /// common), any bytes but separators, and lengths up to the limit.
@@ -125,14 +98,9 @@ fn multi_chunk_file() -> impl Strategy<Value = Vec<u8>> {
 /// Every kind of file, and how to look at it.
 fn file_case() -> impl Strategy<Value = FileCase> {
     let data = prop_oneof![20 => near_valid_file(), 12 => arbitrary_file(), 1 => multi_chunk_file()];
-    let backing = prop::sample::select(
-        StrategyKind::ALL
-            .into_iter()
-            .filter(|k| !matches!(k, StrategyKind::Lru | StrategyKind::Redis))
-            .collect::<Vec<_>>(),
-    );
+    let backing = prop::sample::select(backings());
     let absent = prop::collection::vec(key().prop_map(Bytes), 0..6);
-    (data, absent, any::<bool>(), prop::sample::select(vec![0.1, 0.5, 1.0]), backing).prop_map(
+    (data, absent, any::<bool>(), prop::sample::select(RATIOS.to_vec()), backing).prop_map(
         |(data, absent, lenient_first, ratio, backing)| FileCase {
             data: Bytes(data),
             absent,
@@ -143,77 +111,7 @@ fn file_case() -> impl Strategy<Value = FileCase> {
     )
 }
 
-/// Every way to open a file that needs no server: each registry kind (`lru`
-/// over the case's backing; `redis` is left to `tests/redis.rs`), plus
-/// `warming` pinned before and after its map is built (the registry's races the build).
-fn openers(ratio: f64, backing: StrategyKind) -> Vec<Opener> {
-    let mut openers: Vec<Opener> = Vec::new();
-    for kind in StrategyKind::ALL {
-        let strategy = match kind {
-            StrategyKind::Redis => continue,
-            kind => Chosen::new(kind, ratio, backing).unwrap(),
-        };
-        openers.push((strategy.to_string(), Box::new(move |path, opts| open(path, &strategy, opts))));
-    }
-    openers.push((
-        "warming (never built)".into(),
-        Box::new(|path, opts| {
-            let (warming, _never_started) = Warming::open_deferred(path, opts)?;
-            Ok(Box::new(warming))
-        }),
-    ));
-    openers.push((
-        "warming (built)".into(),
-        Box::new(|path, opts| {
-            let warming = Warming::open(path, opts)?;
-            assert!(warming.wait_ready(Duration::from_secs(60)), "warming never got ready");
-            Ok(Box::new(warming))
-        }),
-    ));
-    openers
-}
-
-/// Opens the case's file every way, strict and lenient, and checks each
-/// against the reference: errors, counts, and the answer for every key.
-fn check_file(case: FileCase) -> Result<(), TestCaseError> {
-    let data = &case.data.0;
-    let reference = Reference::from_bytes(data);
-    let absent: Vec<&[u8]> = case.absent.iter().map(|k| &k.0[..]).collect();
-    let modes = if case.lenient_first { [true, false] } else { [false, true] };
-    with_file(data, |path| {
-        for (name, opener) in openers(case.ratio, case.backing) {
-            for lenient in modes {
-                let opts = OpenOptions { lenient, ..OpenOptions::default() };
-                match opener(path, &opts) {
-                    Ok(lookup) => {
-                        prop_assert!(
-                            lenient || reference.malformed.is_empty(),
-                            "{name}: strict open accepted malformed lines {:?}",
-                            reference.malformed
-                        );
-                        let info = lookup.info();
-                        let records = (reference.len() as u64) + reference.duplicates;
-                        prop_assert!(info.records.is_none_or(|r| r == records), "{name}: records {info:?}");
-                        prop_assert!(info.keys.is_none_or(|k| k == reference.len() as u64), "{name}: keys {info:?}");
-                        let duplicates = reference.duplicates;
-                        prop_assert!(info.duplicates.is_none_or(|d| d == duplicates), "{name}: duplicates {info:?}");
-                        let skipped = if lenient { reference.malformed.len() as u64 } else { 0 };
-                        prop_assert_eq!(info.skipped, skipped, "{} lenient={}: skipped", name, lenient);
-                        assert_agrees(&*lookup, data, &absent);
-                    }
-                    Err(OpenError::Malformed { path: at, line, .. }) if !lenient => {
-                        prop_assert_eq!(&at, path);
-                        prop_assert_eq!(Some(&line), reference.malformed.first(), "{}: malformed line", name);
-                    }
-                    Err(e) => prop_assert!(false, "{name} lenient={lenient}: unexpected error {e}"),
-                }
-            }
-        }
-        Ok(())
-    })
-}
-
 #[test]
 fn fuzz_data_files() {
-    fuzz("data-file", 96, file_case(), check_file);
+    fuzz("data-file", 96, file_case(), |case| check(&case));
 }

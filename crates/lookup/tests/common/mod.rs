@@ -10,49 +10,11 @@ use kvbench_lookup::reference::Reference;
 use kvbench_lookup::{Lookup, LookupError, OpenError, OpenOptions};
 use proptest::prelude::*;
 
-pub type Opened = Result<Box<dyn Lookup>, OpenError>;
+/// The file helpers and the differential check are the fuzzers' (one copy).
+pub use kvbench_fuzz::data_file::{Opened, assert_agrees, with_file};
 
 /// Opens a strategy on a data file: what every check below is given.
 pub type Open<'a> = &'a dyn Fn(&Path, &OpenOptions) -> Opened;
-
-/// Writes `data` to a fresh file and opens it with `open`.
-pub fn with_file<T>(data: &[u8], f: impl FnOnce(&Path) -> T) -> T {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("data.txt");
-    std::fs::write(&path, data).unwrap();
-    f(&path)
-}
-
-/// Asserts `lookup` agrees with the reference on every key it knows, on
-/// `extra` keys, and on prefixes/extensions of its keys; each key is asked
-/// twice so caches answer the second time.
-pub fn assert_agrees(lookup: &dyn Lookup, data: &[u8], extra: &[&[u8]]) {
-    let reference = Reference::from_bytes(data);
-    let mut keys: Vec<Vec<u8>> = reference.keys().map(<[u8]>::to_vec).collect();
-    for key in reference.keys() {
-        keys.push(key[..key.len() - 1].to_vec());
-        keys.push([key, b"x"].concat());
-    }
-    keys.extend(extra.iter().map(|k| k.to_vec()));
-    for round in 0..2 {
-        for key in &keys {
-            let got = lookup.get(key);
-            match reference.get(key) {
-                Ok(want) => {
-                    let got = got.unwrap_or_else(|e| panic!("{}: {key:?}: {e}", lookup.info().name));
-                    assert_eq!(
-                        got.as_deref(),
-                        want.as_deref(),
-                        "{} round {round}, key {:?}",
-                        lookup.info().name,
-                        String::from_utf8_lossy(key)
-                    );
-                }
-                Err(_) => assert!(matches!(got, Err(LookupError::InvalidKey(_))), "{key:?}"),
-            }
-        }
-    }
-}
 
 pub const HANDWRITTEN: &[u8] = b"apple red fruit\n\
 app short\n\

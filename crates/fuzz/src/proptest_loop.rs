@@ -1,10 +1,10 @@
-//! A time-boxed fuzz loop over proptest strategies, shared by the `fuzz` tests
-//! of kvbench-lookup and kvbench-server (the server's includes this file with
-//! `#[path]`: there is no test-support crate to hold it).
+//! A time-boxed fuzz loop over proptest strategies, run by the stable
+//! `fuzz` tests of kvbench-lookup and kvbench-server (feature `proptest`).
 //!
-//! `cargo-fuzz` needs a nightly compiler, so fuzzing runs on stable through
-//! proptest: its generators give structured inputs and its shrinking gives a
-//! minimal failing input, which a byte-level fuzzer would not.
+//! It complements the libFuzzer targets (`fuzz/`, nightly): proptest's
+//! generators give structured inputs and its shrinking a minimal failing
+//! input, with no nightly compiler; libFuzzer's coverage feedback finds what
+//! the generators do not aim at. Both run the same checks.
 //!
 //! - By default (`cargo test`), a target runs a small fixed number of cases
 //!   from a fixed seed, so a CI failure reproduces on every machine.
@@ -12,11 +12,9 @@
 //!   until the time is up; it prints the executions run and every distinct
 //!   failure with its seed and minimal input, then fails if there was one.
 //! - `KVBENCH_FUZZ_SEED=N` replays the batch of one seed (with or without SECS).
-#![allow(dead_code)]
 
 use std::cell::Cell;
 use std::collections::hash_map::RandomState;
-use std::fmt;
 use std::hash::BuildHasher;
 use std::time::{Duration, Instant};
 
@@ -31,29 +29,21 @@ const BATCH_TARGET: Duration = Duration::from_millis(500);
 /// Distinct failures kept for the final report; later ones are only counted.
 const MAX_REPORTED: usize = 10;
 
-/// Bytes shown as an escaped byte-string literal, so a minimal input can be
-/// pasted back into a regression test.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct Bytes(pub Vec<u8>);
-
-impl fmt::Debug for Bytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "b\"{}\"", self.0.escape_ascii())
-    }
-}
-
-/// Runs `test` on inputs from `strategy`: `quick_cases` of them normally, or
-/// as many as fit in `KVBENCH_FUZZ_SECS` seconds; panics with the minimal
-/// failing input if any case fails (a panic inside `test` counts as a failure).
-pub fn fuzz<S>(name: &str, quick_cases: u32, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>)
+/// Runs `check` (one of this crate's, which panic on a disagreement) on
+/// inputs from `strategy`: `quick_cases` of them normally, or as many as fit
+/// in `KVBENCH_FUZZ_SECS` seconds; panics with the minimal failing input if
+/// any case fails.
+pub fn fuzz<S>(name: &str, quick_cases: u32, strategy: S, check: impl Fn(S::Value))
 where
     S: Strategy,
 {
     let seed = env_u64("KVBENCH_FUZZ_SEED");
     let executions = Cell::new(0u64);
-    let counted = |value: S::Value| {
+    // proptest turns a panic in the test into a failing case and shrinks it.
+    let counted = |value: S::Value| -> Result<(), TestCaseError> {
         executions.set(executions.get() + 1);
-        test(value)
+        check(value);
+        Ok(())
     };
     let Some(seconds) = env_u64("KVBENCH_FUZZ_SECS") else {
         let seed = seed.unwrap_or(QUICK_SEED);
