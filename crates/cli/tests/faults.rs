@@ -29,6 +29,15 @@ fn get(server: &Served, key: &str) -> (u16, Vec<u8>) {
     http_get(&mut BufReader::new(TcpStream::connect(server.http).unwrap()), &format!("/{key}")).unwrap()
 }
 
+/// A server with `strategy` on a fresh data file: (its folder, which must outlive it; the file; the server).
+fn serve_fresh_data(strategy: &str) -> (tempfile::TempDir, std::path::PathBuf, Served) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data.txt");
+    write_data(&data);
+    let server = Served::start(&data, &["--strategy", strategy]);
+    (dir, data, server)
+}
+
 /// Waits (at most 10 s) until the server's log contains `text`.
 fn wait_for_log(server: &Served, text: &str) {
     let start = Instant::now();
@@ -41,10 +50,7 @@ fn wait_for_log(server: &Served, text: &str) {
 #[test]
 fn a_deleted_data_file_keeps_being_served_and_its_reload_fails_clearly() {
     for strategy in STRATEGIES {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data.txt");
-        write_data(&data);
-        let mut server = Served::start(&data, &["--strategy", strategy]);
+        let (_dir, data, mut server) = serve_fresh_data(strategy);
         std::fs::remove_file(&data).unwrap();
         // The open file (or its copy in memory) lives on: same answers.
         assert_eq!(get(&server, "k3"), (200, b"v-3".to_vec()), "{strategy}");
@@ -60,10 +66,7 @@ fn a_deleted_data_file_keeps_being_served_and_its_reload_fails_clearly() {
 #[test]
 fn appending_in_place_never_gives_a_wrong_value_and_sighup_serves_the_new_keys() {
     for strategy in STRATEGIES {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data.txt");
-        write_data(&data);
-        let mut server = Served::start(&data, &["--strategy", strategy]);
+        let (_dir, data, mut server) = serve_fresh_data(strategy);
         let mut file = std::fs::OpenOptions::new().append(true).open(&data).unwrap();
         file.write_all(b"appended new-value\nk3 a-later-duplicate\n").unwrap();
         file.sync_all().unwrap();
@@ -84,10 +87,7 @@ fn appending_in_place_never_gives_a_wrong_value_and_sighup_serves_the_new_keys()
 #[test]
 fn a_value_rewritten_in_place_reads_as_the_file_now_says_or_as_before_never_a_mix_of_keys() {
     for strategy in STRATEGIES {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data.txt");
-        write_data(&data);
-        let mut server = Served::start(&data, &["--strategy", strategy]);
+        let (_dir, data, mut server) = serve_fresh_data(strategy);
         // Same length, in place: k10's value changes, and k11's key becomes k99999 (the index still points there).
         let text = std::fs::read_to_string(&data).unwrap();
         let changed = text.replace("k10 v-10\n", "k10 X-10\n").replace("k11 v-11\n", "q11 v-11\n");
