@@ -229,6 +229,11 @@ fn print_dataset(keys: Count, path: &Path, reports: &[(String, ProbeReport)], op
          cache before opening and time the first lookups only.",
         plan.rounds, plan.slow_rounds
     );
+    // What the strategies said about themselves (index reused or rebuilt, a
+    // fallback, a key pool that inflates hit rates): the figures depend on it.
+    for (label, r) in reports.iter().filter(|(_, r)| !r.notes.is_empty()) {
+        println!("{label}: {}", r.notes.join("; "));
+    }
     let scan = reports.iter().find(|(_, r)| r.strategy == StrategyKind::Scan.name() && !r.cold).map(|(_, r)| r);
     if let Some((floor, miss)) =
         scan.and_then(|r| r.memchr_pass.zip(r.workload(&Workload::MISS.to_string()).and_then(|w| w.rounds)))

@@ -223,7 +223,10 @@ fn the_suite_runs_every_case_on_a_small_dataset() {
             }
         }
         assert!(has(label, "-", Metric::AnonBytesPerKey), "{label}");
+        assert!(has(label, "-", Metric::OpenHeapBytes), "{label}");
     }
+    // The strategies' own notes reach the user: the reopened index says it reused its sidecar.
+    assert!(stdout.lines().any(|l| l.starts_with("mmap-index (reopen): reused index")), "{stdout}");
     assert!(has("scan (cold)", "uniform@cold", Metric::LatencyP50));
     assert!(has("lru(0.1,mmap-index)", "zipf:0.99", Metric::HitRate));
     assert!(has("warming", "-", Metric::ReadyTime));

@@ -159,9 +159,15 @@ pub fn records(dataset: &DatasetInfo, case: &str, report: &ProbeReport, run: &Ru
     let rec = |workload: &str, metric, value| Record::new(case, dataset, workload, metric, value, run);
     let mut out = vec![rec("-", Metric::OpenTime, report.open_ns as f64)];
     out.extend(report.ready_ns.map(|ns| rec("-", Metric::ReadyTime, ns as f64)));
-    let m = &report.memory_steady;
-    for (metric, value) in [(Metric::HeapBytes, m.heap), (Metric::AnonRssBytes, m.anon), (Metric::FileRssBytes, m.file)]
-    {
+    let (m, o) = (&report.memory_steady, &report.memory_open);
+    for (metric, value) in [
+        (Metric::HeapBytes, m.heap),
+        (Metric::AnonRssBytes, m.anon),
+        (Metric::FileRssBytes, m.file),
+        (Metric::OpenHeapBytes, o.heap),
+        (Metric::OpenAnonRssBytes, o.anon),
+        (Metric::OpenFileRssBytes, o.file),
+    ] {
         out.extend(value.map(|v| rec("-", metric, v as f64)));
     }
     if let (Some(anon), Some(keys)) = (m.anon, report.keys.or(report.records).filter(|&k| k > 0)) {

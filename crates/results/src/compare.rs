@@ -53,6 +53,8 @@ pub fn is_deterministic(metric: Metric) -> bool {
             | Metric::HeapBytes
             | Metric::AnonRssBytes
             | Metric::AnonBytesPerKey
+            | Metric::OpenHeapBytes
+            | Metric::OpenAnonRssBytes
             | Metric::ProcessPeakRss
             | Metric::HitRate
             | Metric::Errors

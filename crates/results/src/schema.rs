@@ -48,6 +48,12 @@ pub enum Metric {
     FileRssBytes,
     /// Anonymous resident bytes per key.
     AnonBytesPerKey,
+    /// Live heap bytes right after open, before any lookup (a cache fills later).
+    OpenHeapBytes,
+    /// Anonymous resident memory right after open, before any lookup.
+    OpenAnonRssBytes,
+    /// File-backed resident memory right after open, before any lookup.
+    OpenFileRssBytes,
     /// Requests answered per second under load.
     Throughput,
     /// Mean CPU use of the server under load (user + system), percent of one CPU.
@@ -94,7 +100,7 @@ pub enum Direction {
 
 impl Metric {
     /// Every metric, in table order.
-    pub const ALL: [Metric; 21] = [
+    pub const ALL: [Metric; 24] = [
         Metric::GetMean,
         Metric::LookupMean,
         Metric::LatencyP50,
@@ -109,6 +115,9 @@ impl Metric {
         Metric::AnonRssBytes,
         Metric::FileRssBytes,
         Metric::AnonBytesPerKey,
+        Metric::OpenHeapBytes,
+        Metric::OpenAnonRssBytes,
+        Metric::OpenFileRssBytes,
         Metric::Throughput,
         Metric::ServerCpu,
         Metric::ServerRss,
@@ -126,6 +135,9 @@ impl Metric {
             | Metric::AnonRssBytes
             | Metric::FileRssBytes
             | Metric::AnonBytesPerKey
+            | Metric::OpenHeapBytes
+            | Metric::OpenAnonRssBytes
+            | Metric::OpenFileRssBytes
             | Metric::ServerRss
             | Metric::ProcessPeakRss => Unit::Bytes,
             Metric::Throughput => Unit::PerSecond,
@@ -160,6 +172,9 @@ impl Metric {
             Metric::AnonRssBytes => "anon_rss_bytes",
             Metric::FileRssBytes => "file_rss_bytes",
             Metric::AnonBytesPerKey => "anon_bytes_per_key",
+            Metric::OpenHeapBytes => "open_heap_bytes",
+            Metric::OpenAnonRssBytes => "open_anon_rss_bytes",
+            Metric::OpenFileRssBytes => "open_file_rss_bytes",
             Metric::Throughput => "throughput",
             Metric::ServerCpu => "server_cpu",
             Metric::ServerRss => "server_rss",
