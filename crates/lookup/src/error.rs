@@ -12,8 +12,8 @@ pub enum LineFault {
     /// The line starts with its separator.
     #[error("empty key")]
     EmptyKey,
-    /// The key is longer than [`crate::record::MAX_KEY_LEN`].
-    #[error("key of {0} bytes is longer than the limit of {max}", max = crate::record::MAX_KEY_LEN)]
+    /// The key is longer than [`crate::format::MAX_KEY_LEN`].
+    #[error("key of {0} bytes is longer than the limit of {max}", max = crate::format::MAX_KEY_LEN)]
     KeyTooLong(usize),
 }
 
@@ -23,8 +23,8 @@ pub enum KeyFault {
     /// The key is empty.
     #[error("empty key")]
     Empty,
-    /// The key is longer than [`crate::record::MAX_KEY_LEN`].
-    #[error("key of {0} bytes is longer than the limit of {max}", max = crate::record::MAX_KEY_LEN)]
+    /// The key is longer than [`crate::format::MAX_KEY_LEN`].
+    #[error("key of {0} bytes is longer than the limit of {max}", max = crate::format::MAX_KEY_LEN)]
     TooLong(usize),
     /// The key contains a space, tab or newline, which end a key in the file.
     #[error("key contains a space, tab or newline")]

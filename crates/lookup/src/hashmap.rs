@@ -18,8 +18,8 @@ use hashbrown::hash_table::Entry;
 use rayon::prelude::*;
 
 use crate::error::{LookupError, OpenError};
+use crate::format::{self, check_key, key_at, key_is_at, value_if_key_at};
 use crate::info::StrategyInfo;
-use crate::record::{self, check_key, key_at, key_is_at, value_if_key_at};
 use crate::source::read_all;
 use crate::{Lookup, OpenOptions, Value};
 
@@ -136,7 +136,7 @@ fn build<O: Offset>(
     lenient: bool,
 ) -> Result<Built<O>, OpenError> {
     // Pass 1 (parallel over chunks): hash every record into per-shard lists.
-    let parsed = record::parse(
+    let parsed = format::parse(
         path,
         arena,
         lenient,

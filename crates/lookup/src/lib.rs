@@ -11,11 +11,11 @@
 //! | [`scan`] | `scan` | memmem over the mmapped file |
 //! | [`hashmap`] | `hashmap` | every record in a packed ahash table |
 //! | [`mmap_index`] | `mmap-index` | sorted hash index in a sidecar file, binary-searched |
-//! | [`cached`] | `lru` | an LRU of a fraction of the keys in front of another strategy |
+//! | [`lru`](mod@lru) | `lru` | an LRU of a fraction of the keys in front of another strategy |
 //! | [`warming`] | `warming` | a hashmap built in the background, scanning until ready |
 //! | `redis` | `redis` | the records loaded into a real Redis server, one `GET` per lookup (feature `redis`) |
 //!
-//! [`registry`] opens any of them by [`Strategy`]; [`record`] defines the file
+//! [`registry`] opens any of them by [`Strategy`]; [`format`](mod@format) defines the file
 //! format; [`reference`](mod@reference) is the obviously-correct model the tests compare to;
 //! [`guard`] keeps a mapped file that is truncated under a strategy from
 //! killing the process or answering with zeros.
@@ -24,13 +24,13 @@
 // expect or unchecked indexing outside tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
-pub mod cached;
 pub mod error;
+pub mod format;
 pub mod guard;
 pub mod hashmap;
 pub mod info;
+pub mod lru;
 pub mod mmap_index;
-pub mod record;
 #[cfg(feature = "redis")]
 pub mod redis;
 pub mod reference;

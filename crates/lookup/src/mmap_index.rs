@@ -28,8 +28,8 @@ use rayon::slice::ParallelSliceMut;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::error::{LookupError, OpenError};
+use crate::format::{self, check_key, key_at, value_if_key_at};
 use crate::info::StrategyInfo;
-use crate::record::{self, check_key, key_at, value_if_key_at};
 use crate::source::DataFile;
 use crate::{Lookup, OpenOptions, Value};
 pub use sidecar::{Entry, Header, Sidecar, Stale};
@@ -110,6 +110,9 @@ pub struct MmapIndex {
     data: DataFile,
     store: Store,
     sidecar_path: PathBuf,
+    /// Whether the index came from an existing sidecar (kept apart from the
+    /// notes, which are for people and may be reworded).
+    reused: bool,
     notes: Vec<String>,
 }
 
@@ -135,7 +138,7 @@ impl MmapIndex {
         let stale = match Sidecar::open(&sidecar_path, &data, opts.verify_index_fully, opts.lenient) {
             Ok(sidecar) => {
                 let notes = vec![format!("reused index {}", sidecar_path.display())];
-                return Ok(MmapIndex { data, store: Store::Mapped(sidecar), sidecar_path, notes });
+                return Ok(MmapIndex { data, store: Store::Mapped(sidecar), sidecar_path, reused: true, notes });
             }
             Err(stale) => stale,
         };
@@ -151,12 +154,12 @@ impl MmapIndex {
                 Store::Owned { header, guide, entries }
             }
         };
-        Ok(MmapIndex { data, store, sidecar_path, notes })
+        Ok(MmapIndex { data, store, sidecar_path, reused: false, notes })
     }
 
     /// Whether the index came from an existing sidecar rather than a build.
     pub fn reused(&self) -> bool {
-        self.notes.first().is_some_and(|n| n.starts_with("reused"))
+        self.reused
     }
 
     fn index(&self) -> IndexRef<'_> {
@@ -195,7 +198,7 @@ impl MmapIndex {
 /// builds the guide.
 fn build(data: &DataFile, lenient: bool) -> Result<(Header, Vec<u64>, Vec<Entry>), OpenError> {
     let bytes = data.bytes();
-    let parsed = record::parse(data.path(), bytes, lenient, Vec::new, |entries: &mut Vec<Entry>, rec| {
+    let parsed = format::parse(data.path(), bytes, lenient, Vec::new, |entries: &mut Vec<Entry>, rec| {
         entries.push(Entry { hash: xxh3_64(rec.key), offset: rec.offset as u64 });
     })?;
     let mut entries: Vec<Entry> = parsed.chunks.concat();

@@ -5,7 +5,7 @@
 //!
 //! **Loading.** The db named by [`OpenOptions::redis_url`] (default
 //! [`crate::DEFAULT_REDIS_URL`]; a `/N` path picks db `N`) must hold exactly
-//! this file's records. Opening validates the file with [`record::parse`] like
+//! this file's records. Opening validates the file with [`format::parse`] like
 //! every other strategy (same [`OpenError::Malformed`] in strict mode; lenient
 //! mode skips malformed lines), then reads the *marker*, the key [`MARKER_KEY`]
 //! (it contains a space, so it can never be a data key), which holds a
@@ -40,9 +40,9 @@ use ::redis::{Client, Connection, RedisError};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::error::{LookupError, OpenError};
+use crate::format::{self, check_key, key_at, value_if_key_at};
 use crate::info::StrategyInfo;
 use crate::mmap_index::sidecar::Fingerprint;
-use crate::record::{self, check_key, key_at, value_if_key_at};
 use crate::source::DataFile;
 use crate::{Lookup, OpenOptions, Value};
 
@@ -140,7 +140,7 @@ impl Lookup for RedisLookup {
 /// load, refuses a db holding anyone else's keys (see the module docs).
 pub fn load(path: &Path, url: &str, opts: &OpenOptions) -> Result<LoadReport, OpenError> {
     let data = DataFile::open(path)?;
-    let parsed = data.vouch(record::validate(path, data.bytes(), opts.lenient))?;
+    let parsed = data.vouch(format::validate(path, data.bytes(), opts.lenient))?;
     let fingerprint = fingerprint(&data);
     let shown = redacted(url);
     let backend = |e: RedisError| OpenError::Backend { url: shown.clone(), message: e.to_string() };
@@ -174,7 +174,7 @@ pub fn load(path: &Path, url: &str, opts: &OpenOptions) -> Result<LoadReport, Op
 
     ::redis::cmd("SET").arg(MARKER_KEY).arg(LOADING).query::<()>(&mut con).map_err(backend)?;
     let bytes = data.bytes();
-    let offsets = record::parse(path, bytes, opts.lenient, Vec::new, |offsets: &mut Vec<usize>, rec| {
+    let offsets = format::parse(path, bytes, opts.lenient, Vec::new, |offsets: &mut Vec<usize>, rec| {
         offsets.push(rec.offset);
     })?;
     let mut duplicates = 0;

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use crate::error::LookupError;
+use crate::format::{MAX_KEY_LEN, check_key};
 use crate::info::StrategyInfo;
-use crate::record::{MAX_KEY_LEN, check_key};
 use crate::{Lookup, Value};
 
 /// Every valid record of a file in a `BTreeMap`, first occurrence kept.

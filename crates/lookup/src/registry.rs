@@ -7,9 +7,9 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
-use crate::cached::Cached;
 use crate::error::OpenError;
 use crate::hashmap::HashMapLookup;
+use crate::lru::Lru;
 use crate::mmap_index::MmapIndex;
 use crate::scan::Scan;
 use crate::scan_lines::ScanLines;
@@ -148,7 +148,7 @@ impl FromStr for Strategy {
 pub fn open(path: &Path, strategy: &Strategy, opts: &OpenOptions) -> Result<Box<dyn Lookup>, OpenError> {
     Ok(match strategy {
         Strategy::Plain(kind) => open_plain(path, *kind, opts)?,
-        Strategy::Lru { ratio, backing } => Box::new(Cached::new(open_plain(path, *backing, opts)?, *ratio)?),
+        Strategy::Lru { ratio, backing } => Box::new(Lru::new(open_plain(path, *backing, opts)?, *ratio)?),
     })
 }
 

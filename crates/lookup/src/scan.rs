@@ -19,8 +19,8 @@ use memchr::memmem;
 use memmap2::Advice;
 
 use crate::error::{LookupError, OpenError};
+use crate::format::{self, check_key, value_if_key_at};
 use crate::info::StrategyInfo;
-use crate::record::{self, check_key, value_if_key_at};
 use crate::source::DataFile;
 use crate::{Lookup, OpenOptions, Value};
 
@@ -37,7 +37,7 @@ impl Scan {
     pub fn open(path: &Path, opts: &OpenOptions) -> Result<Self, OpenError> {
         let file = DataFile::open(path)?;
         file.advise(Advice::Sequential);
-        let parsed = file.vouch(record::validate(path, file.bytes(), opts.lenient))?;
+        let parsed = file.vouch(format::validate(path, file.bytes(), opts.lenient))?;
         Ok(Scan { file, records: parsed.records, skipped: parsed.skipped })
     }
 }

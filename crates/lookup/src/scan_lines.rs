@@ -9,8 +9,8 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use crate::error::{LookupError, OpenError};
+use crate::format::{self, check_key, split_line};
 use crate::info::StrategyInfo;
-use crate::record::{self, check_key, split_line};
 use crate::source::{DataFile, open_regular};
 use crate::{Lookup, OpenOptions, Value};
 
@@ -26,7 +26,7 @@ impl ScanLines {
     /// Validates the file once (so malformed data fails at open, as elsewhere).
     pub fn open(path: &Path, opts: &OpenOptions) -> Result<Self, OpenError> {
         let file = DataFile::open(path)?;
-        let parsed = file.vouch(record::validate(path, file.bytes(), opts.lenient))?;
+        let parsed = file.vouch(format::validate(path, file.bytes(), opts.lenient))?;
         Ok(ScanLines { path: path.to_owned(), records: parsed.records, skipped: parsed.skipped })
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::*;
 use kvbench_lookup::Strategy as Chosen;
-use kvbench_lookup::cached::Cached;
+use kvbench_lookup::lru::Lru;
 use kvbench_lookup::reference::Reference;
 use kvbench_lookup::warming::Warming;
 use kvbench_lookup::{Lookup, OpenError, OpenOptions, StrategyKind, open};
@@ -85,7 +85,7 @@ fn warming_switches_from_scan_to_map() {
 fn lru_counts_hits_and_misses() {
     with_file(HANDWRITTEN, |path| {
         let inner = open(path, &Chosen::Plain(StrategyKind::HashMap), &OpenOptions::default()).unwrap();
-        let cache = Cached::new(inner, 1.0).unwrap();
+        let cache = Lru::new(inner, 1.0).unwrap();
         for _ in 0..3 {
             cache.get(b"apple").unwrap();
         }
@@ -101,7 +101,7 @@ fn lru_capacity_follows_the_ratio_and_evicts() {
     let data: Vec<u8> = (0..100).flat_map(|i| format!("k{i} v{i}\n").into_bytes()).collect();
     with_file(&data, |path| {
         let inner = open(path, &Chosen::Plain(StrategyKind::MmapIndex), &OpenOptions::default()).unwrap();
-        let cache = Cached::new(inner, 0.1).unwrap();
+        let cache = Lru::new(inner, 0.1).unwrap();
         assert_eq!(cache.stats().capacity, 10);
         for i in 0..100 {
             assert_eq!(cache.get(format!("k{i}").as_bytes()).unwrap().as_deref(), Some(format!("v{i}").as_bytes()));
@@ -119,7 +119,7 @@ fn lru_rejects_bad_ratios() {
     with_file(HANDWRITTEN, |path| {
         for ratio in [0.0, -0.5, 1.01, f64::NAN] {
             let inner = open(path, &Chosen::Plain(StrategyKind::Scan), &OpenOptions::default()).unwrap();
-            assert!(matches!(Cached::new(inner, ratio), Err(OpenError::Config(_))));
+            assert!(matches!(Lru::new(inner, ratio), Err(OpenError::Config(_))));
         }
     });
 }

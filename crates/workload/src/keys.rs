@@ -1,7 +1,7 @@
 //! Keys to look up: the keys of a data file, packed into one buffer so a
 //! million of them cost ~40 MB, not a million allocations.
 
-use kvbench_lookup::record::split_line;
+use kvbench_lookup::format::split_line;
 
 /// A list of keys in one buffer, read back by index.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

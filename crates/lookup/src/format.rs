@@ -19,9 +19,9 @@ use crate::error::{KeyFault, LineFault, OpenError};
 /// The longest key a record may have, in bytes.
 pub const MAX_KEY_LEN: usize = 1024;
 
-/// One record of a data file, borrowed from the file's bytes.
+/// One record of a data file (a line split into key and value), borrowed from the file's bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Record<'a> {
+pub struct Line<'a> {
     /// Byte offset of the start of the line in the file.
     pub offset: usize,
     /// The key (never empty, never longer than [`MAX_KEY_LEN`]).
@@ -111,7 +111,7 @@ pub fn parse<T, I, V>(path: &Path, data: &[u8], lenient: bool, init: I, visit: V
 where
     T: Send,
     I: Fn() -> T + Sync,
-    V: Fn(&mut T, Record<'_>) + Sync,
+    V: Fn(&mut T, Line<'_>) + Sync,
 {
     let outs: Vec<ChunkOut<T>> =
         chunk_ranges(data).into_par_iter().map(|range| parse_chunk(data, range, lenient, &init, &visit)).collect();
@@ -143,7 +143,7 @@ fn parse_chunk<T>(
     range: Range<usize>,
     lenient: bool,
     init: &impl Fn() -> T,
-    visit: &impl Fn(&mut T, Record<'_>),
+    visit: &impl Fn(&mut T, Line<'_>),
 ) -> ChunkOut<T> {
     let mut out = ChunkOut { acc: init(), lines: 0, records: 0, skipped: 0, fault: None };
     let chunk = data.get(range.clone()).unwrap_or_default();
@@ -154,7 +154,7 @@ fn parse_chunk<T>(
         match split_line(chunk.get(pos..end).unwrap_or_default()) {
             Ok((key, value)) => {
                 out.records += 1;
-                visit(&mut out.acc, Record { offset: range.start + pos, key, value });
+                visit(&mut out.acc, Line { offset: range.start + pos, key, value });
             }
             Err(_) if lenient => out.skipped += 1,
             Err(fault) => {

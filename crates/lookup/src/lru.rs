@@ -1,6 +1,6 @@
 //! `lru`: an LRU cache of a fraction of the keys in front of another strategy.
 //!
-//! The cache is split into shards, each an [`lru::LruCache`] behind its own
+//! The cache is split into shards, each an [`LruCache`] (the `lru` crate) behind its own
 //! mutex, so threads rarely contend; with many shards the eviction order is
 //! LRU per shard (an approximation of global LRU that real caches also make).
 //! Only present keys are cached: absent keys always reach the backing strategy.
@@ -9,22 +9,22 @@ use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use lru::LruCache;
+use ::lru::LruCache;
 
 use crate::error::{LookupError, OpenError};
+use crate::format::check_key;
 use crate::info::{CacheStats, StrategyInfo};
-use crate::record::check_key;
 use crate::{Lookup, Value};
 
-type Lru = LruCache<Box<[u8]>, Arc<[u8]>, ahash::RandomState>;
-type Shard = Mutex<Lru>;
+type Cache = LruCache<Box<[u8]>, Arc<[u8]>, ahash::RandomState>;
+type Shard = Mutex<Cache>;
 
 /// Caches with fewer entries than this use a single shard (exact LRU).
 const SHARDING_THRESHOLD: usize = 4096;
 const SHARDS: usize = 16;
 
 /// An LRU cache holding `ratio` × keys entries in front of `inner`.
-pub struct Cached<L> {
+pub struct Lru<L> {
     inner: L,
     shards: Box<[Shard]>,
     hasher: ahash::RandomState,
@@ -34,7 +34,7 @@ pub struct Cached<L> {
     misses: AtomicU64,
 }
 
-impl<L: Lookup> Cached<L> {
+impl<L: Lookup> Lru<L> {
     /// Wraps `inner` with a cache for `ratio` (in `(0, 1]`) of its keys.
     ///
     /// The key count comes from `inner.info()` (distinct keys, or records for
@@ -50,7 +50,7 @@ impl<L: Lookup> Cached<L> {
         let per_shard = NonZeroUsize::new(capacity.div_ceil(shard_count)).unwrap_or(NonZeroUsize::MIN);
         let hasher = ahash::RandomState::new();
         let shards = (0..shard_count).map(|_| Mutex::new(LruCache::with_hasher(per_shard, hasher.clone()))).collect();
-        Ok(Cached {
+        Ok(Lru {
             inner,
             shards,
             hasher,
@@ -86,11 +86,11 @@ impl<L: Lookup> Cached<L> {
 
 /// A poisoned shard only means another thread panicked mid-update of an LRU
 /// list that stays structurally valid, so keep using it rather than panic.
-fn lock(shard: &Shard) -> std::sync::MutexGuard<'_, Lru> {
+fn lock(shard: &Shard) -> std::sync::MutexGuard<'_, Cache> {
     shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl<L: Lookup> Lookup for Cached<L> {
+impl<L: Lookup> Lookup for Lru<L> {
     fn get(&self, key: &[u8]) -> Result<Option<Value<'_>>, LookupError> {
         check_key(key)?;
         let shard = self.shard(key);
