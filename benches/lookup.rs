@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 use kvbench_harness::probe::warm_cache;
-use kvbench_lookup::mmap_index::default_sidecar_path;
-use kvbench_lookup::warming::Warming;
+use kvbench_lookup::Warming;
+use kvbench_lookup::default_sidecar_path;
 use kvbench_lookup::{Lookup, OpenOptions, Strategy, StrategyKind, open};
 use kvbench_results::criterion::{benchmark_id, default_dir, import};
 use kvbench_results::{DatasetInfo, Metric, Record, ResultSet, RunInfo};

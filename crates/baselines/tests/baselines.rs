@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use kvbench_baselines::{Baseline, ProcessRun, Program, Scripts, run_process};
-use kvbench_lookup::reference::Reference;
+use kvbench_lookup::Reference;
 
 /// A small file with every case the format has.
 const DATA: &[u8] = b"k1 first line; k1 also appears in values\n\

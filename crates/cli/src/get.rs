@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use kvbench_lookup::format::check_key;
+use kvbench_lookup::check_key;
 
 use crate::human;
 use crate::strategy_args::StrategyArgs;

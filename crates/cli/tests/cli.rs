@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use kvbench_lookup::Reference;
 use kvbench_lookup::StrategyKind;
-use kvbench_lookup::reference::Reference;
 use kvbench_peers::RedisServer;
 use kvbench_results::Metric;
 

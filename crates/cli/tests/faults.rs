@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{Served, http_get};
-use kvbench_lookup::reference::Reference;
+use kvbench_lookup::Reference;
 
 const KEYS: usize = 500;
 const STRATEGIES: [&str; 3] = ["hashmap", "mmap-index", "scan"];

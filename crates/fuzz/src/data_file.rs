@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use kvbench_lookup::format::MAX_KEY_LEN;
-use kvbench_lookup::reference::Reference;
-use kvbench_lookup::warming::Warming;
+use kvbench_lookup::MAX_KEY_LEN;
+use kvbench_lookup::Reference;
+use kvbench_lookup::Warming;
 use kvbench_lookup::{Lookup, LookupError, OpenError, OpenOptions, Strategy, StrategyKind, open};
 
 use crate::input::{Bytes, Input};

@@ -3,8 +3,8 @@
 //! lookup) against an independent percent-decoder ([`model_decode`]) and the
 //! data format's rules for keys ([`key_can_exist`]).
 
-use kvbench_lookup::format::{MAX_KEY_LEN, check_key};
-use kvbench_lookup::reference::Reference;
+use kvbench_lookup::Reference;
+use kvbench_lookup::{MAX_KEY_LEN, check_key};
 use kvbench_server::http::percent_decode;
 
 use crate::input::{Bytes, Input};

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use kvbench_fuzz::resp::{Cmd, RespCase, server_limits};
 use kvbench_fuzz::{Bytes, TARGETS};
-use kvbench_lookup::reference::Reference;
+use kvbench_lookup::Reference;
 
 /// Inputs that reproduce a known, still open bug: `(target, file, bug)`.
 /// The main replay skips them; `cargo test -p kvbench-fuzz -- --ignored` runs them.

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use kvbench_lookup::mmap_index::default_sidecar_path;
-use kvbench_lookup::source::DataFile;
+use kvbench_lookup::DataFile;
+use kvbench_lookup::default_sidecar_path;
 use kvbench_lookup::{Lookup, LookupError, OpenError, OpenOptions, Strategy, StrategyKind};
 use kvbench_workload::keys::file_keys;
 use kvbench_workload::{KeyStream, Workload};

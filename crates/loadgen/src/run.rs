@@ -137,7 +137,7 @@ impl Reference {
     pub fn open(data: &std::path::Path) -> Result<Reference, kvbench_lookup::OpenError> {
         let strategy = kvbench_lookup::Strategy::Plain(kvbench_lookup::StrategyKind::MmapIndex);
         let lookup = kvbench_lookup::open(data, &strategy, &kvbench_lookup::OpenOptions::default())?;
-        let keys = kvbench_workload::keys::file_keys(kvbench_lookup::source::DataFile::open(data)?.bytes(), 1 << 20);
+        let keys = kvbench_workload::keys::file_keys(kvbench_lookup::DataFile::open(data)?.bytes(), 1 << 20);
         Ok(Reference { lookup, keys })
     }
 }

@@ -5,46 +5,64 @@
 //! `None`. They differ only in what they cost (start-up, memory, latency),
 //! which is what kvbench measures.
 //!
-//! | module | strategy | idea |
+//! | type (file) | strategy | idea |
 //! |---|---|---|
-//! | [`scan_lines`] | `scan-lines` | naive `for line in file` (a baseline) |
-//! | [`scan`] | `scan` | memmem over the mmapped file |
-//! | [`hashmap`] | `hashmap` | every record in a packed ahash table |
-//! | [`mmap_index`] | `mmap-index` | sorted hash index in a sidecar file, binary-searched |
-//! | [`lru`](mod@lru) | `lru` | an LRU of a fraction of the keys in front of another strategy |
-//! | [`warming`] | `warming` | a hashmap built in the background, scanning until ready |
-//! | `redis` | `redis` | the records loaded into a real Redis server, one `GET` per lookup (feature `redis`) |
+//! | [`ScanLines`] (`scan_lines.rs`) | `scan-lines` | naive `for line in file` (a baseline) |
+//! | [`Scan`] (`scan.rs`) | `scan` | memmem over the mmapped file |
+//! | [`HashMapLookup`] (`hashmap.rs`) | `hashmap` | every record in a packed ahash table |
+//! | [`MmapIndex`] (`mmap_index.rs`) | `mmap-index` | sorted hash index in a sidecar file, binary-searched |
+//! | [`Lru`] (`lru.rs`) | `lru` | an LRU of a fraction of the keys in front of another strategy |
+//! | [`Warming`] (`warming.rs`) | `warming` | a hashmap built in the background, scanning until ready |
+//! | `redis::RedisLookup` (`redis.rs`) | `redis` | the records loaded into a real Redis server, one `GET` per lookup (feature `redis`) |
 //!
-//! [`registry`] opens any of them by [`Strategy`]; [`format`](mod@format) defines the file
-//! format; [`reference`](mod@reference) is the obviously-correct model the tests compare to;
-//! [`guard`] keeps a mapped file that is truncated under a strategy from
-//! killing the process or answering with zeros.
+//! [`open`] opens any of them by [`Strategy`] (`registry.rs`); `format.rs`
+//! defines the file format ([`split_line`], [`check_key`]); [`Reference`] is
+//! the obviously-correct model the tests compare to; [`DataFile`] maps a data
+//! file. Inside, `guard.rs` keeps a mapped file that is truncated under a
+//! strategy from killing the process or answering with zeros.
 
 // Bytes from files and clients must never panic the process: no unwrap,
 // expect or unchecked indexing outside tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
-pub mod error;
-pub mod format;
-pub mod guard;
-pub mod hashmap;
-pub mod info;
-pub mod lru;
-pub mod mmap_index;
+// The strategies, one file each; their types are re-exported below.
+mod hashmap;
+mod lru;
+mod mmap_index;
 #[cfg(feature = "redis")]
 pub mod redis;
-pub mod reference;
-pub mod registry;
-pub mod scan;
-pub mod scan_lines;
-pub mod source;
-pub mod value;
-pub mod warming;
+mod scan;
+mod scan_lines;
+mod warming;
 
-pub use error::{LookupError, OpenError};
+// Internals shared by the strategies.
+mod error;
+mod format;
+mod guard;
+mod info;
+mod reference;
+mod registry;
+mod source;
+mod value;
+
+pub use error::{KeyFault, LineFault, LookupError, OpenError};
+pub use format::{MAX_KEY_LEN, check_key, split_line};
+pub use hashmap::HashMapLookup;
 pub use info::{CacheStats, StrategyInfo};
+pub use lru::Lru;
+pub use mmap_index::{MmapIndex, default_sidecar_path};
+pub use reference::Reference;
 pub use registry::{Strategy, StrategyKind, open};
+pub use scan::Scan;
+pub use scan_lines::ScanLines;
+pub use source::DataFile;
 pub use value::Value;
+pub use warming::{WarmStart, Warming};
+
+/// A memory map that survives its file being truncated (see `guard.rs`).
+/// Public only for the truncation tests, which need processes of their own.
+#[doc(hidden)]
+pub use guard::GuardedMap;
 
 /// Answers "what is the value for this key?" from one data file.
 ///

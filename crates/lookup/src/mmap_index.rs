@@ -19,7 +19,7 @@
 //! be written (read-only directory), the index stays in memory and
 //! [`StrategyInfo::notes`] says so.
 
-pub mod sidecar;
+pub(crate) mod sidecar;
 
 use std::path::{Path, PathBuf};
 
@@ -32,7 +32,7 @@ use crate::format::{self, check_key, key_at, value_if_key_at};
 use crate::info::StrategyInfo;
 use crate::source::DataFile;
 use crate::{Lookup, OpenOptions, Value};
-pub use sidecar::{Entry, Header, Sidecar, Stale};
+use sidecar::{Entry, Header, Sidecar};
 
 /// Where the index lives: mapped from its sidecar, or in memory as a fallback.
 enum Store {

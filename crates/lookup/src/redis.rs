@@ -5,12 +5,12 @@
 //!
 //! **Loading.** The db named by [`OpenOptions::redis_url`] (default
 //! [`crate::DEFAULT_REDIS_URL`]; a `/N` path picks db `N`) must hold exactly
-//! this file's records. Opening validates the file with [`format::parse`] like
+//! this file's records. Opening validates the file with `format::parse` like
 //! every other strategy (same [`OpenError::Malformed`] in strict mode; lenient
 //! mode skips malformed lines), then reads the *marker*, the key [`MARKER_KEY`]
 //! (it contains a space, so it can never be a data key), which holds a
 //! fingerprint of the file that was loaded: its length, mtime, sampled hash
-//! (the [`Fingerprint`] the `mmap-index` sidecar uses) and an `xxh3` of all of
+//! (the `Fingerprint` the `mmap-index` sidecar uses) and an `xxh3` of all of
 //! it, plus the number of keys loaded.
 //!
 //! - marker equal to this file's fingerprint: the data is reused as is (a

@@ -12,7 +12,7 @@
 use kvbench_fuzz::Bytes;
 use kvbench_fuzz::data_file::{FileCase, RATIOS, backings, check};
 use kvbench_fuzz::proptest_loop::fuzz;
-use kvbench_lookup::format::MAX_KEY_LEN;
+use kvbench_lookup::MAX_KEY_LEN;
 use proptest::prelude::*;
 use proptest::sample::Index;
 

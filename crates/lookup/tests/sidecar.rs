@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use kvbench_lookup::mmap_index::{MmapIndex, default_sidecar_path};
 use kvbench_lookup::{Lookup, OpenError, OpenOptions};
+use kvbench_lookup::{MmapIndex, default_sidecar_path};
 
 fn lines(n: usize, tag: &str) -> Vec<u8> {
     (0..n).flat_map(|i| format!("key{i} {tag}{i}\n").into_bytes()).collect()

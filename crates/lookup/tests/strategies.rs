@@ -9,10 +9,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::*;
+use kvbench_lookup::Lru;
+use kvbench_lookup::Reference;
 use kvbench_lookup::Strategy as Chosen;
-use kvbench_lookup::lru::Lru;
-use kvbench_lookup::reference::Reference;
-use kvbench_lookup::warming::Warming;
+use kvbench_lookup::Warming;
 use kvbench_lookup::{Lookup, OpenError, OpenOptions, StrategyKind, open};
 use proptest::prelude::*;
 

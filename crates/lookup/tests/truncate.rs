@@ -7,9 +7,9 @@
 use std::fs::{File, OpenOptions as FsOpen};
 use std::path::Path;
 
-use kvbench_lookup::guard::GuardedMap;
-use kvbench_lookup::mmap_index::default_sidecar_path;
-use kvbench_lookup::reference::Reference;
+use kvbench_lookup::GuardedMap;
+use kvbench_lookup::Reference;
+use kvbench_lookup::default_sidecar_path;
 use kvbench_lookup::{Lookup, LookupError, OpenOptions, Strategy, StrategyKind};
 
 const PAGE: u64 = 4096;

@@ -12,7 +12,7 @@ use kvbench_fuzz::Bytes;
 use kvbench_fuzz::http::HttpCase;
 use kvbench_fuzz::proptest_loop::fuzz;
 use kvbench_fuzz::resp::{Cmd, Mutation, RespCase, server_limits};
-use kvbench_lookup::format::MAX_KEY_LEN;
+use kvbench_lookup::MAX_KEY_LEN;
 use kvbench_server::resp::parse::RespLimits;
 use proptest::prelude::*;
 

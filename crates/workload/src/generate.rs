@@ -95,7 +95,7 @@ pub fn generate(spec: &GenSpec, out: &mut impl Write, progress: impl Fn(u64)) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kvbench_lookup::reference::Reference;
+    use kvbench_lookup::Reference;
 
     fn gen_bytes(spec: &GenSpec) -> Vec<u8> {
         let mut out = Vec::new();

@@ -1,7 +1,7 @@
 //! Keys to look up: the keys of a data file, packed into one buffer so a
 //! million of them cost ~40 MB, not a million allocations.
 
-use kvbench_lookup::format::split_line;
+use kvbench_lookup::split_line;
 
 /// A list of keys in one buffer, read back by index.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub fn file_keys(data: &[u8], max: usize) -> KeyPool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kvbench_lookup::reference::Reference;
+    use kvbench_lookup::Reference;
 
     #[test]
     fn file_keys_are_present_and_miss_streams_absent() {

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use kvbench_lookup::error::{KeyFault, LineFault};
-use kvbench_lookup::reference::Reference;
+use kvbench_lookup::Reference;
+use kvbench_lookup::{KeyFault, LineFault};
 use kvbench_lookup::{Lookup, LookupError, OpenError, OpenOptions};
 use proptest::prelude::*;
 
@@ -52,7 +52,7 @@ pub fn handwritten_cases(open: Open<'_>) {
 pub fn invalid_keys_are_errors(open: Open<'_>) {
     with_file(HANDWRITTEN, |path| {
         let lookup = open(path, &OpenOptions::default()).unwrap();
-        let too_long = vec![b'k'; kvbench_lookup::format::MAX_KEY_LEN + 1];
+        let too_long = vec![b'k'; kvbench_lookup::MAX_KEY_LEN + 1];
         let cases: [(&[u8], KeyFault); 5] = [
             (b"", KeyFault::Empty),
             (&too_long, KeyFault::TooLong(too_long.len())),
