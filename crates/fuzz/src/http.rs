@@ -1,11 +1,11 @@
 //! HTTP request targets turned into keys
-//! ([`kvbench_server::http::percent_decode`], then the key check of every
+//! ([`kvbench_server::percent_decode`], then the key check of every
 //! lookup) against an independent percent-decoder ([`model_decode`]) and the
 //! data format's rules for keys ([`key_can_exist`]).
 
 use kvbench_lookup::Reference;
 use kvbench_lookup::{MAX_KEY_LEN, check_key};
-use kvbench_server::http::percent_decode;
+use kvbench_server::percent_decode;
 
 use crate::input::{Bytes, Input};
 

@@ -16,8 +16,8 @@
 //!
 //! | target | module | code under test | oracle |
 //! |---|---|---|---|
-//! | `resp` | [`mod@resp`] | `kvbench_server::resp::parse::Parser` | the same stream parsed whole, byte by byte and in pieces; valid commands vs their encoding and the limits |
-//! | `http_key` | [`mod@http`] | `kvbench_server::http::percent_decode` and routing | an independent percent-decoder, the data format's key rules |
+//! | `resp` | [`mod@resp`] | `kvbench_server::Parser` | the same stream parsed whole, byte by byte and in pieces; valid commands vs their encoding and the limits |
+//! | `http_key` | [`mod@http`] | `kvbench_server::percent_decode` and routing | an independent percent-decoder, the data format's key rules |
 //! | `data_file` | [`mod@data_file`] | the record parser and every strategy's index | `kvbench_lookup::Reference` |
 
 pub mod data_file;

@@ -1,11 +1,11 @@
-//! The RESP parser ([`kvbench_server::resp::parse::Parser`]) against itself
+//! The RESP parser ([`kvbench_server::Parser`]) against itself
 //! and a model: the same stream must give the same commands read whole, in
 //! pieces and byte by byte, every answer must stay within the limits, and
 //! commands encoded from known arguments must come out as the RESP rules and
 //! the limits say ([`Cmd::verdict`], computed without the parser's code).
 
 use kvbench_server::Limits;
-use kvbench_server::resp::parse::{Parser, ProtocolError, RespLimits};
+use kvbench_server::{Parser, ProtocolError, RespLimits};
 
 use crate::input::{Bytes, Input};
 

@@ -7,30 +7,36 @@
 //! held behind an atomic pointer so a reload (SIGHUP) builds the new one in
 //! the background and swaps it in without failing a request.
 //!
-//! | module | what it does |
-//! |---|---|
-//! | [`config`] | addresses, threads and the limits every client is held to |
-//! | [`state`] | the data source and the strategy being served, swapped on reload |
-//! | [`server`] | starting, running, reloading and stopping the server |
-//! | [`http`] | `GET /{key}`, `/healthz` and `/metrics` over HTTP/1.1 (hyper) |
-//! | [`resp`] | the RESP command subset `redis-cli` and `redis-benchmark` need |
-//! | [`metrics`] | request counters, the lookup-latency histogram, Prometheus text |
-//! | [`error`] | what can stop the server from starting |
+//! | file | what it does | its public items |
+//! |---|---|---|
+//! | `config.rs` | addresses, threads and the limits every client is held to | [`Config`], [`Limits`] |
+//! | `state.rs` | the data source and the strategy being served, swapped on reload | [`DataSource`] |
+//! | `server.rs` | starting, running, reloading and stopping the server | [`Server`], [`Bound`] |
+//! | `http.rs` | `GET /{key}`, `/healthz` and `/metrics` over HTTP/1.1 (hyper) | [`percent_decode`] |
+//! | `resp.rs` | the RESP command subset `redis-cli` and `redis-benchmark` need | [`Parser`], [`RespLimits`], [`ProtocolError`] |
+//! | `metrics.rs` | request counters, the lookup-latency histogram, Prometheus text | [`Protocol`] |
+//! | `error.rs` | what can stop the server from starting | [`ServerError`] |
+//!
+//! The parser and the key decoding are public so that `kvbench-fuzz` can
+//! check them on their own.
 
 // Bytes from files and clients must never panic the process: no unwrap,
 // expect or unchecked indexing outside tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
-pub mod config;
-pub mod error;
-pub mod http;
-pub mod metrics;
-pub mod resp;
-pub mod server;
-pub mod state;
+mod config;
+mod error;
+mod http;
+mod metrics;
+mod resp;
+mod server;
+mod state;
 
 pub use config::{Config, Limits};
 pub use error::ServerError;
+pub use http::percent_decode;
+pub use metrics::Protocol;
+pub use resp::parse::{Parser, ProtocolError, RespLimits};
 pub use server::{Bound, Server};
 pub use state::DataSource;
 

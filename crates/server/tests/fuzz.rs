@@ -1,6 +1,6 @@
 //! Fuzzing of the two parsers that read client bytes: RESP commands
-//! ([`kvbench_server::resp::parse`]) and HTTP request targets turned into keys
-//! ([`kvbench_server::http::percent_decode`], then the key check of every lookup).
+//! ([`kvbench_server::Parser`]) and HTTP request targets turned into keys
+//! ([`kvbench_server::percent_decode`], then the key check of every lookup).
 //!
 //! The generators are here; the checks and models are kvbench-fuzz's
 //! `resp` and `http` modules, which the libFuzzer targets in `fuzz/` run too.
@@ -13,7 +13,7 @@ use kvbench_fuzz::http::HttpCase;
 use kvbench_fuzz::proptest_loop::fuzz;
 use kvbench_fuzz::resp::{Cmd, Mutation, RespCase, server_limits};
 use kvbench_lookup::MAX_KEY_LEN;
-use kvbench_server::resp::parse::RespLimits;
+use kvbench_server::RespLimits;
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------- RESP

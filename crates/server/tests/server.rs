@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::{Method, Request, StatusCode};
 use kvbench_lookup::{OpenOptions, Strategy, StrategyKind};
-use kvbench_server::metrics::Protocol;
+use kvbench_server::Protocol;
 use kvbench_server::{Config, DataSource, Limits, Server};
 
 const DATA: &[u8] = b"alpha one\nbeta two words\nalpha DUPLICATE\nsp%ce percent in key\nbin \xff\xfe\n";
