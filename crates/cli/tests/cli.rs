@@ -233,6 +233,35 @@ fn the_suite_runs_every_case_on_a_small_dataset() {
 }
 
 #[test]
+fn the_terminal_and_the_report_write_a_figure_alike() {
+    use kvbench_results::{DatasetInfo, Record, ResultSet, RunInfo, units};
+    let dir = tempfile::tempdir().unwrap();
+    let (run, dataset) = (RunInfo::detect(true), DatasetInfo { keys: 10_000, value_len: "normal:30,5".into() });
+    // 1.289 ms and 1.5 MiB: figures the terminal and the report once wrote with different precision.
+    let (p50, heap) = (1_289_000.0, 1.5 * 1024.0 * 1024.0);
+    let mut set = ResultSet::new("kvbench suite");
+    for (workload, metric, value) in
+        [("-", Metric::OpenTime, 1e6), ("uniform", Metric::LatencyP50, p50), ("-", Metric::HeapBytes, heap)]
+    {
+        set.records.push(Record::new("hashmap", &dataset, workload, metric, value, &run));
+    }
+    let results = dir.path().join("results/suite.json");
+    kvbench_results::io::write(&results, &set).unwrap();
+    let results = results.to_str().unwrap();
+    let out = kvbench(&["compare", results, results, "--all"]);
+    let terminal = String::from_utf8_lossy(&out.stdout);
+    let reports = dir.path().join("reports");
+    let out = kvbench(&["report", "--results", results, "--out", reports.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = std::fs::read_to_string(reports.join("README.md")).unwrap();
+    for figure in [units::nanos(p50), units::bytes(heap)] {
+        assert!(terminal.contains(&format!("  {figure}  ")), "{figure:?} not in the terminal's table:\n{terminal}");
+        assert!(report.contains(&format!("| {figure} |")), "{figure:?} not in the report's table:\n{report}");
+    }
+    assert_eq!((units::nanos(p50), units::bytes(heap)), ("1.29 ms".into(), "1.5 MiB".into()));
+}
+
+#[test]
 fn results_export_to_bmf_and_bad_results_are_clean_errors() {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("r.json");

@@ -4,12 +4,12 @@
 use std::fmt::Write;
 
 use kvbench_results::Metric;
+use kvbench_results::units::{bytes, count, nanos};
 
 use crate::charts::ChartSpec;
 use crate::charts::cache_sweep::sweep;
 use crate::charts::concurrency::PROTOCOLS;
 use crate::data::{BASE_CONNECTIONS, Data, Source, is_base, server_name};
-use crate::style::{bytes, keys_label, nanos};
 
 /// Renders `reports/README.md`.
 pub fn render(data: &Data, charts: &[&ChartSpec], skipped: &[String]) -> String {
@@ -66,7 +66,7 @@ pub fn conclusions(data: &Data) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(d) = data.largest(Source::Suite) {
         let k = d.keys;
-        let label = keys_label(k);
+        let label = count(k);
         let p50 = |c: &str| suite(data, c, k, "uniform", Metric::LatencyP50);
         let mut ranked: Vec<(f64, String)> = data
             .strategies(Source::Suite, k, "uniform", Metric::LatencyP50)
@@ -136,7 +136,7 @@ pub fn conclusions(data: &Data) -> Vec<String> {
             if let (Some(u), Some(z)) = (at(&uniform, 10.0), zipf.as_deref().and_then(|z| at(z, 10.0))) {
                 out.push(format!(
                     "At {} keys an LRU over `{backing}` holding 10 % of the keys answers {:.0} % of uniform lookups and {:.0} % under Zipf 0.99 (criterion, steady state).",
-                    keys_label(k),
+                    count(k),
                     u * 100.0,
                     z * 100.0
                 ));

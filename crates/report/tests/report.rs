@@ -245,10 +245,10 @@ fn every_chart_is_drawn_with_its_series_and_axes() {
         "## Cache-ratio sweep, 1M keys",
         "## Servers under load",
         "## bash vs Python vs Rust: the table",
-        "| py-dict | 150.0 ms | 200 ns | 19.1 MiB | 1.50 s | 2.0 µs | 190.7 MiB |",
-        "At 1M keys, as a whole process answering one key: the best Rust, `kvbench mmap-index`, takes 3.0 ms against 130.0 ms for the best Python, `py-mmap` (43× faster); the best bash, `bash-grep`, 30.0 ms",
-        "At 1M keys, per lookup in a running process: the best Rust, `kvbench hashmap`, takes 1.0 µs against 2.0 µs for the best Python, `py-dict` (2× faster)",
-        "| hashmap, 2 threads | 1M | RESP | 160.0k | 160.0k (64) | 50.0 µs | 3.2 ms | – | 90 % | 100.0 MiB | 178k | – |",
+        "| py-dict | 150 ms | 200 ns | 19.1 MiB | 1.5 s | 2 µs | 191 MiB |",
+        "At 1M keys, as a whole process answering one key: the best Rust, `kvbench mmap-index`, takes 3 ms against 130 ms for the best Python, `py-mmap` (43× faster); the best bash, `bash-grep`, 30 ms",
+        "At 1M keys, per lookup in a running process: the best Rust, `kvbench hashmap`, takes 1 µs against 2 µs for the best Python, `py-dict` (2× faster)",
+        "| hashmap, 2 threads | 1M | RESP | 160.0k | 160.0k (64) | 50 µs | 3.2 ms | – | 90 % | 100 MiB | 178k | – |",
         "| hashmap, 1 thread | 100k fixed:3000 | HTTP | 40.0k |",
     ] {
         assert!(readme.contains(t), "README lacks {t:?}:\n{readme}");

@@ -8,6 +8,7 @@
 //! - [`gungraun`]: importing gungraun's instruction counts (`summary.json`) into records.
 //! - [`bmf`]: exporting to Bencher's metric format, for tracking services.
 //! - [`compare`]: two result sets compared, real regressions told from noise (`kvbench compare`).
+//! - [`units`]: durations, sizes and counts written for people, one way for terminal and report.
 
 pub mod bmf;
 pub mod compare;
@@ -16,6 +17,7 @@ pub mod env;
 pub mod gungraun;
 pub mod io;
 pub mod schema;
+pub mod units;
 
 pub use env::RunInfo;
 pub use schema::{
