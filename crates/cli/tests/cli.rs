@@ -234,9 +234,9 @@ fn the_suite_runs_every_case_on_a_small_dataset() {
 
 #[test]
 fn the_terminal_and_the_report_write_a_figure_alike() {
-    use kvbench_results::{DatasetInfo, Record, ResultSet, RunInfo, units};
+    use kvbench_results::{DEFAULT_VALUE_LEN, DatasetInfo, Record, ResultSet, RunInfo, units};
     let dir = tempfile::tempdir().unwrap();
-    let (run, dataset) = (RunInfo::detect(true), DatasetInfo { keys: 10_000, value_len: "normal:30,5".into() });
+    let (run, dataset) = (RunInfo::detect(true), DatasetInfo { keys: 10_000, value_len: DEFAULT_VALUE_LEN.into() });
     // 1.289 ms and 1.5 MiB: figures the terminal and the report once wrote with different precision.
     let (p50, heap) = (1_289_000.0, 1.5 * 1024.0 * 1024.0);
     let mut set = ResultSet::new("kvbench suite");
@@ -360,10 +360,10 @@ fn the_rusage_helper_reports_a_programs_own_peak_rss_and_exit_code() {
 
 #[test]
 fn compare_fails_only_on_a_real_regression_and_writes_markdown() {
-    use kvbench_results::{DatasetInfo, Record, ResultSet, RunInfo, SpreadKind};
+    use kvbench_results::{DEFAULT_VALUE_LEN, DatasetInfo, Record, ResultSet, RunInfo, SpreadKind};
     let dir = tempfile::tempdir().unwrap();
     let set = |mean: f64, heap: f64| {
-        let (run, dataset) = (RunInfo::detect(true), DatasetInfo { keys: 10_000, value_len: "normal:30,5".into() });
+        let (run, dataset) = (RunInfo::detect(true), DatasetInfo { keys: 10_000, value_len: DEFAULT_VALUE_LEN.into() });
         let mut set = ResultSet::new("test");
         let lookup = Record::new("hashmap", &dataset, "uniform", Metric::LookupMean, mean, &run);
         set.records.push(lookup.with_spread(mean * 0.97, mean * 1.03, SpreadKind::MinMax));

@@ -3,13 +3,14 @@
 
 use std::fmt::Write;
 
-use kvbench_results::Metric;
+use kvbench_results::names::cold_workload;
 use kvbench_results::units::{bytes, count, nanos};
+use kvbench_results::{BASE_CONNECTIONS, BASE_KEYS, CaseStart, MEMCHR_PASS, Metric, PYTHON_DICT, REDIS_SERVER};
 
 use crate::charts::ChartSpec;
 use crate::charts::cache_sweep::sweep;
 use crate::charts::concurrency::PROTOCOLS;
-use crate::data::{BASE_CONNECTIONS, Data, Source, is_base, server_name};
+use crate::data::{Data, Source, is_base, server_name};
 
 /// Renders `reports/README.md`.
 pub fn render(data: &Data, charts: &[&ChartSpec], skipped: &[String]) -> String {
@@ -71,7 +72,7 @@ pub fn conclusions(data: &Data) -> Vec<String> {
         let mut ranked: Vec<(f64, String)> = data
             .strategies(Source::Suite, k, "uniform", Metric::LatencyP50)
             .into_iter()
-            .filter(|c| !c.ends_with("(cold)"))
+            .filter(|c| !CaseStart::Cold.marks(c))
             .filter_map(|c| Some((p50(&c)?, c)))
             .collect();
         ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -88,7 +89,7 @@ pub fn conclusions(data: &Data) -> Vec<String> {
                 format!("At {label} keys the fastest median lookup (suite p50, uniform keys) is `{first}`: {}.", nanos(*best))
             });
         }
-        let (index, map) = ("mmap-index (reopen)", "hashmap");
+        let (index, map) = (&CaseStart::Reopen.label("mmap-index"), "hashmap");
         if let (Some(i), Some(m)) = (p50(index), p50(map)) {
             let anon = |c: &str| suite(data, c, k, "-", Metric::AnonRssBytes);
             let memory = match (anon(index), anon(map)) {
@@ -115,7 +116,7 @@ pub fn conclusions(data: &Data) -> Vec<String> {
             ));
         }
         if let (Some(miss), Some(floor)) =
-            (suite(data, "scan", k, "miss", Metric::LookupMean), suite(data, "memchr pass", k, "-", Metric::LookupMean))
+            (suite(data, "scan", k, "miss", Metric::LookupMean), suite(data, MEMCHR_PASS, k, "-", Metric::LookupMean))
         {
             out.push(format!(
                 "A full `scan` (a miss) takes {:.2}× one `memchr` pass over the file ({} vs {}, suite means): it runs at memory bandwidth.",
@@ -243,7 +244,7 @@ fn at_base(data: &Data, strategy: &str, threads: u32, protocol: &str, metric: Me
 /// Sentences on the load runs: kvbench against its peers, and 2 threads against 1.
 fn load_conclusions(data: &Data, out: &mut Vec<String>) {
     let at = |s: &str, t, p: &str, m| at_base(data, s, t, p, m);
-    for (protocol, title, peer) in [("resp", "RESP", "redis-server"), ("http", "HTTP", "python-dict")] {
+    for (protocol, title, peer) in [("resp", "RESP", REDIS_SERVER), ("http", "HTTP", PYTHON_DICT)] {
         let (Some(ours), Some(theirs)) =
             (at("hashmap", 1, protocol, Metric::Throughput), at(peer, 1, protocol, Metric::Throughput))
         else {
@@ -251,8 +252,9 @@ fn load_conclusions(data: &Data, out: &mut Vec<String>) {
         };
         let p99 = |s: &str| at(s, 1, protocol, Metric::LatencyP99).map_or_else(|| "–".into(), nanos);
         out.push(format!(
-            "Over {title} at {BASE_CONNECTIONS} connections (closed loop, 1M keys) `kvbench serve` (hashmap, 1 thread) answered \
+            "Over {title} at {BASE_CONNECTIONS} connections (closed loop, {} keys) `kvbench serve` (hashmap, 1 thread) answered \
              {:.0}k requests/s, {:.2}× `{peer}` ({:.0}k) in the same run; p99 {} vs {}.",
+            count(BASE_KEYS),
             ours / 1e3,
             ours / theirs,
             theirs / 1e3,
@@ -345,7 +347,7 @@ fn main_table(data: &Data, out: &mut String) {
     let _ = writeln!(out, "|---|---|---|---|---|---|---|");
     for d in &datasets {
         for case in data.strategies(Source::Suite, d.keys, "-", Metric::OpenTime) {
-            let workload = if case.ends_with("(cold)") { "uniform@cold" } else { "uniform" };
+            let workload = if CaseStart::Cold.marks(&case) { cold_workload("uniform") } else { "uniform".into() };
             let get = |w: &str, m| suite(data, &case, d.keys, w, m);
             let fmt = |v: Option<f64>, f: fn(f64) -> String| v.map_or_else(|| "–".to_owned(), f);
             let _ = writeln!(
@@ -353,8 +355,8 @@ fn main_table(data: &Data, out: &mut String) {
                 "| {case} | {} | {} | {} | {} | {} | {} |",
                 d.label(),
                 fmt(get("-", Metric::OpenTime), nanos),
-                fmt(get(workload, Metric::LatencyP50), nanos),
-                fmt(get(workload, Metric::LatencyP99), nanos),
+                fmt(get(&workload, Metric::LatencyP50), nanos),
+                fmt(get(&workload, Metric::LatencyP99), nanos),
                 fmt(get("-", Metric::AnonBytesPerKey), |v| format!("{v:.1}")),
                 fmt(get("-", Metric::HeapBytes), bytes),
             );

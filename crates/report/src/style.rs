@@ -2,6 +2,7 @@
 
 use std::sync::Once;
 
+use kvbench_results::{PYTHON_DICT, REDIS_SERVER};
 use plotters::style::{FontStyle, RGBColor};
 
 /// The font family every chart asks for (registered from the embedded DejaVu Sans).
@@ -34,8 +35,8 @@ pub fn color(strategy: &str) -> RGBColor {
         "lru" => RGBColor(255, 127, 14),
         "warming" => RGBColor(214, 39, 40),
         "memchr" => RGBColor(23, 190, 207),
-        "redis-server" => RGBColor(220, 20, 60),
-        "python-dict" => RGBColor(60, 60, 60),
+        REDIS_SERVER => RGBColor(220, 20, 60),
+        PYTHON_DICT => RGBColor(60, 60, 60),
         // The baselines: bash in earth tones, Python in pinks and purples.
         "bash-grep" => RGBColor(166, 118, 29),
         "bash-awk" => RGBColor(102, 102, 51),

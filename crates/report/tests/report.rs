@@ -3,7 +3,8 @@
 
 use kvbench_report::generate;
 use kvbench_results::{
-    Bucket, DatasetInfo, LatencyHistogram, LoadInfo, Metric, Record, ResultSet, RunInfo, SpreadKind, io,
+    Bucket, CaseStart, DEFAULT_VALUE_LEN, DatasetInfo, LatencyHistogram, LoadInfo, MEMCHR_PASS, Metric, REDIS_SERVER,
+    Record, ResultSet, RunInfo, SpreadKind, io,
 };
 
 fn run() -> RunInfo {
@@ -19,13 +20,14 @@ fn run() -> RunInfo {
 }
 
 fn ds(keys: u64) -> DatasetInfo {
-    DatasetInfo { keys, value_len: "normal:30,5".into() }
+    DatasetInfo { keys, value_len: DEFAULT_VALUE_LEN.into() }
 }
 
 /// A suite result set: three strategies on two datasets, with every metric the charts read.
 fn suite() -> ResultSet {
     let mut set = ResultSet::new("kvbench suite");
-    let cases = [("hashmap", 500.0, 90.0), ("mmap-index (reopen)", 600.0, 0.0), ("scan", 1.3e6, 0.0)];
+    let reopen = CaseStart::Reopen.label("mmap-index");
+    let cases = [("hashmap", 500.0, 90.0), (reopen.as_str(), 600.0, 0.0), ("scan", 1.3e6, 0.0)];
     for keys in [10_000, 1_000_000] {
         let scale = if keys == 10_000 { 0.2 } else { 1.0 };
         for (case, p50, per_key) in cases {
@@ -46,7 +48,7 @@ fn suite() -> ResultSet {
             }
             set.records.push(rec("miss", Metric::LookupMean, p50 * 2.0 * scale));
         }
-        set.records.push(Record::new("memchr pass", &ds(keys), "-", Metric::LookupMean, 1.1e6 * scale, &run()));
+        set.records.push(Record::new(MEMCHR_PASS, &ds(keys), "-", Metric::LookupMean, 1.1e6 * scale, &run()));
     }
     set
 }
@@ -90,8 +92,8 @@ fn macro_runs() -> ResultSet {
     // A distribution: 90 requests at ~50 µs, 9 at ~200 µs, 1 at ~2 ms.
     let buckets = [(50_000.0, 90), (200_000.0, 9), (2e6, 1)].map(|(le, count)| Bucket { le, count }).to_vec();
     for protocol in ["http", "resp"] {
-        for (server, threads) in [("hashmap", 1), ("hashmap", 2), ("redis-server", 1)] {
-            if server == "redis-server" && protocol == "http" {
+        for (server, threads) in [("hashmap", 1), ("hashmap", 2), (REDIS_SERVER, 1)] {
+            if server == REDIS_SERVER && protocol == "http" {
                 continue;
             }
             for connections in [1, 16, 64] {

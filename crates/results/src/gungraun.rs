@@ -26,12 +26,10 @@ use serde::Deserialize;
 
 use crate::env::RunInfo;
 use crate::io::ResultsError;
+// The instruction benchmarks use only the default datasets (their ids carry just the key count).
+use crate::names::DEFAULT_VALUE_LEN;
 use crate::schema::{DatasetInfo, Metric, Record};
 use crate::units::parse_count;
-
-/// The value-length distribution of kvbench's default datasets, the only ones
-/// the instruction benchmarks use (their ids carry just the key count).
-const DEFAULT_VALUE_LEN: &str = "normal:30,5";
 
 /// The parts of gungraun's `summary.json` kvbench reads.
 #[derive(Deserialize)]

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::env::RunInfo;
+use crate::names::DEFAULT_VALUE_LEN;
 use crate::units;
 
 /// Version of the file format; readers refuse files of another version.
@@ -212,7 +213,7 @@ impl Spread {
 pub struct DatasetInfo {
     /// Lines (keys) in the file.
     pub keys: u64,
-    /// Value-length distribution, e.g. `normal:30,5`.
+    /// Value-length distribution, e.g. [`DEFAULT_VALUE_LEN`] or `fixed:300`.
     pub value_len: String,
 }
 
@@ -220,7 +221,7 @@ impl DatasetInfo {
     /// A short label: `10k`, `1M`, or `1M fixed:300` for non-default values.
     pub fn label(&self) -> String {
         let keys = units::count(self.keys);
-        if self.value_len == "normal:30,5" { keys } else { format!("{keys} {}", self.value_len) }
+        if self.value_len == DEFAULT_VALUE_LEN { keys } else { format!("{keys} {}", self.value_len) }
     }
 }
 

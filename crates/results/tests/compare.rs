@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use kvbench_results::compare::{Comparison, Thresholds, Verdict, compare, merge_runs};
-use kvbench_results::{DatasetInfo, Metric, Record, RunInfo, SpreadKind};
+use kvbench_results::{DEFAULT_VALUE_LEN, DatasetInfo, Metric, Record, RunInfo, SpreadKind};
 
 fn run() -> RunInfo {
     RunInfo {
@@ -18,7 +18,7 @@ fn run() -> RunInfo {
 
 /// A record of `metric` for `strategy`, with a ±`spread` (fraction) min–max range when given.
 fn rec(strategy: &str, metric: Metric, value: f64, spread: Option<f64>) -> Record {
-    let dataset = DatasetInfo { keys: 10_000, value_len: "normal:30,5".into() };
+    let dataset = DatasetInfo { keys: 10_000, value_len: DEFAULT_VALUE_LEN.into() };
     let r = Record::new(strategy, &dataset, "uniform", metric, value, &run());
     match spread {
         Some(s) => r.with_spread(value * (1.0 - s), value * (1.0 + s), SpreadKind::MinMax),

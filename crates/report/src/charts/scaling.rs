@@ -1,14 +1,14 @@
 //! How a server scales with the data: throughput and p99 at the base
 //! connections against the number of keys and against the value size.
 
-use kvbench_results::Metric;
 use kvbench_results::units::count;
+use kvbench_results::{DEFAULT_VALUE_LEN, Metric};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::concurrency::{PROTOCOLS, XAxis, metric_panel};
 use super::{DrawResult, max_or, min_or};
-use crate::data::{DEFAULT_VALUE_LEN, Data, mean_value_len, push_point, server_name};
+use crate::data::{Data, mean_value_len, push_point, server_name};
 use crate::style::FONT;
 
 /// What the x axis varies.
