@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 use kvbench_lookup::StrategyKind;
 use kvbench_lookup::reference::Reference;
 use kvbench_peers::RedisServer;
+use kvbench_report::conclusions::conclusions;
+use kvbench_report::data::Source;
 use kvbench_results::Metric;
 
 fn kvbench(args: &[&str]) -> Output {
@@ -230,6 +232,11 @@ fn the_suite_runs_every_case_on_a_small_dataset() {
     // The main job also regenerates the report from the results' folder.
     let readme = std::fs::read_to_string(dir.path().join("reports/README.md")).unwrap();
     assert!(readme.contains("## Main table") && readme.contains("latency.png"), "{readme}");
+    // Every conclusion on the suite finds its inputs under the labels the suite really wrote.
+    let found = conclusions(&kvbench_report::Data::load(&json).unwrap());
+    let lacking: Vec<_> = found.missing.iter().filter(|(_, m)| m.source == Source::Suite).collect();
+    assert!(lacking.is_empty(), "{lacking:#?}");
+    assert!(readme.contains("A full `scan` (a miss) takes"), "{readme}");
 }
 
 #[test]

@@ -120,6 +120,13 @@ impl Data {
             .map(|r| r.value)
     }
 
+    /// The value of `metric` of one baseline program (`kvbench bench baselines`) at `keys`.
+    pub fn baseline(&self, program: &str, keys: u64, metric: Metric) -> Option<f64> {
+        self.records(Source::Baselines)
+            .find(|r| r.strategy == program && r.dataset.keys == keys && r.metric == metric)
+            .map(|r| r.value)
+    }
+
     /// Datasets with the default value size, smallest first.
     pub fn datasets(&self, source: Source) -> Vec<DatasetInfo> {
         let mut out: Vec<DatasetInfo> = Vec::new();

@@ -1,10 +1,13 @@
-//! The report from a small fixture: every chart file, with its series and axes.
+//! The report from a small fixture: every chart file, with its series and
+//! axes, and every conclusion with its inputs.
 #![allow(clippy::unwrap_used)]
 
-use kvbench_report::generate;
+use kvbench_report::conclusions::{Missing, conclusions};
+use kvbench_report::data::Source;
+use kvbench_report::{Data, generate};
 use kvbench_results::{
-    Bucket, CaseStart, DEFAULT_VALUE_LEN, DatasetInfo, LatencyHistogram, LoadInfo, MEMCHR_PASS, Metric, REDIS_SERVER,
-    Record, ResultSet, RunInfo, SpreadKind, io,
+    Bucket, CaseStart, DEFAULT_VALUE_LEN, DatasetInfo, LatencyHistogram, LoadInfo, MEMCHR_PASS, Metric, PYTHON_DICT,
+    REDIS_SERVER, Record, ResultSet, RunInfo, SpreadKind, io,
 };
 
 fn run() -> RunInfo {
@@ -75,7 +78,8 @@ fn criterion() -> ResultSet {
     set
 }
 
-/// Load runs: hashmap (1 and 2 threads) and redis-server over connections, and hashmap open loops.
+/// Load runs: hashmap (1 and 2 threads) and the peers (redis-server over
+/// RESP, python-dict over HTTP) over connections, and hashmap open loops.
 fn macro_runs() -> ResultSet {
     let mut set = ResultSet::new("kvbench bench macro");
     let load = |protocol: &str, connections, server_threads, rate| LoadInfo {
@@ -92,8 +96,8 @@ fn macro_runs() -> ResultSet {
     // A distribution: 90 requests at ~50 µs, 9 at ~200 µs, 1 at ~2 ms.
     let buckets = [(50_000.0, 90), (200_000.0, 9), (2e6, 1)].map(|(le, count)| Bucket { le, count }).to_vec();
     for protocol in ["http", "resp"] {
-        for (server, threads) in [("hashmap", 1), ("hashmap", 2), (REDIS_SERVER, 1)] {
-            if server == REDIS_SERVER && protocol == "http" {
+        for (server, threads) in [("hashmap", 1), ("hashmap", 2), (REDIS_SERVER, 1), (PYTHON_DICT, 1)] {
+            if (server, protocol) == (REDIS_SERVER, "http") || (server, protocol) == (PYTHON_DICT, "resp") {
                 continue;
             }
             for connections in [1, 16, 64] {
@@ -271,6 +275,34 @@ fn every_chart_is_drawn_with_its_series_and_axes() {
         ),
         "{readme}"
     );
+}
+
+/// The fixture's four result sets, loaded.
+fn fixture() -> Data {
+    Data::from_sets(vec![suite(), criterion(), macro_runs(), baselines()])
+}
+
+#[test]
+fn every_conclusion_finds_its_inputs_in_the_fixture() {
+    let found = conclusions(&fixture());
+    assert_eq!(found.missing, [], "{found:#?}");
+    // 4 from the suite, 2 peers, 2 protocols × threads, 2 baselines, 2 per LRU backing.
+    assert_eq!(found.sentences.len(), 4 + 2 + 2 + 2 + 2 * 2, "{found:#?}");
+}
+
+#[test]
+fn a_conclusion_whose_input_is_missing_says_which() {
+    let mut without_floor = suite();
+    without_floor.records.retain(|r| r.strategy != MEMCHR_PASS);
+    let found = conclusions(&Data::from_sets(vec![without_floor, criterion(), macro_runs(), baselines()]));
+    let inputs = vec![format!("{MEMCHR_PASS} · 1M · - · lookup_mean")];
+    assert_eq!(found.missing, [("scan vs memchr", Missing { source: Source::Suite, inputs })]);
+    assert!(!found.sentences.iter().any(|s| s.contains("memchr")), "{:#?}", found.sentences);
+    // Without load runs, each of their findings says what it looked for.
+    let found = conclusions(&Data::from_sets(vec![suite(), criterion(), baselines()]));
+    assert_eq!(found.missing.len(), 4, "{found:#?}");
+    assert!(found.missing.iter().all(|(_, m)| m.source == Source::Macro), "{found:#?}");
+    assert!(found.missing[0].1.inputs.iter().any(|i| i.starts_with(REDIS_SERVER)), "{found:#?}");
 }
 
 #[test]

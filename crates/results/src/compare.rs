@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use crate::markdown;
 use crate::schema::{DatasetInfo, Direction, LoadInfo, Metric, Record, Spread, SpreadKind, Unit};
 use crate::units;
 
@@ -339,13 +340,7 @@ impl Comparison {
 
     /// A Markdown report (for a pull-request comment): the summary and [`Comparison::rows`].
     pub fn markdown(&self, all: bool) -> String {
-        let mut out = format!("**{}**\n\n", self.summary());
-        let _ = writeln!(out, "| {} |", Self::HEADER.join(" | "));
-        let _ = writeln!(out, "|{}", "---|".repeat(Self::HEADER.len()));
-        for row in self.rows(all) {
-            let _ = writeln!(out, "| {} |", row.join(" | "));
-        }
-        out
+        format!("**{}**\n\n{}", self.summary(), markdown::table(&Self::HEADER, &self.rows(all)))
     }
 
     /// One line: whether the gate passes.

@@ -9,6 +9,7 @@
 //! - [`bmf`]: exporting to Bencher's metric format, for tracking services.
 //! - [`compare`]: two result sets compared, real regressions told from noise (`kvbench compare`).
 //! - [`units`]: durations, sizes and counts written for people, one way for terminal and report.
+//! - [`markdown`]: the Markdown table the report and `compare --markdown` write.
 //! - [`names`]: names the writers of records and their readers (the report) must spell alike.
 
 pub mod bmf;
@@ -17,6 +18,7 @@ pub mod criterion;
 pub mod env;
 pub mod gungraun;
 pub mod io;
+pub mod markdown;
 pub mod names;
 pub mod schema;
 pub mod units;
