@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use kvbench_results::compare::{Comparison, Thresholds, compare, merge_runs};
-use kvbench_results::{Metric, Record, ResultSet, Unit, io};
+use kvbench_results::{Record, ResultSet, io};
 
 use crate::human;
 
@@ -48,7 +48,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         ..Thresholds::default()
     };
     let comparison: Comparison = compare(&baseline, &current, &thresholds);
-    let rows = comparison.rows(args.all, format);
+    let rows = comparison.rows(args.all);
     if !rows.is_empty() {
         println!("{}", human::table(&Comparison::HEADER, &rows));
     }
@@ -59,22 +59,10 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         args.deterministic_threshold
     );
     if let Some(path) = &args.markdown {
-        std::fs::write(path, comparison.markdown(args.all, format))
+        std::fs::write(path, comparison.markdown(args.all))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(if comparison.regressions() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
-}
-
-/// A value in its metric's unit, for people.
-fn format(metric: Metric, v: f64) -> String {
-    match metric.unit() {
-        Unit::Ns => human::nanos(v),
-        Unit::Bytes => human::bytes(v.max(0.0) as u64),
-        Unit::Ratio => format!("{:.1} %", v * 100.0),
-        Unit::PerSecond => format!("{v:.0}/s"),
-        Unit::Percent => format!("{v:.0} %"),
-        Unit::Count => format!("{v:.1}"),
-    }
 }
 
 /// Options of `kvbench merge`.

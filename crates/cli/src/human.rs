@@ -1,25 +1,13 @@
-//! Numbers for people: durations and byte counts with sensible units.
+//! Numbers for people in the terminal: the units every table and the report
+//! share ([`kvbench_results::units`]), and the terminal's text table.
 
-/// `850 ns`, `12.3 µs`, `4.56 ms`, `1.23 s`.
-pub fn nanos(ns: f64) -> String {
-    match ns {
-        n if n < 1e3 => format!("{n:.0} ns"),
-        n if n < 1e6 => format!("{:.3} µs", n / 1e3),
-        n if n < 1e9 => format!("{:.3} ms", n / 1e6),
-        n => format!("{:.3} s", n / 1e9),
-    }
-    .replace(".000 ", " ")
-}
+use kvbench_results::units;
 
-/// `512 B`, `1.5 KiB`, `68.2 MiB`, `1.20 GiB`.
+pub use kvbench_results::units::nanos;
+
+/// A byte count, as [`units::bytes`] writes it (the CLI's counters are integers).
 pub fn bytes(b: u64) -> String {
-    let b = b as f64;
-    match b {
-        n if n < 1024.0 => format!("{n:.0} B"),
-        n if n < 1024.0 * 1024.0 => format!("{:.1} KiB", n / 1024.0),
-        n if n < 1024.0 * 1024.0 * 1024.0 => format!("{:.1} MiB", n / 1024.0 / 1024.0),
-        n => format!("{:.2} GiB", n / 1024.0 / 1024.0 / 1024.0),
-    }
+    units::bytes(b as f64)
 }
 
 /// Left-aligned first column, right-aligned others, columns padded to fit.
@@ -46,15 +34,6 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn units() {
-        assert_eq!(nanos(850.0), "850 ns");
-        assert_eq!(nanos(12_345.0), "12.345 µs");
-        assert_eq!(nanos(2e6), "2 ms");
-        assert_eq!(bytes(512), "512 B");
-        assert_eq!(bytes(3 * 1024 * 1024 / 2), "1.5 MiB");
-    }
 
     #[test]
     fn table_aligns() {

@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 use kvbench_lookup::Reference;
 use kvbench_lookup::StrategyKind;
 use kvbench_peers::RedisServer;
+use kvbench_report::conclusions::conclusions;
+use kvbench_report::data::Source;
 use kvbench_results::Metric;
 
 fn kvbench(args: &[&str]) -> Output {
@@ -233,6 +235,40 @@ fn the_suite_runs_every_case_on_a_small_dataset() {
     // The main job also regenerates the report from the results' folder.
     let readme = std::fs::read_to_string(dir.path().join("reports/README.md")).unwrap();
     assert!(readme.contains("## Main table") && readme.contains("latency.png"), "{readme}");
+    // Every conclusion on the suite finds its inputs under the labels the suite really wrote.
+    let found = conclusions(&kvbench_report::Data::load(&json).unwrap());
+    let lacking: Vec<_> = found.missing.iter().filter(|(_, m)| m.source == Source::Suite).collect();
+    assert!(lacking.is_empty(), "{lacking:#?}");
+    assert!(readme.contains("A full `scan` (a miss) takes"), "{readme}");
+}
+
+#[test]
+fn the_terminal_and_the_report_write_a_figure_alike() {
+    use kvbench_results::{DEFAULT_VALUE_LEN, DatasetInfo, Record, ResultSet, RunInfo, units};
+    let dir = tempfile::tempdir().unwrap();
+    let (run, dataset) = (RunInfo::detect(true), DatasetInfo { keys: 10_000, value_len: DEFAULT_VALUE_LEN.into() });
+    // 1.289 ms and 1.5 MiB: figures the terminal and the report once wrote with different precision.
+    let (p50, heap) = (1_289_000.0, 1.5 * 1024.0 * 1024.0);
+    let mut set = ResultSet::new("kvbench suite");
+    for (workload, metric, value) in
+        [("-", Metric::OpenTime, 1e6), ("uniform", Metric::LatencyP50, p50), ("-", Metric::HeapBytes, heap)]
+    {
+        set.records.push(Record::new("hashmap", &dataset, workload, metric, value, &run));
+    }
+    let results = dir.path().join("results/suite.json");
+    kvbench_results::io::write(&results, &set).unwrap();
+    let results = results.to_str().unwrap();
+    let out = kvbench(&["compare", results, results, "--all"]);
+    let terminal = String::from_utf8_lossy(&out.stdout);
+    let reports = dir.path().join("reports");
+    let out = kvbench(&["report", "--results", results, "--out", reports.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = std::fs::read_to_string(reports.join("README.md")).unwrap();
+    for figure in [units::nanos(p50), units::bytes(heap)] {
+        assert!(terminal.contains(&format!("  {figure}  ")), "{figure:?} not in the terminal's table:\n{terminal}");
+        assert!(report.contains(&format!("| {figure} |")), "{figure:?} not in the report's table:\n{report}");
+    }
+    assert_eq!((units::nanos(p50), units::bytes(heap)), ("1.29 ms".into(), "1.5 MiB".into()));
 }
 
 #[test]
@@ -334,10 +370,10 @@ fn the_rusage_helper_reports_a_programs_own_peak_rss_and_exit_code() {
 
 #[test]
 fn compare_fails_only_on_a_real_regression_and_writes_markdown() {
-    use kvbench_results::{DatasetInfo, Record, ResultSet, RunInfo, SpreadKind};
+    use kvbench_results::{DEFAULT_VALUE_LEN, DatasetInfo, Record, ResultSet, RunInfo, SpreadKind};
     let dir = tempfile::tempdir().unwrap();
     let set = |mean: f64, heap: f64| {
-        let (run, dataset) = (RunInfo::detect(true), DatasetInfo { keys: 10_000, value_len: "normal:30,5".into() });
+        let (run, dataset) = (RunInfo::detect(true), DatasetInfo { keys: 10_000, value_len: DEFAULT_VALUE_LEN.into() });
         let mut set = ResultSet::new("test");
         let lookup = Record::new("hashmap", &dataset, "uniform", Metric::LookupMean, mean, &run);
         set.records.push(lookup.with_spread(mean * 0.97, mean * 1.03, SpreadKind::MinMax));

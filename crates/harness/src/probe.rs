@@ -236,7 +236,7 @@ fn run_workload(
     if spec.cold {
         let hist = latency::record(&spec.budget, |i| lookup_checked(lookup, stream, i))?;
         return Ok(WorkloadReport {
-            workload: format!("{workload}@cold"),
+            workload: kvbench_results::names::cold_workload(workload),
             rounds: None,
             latency: Percentiles::of(&hist),
             hit_rate: None,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use kvbench_lookup::{Strategy, StrategyKind};
-use kvbench_results::{DatasetInfo, Metric, Record, RunInfo, SpreadKind};
+use kvbench_results::{CaseStart, DatasetInfo, MEMCHR_PASS, Metric, Record, RunInfo, SpreadKind};
 use kvbench_workload::Workload;
 
 use crate::probe::ProbeReport;
@@ -32,9 +32,9 @@ impl Case {
     pub fn label(&self) -> String {
         let s = &self.strategy;
         match (self.fresh_index, self.cold, s) {
-            (_, true, _) => format!("{s} (cold)"),
-            (true, false, _) => format!("{s} (build)"),
-            (false, false, Strategy::Plain(StrategyKind::MmapIndex)) => format!("{s} (reopen)"),
+            (_, true, _) => CaseStart::Cold.label(s),
+            (true, false, _) => CaseStart::Build.label(s),
+            (false, false, Strategy::Plain(StrategyKind::MmapIndex)) => CaseStart::Reopen.label(s),
             _ => s.to_string(),
         }
     }
@@ -192,7 +192,7 @@ pub fn records(dataset: &DatasetInfo, case: &str, report: &ProbeReport, run: &Ru
     }
     if let Some(floor) = &report.memchr_pass {
         // The bandwidth floor of a full scan, as a pseudo-strategy beside it.
-        let record = Record::new("memchr pass", dataset, "-", Metric::LookupMean, floor.median_ns, run);
+        let record = Record::new(MEMCHR_PASS, dataset, "-", Metric::LookupMean, floor.median_ns, run);
         out.push(record.with_spread(floor.min_ns, floor.max_ns, SpreadKind::MinMax));
     }
     out

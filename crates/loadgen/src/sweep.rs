@@ -66,8 +66,8 @@ impl Server {
     pub fn label(&self) -> String {
         match self {
             Server::Kvbench { strategy, .. } => strategy.to_string(),
-            Server::Redis => "redis-server".into(),
-            Server::PythonDict => "python-dict".into(),
+            Server::Redis => kvbench_results::REDIS_SERVER.into(),
+            Server::PythonDict => kvbench_results::PYTHON_DICT.into(),
         }
     }
 
@@ -91,8 +91,8 @@ pub struct Group {
     pub loads: Vec<Load>,
 }
 
-/// Connections of the base configuration.
-pub const BASE_CONNECTIONS: usize = 64;
+/// Connections of the base configuration (as results and the report know it).
+pub const BASE_CONNECTIONS: usize = kvbench_results::BASE_CONNECTIONS as usize;
 
 const PROTOCOLS: [Protocol; 2] = [Protocol::Http, Protocol::Resp];
 
@@ -133,7 +133,7 @@ pub fn plan(scale: Scale) -> Vec<Group> {
         base.extend(open(&[0.5]));
         return vec![group(hashmap, small, 1, base), group(plain(StrategyKind::MmapIndex), small, 2, closed(&[16]))];
     }
-    let million = Dataset::new(1_000_000);
+    let million = Dataset::new(kvbench_results::BASE_KEYS);
     let sweep = [1, 4, 16, BASE_CONNECTIONS, 256];
     let mut base = closed(&sweep);
     base.extend(open(&[0.25, 0.5, 0.75, 0.9]));

@@ -2,19 +2,12 @@
 
 use std::path::Path;
 
-use kvbench_results::{DatasetInfo, LoadInfo, Metric, Record, ResultSet, RunInfo};
+// The charts so far compare strategies on the default datasets (the scaling chart compares value sizes).
+use kvbench_results::{
+    BASE_CONNECTIONS, BASE_KEYS, DEFAULT_VALUE_LEN, DatasetInfo, LoadInfo, Metric, Record, ResultSet, RunInfo,
+};
 
 use crate::ReportError;
-
-/// The value-length distribution of the default datasets; the charts so far
-/// compare strategies on these (the scaling chart compares value sizes).
-pub const DEFAULT_VALUE_LEN: &str = "normal:30,5";
-
-/// Keys of the base dataset of the load runs.
-pub const BASE_KEYS: u64 = 1_000_000;
-
-/// Connections of the base load (open loops run at this many).
-pub const BASE_CONNECTIONS: u32 = 64;
 
 /// Which harness produced a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,7 +86,7 @@ impl Data {
     /// Load runs of `kvbench bench macro` on the base dataset (1M keys, default
     /// values): per server line (`strategy, threads`), `(x, value)` points of
     /// `metric` over `protocol`, with `x` the connections (closed loop) or the
-    /// offered rate (open loop at [`crate::data::BASE_CONNECTIONS`] connections).
+    /// offered rate (open loop at [`BASE_CONNECTIONS`] connections).
     pub fn load_lines(&self, protocol: &str, open_loop: bool, metric: Metric) -> Vec<(String, Vec<(f64, f64)>)> {
         let mut lines: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
         for (r, load) in self.loads(metric) {
@@ -124,6 +117,13 @@ impl Data {
                     && r.workload == workload
                     && r.metric == metric
             })
+            .map(|r| r.value)
+    }
+
+    /// The value of `metric` of one baseline program (`kvbench bench baselines`) at `keys`.
+    pub fn baseline(&self, program: &str, keys: u64, metric: Metric) -> Option<f64> {
+        self.records(Source::Baselines)
+            .find(|r| r.strategy == program && r.dataset.keys == keys && r.metric == metric)
             .map(|r| r.value)
     }
 

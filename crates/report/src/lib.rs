@@ -5,11 +5,14 @@
 //! [`charts::ALL`]; the report grows by adding a function and a line there.
 //!
 //! - [`data`]: the loaded results and the questions charts ask of them.
-//! - [`style`]: fonts (embedded, no system packages), colours per strategy.
+//! - [`style`]: fonts (embedded, no system packages), colours per strategy
+//!   (numbers are written by [`kvbench_results::units`], as in the terminal).
 //! - [`charts`]: one module per chart, each drawn to SVG and PNG.
-//! - [`markdown`]: the report text, tables and conclusions computed from the data.
+//! - [`markdown`]: the report text and tables computed from the data.
+//! - [`conclusions`]: the report's findings, one function each, with the inputs each lacked.
 
 pub mod charts;
+pub mod conclusions;
 pub mod data;
 pub mod markdown;
 pub mod style;

@@ -2,6 +2,7 @@
 
 use std::sync::Once;
 
+use kvbench_results::{PYTHON_DICT, REDIS_SERVER};
 use plotters::style::{FontStyle, RGBColor};
 
 /// The font family every chart asks for (registered from the embedded DejaVu Sans).
@@ -34,8 +35,8 @@ pub fn color(strategy: &str) -> RGBColor {
         "lru" => RGBColor(255, 127, 14),
         "warming" => RGBColor(214, 39, 40),
         "memchr" => RGBColor(23, 190, 207),
-        "redis-server" => RGBColor(220, 20, 60),
-        "python-dict" => RGBColor(60, 60, 60),
+        REDIS_SERVER => RGBColor(220, 20, 60),
+        PYTHON_DICT => RGBColor(60, 60, 60),
         // The baselines: bash in earth tones, Python in pinks and purples.
         "bash-grep" => RGBColor(166, 118, 29),
         "bash-awk" => RGBColor(102, 102, 51),
@@ -46,29 +47,4 @@ pub fn color(strategy: &str) -> RGBColor {
         "py-lru" => RGBColor(190, 174, 212),
         _ => RGBColor(188, 189, 34),
     }
-}
-
-/// `85 ns`, `1.2 µs`, `3.4 ms`, `1.2 s`.
-pub fn nanos(ns: f64) -> String {
-    match ns {
-        n if n < 1e3 => format!("{n:.0} ns"),
-        n if n < 1e6 => format!("{:.1} µs", n / 1e3),
-        n if n < 1e9 => format!("{:.1} ms", n / 1e6),
-        n => format!("{:.2} s", n / 1e9),
-    }
-}
-
-/// `512 B`, `1.5 KiB`, `68.2 MiB`.
-pub fn bytes(b: f64) -> String {
-    match b {
-        n if n < 1024.0 => format!("{n:.0} B"),
-        n if n < 1024.0 * 1024.0 => format!("{:.1} KiB", n / 1024.0),
-        n if n < 1024.0 * 1024.0 * 1024.0 => format!("{:.1} MiB", n / 1024.0 / 1024.0),
-        n => format!("{:.2} GiB", n / 1024.0 / 1024.0 / 1024.0),
-    }
-}
-
-/// The dataset label for a key count: `10k`, `1M`.
-pub fn keys_label(keys: u64) -> String {
-    kvbench_results::DatasetInfo { keys, value_len: "normal:30,5".into() }.label()
 }

@@ -1,9 +1,13 @@
-//! The report from a small fixture: every chart file, with its series and axes.
+//! The report from a small fixture: every chart file, with its series and
+//! axes, and every conclusion with its inputs.
 #![allow(clippy::unwrap_used)]
 
-use kvbench_report::generate;
+use kvbench_report::conclusions::{Missing, conclusions};
+use kvbench_report::data::Source;
+use kvbench_report::{Data, generate};
 use kvbench_results::{
-    Bucket, DatasetInfo, LatencyHistogram, LoadInfo, Metric, Record, ResultSet, RunInfo, SpreadKind, io,
+    Bucket, CaseStart, DEFAULT_VALUE_LEN, DatasetInfo, LatencyHistogram, LoadInfo, MEMCHR_PASS, Metric, PYTHON_DICT,
+    REDIS_SERVER, Record, ResultSet, RunInfo, SpreadKind, io,
 };
 
 fn run() -> RunInfo {
@@ -19,13 +23,14 @@ fn run() -> RunInfo {
 }
 
 fn ds(keys: u64) -> DatasetInfo {
-    DatasetInfo { keys, value_len: "normal:30,5".into() }
+    DatasetInfo { keys, value_len: DEFAULT_VALUE_LEN.into() }
 }
 
 /// A suite result set: three strategies on two datasets, with every metric the charts read.
 fn suite() -> ResultSet {
     let mut set = ResultSet::new("kvbench suite");
-    let cases = [("hashmap", 500.0, 90.0), ("mmap-index (reopen)", 600.0, 0.0), ("scan", 1.3e6, 0.0)];
+    let reopen = CaseStart::Reopen.label("mmap-index");
+    let cases = [("hashmap", 500.0, 90.0), (reopen.as_str(), 600.0, 0.0), ("scan", 1.3e6, 0.0)];
     for keys in [10_000, 1_000_000] {
         let scale = if keys == 10_000 { 0.2 } else { 1.0 };
         for (case, p50, per_key) in cases {
@@ -46,7 +51,7 @@ fn suite() -> ResultSet {
             }
             set.records.push(rec("miss", Metric::LookupMean, p50 * 2.0 * scale));
         }
-        set.records.push(Record::new("memchr pass", &ds(keys), "-", Metric::LookupMean, 1.1e6 * scale, &run()));
+        set.records.push(Record::new(MEMCHR_PASS, &ds(keys), "-", Metric::LookupMean, 1.1e6 * scale, &run()));
     }
     set
 }
@@ -73,7 +78,8 @@ fn criterion() -> ResultSet {
     set
 }
 
-/// Load runs: hashmap (1 and 2 threads) and redis-server over connections, and hashmap open loops.
+/// Load runs: hashmap (1 and 2 threads) and the peers (redis-server over
+/// RESP, python-dict over HTTP) over connections, and hashmap open loops.
 fn macro_runs() -> ResultSet {
     let mut set = ResultSet::new("kvbench bench macro");
     let load = |protocol: &str, connections, server_threads, rate| LoadInfo {
@@ -90,8 +96,8 @@ fn macro_runs() -> ResultSet {
     // A distribution: 90 requests at ~50 µs, 9 at ~200 µs, 1 at ~2 ms.
     let buckets = [(50_000.0, 90), (200_000.0, 9), (2e6, 1)].map(|(le, count)| Bucket { le, count }).to_vec();
     for protocol in ["http", "resp"] {
-        for (server, threads) in [("hashmap", 1), ("hashmap", 2), ("redis-server", 1)] {
-            if server == "redis-server" && protocol == "http" {
+        for (server, threads) in [("hashmap", 1), ("hashmap", 2), (REDIS_SERVER, 1), (PYTHON_DICT, 1)] {
+            if (server, protocol) == (REDIS_SERVER, "http") || (server, protocol) == (PYTHON_DICT, "resp") {
                 continue;
             }
             for connections in [1, 16, 64] {
@@ -245,10 +251,10 @@ fn every_chart_is_drawn_with_its_series_and_axes() {
         "## Cache-ratio sweep, 1M keys",
         "## Servers under load",
         "## bash vs Python vs Rust: the table",
-        "| py-dict | 150.0 ms | 200 ns | 19.1 MiB | 1.50 s | 2.0 µs | 190.7 MiB |",
-        "At 1M keys, as a whole process answering one key: the best Rust, `kvbench mmap-index`, takes 3.0 ms against 130.0 ms for the best Python, `py-mmap` (43× faster); the best bash, `bash-grep`, 30.0 ms",
-        "At 1M keys, per lookup in a running process: the best Rust, `kvbench hashmap`, takes 1.0 µs against 2.0 µs for the best Python, `py-dict` (2× faster)",
-        "| hashmap, 2 threads | 1M | RESP | 160.0k | 160.0k (64) | 50.0 µs | 3.2 ms | – | 90 % | 100.0 MiB | 178k | – |",
+        "| py-dict | 150 ms | 200 ns | 19.1 MiB | 1.5 s | 2 µs | 191 MiB |",
+        "At 1M keys, as a whole process answering one key: the best Rust, `kvbench mmap-index`, takes 3 ms against 130 ms for the best Python, `py-mmap` (43× faster); the best bash, `bash-grep`, 30 ms",
+        "At 1M keys, per lookup in a running process: the best Rust, `kvbench hashmap`, takes 1 µs against 2 µs for the best Python, `py-dict` (2× faster)",
+        "| hashmap, 2 threads | 1M | RESP | 160.0k | 160.0k (64) | 50 µs | 3.2 ms | – | 90 % | 100 MiB | 178k | – |",
         "| hashmap, 1 thread | 100k fixed:3000 | HTTP | 40.0k |",
     ] {
         assert!(readme.contains(t), "README lacks {t:?}:\n{readme}");
@@ -269,6 +275,34 @@ fn every_chart_is_drawn_with_its_series_and_axes() {
         ),
         "{readme}"
     );
+}
+
+/// The fixture's four result sets, loaded.
+fn fixture() -> Data {
+    Data::from_sets(vec![suite(), criterion(), macro_runs(), baselines()])
+}
+
+#[test]
+fn every_conclusion_finds_its_inputs_in_the_fixture() {
+    let found = conclusions(&fixture());
+    assert_eq!(found.missing, [], "{found:#?}");
+    // 4 from the suite, 2 peers, 2 protocols × threads, 2 baselines, 2 per LRU backing.
+    assert_eq!(found.sentences.len(), 4 + 2 + 2 + 2 + 2 * 2, "{found:#?}");
+}
+
+#[test]
+fn a_conclusion_whose_input_is_missing_says_which() {
+    let mut without_floor = suite();
+    without_floor.records.retain(|r| r.strategy != MEMCHR_PASS);
+    let found = conclusions(&Data::from_sets(vec![without_floor, criterion(), macro_runs(), baselines()]));
+    let inputs = vec![format!("{MEMCHR_PASS} · 1M · - · lookup_mean")];
+    assert_eq!(found.missing, [("scan vs memchr", Missing { source: Source::Suite, inputs })]);
+    assert!(!found.sentences.iter().any(|s| s.contains("memchr")), "{:#?}", found.sentences);
+    // Without load runs, each of their findings says what it looked for.
+    let found = conclusions(&Data::from_sets(vec![suite(), criterion(), baselines()]));
+    assert_eq!(found.missing.len(), 4, "{found:#?}");
+    assert!(found.missing.iter().all(|(_, m)| m.source == Source::Macro), "{found:#?}");
+    assert!(found.missing[0].1.inputs.iter().any(|i| i.starts_with(REDIS_SERVER)), "{found:#?}");
 }
 
 #[test]

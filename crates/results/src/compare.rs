@@ -15,7 +15,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use crate::markdown;
 use crate::schema::{DatasetInfo, Direction, LoadInfo, Metric, Record, Spread, SpreadKind, Unit};
+use crate::units;
 
 /// How large a change must be to count.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -306,14 +308,15 @@ impl Comparison {
     pub const HEADER: [&'static str; 6] = ["measurement", "metric", "baseline", "current", "change", "verdict"];
 
     /// One row per change that is not `unchanged` (every change when `all`),
-    /// values written by `format`.
-    pub fn rows(&self, all: bool, format: impl Fn(Metric, f64) -> String) -> Vec<Vec<String>> {
+    /// values in their metric's unit ([`units::value`]).
+    pub fn rows(&self, all: bool) -> Vec<Vec<String>> {
         self.changes
             .iter()
             .filter(|c| all || c.verdict != Verdict::Unchanged)
             .map(|c| {
-                let value =
-                    |v: &Option<(f64, Option<Spread>)>| v.map_or_else(|| "–".into(), |(v, _)| format(c.metric, v));
+                let value = |v: &Option<(f64, Option<Spread>)>| {
+                    v.map_or_else(|| "–".into(), |(v, _)| units::value(c.metric.unit(), v))
+                };
                 vec![
                     c.name(),
                     c.metric.name().to_owned(),
@@ -338,14 +341,8 @@ impl Comparison {
     }
 
     /// A Markdown report (for a pull-request comment): the summary and [`Comparison::rows`].
-    pub fn markdown(&self, all: bool, format: impl Fn(Metric, f64) -> String) -> String {
-        let mut out = format!("**{}**\n\n", self.summary());
-        let _ = writeln!(out, "| {} |", Self::HEADER.join(" | "));
-        let _ = writeln!(out, "|{}", "---|".repeat(Self::HEADER.len()));
-        for row in self.rows(all, format) {
-            let _ = writeln!(out, "| {} |", row.join(" | "));
-        }
-        out
+    pub fn markdown(&self, all: bool) -> String {
+        format!("**{}**\n\n{}", self.summary(), markdown::table(&Self::HEADER, &self.rows(all)))
     }
 
     /// One line: whether the gate passes.

@@ -26,11 +26,10 @@ use serde::Deserialize;
 
 use crate::env::RunInfo;
 use crate::io::ResultsError;
+// The instruction benchmarks use only the default datasets (their ids carry just the key count).
+use crate::names::DEFAULT_VALUE_LEN;
 use crate::schema::{DatasetInfo, Metric, Record};
-
-/// The value-length distribution of kvbench's default datasets, the only ones
-/// the instruction benchmarks use (their ids carry just the key count).
-const DEFAULT_VALUE_LEN: &str = "normal:30,5";
+use crate::units::parse_count;
 
 /// The parts of gungraun's `summary.json` kvbench reads.
 #[derive(Deserialize)]
@@ -86,16 +85,6 @@ fn summary_files(dir: &Path) -> Vec<PathBuf> {
     }
     found.sort();
     found
-}
-
-/// `10k` → 10 000, `1M` → 1 000 000, `500` → 500.
-fn parse_count(label: &str) -> Option<u64> {
-    let (digits, scale) = match label.as_bytes().last()? {
-        b'k' => (&label[..label.len() - 1], 1_000),
-        b'M' => (&label[..label.len() - 1], 1_000_000),
-        _ => (label, 1),
-    };
-    digits.parse::<u64>().ok()?.checked_mul(scale)
 }
 
 /// The strategy label an identifier spells: `mmap_index` → `mmap-index`,

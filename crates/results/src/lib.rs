@@ -8,6 +8,9 @@
 //! - [`gungraun`]: importing gungraun's instruction counts (`summary.json`) into records.
 //! - [`bmf`]: exporting to Bencher's metric format, for tracking services.
 //! - [`compare`]: two result sets compared, real regressions told from noise (`kvbench compare`).
+//! - [`units`]: durations, sizes and counts written for people, one way for terminal and report.
+//! - [`markdown`]: the Markdown table the report and `compare --markdown` write.
+//! - [`names`]: names the writers of records and their readers (the report) must spell alike.
 
 pub mod bmf;
 pub mod compare;
@@ -15,9 +18,13 @@ pub mod criterion;
 pub mod env;
 pub mod gungraun;
 pub mod io;
+pub mod markdown;
+pub mod names;
 pub mod schema;
+pub mod units;
 
 pub use env::RunInfo;
+pub use names::{BASE_CONNECTIONS, BASE_KEYS, CaseStart, DEFAULT_VALUE_LEN, MEMCHR_PASS, PYTHON_DICT, REDIS_SERVER};
 pub use schema::{
     BASELINES_SOURCE, Bucket, DatasetInfo, Direction, LatencyHistogram, LoadInfo, Metric, OLDEST_READABLE_VERSION,
     Record, ResultSet, SCHEMA_VERSION, Spread, SpreadKind, Unit,

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::env::RunInfo;
+use crate::names::DEFAULT_VALUE_LEN;
+use crate::units;
 
 /// Version of the file format; readers refuse files of another version.
 pub const SCHEMA_VERSION: u32 = 3;
@@ -226,19 +228,15 @@ impl Spread {
 pub struct DatasetInfo {
     /// Lines (keys) in the file.
     pub keys: u64,
-    /// Value-length distribution, e.g. `normal:30,5`.
+    /// Value-length distribution, e.g. [`DEFAULT_VALUE_LEN`] or `fixed:300`.
     pub value_len: String,
 }
 
 impl DatasetInfo {
     /// A short label: `10k`, `1M`, or `1M fixed:300` for non-default values.
     pub fn label(&self) -> String {
-        let keys = match self.keys {
-            n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
-            n if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
-            n => n.to_string(),
-        };
-        if self.value_len == "normal:30,5" { keys } else { format!("{keys} {}", self.value_len) }
+        let keys = units::count(self.keys);
+        if self.value_len == DEFAULT_VALUE_LEN { keys } else { format!("{keys} {}", self.value_len) }
     }
 }
 

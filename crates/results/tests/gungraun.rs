@@ -5,7 +5,7 @@ use std::path::Path;
 
 use kvbench_results::gungraun::import;
 use kvbench_results::io::ResultsError;
-use kvbench_results::{DatasetInfo, Metric, RunInfo, Unit};
+use kvbench_results::{DEFAULT_VALUE_LEN, DatasetInfo, Metric, RunInfo, Unit};
 
 /// A summary as gungraun 0.20 writes it on a second run (`new` and `old`
 /// values), trimmed to one counted thread and one idle one; `FUNCTION`, `ID`
@@ -73,7 +73,7 @@ fn each_get_benchmark_becomes_instructions_per_lookup() {
     write_summary(dir.path(), "get", "uniform_10k_n100k_lru10_mmap_index", 172_192_213);
     let run = RunInfo::detect(false);
     let records = import(dir.path(), &run).unwrap();
-    let ten_k = DatasetInfo { keys: 10_000, value_len: "normal:30,5".into() };
+    let ten_k = DatasetInfo { keys: 10_000, value_len: DEFAULT_VALUE_LEN.into() };
     let got: Vec<_> = records.iter().map(|r| (r.strategy.as_str(), r.workload.as_str(), r.value)).collect();
     assert_eq!(got, [("scan", "miss", 299_063.217), ("lru(0.1,mmap-index)", "uniform", 1_721.922_13)]);
     for record in &records {

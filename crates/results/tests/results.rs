@@ -3,8 +3,8 @@
 
 use kvbench_results::criterion::{benchmark_id, import};
 use kvbench_results::{
-    Bucket, DatasetInfo, LatencyHistogram, LoadInfo, Metric, OLDEST_READABLE_VERSION, Record, ResultSet, RunInfo,
-    SCHEMA_VERSION, SpreadKind, Unit, bmf, io,
+    Bucket, DEFAULT_VALUE_LEN, DatasetInfo, LatencyHistogram, LoadInfo, Metric, OLDEST_READABLE_VERSION, Record,
+    ResultSet, RunInfo, SCHEMA_VERSION, SpreadKind, Unit, bmf, io,
 };
 
 fn run() -> RunInfo {
@@ -20,7 +20,7 @@ fn run() -> RunInfo {
 }
 
 fn dataset() -> DatasetInfo {
-    DatasetInfo { keys: 1_000_000, value_len: "normal:30,5".into() }
+    DatasetInfo { keys: 1_000_000, value_len: DEFAULT_VALUE_LEN.into() }
 }
 
 #[test]

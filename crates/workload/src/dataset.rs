@@ -6,6 +6,8 @@ use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use kvbench_results::units;
+
 use crate::generate::{GenSpec, GenSummary, generate};
 use crate::value_len::ValueLen;
 
@@ -16,30 +18,14 @@ pub struct Count(pub u64);
 impl FromStr for Count {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim().replace('_', "");
-        let (digits, scale) = match s.char_indices().last() {
-            Some((i, 'k' | 'K')) => (&s[..i], 1_000),
-            Some((i, 'm' | 'M')) => (&s[..i], 1_000_000),
-            Some((i, 'g' | 'G')) => (&s[..i], 1_000_000_000),
-            _ => (&s[..], 1),
-        };
-        digits
-            .parse::<u64>()
-            .ok()
-            .and_then(|n| n.checked_mul(scale))
-            .map(Count)
-            .ok_or_else(|| format!("{s:?} is not a count (e.g. 10000, 10k, 1M)"))
+        units::parse_count(s).map(Count).ok_or_else(|| format!("{:?} is not a count (e.g. 10000, 10k, 1M)", s.trim()))
     }
 }
 
-/// `10k`, `1M`, or the plain number when it is not round.
+/// `10k`, `1M`, or the plain number when it is not round (as every label spells counts).
 impl fmt::Display for Count {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            n if n >= 1_000_000 && n % 1_000_000 == 0 => write!(f, "{}M", n / 1_000_000),
-            n if n >= 1_000 && n % 1_000 == 0 => write!(f, "{}k", n / 1_000),
-            n => write!(f, "{n}"),
-        }
+        f.write_str(&units::count(self.0))
     }
 }
 

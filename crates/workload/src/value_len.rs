@@ -32,7 +32,8 @@ pub enum ValueLen {
     },
 }
 
-/// The original data's shape: mean ≈ median ≈ 30 bytes.
+/// The original data's shape: mean ≈ median ≈ 30 bytes; results name it
+/// [`kvbench_results::DEFAULT_VALUE_LEN`] (a test keeps the two alike).
 impl Default for ValueLen {
     fn default() -> Self {
         ValueLen::Normal { mean: 30, sd: 5.0 }
@@ -120,5 +121,10 @@ mod tests {
         {
             assert!(bad.parse::<ValueLen>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_default_is_what_results_call_the_default() {
+        assert_eq!(ValueLen::default().to_string(), kvbench_results::DEFAULT_VALUE_LEN);
     }
 }

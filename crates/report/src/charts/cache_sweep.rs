@@ -1,12 +1,13 @@
 //! The cache-ratio sweep: hit rate and lookup time against the cache's size.
 
 use kvbench_results::Metric;
+use kvbench_results::units::nanos;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{DrawResult, max_or};
 use crate::data::{Data, Source};
-use crate::style::{FONT, color, nanos};
+use crate::style::{FONT, color};
 
 /// The workloads compared, as recorded.
 const WORKLOADS: [(&str, &str); 2] = [("uniform", "uniform keys"), ("zipf:0.99", "Zipf 0.99 keys")];

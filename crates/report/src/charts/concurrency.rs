@@ -2,12 +2,13 @@
 //! kvbench with 1 and 2 threads beside the peers.
 
 use kvbench_results::Metric;
+use kvbench_results::units::nanos;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{DrawResult, max_or, min_or};
 use crate::data::Data;
-use crate::style::{FONT, color, nanos};
+use crate::style::{FONT, color};
 
 /// The protocols, as recorded and as titled.
 pub(crate) const PROTOCOLS: [(&str, &str); 2] = [("http", "HTTP"), ("resp", "RESP")];

@@ -1,6 +1,7 @@
 //! The latency distribution under load, per server: a histogram and an
 //! HdrHistogram-style percentile curve, from the distribution each load run keeps.
 
+use kvbench_results::units::nanos;
 use kvbench_results::{LatencyHistogram, Metric};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -8,7 +9,7 @@ use plotters::prelude::*;
 use super::concurrency::{PROTOCOLS, lines_and_legend};
 use super::{DrawResult, max_or, min_or};
 use crate::data::{Data, is_base, server_name};
-use crate::style::{FONT, nanos};
+use crate::style::FONT;
 
 /// Percentile-curve x positions: 1 / (1 - q), so each "nine" gets the same width; `max` at the right edge.
 const TICKS: [(f64, &str); 7] =

@@ -1,12 +1,13 @@
 //! Memory per strategy at the largest dataset: anonymous vs file-backed RSS.
 
 use kvbench_results::Metric;
+use kvbench_results::units::bytes;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{DrawResult, max_or};
 use crate::data::{Data, Source};
-use crate::style::{FONT, bytes, color};
+use crate::style::{FONT, color};
 
 /// The chart needs the suite's memory figures.
 pub fn missing(data: &Data) -> Option<String> {

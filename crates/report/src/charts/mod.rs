@@ -17,11 +17,12 @@ pub mod tradeoff;
 
 use std::path::Path;
 
+use kvbench_results::units::nanos;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::data::Data;
-use crate::style::{FONT, SIZE, nanos};
+use crate::style::{FONT, SIZE};
 
 /// What a chart's `draw` returns; plotters' errors are boxed.
 pub type DrawResult = Result<(), Box<dyn std::error::Error>>;

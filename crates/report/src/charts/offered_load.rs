@@ -1,13 +1,14 @@
 //! Open loop: latency (coordinated-omission corrected) against the offered rate.
 
 use kvbench_results::Metric;
+use kvbench_results::units::nanos;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::concurrency::{PROTOCOLS, lines_and_legend};
 use super::{DrawResult, max_or, min_or};
 use crate::data::Data;
-use crate::style::{FONT, nanos};
+use crate::style::FONT;
 
 /// The chart needs open-loop load runs.
 pub fn missing(data: &Data) -> Option<String> {

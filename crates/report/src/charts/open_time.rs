@@ -1,12 +1,13 @@
 //! Time to open per strategy and dataset (log scale), warm and cold.
 
 use kvbench_results::Metric;
+use kvbench_results::units::nanos;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{DrawResult, max_or, min_or, time_rows};
 use crate::data::{Data, Source};
-use crate::style::{FONT, color, nanos};
+use crate::style::{FONT, color};
 
 /// The chart needs the suite's open times.
 pub fn missing(data: &Data) -> Option<String> {

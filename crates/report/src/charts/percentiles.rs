@@ -1,12 +1,13 @@
 //! Latency percentile curves (HdrHistogram style) at the largest dataset.
 
 use kvbench_results::Metric;
+use kvbench_results::units::nanos;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{DrawResult, max_or, min_or};
 use crate::data::{Data, Source};
-use crate::style::{FONT, color, nanos};
+use crate::style::{FONT, color};
 
 /// Percentiles drawn, at x = 1 / (1 - q) so each "nine" gets the same width.
 const POINTS: [(Metric, f64, &str); 5] = [

@@ -1,14 +1,15 @@
 //! How a server scales with the data: throughput and p99 at the base
 //! connections against the number of keys and against the value size.
 
-use kvbench_results::Metric;
+use kvbench_results::units::count;
+use kvbench_results::{DEFAULT_VALUE_LEN, Metric};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::concurrency::{PROTOCOLS, XAxis, metric_panel};
 use super::{DrawResult, max_or, min_or};
-use crate::data::{DEFAULT_VALUE_LEN, Data, mean_value_len, push_point, server_name};
-use crate::style::{FONT, keys_label};
+use crate::data::{Data, mean_value_len, push_point, server_name};
+use crate::style::FONT;
 
 /// What the x axis varies.
 #[derive(Clone, Copy, PartialEq)]
@@ -69,7 +70,7 @@ where
             let (x_lo, x_hi) = (min_or(xs(), 2.0, 1.0), max_or(xs(), 2.0, 10.0));
             let caption = if metric == Metric::Throughput { "requests per second" } else { "p99 latency" };
             let format = |v: &f64| match *axis {
-                Axis::Keys => keys_label(*v as u64),
+                Axis::Keys => count(*v as u64),
                 Axis::ValueSize => format!("{v:.0}"),
             };
             let x = XAxis { range: (x_lo, x_hi), desc: x_desc, format: &format };

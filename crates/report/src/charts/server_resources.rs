@@ -2,13 +2,14 @@
 //! at the base connections in closed loop.
 
 use kvbench_results::Metric;
+use kvbench_results::units::bytes;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::concurrency::PROTOCOLS;
 use super::{DrawResult, max_or};
 use crate::data::{Data, load_label};
-use crate::style::{FONT, bytes, color};
+use crate::style::{FONT, color};
 
 /// `(row label, protocol, value)` of `metric` for every closed-loop run at the base connections.
 fn bars(data: &Data, metric: Metric) -> Vec<(String, String, f64)> {

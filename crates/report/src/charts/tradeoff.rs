@@ -1,12 +1,13 @@
 //! Memory per key against p99 latency, with the Pareto frontier.
 
 use kvbench_results::Metric;
+use kvbench_results::units::nanos;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{DrawResult, max_or, min_or};
 use crate::data::{Data, Source};
-use crate::style::{FONT, color, nanos};
+use crate::style::{FONT, color};
 
 /// `(case, anonymous bytes per key, p99 ns)` of every warm case at `keys`.
 pub fn points(data: &Data, keys: u64) -> Vec<(String, f64, f64)> {

@@ -1,0 +1,158 @@
+//! Numbers for people, written one way everywhere: the terminal's tables,
+//! the report's tables, sentences and chart axes, and `kvbench compare`.
+//!
+//! Durations and byte counts keep three significant digits, trailing zeros
+//! dropped: `850 ns`, `12.3 µs`, `1.29 ms`, `2 ms`, `1.5 KiB`, `191 MiB`.
+//! Three digits tell strategies apart; a fourth would be noise on a shared
+//! 2-core machine, and a figure must read the same in the terminal and in the
+//! report, so there is one precision.
+
+use crate::schema::Unit;
+
+/// Nanoseconds per unit of time, smallest first.
+const TIME: [(f64, &str); 4] = [(1.0, "ns"), (1e3, "µs"), (1e6, "ms"), (1e9, "s")];
+
+/// Bytes per unit of size, smallest first (binary units, as `/proc` and `ls -h` count).
+const SIZE: [(f64, &str); 4] =
+    [(1.0, "B"), (1024.0, "KiB"), (1024.0 * 1024.0, "MiB"), (1024.0 * 1024.0 * 1024.0, "GiB")];
+
+/// A duration in nanoseconds: `850 ns`, `12.3 µs`, `1.29 ms`, `1.23 s`.
+pub fn nanos(ns: f64) -> String {
+    scaled(ns, &TIME)
+}
+
+/// A byte count: `512 B`, `1.5 KiB`, `68.2 MiB`, `1.2 GiB`.
+pub fn bytes(b: f64) -> String {
+    scaled(b, &SIZE)
+}
+
+/// A key count as people say it: `10k`, `1M`, or the plain number when it is not round.
+///
+/// Dataset labels, file names of generated datasets and benchmark ids all
+/// spell counts this way; [`parse_count`] reads it back.
+pub fn count(n: u64) -> String {
+    match n {
+        n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
+        n if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
+        n => n.to_string(),
+    }
+}
+
+/// Reads a count written as `10000`, `10_000`, `10k`, `1M` or `1G` (either case); `None` when it is not one.
+pub fn parse_count(s: &str) -> Option<u64> {
+    let s = s.trim().replace('_', "");
+    let (digits, scale) = match s.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&s[..i], 1_000),
+        Some((i, 'm' | 'M')) => (&s[..i], 1_000_000),
+        Some((i, 'g' | 'G')) => (&s[..i], 1_000_000_000),
+        _ => (&s[..], 1),
+    };
+    digits.parse::<u64>().ok()?.checked_mul(scale)
+}
+
+/// A value in `unit`, as tables show it.
+pub fn value(unit: Unit, v: f64) -> String {
+    match unit {
+        Unit::Ns => nanos(v),
+        Unit::Bytes => bytes(v),
+        Unit::Ratio => format!("{:.1} %", v * 100.0),
+        Unit::PerSecond => format!("{v:.0}/s"),
+        Unit::Percent => format!("{v:.0} %"),
+        Unit::Count => format!("{v:.1}"),
+    }
+}
+
+/// `v` in the largest of `units` in which it is at least 1 once rounded, to three significant digits.
+fn scaled(v: f64, units: &[(f64, &str)]) -> String {
+    let fits = |scale: f64| round3((v / scale).abs()) >= 1.0;
+    let (scale, unit) = units.iter().rev().find(|u| fits(u.0)).or(units.first()).copied().unwrap_or((1.0, ""));
+    format!("{} {unit}", significant(v / scale))
+}
+
+/// Decimals that leave three significant digits (none from 100 up; at most two below 10).
+fn decimals(v: f64) -> usize {
+    if v == 0.0 || !v.is_finite() {
+        return 0;
+    }
+    (2 - v.abs().log10().floor() as i64).clamp(0, 2) as usize
+}
+
+/// `v` (positive) rounded to three significant digits, so that 999.6 ns reads as 1 µs, not 1000 ns.
+fn round3(v: f64) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return v;
+    }
+    let factor = 10f64.powi(2 - v.log10().floor() as i32);
+    (v * factor).round() / factor
+}
+
+/// `v` with three significant digits, trailing zeros (and a trailing point) dropped.
+fn significant(v: f64) -> String {
+    let text = format!("{v:.*}", decimals(v));
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_keep_three_significant_digits() {
+        let cases = [
+            (0.0, "0 ns"),
+            (0.5, "0.5 ns"),
+            (29.43, "29.4 ns"),
+            (850.0, "850 ns"),
+            (999.4, "999 ns"),
+            (999.6, "1 µs"),
+            (12_345.0, "12.3 µs"),
+            (1_289_000.0, "1.29 ms"),
+            (2e6, "2 ms"),
+            (1.2e6, "1.2 ms"),
+            (999_960.0, "1 ms"),
+            (1.234e9, "1.23 s"),
+            (4_321e9, "4321 s"),
+            (-1_500.0, "-1.5 µs"),
+        ];
+        for (ns, text) in cases {
+            assert_eq!(nanos(ns), text, "{ns}");
+        }
+    }
+
+    #[test]
+    fn sizes_keep_three_significant_digits() {
+        let mib = 1024.0 * 1024.0;
+        let cases = [
+            (512.0, "512 B"),
+            (1536.0, "1.5 KiB"),
+            (68.2 * mib, "68.2 MiB"),
+            (190.7 * mib, "191 MiB"),
+            (1.2 * 1024.0 * mib, "1.2 GiB"),
+            (-2.0 * mib, "-2 MiB"),
+        ];
+        for (b, text) in cases {
+            assert_eq!(bytes(b), text, "{b}");
+        }
+    }
+
+    #[test]
+    fn counts_read_back_as_written() {
+        for (n, text) in [(10_000, "10k"), (1_000_000, "1M"), (1234, "1234"), (1_500_000, "1500k"), (0, "0")] {
+            assert_eq!(count(n), text);
+            assert_eq!(parse_count(text), Some(n));
+        }
+        assert_eq!(parse_count("1_000"), Some(1000));
+        assert_eq!(parse_count(" 2G "), Some(2_000_000_000));
+        for bad in ["k", "-1", "1.5M", "99999999999G", ""] {
+            assert_eq!(parse_count(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn values_follow_their_unit() {
+        assert_eq!(value(Unit::Ns, 1_289_000.0), nanos(1_289_000.0));
+        assert_eq!(value(Unit::Bytes, 1536.0), "1.5 KiB");
+        assert_eq!(value(Unit::Ratio, 0.725), "72.5 %");
+        assert_eq!(value(Unit::PerSecond, 1234.4), "1234/s");
+    }
+}
