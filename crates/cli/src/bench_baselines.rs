@@ -66,9 +66,7 @@ pub fn run(args: &BaselinesArgs) -> anyhow::Result<ExitCode> {
         }
     }
     for strategy in strategies() {
-        let mut get = vec!["get".to_owned()];
-        get.extend(crate::strategy_args::command_line(&strategy));
-        get.push("--data".into());
+        let get = ["get".to_owned(), "--strategy".into(), strategy.to_string(), "--data".into()];
         programs.push((format!("kvbench {strategy}"), Program::new(&exe, get).through(&exe)));
     }
     let bar = progress_bar((programs.len() * args.keys.len()) as u64, "baselines");

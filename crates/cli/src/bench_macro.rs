@@ -212,8 +212,7 @@ fn start(
     let timeout = Duration::from_secs(300);
     match server {
         Server::Kvbench { strategy, threads } => {
-            let mut args = vec!["--threads".to_owned(), threads.to_string()];
-            args.extend(crate::strategy_args::command_line(strategy));
+            let args = ["--threads".to_owned(), threads.to_string(), "--strategy".into(), strategy.to_string()];
             let cpus = pinning.server_cpus(*threads);
             Ok(Some(Running::Process(ServeProcess::kvbench(exe, data, &args, cpus.as_deref(), timeout)?)))
         }
