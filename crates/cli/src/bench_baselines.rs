@@ -15,7 +15,7 @@ use kvbench_lookup::{Strategy, StrategyKind};
 use kvbench_results::{Metric, Record, ResultSet, RunInfo, SpreadKind};
 use kvbench_workload::{Count, Dataset, Workload};
 
-use crate::generate::progress_bar;
+use crate::output::progress_bar;
 use crate::human;
 
 /// Keys drawn per dataset; batches cycle through them.

@@ -1,28 +1,20 @@
 //! `kvbench bench soak`: a long open-loop load near the server's maximum,
-//! watching for errors and for memory that keeps growing.
-//!
-//! The multi-thread server is started on its own; a short closed loop (one
-//! slice, at most 5 s) finds its maximum rate; then an open loop at a fraction of it runs in slices
-//! (10 s by default), each with its own error count, latency percentiles and
-//! RSS sampled from `/proc`. Exit status 1 when any request failed or the RSS
-//! after warm-up grew by more than a bound.
+//! watching for errors and for memory that keeps growing; the run is
+//! `kvbench_loadgen::soak`. Exit status 1 when any request failed or the RSS
+//! after warm-up grew by more than [`RSS_SLACK`].
 
 use std::process::ExitCode;
-use std::sync::atomic::AtomicU64;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use kvbench_loadgen::{LoadSpec, ProcSampler, Protocol, Reference, Stop};
-use kvbench_peers::serve::ServeProcess;
-use kvbench_workload::{Count, Dataset, Workload};
+use kvbench_loadgen::soak::RSS_SLACK;
+use kvbench_loadgen::{Processes, Protocol, Soak, SoakOptions};
+use kvbench_peers::Pinning;
+use kvbench_workload::{Count, Dataset};
 
-use crate::bench_macro::load_cells;
-use crate::generate::progress_bar;
 use crate::human;
-
-/// RSS may grow this much (bytes) between the first slice after warm-up and the last.
-const RSS_SLACK: u64 = 16 << 20;
+use crate::output::{Bar, load_cells};
 
 /// Options of `kvbench bench soak`.
 #[derive(Args, Debug)]
@@ -64,74 +56,50 @@ pub enum ProtocolArg {
 
 /// Runs `kvbench bench soak`.
 pub fn run(args: &SoakArgs) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(args.fraction > 0.0 && args.fraction <= 1.0, "--fraction must be in (0, 1]");
-    anyhow::ensure!(!args.slice.is_zero() && args.slice <= args.duration, "--slice must be in (0, --duration]");
-    let protocol = match args.protocol {
-        ProtocolArg::Http => Protocol::Http,
-        ProtocolArg::Resp => Protocol::Resp,
+    let options = SoakOptions {
+        dataset: Dataset::new(args.keys.0),
+        data_dir: args.data_dir.clone(),
+        duration: args.duration,
+        slice: args.slice,
+        fraction: args.fraction,
+        threads: args.threads,
+        connections: args.connections,
+        protocol: match args.protocol {
+            ProtocolArg::Http => Protocol::Http,
+            ProtocolArg::Resp => Protocol::Resp,
+        },
     };
-    let (data, _) = Dataset::new(args.keys.0)
-        .ensure(&args.data_dir, |_| {})
-        .with_context(|| format!("cannot generate the dataset into {}", args.data_dir.display()))?;
     let exe = std::env::current_exe().context("cannot find the kvbench executable to start the server with")?;
-    let serve_args = ["--threads".to_owned(), args.threads.to_string(), "--strategy".into(), "hashmap".into()];
-    let server = ServeProcess::kvbench(&exe, &data, &serve_args, None, Duration::from_secs(300))?;
-    let addr = match protocol {
-        Protocol::Http => server.http,
-        Protocol::Resp => server.resp,
-    }
-    .context("the server did not report its address")?;
-    let reference = Reference::open(&data)?;
-    let load = |stop, rate, seed| -> anyhow::Result<_> {
-        let spec = LoadSpec {
-            target: protocol.at(addr),
-            connections: args.connections,
-            threads: 1,
-            stop,
-            rate,
-            workload: Workload::UNIFORM,
-            seed,
-        };
-        let sampler = ProcSampler::start(server.pid(), Duration::from_millis(100));
-        let report = kvbench_loadgen::run(&spec, &reference.keys, &*reference.lookup, &AtomicU64::new(0))?;
-        Ok((report, sampler.finish()))
-    };
-    let (max, _) = load(Stop::Duration(args.slice.min(Duration::from_secs(5))), None, 1)?;
-    let rate = max.throughput() * args.fraction;
+    let soak = Soak::start(options, &Processes::new(exe, Pinning::none()))?;
     eprintln!(
-        "closed-loop maximum {:.0} requests/s; soaking at {rate:.0}/s ({:.0} %) for {}",
-        max.throughput(),
+        "closed-loop maximum {:.0} requests/s; soaking at {:.0}/s ({:.0} %) for {}",
+        soak.max(),
+        soak.rate(),
         args.fraction * 100.0,
         humantime::format_duration(args.duration)
     );
-    let slices = (args.duration.as_secs_f64() / args.slice.as_secs_f64()).ceil() as u64;
-    let bar = progress_bar(slices, "soak");
-    let (mut rows, mut rss, mut errors, mut requests) = (Vec::new(), Vec::new(), 0, 0);
-    let start = Instant::now();
-    for i in 0..slices {
-        let (report, used) = load(Stop::Duration(args.slice), Some(rate), 100 + i)?;
-        errors += report.errors.total();
-        requests += report.requests;
-        rss.push(used.rss_max);
-        let elapsed = humantime::format_duration(Duration::from_secs(start.elapsed().as_secs())).to_string();
-        rows.push([elapsed].into_iter().chain(load_cells(&report, &used)).collect());
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
+    let outcome = soak.run(&mut Bar::new("soak"))?;
+    let rows: Vec<Vec<String>> = outcome
+        .slices
+        .iter()
+        .map(|slice| {
+            let elapsed = humantime::format_duration(Duration::from_secs(slice.elapsed.as_secs())).to_string();
+            [elapsed].into_iter().chain(load_cells(&slice.measured)).collect()
+        })
+        .collect();
     println!("{}", human::table(&["elapsed", "requests/s", "p50", "p99", "CPU", "RSS", "errors"], &rows));
-    // The first slice warms up (buffers, connections); growth is measured after it.
-    let after_warmup = rss.get(1).or(rss.first()).copied().unwrap_or(0);
-    let last = rss.last().copied().unwrap_or(0);
-    let peak = rss.iter().copied().max().unwrap_or(0);
     println!(
-        "{requests} requests at {rate:.0}/s, {errors} errors; RSS {} after warm-up, {} at the end, {} at most",
-        human::bytes(after_warmup),
-        human::bytes(last),
-        human::bytes(peak)
+        "{} requests at {:.0}/s, {} errors; RSS {} after warm-up, {} at the end, {} at most",
+        outcome.requests(),
+        outcome.rate,
+        outcome.errors(),
+        human::bytes(outcome.rss_after_warmup()),
+        human::bytes(outcome.rss_last()),
+        human::bytes(outcome.rss_peak())
     );
-    let grew = last > after_warmup + RSS_SLACK;
+    let grew = outcome.rss_grew();
     if grew {
         eprintln!("RSS grew by more than {} after warm-up", human::bytes(RSS_SLACK));
     }
-    Ok(if errors > 0 || grew { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if outcome.errors() > 0 || grew { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

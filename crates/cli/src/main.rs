@@ -10,6 +10,7 @@ mod get;
 mod human;
 mod import;
 mod load;
+mod output;
 mod redis_load;
 mod report;
 mod serve;
