@@ -16,15 +16,18 @@ use kvbench_workload::{Count, Dataset};
 use crate::human;
 use crate::output::{Bar, load_cells};
 
+/// The slice when `--slice` is not given and the soak is longer.
+const DEFAULT_SLICE: Duration = Duration::from_secs(10);
+
 /// Options of `kvbench bench soak`.
 #[derive(Args, Debug)]
 pub struct SoakArgs {
     /// How long to load the server (after finding its maximum).
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration)]
     duration: Duration,
-    /// Each slice of the load: errors, latency and RSS are reported per slice.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
-    slice: Duration,
+    /// Each slice of the load: errors, latency and RSS are reported per slice [default: 10s, or the whole duration if shorter].
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    slice: Option<Duration>,
     /// The offered rate, as a fraction of the closed-loop maximum.
     #[arg(long, value_name = "F", default_value_t = 0.8)]
     fraction: f64,
@@ -60,7 +63,8 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<ExitCode> {
         dataset: Dataset::new(args.keys.0),
         data_dir: args.data_dir.clone(),
         duration: args.duration,
-        slice: args.slice,
+        // A short soak (`--duration 3s`) is one slice rather than an error.
+        slice: args.slice.unwrap_or(DEFAULT_SLICE.min(args.duration)),
         fraction: args.fraction,
         threads: args.threads,
         connections: args.connections,
