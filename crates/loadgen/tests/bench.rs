@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use kvbench_harness::progress::Progress;
 use kvbench_loadgen::launch::LaunchError;
-use kvbench_loadgen::sweep::{Group, Scale, Server, plan};
+use kvbench_loadgen::sweep::{BASE_CONNECTIONS, Group, Load, Pace, Scale, Server, plan};
 use kvbench_loadgen::{Launched, Launcher, MacroOptions, Protocol, Running, Soak, SoakOptions, macro_run};
 use kvbench_lookup::OpenOptions;
 use kvbench_peers::Pinning;
@@ -97,7 +97,7 @@ fn the_quick_plan_runs_every_load_with_checked_answers_and_records_it() {
     for row in &out.rows {
         let report = &row.measured.report;
         assert!(report.requests > 0 && report.found == report.requests, "{:?}", row.load);
-        assert_eq!(row.rate.is_some(), row.load.pace != kvbench_loadgen::sweep::Pace::Closed, "{:?}", row.load);
+        assert_eq!(row.rate.is_some(), row.load.pace != Pace::Closed, "{:?}", row.load);
     }
     let of = |metric| out.results.records.iter().filter(move |r| r.metric == metric);
     for metric in [Metric::Throughput, Metric::LatencyP50, Metric::LatencyP99, Metric::Errors, Metric::ServerRss] {
@@ -107,6 +107,37 @@ fn the_quick_plan_runs_every_load_with_checked_answers_and_records_it() {
     assert!(of(Metric::LatencyP50).all(|r| r.value > 0.0 && r.histogram.as_ref().is_some_and(|h| h.total() > 0)));
     assert!(of(Metric::Errors).all(|r| r.value == 0.0));
     assert!(out.results.records.iter().all(|r| r.strategy != "redis-server"));
+}
+
+#[test]
+fn wrk_repeats_the_base_http_load_once_where_it_is_installed() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = Load { protocol: Protocol::Http, connections: BASE_CONNECTIONS, pace: Pace::Closed };
+    let group = plan(Scale::Quick).swap_remove(0);
+    let groups = [Group { loads: vec![base, base], ..group }];
+    let options = MacroOptions {
+        data_dir: dir.path().to_owned(),
+        duration: Duration::from_millis(100),
+        quick: true,
+        cross_check: true,
+        pinning: Pinning::none(),
+    };
+    let mut progress = Counted::default();
+    let out = macro_run::run(&groups, &options, &InProcess, &mut progress).unwrap();
+    let wrk: Vec<_> = out.results.records.iter().filter(|r| r.load.as_ref().unwrap().client.is_some()).collect();
+    if progress.notes.iter().any(|n| n.contains("wrk not installed")) {
+        assert!(wrk.is_empty() && out.notes.is_empty());
+        return;
+    }
+    assert!(progress.notes.is_empty(), "{:?}", progress.notes);
+    assert!(
+        out.notes.len() == 1 && out.notes[0].starts_with("wrk cross-check (HTTP, 64 connections)"),
+        "{:?}",
+        out.notes
+    );
+    let metrics: Vec<Metric> = wrk.iter().map(|r| r.metric).collect();
+    assert_eq!(metrics, [Metric::Throughput, Metric::LatencyP50, Metric::LatencyP99]);
+    assert!(wrk.iter().all(|r| r.value > 0.0));
 }
 
 #[test]
