@@ -15,6 +15,7 @@
 //! | [`scripts`] | [`Scripts`]: the programs, embedded in the binary, written to a temporary directory |
 //! | [`measure`] | [`measure()`]: per-process and steady-state per-lookup times, answers checked |
 //! | [`process`] | [`Program`] and [`run_process`]: one run, its output, wall time, CPU and peak RSS |
+//! | [`bench`] | `kvbench bench baselines`: every program beside `kvbench get` per strategy, as result records |
 //!
 //! ```no_run
 //! use kvbench_baselines::{Baseline, Program, Scripts, run_process};
@@ -33,6 +34,7 @@
 //! ```
 
 pub mod baseline;
+pub mod bench;
 pub mod measure;
 pub mod process;
 pub mod rusage;

@@ -1,24 +1,15 @@
 //! `kvbench`: thin glue from the command line to the kvbench libraries.
 
-mod bench_baselines;
-mod bench_macro;
-mod bench_soak;
-mod compare;
-mod export;
-mod generate;
-mod get;
+mod cmd;
 mod human;
-mod import;
-mod load;
-mod redis_load;
-mod report;
-mod serve;
+mod output;
 mod strategy_args;
-mod suite;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use cmd::bench::{baselines as bench_baselines, r#macro as bench_macro, soak as bench_soak};
+use cmd::{compare, export, generate, get, import, load, redis_load, report, serve, suite};
 use kvbench_harness::alloc::CountingAlloc;
 
 /// Heap accounting for `kvbench probe`; the counters cost a relaxed atomic per allocation.

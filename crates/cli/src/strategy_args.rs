@@ -3,20 +3,16 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use kvbench_lookup::{OpenOptions, Strategy, StrategyKind};
+use kvbench_lookup::{OpenOptions, Strategy};
 
 /// Which strategy to open, and how.
 #[derive(Args, Debug, Clone)]
 pub struct StrategyArgs {
-    /// Lookup strategy.
-    #[arg(long, short, value_enum, default_value_t = StrategyKind::MmapIndex)]
-    pub strategy: StrategyKind,
-    /// For `lru`: fraction of the keys the cache holds, in (0, 1].
-    #[arg(long, value_name = "RATIO", default_value_t = 0.1)]
-    pub cache_ratio: f64,
-    /// For `lru`: the strategy behind the cache.
-    #[arg(long, value_enum, value_name = "STRATEGY", default_value_t = StrategyKind::MmapIndex)]
-    pub cache_backing: StrategyKind,
+    /// Lookup strategy: scan-lines, scan, hashmap, mmap-index, warming, redis,
+    /// or lru(RATIO,BACKING): an LRU cache of RATIO (0, 1] of the keys in front
+    /// of BACKING, e.g. 'lru(0.5,hashmap)'; lru alone is lru(0.1,mmap-index).
+    #[arg(long, short, value_name = "STRATEGY", default_value = "mmap-index")]
+    pub strategy: Strategy,
     /// Skip malformed lines (and report how many) instead of failing on the first.
     #[arg(long)]
     pub lenient: bool,
@@ -32,11 +28,6 @@ pub struct StrategyArgs {
 }
 
 impl StrategyArgs {
-    /// The configured strategy.
-    pub fn strategy(&self) -> anyhow::Result<Strategy> {
-        Ok(Strategy::new(self.strategy, self.cache_ratio, self.cache_backing)?)
-    }
-
     /// The open options.
     pub fn open_options(&self) -> OpenOptions {
         OpenOptions {
@@ -48,18 +39,38 @@ impl StrategyArgs {
     }
 }
 
-/// The options that select `strategy` on a kvbench command line (`serve`,
-/// `get`), for commands that start kvbench as a child process.
-pub fn command_line(strategy: &Strategy) -> Vec<String> {
-    match strategy {
-        Strategy::Plain(kind) => vec!["--strategy".into(), kind.name().into()],
-        Strategy::Lru { ratio, backing } => vec![
-            "--strategy".into(),
-            "lru".into(),
-            "--cache-ratio".into(),
-            ratio.to_string(),
-            "--cache-backing".into(),
-            backing.name().into(),
-        ],
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+    use kvbench_lookup::StrategyKind;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        strategy: StrategyArgs,
+    }
+
+    #[test]
+    fn help_lists_every_strategy_and_the_lru_form() {
+        let help = Cli::command().render_long_help().to_string();
+        for kind in StrategyKind::ALL {
+            assert!(help.contains(kind.name()), "{kind} missing from {help}");
+        }
+        assert!(help.contains("lru(RATIO,BACKING)"), "{help}");
+    }
+
+    #[test]
+    fn one_spelling_parses_every_form() {
+        let parse = |s: &str| Cli::try_parse_from(["kvbench", "--strategy", s]).map(|c| c.strategy.strategy);
+        assert_eq!(parse("hashmap").unwrap(), Strategy::Plain(StrategyKind::HashMap));
+        assert_eq!(parse("lru").unwrap(), Strategy::DEFAULT_LRU);
+        assert_eq!(parse("lru(0.5,scan)").unwrap(), Strategy::Lru { ratio: 0.5, backing: StrategyKind::Scan });
+        assert!(parse("lru(2,scan)").is_err());
+        assert_eq!(
+            Cli::try_parse_from(["kvbench"]).unwrap().strategy.strategy,
+            Strategy::Plain(StrategyKind::MmapIndex)
+        );
     }
 }

@@ -91,19 +91,8 @@ fn get_answers_like_the_reference_for_every_strategy_on_1m_keys() {
         assert!(out.status.success(), "{kind}: {}", stderr(&out));
         assert_eq!(out.stdout, expected, "{kind}");
     }
-    let out = kvbench(&[
-        "get",
-        "--data",
-        path.to_str().unwrap(),
-        "--strategy",
-        "lru",
-        "--cache-ratio",
-        "0.5",
-        "--cache-backing",
-        "scan",
-        key_args[2],
-        key_args[2],
-    ]);
+    let out =
+        kvbench(&["get", "--data", path.to_str().unwrap(), "--strategy", "lru(0.5,scan)", key_args[2], key_args[2]]);
     assert!(out.status.success(), "{}", stderr(&out));
     let absent = "00000000-0000-4000-8000-000000000000";
     let out = get(path.to_str().unwrap(), "hashmap", &[key_args[0], absent], None);
@@ -161,7 +150,7 @@ fn empty_files_invalid_keys_and_odd_bytes_have_defined_results() {
         assert_clean_error(&get(&odd, kind.name(), &["has space"], redis.as_ref()), "invalid key");
         assert_clean_error(&get(&odd, kind.name(), &[""], redis.as_ref()), "invalid key");
     }
-    assert_clean_error(&kvbench(&["get", "--data", &odd, "--strategy", "lru", "--cache-ratio", "2", "bin"]), "ratio");
+    assert_clean_error(&kvbench(&["get", "--data", &odd, "--strategy", "lru(2,scan)", "bin"]), "ratio");
     assert_clean_error(&kvbench(&["get", "--data", &odd, "--strategy", "nope", "bin"]), "invalid value 'nope'");
 }
 

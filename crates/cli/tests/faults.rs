@@ -197,7 +197,7 @@ fn line_start(text: &[u8], key: usize) -> usize {
 
 #[test]
 fn a_data_file_truncated_in_place_under_load_never_gives_a_wrong_value_and_is_reloaded() {
-    let lru: &[&str] = &["--strategy", "lru", "--cache-ratio", "0.5", "--cache-backing", "mmap-index"];
+    let lru: &[&str] = &["--strategy", "lru(0.5,mmap-index)"];
     for args in [&["--strategy", "mmap-index"][..], &["--strategy", "scan"], lru] {
         let strategy = args.get(1..).unwrap_or_default().join(" ");
         let dir = tempfile::tempdir().unwrap();

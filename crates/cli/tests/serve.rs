@@ -283,9 +283,7 @@ fn the_python_dict_baseline_answers_like_the_data_file() {
     let mut text = String::from("dup first\ndup second\ntabbed\tvalue with spaces\r\n");
     text.extend((0..KEYS).map(|i| format!("k{i} v1-{i}\n")));
     std::fs::write(&data, text).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/server/dict_server.py");
-    let server =
-        kvbench_peers::serve::ServeProcess::python_dict(&script, &data, None, Duration::from_secs(30)).unwrap();
+    let server = kvbench_peers::serve::ServeProcess::python_dict(&data, None, Duration::from_secs(30)).unwrap();
     let http = server.http.unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_kvbench"))
         .args(["load", "--target", &format!("http://{http}"), "--data", data.to_str().unwrap()])

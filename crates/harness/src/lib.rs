@@ -6,10 +6,12 @@
 //! - [`latency`]: per-lookup latency percentiles (HdrHistogram).
 //! - [`probe`]: one strategy on one dataset: open time, lookups, memory.
 //! - [`suite`]: every strategy on every dataset, each probe in a fresh process.
+//! - [`progress`]: what long runs report as they go, for the binary's progress bars.
 
 pub mod alloc;
 pub mod latency;
 pub mod memory;
 pub mod probe;
+pub mod progress;
 pub mod suite;
 pub mod timing;

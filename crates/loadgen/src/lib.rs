@@ -20,18 +20,30 @@
 //! | [`record`] | a load's measurements as records of the results schema |
 //! | [`sampler`] | CPU and RSS of a process, sampled from `/proc` during a run |
 //! | [`sweep`] | the configurations `kvbench bench macro` measures |
+//! | [`launch`] | starting those servers: [`Launcher`], and [`Processes`], each a process of its own |
+//! | [`macro_run`] | `kvbench bench macro`: a plan's loads on its servers, records and table rows |
+//! | [`soak`] | `kvbench bench soak`: a long open loop near the maximum, per-slice errors and RSS |
+//! | [`bench`] | what those two share: one [`measure`]d load on a server process, their errors |
 
 // Bytes from files and clients must never panic the process: no unwrap,
 // expect or unchecked indexing outside tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
+pub mod bench;
 pub mod client;
+pub mod launch;
+pub mod macro_run;
 pub mod record;
 pub mod run;
 pub mod sampler;
+pub mod soak;
 pub mod sweep;
 pub mod target;
 
+pub use bench::{BenchError, Measured, measure};
+pub use launch::{Launched, Launcher, Processes, Running};
+pub use macro_run::{MacroOptions, MacroOutcome, MacroRow};
 pub use run::{LoadReport, LoadSpec, Reference, Stop, run};
 pub use sampler::{ProcSampler, Resources};
+pub use soak::{Soak, SoakOptions, SoakOutcome};
 pub use target::{Protocol, Target};

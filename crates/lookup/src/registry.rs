@@ -18,14 +18,12 @@ use crate::{Lookup, OpenOptions};
 
 /// The strategies by name, as the CLI and results spell them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum StrategyKind {
     /// Naive line-by-line read of the file on every lookup (baseline).
     ScanLines,
     /// memmem search of the mmapped file on every lookup.
     Scan,
     /// All records in a packed in-memory ahash table.
-    #[cfg_attr(feature = "clap", value(name = "hashmap"))]
     HashMap,
     /// Mmapped file + sorted hash index persisted in a sidecar file.
     MmapIndex,
@@ -94,6 +92,9 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// What a bare `lru` means: a cache of 10 % of the keys over `mmap-index`.
+    pub const DEFAULT_LRU: Strategy = Strategy::Lru { ratio: 0.1, backing: StrategyKind::MmapIndex };
+
     /// Builds a strategy from CLI-style parts; `ratio` and `backing` matter only for `lru`.
     pub fn new(kind: StrategyKind, ratio: f64, backing: StrategyKind) -> Result<Self, OpenError> {
         match kind {
@@ -129,12 +130,16 @@ impl fmt::Display for Strategy {
     }
 }
 
-/// Parses what [`Display`](fmt::Display) writes.
+/// Parses what [`Display`](fmt::Display) writes, and a bare `lru` as [`Strategy::DEFAULT_LRU`]:
+/// the one spelling of a strategy on every command line.
 impl FromStr for Strategy {
     type Err = OpenError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let Some(args) = s.strip_prefix("lru(").and_then(|rest| rest.strip_suffix(')')) else {
-            return Strategy::new(s.parse()?, 1.0, StrategyKind::MmapIndex);
+            return Ok(match s.parse()? {
+                StrategyKind::Lru => Strategy::DEFAULT_LRU,
+                kind => Strategy::Plain(kind),
+            });
         };
         let (ratio, backing) =
             args.split_once(',').ok_or_else(|| OpenError::Config(format!("expected lru(RATIO,BACKING), got {s:?}")))?;
@@ -180,6 +185,8 @@ mod tests {
         let lru: Strategy = "lru(0.25,mmap-index)".parse().unwrap();
         assert_eq!(lru, Strategy::Lru { ratio: 0.25, backing: StrategyKind::MmapIndex });
         assert_eq!(lru.to_string(), "lru(0.25,mmap-index)");
+        assert_eq!("lru".parse::<Strategy>().unwrap(), Strategy::DEFAULT_LRU);
+        assert_eq!(Strategy::DEFAULT_LRU.to_string(), "lru(0.1,mmap-index)");
         assert!("lru(0,scan)".parse::<Strategy>().is_err());
         assert!("lru(1.5,scan)".parse::<Strategy>().is_err());
         assert!("lru(0.5,lru)".parse::<Strategy>().is_err());

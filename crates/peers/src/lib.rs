@@ -1,12 +1,22 @@
 //! Starts and stops the peer servers kvbench compares against (a real
 //! `redis-server`), each on a free loopback port, for tests and benchmarks,
-//! and [`serve::ServeProcess`], `kvbench serve` itself as a process of its own.
+//! and the other processes of a benchmark:
+//!
+//! | module | what |
+//! |---|---|
+//! | [`serve`] | [`serve::ServeProcess`]: `kvbench serve` or the Python dict baseline as a process of its own |
+//! | [`pinning`] | [`Pinning`]: which CPUs the servers and the load generator run on |
+//! | [`wrk`] | `wrk` on the same server and keys, to cross-check kvbench's load generator |
 //!
 //! A [`RedisServer`] runs without persistence (`--save "" --appendonly no`),
 //! bound to 127.0.0.1 only, and is killed and reaped when dropped, so nothing
 //! outlives the test or benchmark that started it.
 
+pub mod pinning;
 pub mod serve;
+pub mod wrk;
+
+pub use pinning::Pinning;
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -153,6 +163,14 @@ impl Drop for RedisServer {
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
     }
+}
+
+/// Whether `program` is an executable file on `PATH`, where `Command` looks for it.
+pub(crate) fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(path) = std::env::var_os("PATH") else { return false };
+    std::env::split_paths(&path)
+        .any(|dir| dir.join(program).metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
 }
 
 /// A loopback port that was free a moment ago (bound to port 0, then released).

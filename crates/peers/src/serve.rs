@@ -1,6 +1,6 @@
 //! Servers under test as processes of their own (so their CPU and memory are
-//! their own): `kvbench serve`, or any program that prints `listening on
-//! http://…` / `listening on resp://…` once it accepts connections.
+//! their own): `kvbench serve`, the Python dict baseline, or any program that
+//! prints `listening on http://…` / `listening on resp://…` once it accepts connections.
 
 use std::io::{self, BufRead, BufReader};
 use std::net::SocketAddr;
@@ -9,9 +9,16 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// Why `kvbench serve` did not come up.
+/// The seed-style baseline, a Python dict behind `http.server`
+/// (`benches/server/dict_server.py`), inside the binary so it runs from anywhere.
+pub const DICT_SERVER: &str = include_str!("../../../benches/server/dict_server.py");
+
+/// Why a server process did not come up.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// The program it needs is not on `PATH`.
+    #[error("{0} not installed")]
+    NotInstalled(&'static str),
     /// The process could not be started.
     #[error("cannot start {program}: {source}")]
     Spawn {
@@ -58,26 +65,33 @@ impl ServeProcess {
             .arg(data)
             .args(["--http", "127.0.0.1:0", "--resp", "127.0.0.1:0"])
             .args(args);
-        ServeProcess::spawn(command, true, true, timeout)
+        let program = format!("{command:?}");
+        ServeProcess::spawn(command, program, true, true, timeout)
     }
 
-    /// Runs the Python dict server `script` (see `benches/server/dict_server.py`)
-    /// on `data` with `python3`, and waits for its HTTP address.
-    pub fn python_dict(
-        script: &Path,
-        data: &Path,
-        cpus: Option<&str>,
+    /// Runs the Python dict server ([`DICT_SERVER`]) on `data` with `python3`
+    /// (under `taskset -c CPUS` when `cpus` is given), and waits for its HTTP address.
+    pub fn python_dict(data: &Path, cpus: Option<&str>, timeout: Duration) -> Result<ServeProcess, ServeError> {
+        if !crate::on_path("python3") {
+            return Err(ServeError::NotInstalled("python3"));
+        }
+        let mut command = pinned(Path::new("python3"), cpus);
+        // `python3 -c SCRIPT DATA`: the script sees DATA as sys.argv[1], as when run from its file.
+        command.arg("-c").arg(DICT_SERVER).arg(data);
+        // Named without the script text, which would fill an error message.
+        let program = format!("python3 dict_server.py {}", data.display());
+        ServeProcess::spawn(command, program, true, false, timeout)
+    }
+
+    /// Starts `command` (`program` in messages) and waits until it has printed every address asked for.
+    fn spawn(
+        mut command: Command,
+        program: String,
+        http: bool,
+        resp: bool,
         timeout: Duration,
     ) -> Result<ServeProcess, ServeError> {
-        let mut command = pinned(Path::new("python3"), cpus);
-        command.arg(script).arg(data);
-        ServeProcess::spawn(command, true, false, timeout)
-    }
-
-    /// Starts `command` and waits until it has printed every address asked for.
-    fn spawn(mut command: Command, http: bool, resp: bool, timeout: Duration) -> Result<ServeProcess, ServeError> {
         command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
-        let program = format!("{command:?}");
         let mut child = command.spawn().map_err(|source| ServeError::Spawn { program: program.clone(), source })?;
         let stdout = child.stdout.take();
         // Read the address lines on a thread, so a silent server times out instead of hanging us.
@@ -113,7 +127,7 @@ impl ServeProcess {
 }
 
 /// `program`, under `taskset -c CPUS` when `cpus` is given.
-fn pinned(program: &Path, cpus: Option<&str>) -> Command {
+pub(crate) fn pinned(program: &Path, cpus: Option<&str>) -> Command {
     match cpus {
         Some(cpus) => {
             let mut command = Command::new("taskset");
@@ -124,20 +138,8 @@ fn pinned(program: &Path, cpus: Option<&str>) -> Command {
     }
 }
 
-/// Pins the running process `pid` (its main thread: the request path of a
-/// single-threaded server) to `cpu`; for servers started by someone else.
-pub fn pin(pid: u32, cpu: usize) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
-    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET and
-    // sched_setaffinity only read and write that set.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        libc::sched_setaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
-    }
-}
-
 impl Drop for ServeProcess {
+    /// SIGTERM, then SIGKILL after 15 s, and reaps the process.
     fn drop(&mut self) {
         if let Ok(pid) = libc::pid_t::try_from(self.child.id()) {
             // SAFETY: kill(2) on our own child, which has not been reaped yet.

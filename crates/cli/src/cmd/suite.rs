@@ -16,8 +16,8 @@ use kvbench_lookup::{OpenOptions, Strategy, StrategyKind};
 use kvbench_results::{ResultSet, RunInfo};
 use kvbench_workload::{Count, Dataset, Workload};
 
-use crate::generate::progress_bar;
 use crate::human;
+use crate::output::progress_bar;
 
 /// Options of `kvbench suite` and `kvbench bench micro`.
 #[derive(Args, Debug)]
@@ -163,7 +163,7 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
     eprintln!("wrote {} records to {}", results.records.len(), args.results.display());
     if !args.no_report {
         let folder = args.results.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        crate::report::write(folder, &args.report)?;
+        super::report::write(folder, &args.report)?;
     }
     Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -65,7 +65,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let source = DataSource {
         path: args.data.clone(),
-        strategy: args.strategy.strategy()?,
+        strategy: args.strategy.strategy.clone(),
         options: args.strategy.open_options(),
     };
     let server = Server::start(config, source)?;

@@ -6,11 +6,11 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use kvbench_workload::dataset::write_atomically;
 use kvbench_workload::{Count, Dataset, ValueLen, generate};
 
 use crate::human;
+use crate::output::progress_bar;
 
 /// Options of `kvbench gen`.
 #[derive(Args, Debug)]
@@ -31,17 +31,6 @@ pub struct GenArgs {
     /// Value length distribution: normal:MEAN,SD | uniform:MIN..MAX | fixed:N.
     #[arg(long, value_name = "DIST", default_value_t = ValueLen::default())]
     value_len: ValueLen,
-}
-
-/// A progress bar on stderr that shows itself only on a terminal.
-pub fn progress_bar(len: u64, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(len);
-    let style = ProgressStyle::with_template("{msg} [{bar:30}] {human_pos}/{human_len} ({eta})")
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar.set_message(what.to_owned());
-    bar
 }
 
 /// Runs `kvbench gen`.

@@ -16,8 +16,8 @@ use kvbench_loadgen::{LoadSpec, ProcSampler, Reference, Resources, Stop, Target}
 use kvbench_results::{DatasetInfo, LoadInfo, ResultSet, RunInfo};
 use kvbench_workload::Workload;
 
-use crate::generate::progress_bar;
 use crate::human;
+use crate::output::progress_bar;
 
 /// Options of `kvbench load`.
 #[derive(Args, Debug)]

@@ -37,9 +37,9 @@ pub fn run(args: &GetArgs) -> anyhow::Result<ExitCode> {
     for key in &args.keys {
         check_key(key.as_encoded_bytes()).with_context(|| format!("invalid key {key:?}"))?;
     }
-    let strategy = args.strategy.strategy()?;
+    let strategy = &args.strategy.strategy;
     let start = Instant::now();
-    let lookup = kvbench_lookup::open(&args.data, &strategy, &args.strategy.open_options())?;
+    let lookup = kvbench_lookup::open(&args.data, strategy, &args.strategy.open_options())?;
     if args.verbose {
         let info = lookup.info();
         eprintln!("{strategy}: opened in {}", human::nanos(start.elapsed().as_nanos() as f64));

@@ -1,0 +1,92 @@
+//! `kvbench bench macro`: `kvbench serve` in its own process per
+//! configuration, loaded by the in-process load generator, results in the one
+//! schema; the run is `kvbench_loadgen::macro_run`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use kvbench_loadgen::sweep::{Scale, plan};
+use kvbench_loadgen::{MacroOptions, MacroRow, Processes, macro_run};
+use kvbench_peers::Pinning;
+
+use crate::human;
+use crate::output::{Bar, load_cells};
+
+/// Options of `kvbench bench macro`.
+#[derive(Args, Debug)]
+pub struct MacroArgs {
+    /// Where datasets are generated and cached.
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// Where to write the results (the one results schema).
+    #[arg(long, value_name = "FILE", default_value = "results/latest/macro.json")]
+    results: PathBuf,
+    /// How long each load runs.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    duration: Duration,
+    /// Smoke run: 10K keys, a few loads of 300 ms.
+    #[arg(long, conflicts_with = "full")]
+    quick: bool,
+    /// Add 10M keys (hashmap and mmap-index) to the sweep.
+    #[arg(long)]
+    full: bool,
+}
+
+/// Runs `kvbench bench macro`.
+pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
+    let scale = match (args.quick, args.full) {
+        (true, _) => Scale::Quick,
+        (false, true) => Scale::Full,
+        (false, false) => Scale::Default,
+    };
+    let exe = std::env::current_exe().context("cannot find the kvbench executable to start servers with")?;
+    let pinning = Pinning::detect();
+    let options = MacroOptions {
+        data_dir: args.data_dir.clone(),
+        duration: if args.quick { Duration::from_millis(300) } else { args.duration },
+        quick: args.quick,
+        cross_check: scale != Scale::Quick,
+        pinning,
+    };
+    let outcome = macro_run::run(&plan(scale), &options, &Processes::new(exe, pinning), &mut Bar::new("macro"))?;
+    let header = [
+        "strategy",
+        "data",
+        "threads",
+        "protocol",
+        "conns",
+        "rate",
+        "requests/s",
+        "p50",
+        "p99",
+        "CPU",
+        "RSS",
+        "errors",
+    ];
+    let rows: Vec<Vec<String>> = outcome.rows.iter().map(row).collect();
+    println!("{}", human::table(&header, &rows));
+    println!("{pinning}");
+    for note in &outcome.notes {
+        println!("{note}");
+    }
+    kvbench_results::io::write(&args.results, &outcome.results)?;
+    eprintln!("wrote {} records to {}", outcome.results.records.len(), args.results.display());
+    Ok(if outcome.errors() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn row(row: &MacroRow) -> Vec<String> {
+    [
+        row.server.label(),
+        row.dataset.label(),
+        row.server.threads().to_string(),
+        row.load.protocol.name().to_owned(),
+        row.load.connections.to_string(),
+        row.rate.map_or("closed".into(), |r| format!("{r:.0}/s")),
+    ]
+    .into_iter()
+    .chain(load_cells(&row.measured))
+    .collect()
+}

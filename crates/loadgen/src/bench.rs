@@ -1,0 +1,70 @@
+//! What the macro benchmark and the soak share: one load on a server process
+//! with the process sampled meanwhile ([`measure`]), the dataset it serves,
+//! and their errors.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use kvbench_workload::Dataset;
+
+use crate::launch::LaunchError;
+use crate::run::{LoadError, LoadReport, LoadSpec, Reference};
+use crate::sampler::{ProcSampler, Resources};
+
+/// How often the server's CPU and RSS are read during a load.
+const SAMPLE_EVERY: Duration = Duration::from_millis(100);
+
+/// Why a benchmark stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// The options ask for something impossible.
+    #[error("{0}")]
+    Options(&'static str),
+    /// A dataset could not be generated.
+    #[error("cannot generate the dataset into {}: {source}", dir.display())]
+    Dataset {
+        /// The data folder.
+        dir: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A server could not be started.
+    #[error(transparent)]
+    Launch(#[from] LaunchError),
+    /// A server that must run here cannot (why).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The server does not speak the protocol of the load.
+    #[error("the server reported no {0} address")]
+    NoAddress(&'static str),
+    /// The data file could not be opened to check answers against.
+    #[error("cannot open the data file to check answers against: {0}")]
+    Reference(#[from] kvbench_lookup::OpenError),
+    /// A load could not run.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+}
+
+/// What one load on a server measured: the load's report and what the server used meanwhile.
+#[derive(Clone, Debug)]
+pub struct Measured {
+    /// Requests, answers, errors, latency.
+    pub report: LoadReport,
+    /// The server process's CPU and RSS during the load.
+    pub used: Resources,
+}
+
+/// Applies `spec` to the server process `pid`, checking answers against `reference`, sampling the process meanwhile.
+pub fn measure(spec: &LoadSpec, pid: u32, reference: &Reference) -> Result<Measured, LoadError> {
+    let sampler = ProcSampler::start(pid, SAMPLE_EVERY);
+    let report = crate::run(spec, &reference.keys, &*reference.lookup, &AtomicU64::new(0))?;
+    Ok(Measured { report, used: sampler.finish() })
+}
+
+/// The data file of `dataset` in `dir`, generated first if it is not there.
+pub fn ensure_data(dataset: &Dataset, dir: &Path) -> Result<PathBuf, BenchError> {
+    let (path, _) =
+        dataset.ensure(dir, |_| {}).map_err(|source| BenchError::Dataset { dir: dir.to_owned(), source })?;
+    Ok(path)
+}

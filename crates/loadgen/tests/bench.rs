@@ -1,0 +1,166 @@
+//! The macro benchmark's run and the soak, without the kvbench binary: their
+//! servers are started in this process (port 0) by a [`Launcher`] of the test's own.
+#![allow(clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use kvbench_harness::progress::Progress;
+use kvbench_loadgen::launch::LaunchError;
+use kvbench_loadgen::sweep::{BASE_CONNECTIONS, Group, Load, Pace, Scale, Server, plan};
+use kvbench_loadgen::{Launched, Launcher, MacroOptions, Protocol, Running, Soak, SoakOptions, macro_run};
+use kvbench_lookup::OpenOptions;
+use kvbench_peers::Pinning;
+use kvbench_results::Metric;
+use kvbench_server::{Config, DataSource, Limits};
+use kvbench_workload::Dataset;
+
+/// Starts kvbench servers in this process; peers are "unavailable".
+struct InProcess;
+
+/// An in-process server: its CPU and RSS are this test's.
+struct Served(kvbench_server::Server);
+
+impl Running for Served {
+    fn pid(&self) -> u32 {
+        std::process::id()
+    }
+
+    fn addr(&self, protocol: Protocol) -> Option<SocketAddr> {
+        let bound = self.0.bound();
+        match protocol {
+            Protocol::Http => bound.http,
+            Protocol::Resp => bound.resp,
+        }
+    }
+}
+
+impl Launcher for InProcess {
+    fn start(&self, server: &Server, data: &Path) -> Result<Launched, LaunchError> {
+        let Server::Kvbench { strategy, threads } = server else {
+            return Ok(Launched::Unavailable("not started by this test".into()));
+        };
+        let any = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+        let config = Config { http: any, resp: any, threads: *threads, signals: false, limits: Limits::default() };
+        let source = DataSource { path: data.to_owned(), strategy: strategy.clone(), options: OpenOptions::default() };
+        let server = kvbench_server::Server::start(config, source).map_err(|e| LaunchError::Other(Box::new(e)))?;
+        Ok(Launched::Running(Box::new(Served(server))))
+    }
+}
+
+/// Counts what a run reports.
+#[derive(Default)]
+struct Counted {
+    total: u64,
+    done: u64,
+    notes: Vec<String>,
+}
+
+impl Progress for Counted {
+    fn start(&mut self, total: u64) {
+        self.total = total;
+    }
+
+    fn done(&mut self, steps: u64) {
+        self.done += steps;
+    }
+
+    fn note(&mut self, message: &str) {
+        self.notes.push(message.to_owned());
+    }
+}
+
+#[test]
+fn the_quick_plan_runs_every_load_with_checked_answers_and_records_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut groups = plan(Scale::Quick);
+    assert!(groups.iter().all(|g| g.dataset == Dataset::new(10_000)));
+    let loads: usize = groups.iter().map(|g| g.loads.len()).sum();
+    // A peer this launcher cannot start is skipped, with a note.
+    let redis = Group { server: Server::Redis, ..groups[0].clone() };
+    groups.push(redis.clone());
+    let options = MacroOptions {
+        data_dir: dir.path().to_owned(),
+        duration: Duration::from_millis(100),
+        quick: true,
+        cross_check: false,
+        pinning: Pinning::none(),
+    };
+    let mut progress = Counted::default();
+    let out = macro_run::run(&groups, &options, &InProcess, &mut progress).unwrap();
+    assert_eq!((progress.total, progress.done), ((loads + redis.loads.len()) as u64, progress.total));
+    assert_eq!(progress.notes, ["skipping redis-server: not started by this test"]);
+    assert_eq!(out.rows.len(), loads);
+    assert_eq!(out.errors(), 0);
+    assert!(out.notes.is_empty(), "no wrk cross-check was asked for");
+    for row in &out.rows {
+        let report = &row.measured.report;
+        assert!(report.requests > 0 && report.found == report.requests, "{:?}", row.load);
+        assert_eq!(row.rate.is_some(), row.load.pace != Pace::Closed, "{:?}", row.load);
+    }
+    let of = |metric| out.results.records.iter().filter(move |r| r.metric == metric);
+    for metric in [Metric::Throughput, Metric::LatencyP50, Metric::LatencyP99, Metric::Errors, Metric::ServerRss] {
+        assert_eq!(of(metric).count(), loads, "{metric:?}");
+    }
+    assert!(of(Metric::Throughput).all(|r| r.value > 0.0 && r.load.is_some()));
+    assert!(of(Metric::LatencyP50).all(|r| r.value > 0.0 && r.histogram.as_ref().is_some_and(|h| h.total() > 0)));
+    assert!(of(Metric::Errors).all(|r| r.value == 0.0));
+    assert!(out.results.records.iter().all(|r| r.strategy != "redis-server"));
+}
+
+#[test]
+fn wrk_repeats_the_base_http_load_once_where_it_is_installed() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = Load { protocol: Protocol::Http, connections: BASE_CONNECTIONS, pace: Pace::Closed };
+    let group = plan(Scale::Quick).swap_remove(0);
+    let groups = [Group { loads: vec![base, base], ..group }];
+    let options = MacroOptions {
+        data_dir: dir.path().to_owned(),
+        duration: Duration::from_millis(100),
+        quick: true,
+        cross_check: true,
+        pinning: Pinning::none(),
+    };
+    let mut progress = Counted::default();
+    let out = macro_run::run(&groups, &options, &InProcess, &mut progress).unwrap();
+    let wrk: Vec<_> = out.results.records.iter().filter(|r| r.load.as_ref().unwrap().client.is_some()).collect();
+    if progress.notes.iter().any(|n| n.contains("wrk not installed")) {
+        assert!(wrk.is_empty() && out.notes.is_empty());
+        return;
+    }
+    assert!(progress.notes.is_empty(), "{:?}", progress.notes);
+    assert!(
+        out.notes.len() == 1 && out.notes[0].starts_with("wrk cross-check (HTTP, 64 connections)"),
+        "{:?}",
+        out.notes
+    );
+    let metrics: Vec<Metric> = wrk.iter().map(|r| r.metric).collect();
+    assert_eq!(metrics, [Metric::Throughput, Metric::LatencyP50, Metric::LatencyP99]);
+    assert!(wrk.iter().all(|r| r.value > 0.0));
+}
+
+#[test]
+fn a_short_soak_runs_every_slice_without_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = SoakOptions {
+        dataset: Dataset::new(10_000),
+        data_dir: dir.path().to_owned(),
+        duration: Duration::from_millis(250),
+        slice: Duration::from_millis(100),
+        fraction: 0.5,
+        threads: 2,
+        connections: 4,
+        protocol: Protocol::Resp,
+    };
+    let soak = Soak::start(options.clone(), &InProcess).unwrap();
+    assert!(soak.max() > 0.0 && soak.rate() == soak.max() * 0.5);
+    assert_eq!(soak.slices(), 3);
+    let mut progress = Counted::default();
+    let out = soak.run(&mut progress).unwrap();
+    assert_eq!((out.slices.len(), progress.total, progress.done), (3, 3, 3));
+    assert_eq!(out.errors(), 0);
+    assert!(out.requests() > 0 && out.rss_peak() >= out.rss_last() && out.rss_last() > 0);
+    let bad = SoakOptions { fraction: 1.5, ..options };
+    assert!(matches!(Soak::start(bad, &InProcess), Err(kvbench_loadgen::BenchError::Options(_))));
+}
