@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use kvbench_harness::progress::Progress;
 use kvbench_harness::suite::dataset_info;
-use kvbench_lookup::source::DataFile;
+use kvbench_lookup::DataFile;
 use kvbench_lookup::{LookupError, OpenError, OpenOptions, Strategy, StrategyKind};
 use kvbench_results::{DatasetInfo, Metric, Record, ResultSet, RunInfo, SpreadKind};
 use kvbench_workload::keys::file_keys;
