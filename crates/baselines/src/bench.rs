@@ -12,7 +12,7 @@ use kvbench_results::{DatasetInfo, Metric, Record, ResultSet, RunInfo, SpreadKin
 use kvbench_workload::keys::file_keys;
 use kvbench_workload::{Dataset, Workload};
 
-use crate::measure::{Budget, Measurement, measure};
+use crate::measure::{Measurement, RunBudget, measure};
 use crate::{Baseline, InstallError, Program, Scripts};
 
 /// Keys drawn per dataset; batches cycle through them.
@@ -34,7 +34,7 @@ pub struct BaselinesOptions {
     /// The datasets, in order.
     pub datasets: Vec<Dataset>,
     /// How much to run each program.
-    pub budget: Budget,
+    pub budget: RunBudget,
     /// A smoke run (recorded with the results: figures are rough).
     pub quick: bool,
 }
@@ -173,11 +173,11 @@ pub fn records(label: &str, dataset: &DatasetInfo, m: &Measurement, run: &RunInf
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measure::Summary;
+    use crate::measure::RunStats;
 
     #[test]
     fn a_measurement_gives_three_records_with_their_ranges() {
-        let s = |median| Summary { median, min: median - 1.0, max: median + 1.0 };
+        let s = |median| RunStats { median, min: median - 1.0, max: median + 1.0 };
         let m = Measurement { process: s(10.0), cpu: s(5.0), peak_rss: s(1e6), per_lookup: s(2.0), batch: 64 };
         let dataset = dataset_info(&Dataset::new(10_000));
         let records = records("py-dict", &dataset, &m, &RunInfo::detect(true));

@@ -6,8 +6,8 @@
 //! - **Per lookup in steady state**: a batch of N keys in one process. The
 //!   per-lookup time is (T(N) − T(1)) / (N − 1): what the batch adds over a
 //!   single key, so the start-up and loading that every run pays once do not
-//!   count. N grows ×4 from 16 until the batch adds [`Budget::batch_time`] or
-//!   reaches [`Budget::max_batch`], so a scan (milliseconds a key) and a dict
+//!   count. N grows ×4 from 16 until the batch adds [`RunBudget::batch_time`] or
+//!   reaches [`RunBudget::max_batch`], so a scan (milliseconds a key) and a dict
 //!   (a microsecond) are both measured well above the noise of a run.
 
 use std::ffi::OsStr;
@@ -20,7 +20,7 @@ use crate::process::{ProcessRun, Program, RunError, run_process};
 
 /// How much to run each program.
 #[derive(Clone, Copy, Debug)]
-pub struct Budget {
+pub struct RunBudget {
     /// Untimed single-key runs first (page cache, interpreter files).
     pub warmup: usize,
     /// Timed single-key runs.
@@ -33,22 +33,22 @@ pub struct Budget {
     pub batch_runs: usize,
 }
 
-impl Default for Budget {
+impl Default for RunBudget {
     fn default() -> Self {
-        Budget { warmup: 1, runs: 10, batch_time: Duration::from_millis(500), max_batch: 16_384, batch_runs: 3 }
+        RunBudget { warmup: 1, runs: 10, batch_time: Duration::from_millis(500), max_batch: 16_384, batch_runs: 3 }
     }
 }
 
-impl Budget {
+impl RunBudget {
     /// A smoke run: a couple of runs and small batches.
     pub fn quick() -> Self {
-        Budget { warmup: 0, runs: 2, batch_time: Duration::from_millis(20), max_batch: 64, batch_runs: 1 }
+        RunBudget { warmup: 0, runs: 2, batch_time: Duration::from_millis(20), max_batch: 64, batch_runs: 1 }
     }
 }
 
 /// Median and range of repeated measurements.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Summary {
+pub struct RunStats {
     /// The median.
     pub median: f64,
     /// The smallest.
@@ -57,11 +57,11 @@ pub struct Summary {
     pub max: f64,
 }
 
-impl Summary {
+impl RunStats {
     /// The summary of `values` (all zero when there are none).
-    pub fn of(values: Vec<f64>) -> Summary {
+    pub fn of(values: Vec<f64>) -> RunStats {
         let (median, range) = kvbench_results::Spread::of_samples(&values);
-        Summary { median, min: range.lower, max: range.upper }
+        RunStats { median, min: range.lower, max: range.upper }
     }
 }
 
@@ -69,13 +69,13 @@ impl Summary {
 #[derive(Clone, Copy, Debug)]
 pub struct Measurement {
     /// Wall time of a whole process answering one key, ns.
-    pub process: Summary,
+    pub process: RunStats,
     /// CPU time (user + system) of that process, ns.
-    pub cpu: Summary,
+    pub cpu: RunStats,
     /// Peak RSS of that process, bytes.
-    pub peak_rss: Summary,
+    pub peak_rss: RunStats,
     /// Time one more key adds in a running process, ns (floored at 0: below that, noise).
-    pub per_lookup: Summary,
+    pub per_lookup: RunStats,
     /// Keys in the batch the per-lookup time comes from.
     pub batch: usize,
 }
@@ -113,7 +113,7 @@ pub fn measure(
     program: &Program,
     data: &Path,
     answers: &[(Vec<u8>, Vec<u8>)],
-    budget: &Budget,
+    budget: &RunBudget,
     mut progress: impl FnMut(),
 ) -> Result<Measurement, MeasureError> {
     let mut next = 0;
@@ -128,7 +128,7 @@ pub fn measure(
         run(1)?;
     }
     let singles = (0..budget.runs.max(1)).map(|_| run(1)).collect::<Result<Vec<_>, _>>()?;
-    let single = Summary::of(singles.iter().map(|r| ns(r.wall)).collect());
+    let single = RunStats::of(singles.iter().map(|r| ns(r.wall)).collect());
     let mut batch = 16.min(budget.max_batch).max(2);
     let mut timed = run(batch)?;
     while ns(timed.wall) - single.median < ns(budget.batch_time) && batch < budget.max_batch {
@@ -142,9 +142,9 @@ pub fn measure(
     let added = |r: &ProcessRun| ((ns(r.wall) - single.median) / (batch - 1) as f64).max(0.0);
     Ok(Measurement {
         process: single,
-        cpu: Summary::of(singles.iter().map(|r| ns(r.cpu())).collect()),
-        peak_rss: Summary::of(singles.iter().map(|r| r.peak_rss_bytes as f64).collect()),
-        per_lookup: Summary::of(batches.iter().map(added).collect()),
+        cpu: RunStats::of(singles.iter().map(|r| ns(r.cpu())).collect()),
+        peak_rss: RunStats::of(singles.iter().map(|r| r.peak_rss_bytes as f64).collect()),
+        per_lookup: RunStats::of(batches.iter().map(added).collect()),
         batch,
     })
 }
@@ -174,8 +174,8 @@ mod tests {
 
     #[test]
     fn summaries_of_odd_even_and_empty_sets() {
-        assert_eq!(Summary::of(vec![3.0, 1.0, 2.0]), Summary { median: 2.0, min: 1.0, max: 3.0 });
-        assert_eq!(Summary::of(vec![4.0, 1.0, 2.0, 3.0]), Summary { median: 2.5, min: 1.0, max: 4.0 });
-        assert_eq!(Summary::of(Vec::new()), Summary { median: 0.0, min: 0.0, max: 0.0 });
+        assert_eq!(RunStats::of(vec![3.0, 1.0, 2.0]), RunStats { median: 2.0, min: 1.0, max: 3.0 });
+        assert_eq!(RunStats::of(vec![4.0, 1.0, 2.0, 3.0]), RunStats { median: 2.5, min: 1.0, max: 4.0 });
+        assert_eq!(RunStats::of(Vec::new()), RunStats { median: 0.0, min: 0.0, max: 0.0 });
     }
 }

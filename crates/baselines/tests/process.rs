@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use kvbench_baselines::measure::{Budget, MeasureError, measure};
+use kvbench_baselines::measure::{MeasureError, RunBudget, measure};
 use kvbench_baselines::{Program, RunError, run_process};
 
 const MIB: u64 = 1 << 20;
@@ -64,7 +64,7 @@ fn answers(keys: &[&str]) -> Vec<(Vec<u8>, Vec<u8>)> {
 
 #[test]
 fn measure_times_single_runs_and_a_growing_batch() {
-    let budget = Budget { warmup: 1, runs: 3, batch_time: Duration::from_secs(3600), max_batch: 64, batch_runs: 2 };
+    let budget = RunBudget { warmup: 1, runs: 3, batch_time: Duration::from_secs(3600), max_batch: 64, batch_runs: 2 };
     let mut runs = 0;
     let m = measure(&echo_values(), "d".as_ref(), &answers(&["a", "b", "c"]), &budget, || runs += 1).unwrap();
     // 1 warm-up + 3 single runs, then batches of 16 and 64 (the cap; an hour is never reached), then one more 64.
@@ -75,7 +75,7 @@ fn measure_times_single_runs_and_a_growing_batch() {
 
 #[test]
 fn measure_refuses_wrong_answers_and_failures() {
-    let budget = Budget::quick();
+    let budget = RunBudget::quick();
     let wrong = vec![(b"a".to_vec(), b"not a's value".to_vec())];
     let err = measure(&echo_values(), "d".as_ref(), &wrong, &budget, || {}).unwrap_err();
     assert!(matches!(err, MeasureError::WrongAnswer { keys: 1, .. }), "{err}");

@@ -61,7 +61,7 @@ pub fn histogram() -> Histogram<u64> {
 
 /// How many lookups to time one by one.
 #[derive(Clone, Copy, Debug)]
-pub struct Budget {
+pub struct SampleBudget {
     /// Stop after this many lookups…
     pub max_ops: u64,
     /// …or once this much time has passed (after at least `min_ops`).
@@ -70,21 +70,21 @@ pub struct Budget {
     pub min_ops: u64,
 }
 
-impl Default for Budget {
+impl Default for SampleBudget {
     fn default() -> Self {
-        Budget { max_ops: 200_000, max_time: Duration::from_millis(300), min_ops: 5 }
+        SampleBudget { max_ops: 200_000, max_time: Duration::from_millis(300), min_ops: 5 }
     }
 }
 
-impl Budget {
+impl SampleBudget {
     /// A short budget for smoke runs.
     pub fn quick() -> Self {
-        Budget { max_ops: 2_000, max_time: Duration::from_millis(30), min_ops: 2 }
+        SampleBudget { max_ops: 2_000, max_time: Duration::from_millis(30), min_ops: 2 }
     }
 }
 
 /// Times `op(i)` for i = 0, 1, … one call at a time, within `budget`.
-pub fn record<E>(budget: &Budget, mut op: impl FnMut(u64) -> Result<(), E>) -> Result<Histogram<u64>, E> {
+pub fn record<E>(budget: &SampleBudget, mut op: impl FnMut(u64) -> Result<(), E>) -> Result<Histogram<u64>, E> {
     let mut hist = histogram();
     let start = Instant::now();
     let mut i = 0;
@@ -99,7 +99,7 @@ pub fn record<E>(budget: &Budget, mut op: impl FnMut(u64) -> Result<(), E>) -> R
 
 /// Median cost of timing an empty operation this way, in nanoseconds.
 pub fn clock_overhead_ns() -> f64 {
-    let budget = Budget { max_ops: 10_000, max_time: Duration::from_millis(50), min_ops: 100 };
+    let budget = SampleBudget { max_ops: 10_000, max_time: Duration::from_millis(50), min_ops: 100 };
     match record(&budget, |_| Ok::<(), ()>(())) {
         Ok(hist) => Percentiles::of(&hist).p50,
         Err(()) => 0.0,
@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn record_respects_the_budget_and_errors() {
-        let budget = Budget { max_ops: 50, max_time: Duration::from_secs(60), min_ops: 1 };
+        let budget = SampleBudget { max_ops: 50, max_time: Duration::from_secs(60), min_ops: 1 };
         let hist = record(&budget, |_| Ok::<(), ()>(())).unwrap();
         assert_eq!(hist.len(), 50);
         assert_eq!(record(&budget, |i| if i == 3 { Err("stop") } else { Ok(()) }).unwrap_err(), "stop");

@@ -13,9 +13,9 @@ use kvbench_workload::keys::file_keys;
 use kvbench_workload::{KeyStream, Workload};
 use serde::{Deserialize, Serialize};
 
-use crate::latency::{self, Budget, Percentiles};
+use crate::latency::{self, Percentiles, SampleBudget};
 use crate::memory::{MemorySnapshot, evict_page_cache};
-use crate::timing::{Plan, Summary, measure};
+use crate::timing::{Plan, RoundStats, measure};
 
 /// What a probe measures.
 #[derive(Clone, Debug)]
@@ -38,7 +38,7 @@ pub struct ProbeSpec {
     /// How long to time rounds of lookups.
     pub plan: Plan,
     /// How many lookups to time one by one.
-    pub budget: Budget,
+    pub budget: SampleBudget,
     /// Seed for the workloads' streams.
     pub seed: u64,
 }
@@ -49,7 +49,7 @@ pub struct WorkloadReport {
     /// Workload label (`uniform`, `zipf:0.99`, `miss`; `@cold` appended for a cold start).
     pub workload: String,
     /// Mean time per lookup over timed rounds (absent for cold starts).
-    pub rounds: Option<Summary>,
+    pub rounds: Option<RoundStats>,
     /// Per-lookup latency percentiles.
     pub latency: Percentiles,
     /// Cache hit rate during the timed lookups, for caching strategies.
@@ -88,7 +88,7 @@ pub struct ProbeReport {
     pub harness_overhead_ns: f64,
     /// For `scan`: one `memchr` pass over the whole file, timed in the same
     /// process right after the workloads: the floor a full scan compares to.
-    pub memchr_pass: Option<Summary>,
+    pub memchr_pass: Option<RoundStats>,
     /// The strategy's own notes (index reused or rebuilt, fallbacks).
     pub notes: Vec<String>,
 }
@@ -327,7 +327,7 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
 
 /// Time to run `memchr` over the whole file once (for a byte it does not hold):
 /// the floor a full scan is compared with.
-pub fn memchr_pass(path: &Path, plan: &Plan) -> Result<Summary, OpenError> {
+pub fn memchr_pass(path: &Path, plan: &Plan) -> Result<RoundStats, OpenError> {
     let file = DataFile::open(path)?;
     let data = file.bytes();
     let _ = std::hint::black_box(memchr::memchr(0, data));

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Per-operation time over several rounds, in nanoseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
+pub struct RoundStats {
     /// Median of the rounds' per-operation times.
     pub median_ns: f64,
     /// Fastest round.
@@ -24,11 +24,11 @@ pub struct Summary {
     pub calls: u64,
 }
 
-impl Summary {
+impl RoundStats {
     /// Summarises per-operation times of several rounds.
     pub fn of(per_op_ns: &[f64], ops_per_round: u64) -> Self {
         let (median, range) = kvbench_results::Spread::of_samples(per_op_ns);
-        Summary {
+        RoundStats {
             median_ns: median,
             min_ns: range.lower,
             max_ns: range.upper,
@@ -69,7 +69,7 @@ impl Plan {
 /// then batches double until one takes an eighth of a round, which sets how
 /// many operations a round holds. Operations slower than a round run once per
 /// round, for `slow_rounds` rounds.
-pub fn measure<E>(plan: &Plan, mut op: impl FnMut(u64) -> Result<(), E>) -> Result<Summary, E> {
+pub fn measure<E>(plan: &Plan, mut op: impl FnMut(u64) -> Result<(), E>) -> Result<RoundStats, E> {
     let mut next = 0;
     let mut call = |n: u64, op: &mut dyn FnMut(u64) -> Result<(), E>| -> Result<Duration, E> {
         let start = Instant::now();
@@ -93,7 +93,7 @@ pub fn measure<E>(plan: &Plan, mut op: impl FnMut(u64) -> Result<(), E>) -> Resu
     for _ in 0..rounds {
         samples.push(call(per_round, &mut op)?.as_nanos() as f64 / per_round as f64);
     }
-    Ok(Summary { calls: next, ..Summary::of(&samples, per_round) })
+    Ok(RoundStats { calls: next, ..RoundStats::of(&samples, per_round) })
 }
 
 #[cfg(test)]
@@ -102,10 +102,10 @@ mod tests {
 
     #[test]
     fn summary_statistics() {
-        let s = Summary::of(&[5.0, 1.0, 3.0], 10);
+        let s = RoundStats::of(&[5.0, 1.0, 3.0], 10);
         assert_eq!((s.median_ns, s.min_ns, s.max_ns, s.rounds), (3.0, 1.0, 5.0, 3));
-        assert_eq!(Summary::of(&[4.0, 1.0, 3.0, 2.0], 1).median_ns, 2.5);
-        assert_eq!(Summary::of(&[], 1).rounds, 0);
+        assert_eq!(RoundStats::of(&[4.0, 1.0, 3.0, 2.0], 1).median_ns, 2.5);
+        assert_eq!(RoundStats::of(&[], 1).rounds, 0);
     }
 
     #[test]

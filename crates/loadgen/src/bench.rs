@@ -9,7 +9,7 @@ use std::time::Duration;
 use kvbench_workload::Dataset;
 
 use crate::launch::LaunchError;
-use crate::run::{LoadError, LoadReport, LoadSpec, Reference};
+use crate::run::{LoadError, LoadReport, LoadSpec, Oracle};
 use crate::sampler::{ProcSampler, Resources};
 
 /// How often the server's CPU and RSS are read during a load.
@@ -40,7 +40,7 @@ pub enum BenchError {
     NoAddress(&'static str),
     /// The data file could not be opened to check answers against.
     #[error("cannot open the data file to check answers against: {0}")]
-    Reference(#[from] kvbench_lookup::OpenError),
+    Oracle(#[from] kvbench_lookup::OpenError),
     /// A load could not run.
     #[error(transparent)]
     Load(#[from] LoadError),
@@ -56,9 +56,9 @@ pub struct Measured {
 }
 
 /// Applies `spec` to the server process `pid`, checking answers against `reference`, sampling the process meanwhile.
-pub fn measure(spec: &LoadSpec, pid: u32, reference: &Reference) -> Result<Measured, LoadError> {
+pub fn measure(spec: &LoadSpec, pid: u32, oracle: &Oracle) -> Result<Measured, LoadError> {
     let sampler = ProcSampler::start(pid, SAMPLE_EVERY);
-    let report = crate::run(spec, &reference.keys, &*reference.lookup, &AtomicU64::new(0))?;
+    let report = crate::run(spec, &oracle.keys, &*oracle.lookup, &AtomicU64::new(0))?;
     Ok(Measured { report, used: sampler.finish() })
 }
 

@@ -43,7 +43,7 @@ pub mod target;
 pub use bench::{BenchError, Measured, measure};
 pub use launch::{Launched, Launcher, Processes, Running};
 pub use macro_run::{MacroOptions, MacroOutcome, MacroRow};
-pub use run::{LoadReport, LoadSpec, Reference, Stop, run};
+pub use run::{LoadReport, LoadSpec, Oracle, Stop, run};
 pub use sampler::{ProcSampler, Resources};
 pub use soak::{Soak, SoakOptions, SoakOutcome};
 pub use target::{Protocol, Target};

@@ -21,7 +21,7 @@ use kvbench_workload::keys::KeyPool;
 use crate::bench::{BenchError, Measured, ensure_data, measure};
 use crate::launch::{Launched, Launcher};
 use crate::record::{self, Subject};
-use crate::run::{LoadSpec, Reference, Stop};
+use crate::run::{LoadSpec, Oracle, Stop};
 use crate::sweep::{BASE_CONNECTIONS, Group, Load, Pace, Server};
 use crate::target::Protocol;
 
@@ -103,7 +103,7 @@ pub fn run(
                 continue;
             }
         };
-        let reference = Reference::open(&data)?;
+        let oracle = Oracle::open(&data)?;
         let dataset = dataset_info(&group.dataset);
         let mut max_rate: Vec<(Protocol, f64)> = Vec::new();
         for load in &group.loads {
@@ -123,7 +123,7 @@ pub fn run(
                 workload: WORKLOAD,
                 seed: 42,
             };
-            let measured = measure(&spec, server.pid(), &reference)?;
+            let measured = measure(&spec, server.pid(), &oracle)?;
             let throughput = measured.report.throughput();
             let base = load.pace == Pace::Closed && load.connections == BASE_CONNECTIONS;
             if base {
@@ -153,7 +153,7 @@ pub fn run(
                     duration: options.duration,
                     cpu: options.pinning.client_cpu(),
                 };
-                match wrk::run(&load, wrk_keys(&reference.keys)) {
+                match wrk::run(&load, wrk_keys(&oracle.keys)) {
                     Ok(wrk) => {
                         out.notes.push(format!(
                             "wrk cross-check (HTTP, {BASE_CONNECTIONS} connections): wrk {:.0} requests/s, kvbench load {throughput:.0} ({:.2}x wrk)",

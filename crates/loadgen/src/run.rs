@@ -122,23 +122,23 @@ impl LoadReport {
     }
 }
 
-/// What a run asks for and checks against: the keys of a data file, and a
-/// strategy answering from the same file (`mmap-index`: instant with its
-/// sidecar, and no copy of the data on the heap).
-pub struct Reference {
+/// The oracle of a load: what it asks for and checks answers against (the keys of a data file, and a
+/// strategy answering from the same file; `mmap-index`: instant with its
+/// sidecar, and no copy of the data on the heap). Not `kvbench_lookup::Reference`, the tests' model.
+pub struct Oracle {
     /// The strategy answering as the file says.
     pub lookup: Box<dyn Lookup>,
     /// Up to 2^20 of the file's keys, spread over it, for workloads to draw from.
     pub keys: KeyPool,
 }
 
-impl Reference {
+impl Oracle {
     /// Opens `data`; the keys are read from the mapped file, not copied whole.
-    pub fn open(data: &std::path::Path) -> Result<Reference, kvbench_lookup::OpenError> {
+    pub fn open(data: &std::path::Path) -> Result<Oracle, kvbench_lookup::OpenError> {
         let strategy = kvbench_lookup::Strategy::Plain(kvbench_lookup::StrategyKind::MmapIndex);
         let lookup = kvbench_lookup::open(data, &strategy, &kvbench_lookup::OpenOptions::default())?;
         let keys = kvbench_workload::keys::file_keys(kvbench_lookup::DataFile::open(data)?.bytes(), 1 << 20);
-        Ok(Reference { lookup, keys })
+        Ok(Oracle { lookup, keys })
     }
 }
 

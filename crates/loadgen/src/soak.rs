@@ -16,7 +16,7 @@ use kvbench_workload::{Dataset, Workload};
 
 use crate::bench::{BenchError, Measured, ensure_data, measure};
 use crate::launch::{Launched, Launcher, Running};
-use crate::run::{LoadSpec, Reference, Stop};
+use crate::run::{LoadSpec, Oracle, Stop};
 use crate::sweep::Server;
 use crate::target::Protocol;
 
@@ -52,7 +52,7 @@ pub struct Soak {
     options: SoakOptions,
     server: Box<dyn Running>,
     addr: SocketAddr,
-    reference: Reference,
+    oracle: Oracle,
     max: f64,
 }
 
@@ -90,8 +90,8 @@ impl Soak {
             Launched::Unavailable(why) => return Err(BenchError::Unavailable(why)),
         };
         let addr = server.addr(options.protocol).ok_or(BenchError::NoAddress(options.protocol.name()))?;
-        let reference = Reference::open(&data)?;
-        let mut soak = Soak { options, server, addr, reference, max: 0.0 };
+        let oracle = Oracle::open(&data)?;
+        let mut soak = Soak { options, server, addr, oracle, max: 0.0 };
         let probe = soak.load(Stop::Duration(soak.options.slice.min(MAX_PROBE)), None, 1)?;
         soak.max = probe.report.throughput();
         Ok(soak)
@@ -136,7 +136,7 @@ impl Soak {
             workload: Workload::UNIFORM,
             seed,
         };
-        Ok(measure(&spec, self.server.pid(), &self.reference)?)
+        Ok(measure(&spec, self.server.pid(), &self.oracle)?)
     }
 }
 

@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::Args;
 use kvbench_harness::latency::Percentiles;
 use kvbench_loadgen::record::{self, Subject};
-use kvbench_loadgen::{LoadSpec, ProcSampler, Reference, Resources, Stop, Target};
+use kvbench_loadgen::{LoadSpec, Oracle, ProcSampler, Resources, Stop, Target};
 use kvbench_results::{DatasetInfo, LoadInfo, ResultSet, RunInfo};
 use kvbench_workload::Workload;
 
@@ -68,7 +68,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         (Some(d), None) => Stop::Duration(d),
         (None, None) => Stop::Duration(Duration::from_secs(10)),
     };
-    let reference = Reference::open(&args.data).context("cannot open the data file to check answers against")?;
+    let oracle = Oracle::open(&args.data).context("cannot open the data file to check answers against")?;
     let spec = LoadSpec {
         target: args.target,
         connections: args.connections,
@@ -83,7 +83,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
     let finished = AtomicBool::new(false);
     let report = std::thread::scope(|scope| {
         let progress = scope.spawn(|| show_progress(&spec.stop, &done, &finished));
-        let report = kvbench_loadgen::run(&spec, &reference.keys, &*reference.lookup, &done);
+        let report = kvbench_loadgen::run(&spec, &oracle.keys, &*oracle.lookup, &done);
         finished.store(true, Ordering::Relaxed);
         let _ = progress.join();
         report
@@ -95,7 +95,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
             args.data.file_name().map_or_else(|| args.data.display().to_string(), |n| n.to_string_lossy().into());
         let subject = Subject {
             strategy: args.label.clone().unwrap_or_else(|| args.target.to_string()),
-            dataset: DatasetInfo { keys: reference.lookup.info().keys.unwrap_or(0), value_len: format!("file:{name}") },
+            dataset: DatasetInfo { keys: oracle.lookup.info().keys.unwrap_or(0), value_len: format!("file:{name}") },
             workload: args.workload.to_string(),
             load: LoadInfo {
                 protocol: args.target.protocol().name().to_owned(),

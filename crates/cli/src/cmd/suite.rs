@@ -6,12 +6,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use kvbench_harness::latency::Budget;
+use kvbench_harness::latency::SampleBudget;
 use kvbench_harness::probe::{self, ProbeReport, ProbeSpec, WorkloadReport};
 use kvbench_harness::suite::{
     self as harness_suite, ProbeOptions, dataset_info, default_cases, default_workloads, probe_in_child,
 };
-use kvbench_harness::timing::{Plan, Summary};
+use kvbench_harness::timing::{Plan, RoundStats};
 use kvbench_lookup::{OpenOptions, Strategy, StrategyKind};
 use kvbench_results::{ResultSet, RunInfo};
 use kvbench_workload::{Count, Dataset, Workload};
@@ -91,9 +91,9 @@ fn plan(quick: bool) -> Plan {
 /// Runs `kvbench probe`: one measurement, JSON on stdout.
 pub fn probe(args: &ProbeArgs) -> anyhow::Result<ExitCode> {
     let budget = match (args.quick, args.cold) {
-        (_, true) => Budget { max_ops: 1000, max_time: std::time::Duration::from_secs(2), min_ops: 3 },
-        (true, false) => Budget::quick(),
-        (false, false) => Budget::default(),
+        (_, true) => SampleBudget { max_ops: 1000, max_time: std::time::Duration::from_secs(2), min_ops: 3 },
+        (true, false) => SampleBudget::quick(),
+        (false, false) => SampleBudget::default(),
     };
     let spec = ProbeSpec {
         data: args.data.clone(),
@@ -168,7 +168,7 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
     Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn spread(s: &Summary) -> String {
+fn spread(s: &RoundStats) -> String {
     if s.median_ns <= 0.0 { "-".into() } else { format!("±{:.0}%", (s.max_ns - s.min_ns) / 2.0 / s.median_ns * 100.0) }
 }
 

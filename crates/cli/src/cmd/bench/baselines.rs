@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use kvbench_baselines::bench::{BaselineRow, BaselinesOptions};
-use kvbench_baselines::measure::{Budget, Summary};
+use kvbench_baselines::measure::{RunBudget, RunStats};
 use kvbench_workload::{Count, Dataset};
 
 use crate::human;
@@ -37,7 +37,7 @@ pub struct BaselinesArgs {
 
 /// Runs `kvbench bench baselines`.
 pub fn run(args: &BaselinesArgs) -> anyhow::Result<ExitCode> {
-    let budget = if args.quick { Budget::quick() } else { Budget { runs: args.runs, ..Budget::default() } };
+    let budget = if args.quick { RunBudget::quick() } else { RunBudget { runs: args.runs, ..RunBudget::default() } };
     let options = BaselinesOptions {
         kvbench: std::env::current_exe().context("cannot find the kvbench executable to time `kvbench get` with")?,
         data_dir: args.data_dir.clone(),
@@ -62,7 +62,7 @@ pub fn run(args: &BaselinesArgs) -> anyhow::Result<ExitCode> {
     Ok(if outcome.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn spread(s: &Summary) -> String {
+fn spread(s: &RunStats) -> String {
     format!("{} [{}–{}]", human::nanos(s.median), human::nanos(s.min), human::nanos(s.max))
 }
 
