@@ -67,25 +67,25 @@ ci-bench-run DIR="results/current":
     cargo bench --quiet --bench instructions -- --save-summary=json
     {{kvbench}} import --from gungraun target/gungraun --results {{DIR}}/instructions.json
 
-# The CI regression gate: a run into results/current/ vs the committed results/baseline/ (exit 1 on a regression).
+# The CI regression gate: a run into results/current/ vs the committed blessed run in results/gate/ (exit 1 on a regression).
 # A regression must reproduce: when the first run fails, a second run is made and both are judged together
 # (their spreads merged), so one run slowed by a noisy neighbour cannot fail the gate alone.
 ci-bench: (ci-bench-run "results/current")
     #!/usr/bin/env bash
     set -euo pipefail
-    if {{kvbench}} compare results/baseline results/current --markdown results/current/compare.md; then exit 0; fi
+    if {{kvbench}} compare results/gate results/current --markdown results/current/compare.md; then exit 0; fi
     echo "confirming with a second run..."
     just ci-bench-run results/confirm
     rm -rf results/both
     {{kvbench}} merge results/current results/confirm --results results/both/merged.json
-    {{kvbench}} compare results/baseline results/both --markdown results/current/compare.md
+    {{kvbench}} compare results/gate results/both --markdown results/current/compare.md
 
-# A new baseline: RUNS runs of the CI set merged (median values, spreads covering every run).
+# A new blessed run for the gate: RUNS runs of the CI set merged (median values, spreads covering every run).
 bless RUNS="3":
     rm -rf results/runs
     for i in $(seq {{RUNS}}); do just ci-bench-run results/runs/$i; done
-    rm -rf results/baseline && mkdir -p results/baseline
-    {{kvbench}} merge results/runs/* --results results/baseline/baseline.json
+    rm -rf results/gate && mkdir -p results/gate
+    {{kvbench}} merge results/runs/* --results results/gate/blessed.json
     rm -rf results/runs
 
 # The same checks as `just cargo-fuzz` (crates/fuzz), driven by proptest's generators; needs no nightly compiler.

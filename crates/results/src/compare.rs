@@ -74,10 +74,10 @@ pub enum Verdict {
     Improved,
     /// Within the threshold.
     Unchanged,
-    /// Only in the baseline (a measurement went away).
-    OnlyBaseline,
-    /// Only in the current set (a new measurement).
-    OnlyCurrent,
+    /// Only in the results before (a measurement went away).
+    OnlyBefore,
+    /// Only in the results after (a new measurement).
+    OnlyAfter,
 }
 
 impl Verdict {
@@ -88,8 +88,8 @@ impl Verdict {
             Verdict::Noise => "noise",
             Verdict::Improved => "improved",
             Verdict::Unchanged => "unchanged",
-            Verdict::OnlyBaseline => "only in baseline",
-            Verdict::OnlyCurrent => "only in current",
+            Verdict::OnlyBefore => "only before",
+            Verdict::OnlyAfter => "only after",
         }
     }
 }
@@ -107,12 +107,12 @@ pub struct Change {
     pub metric: Metric,
     /// The load, for server runs.
     pub load: Option<LoadInfo>,
-    /// The baseline's value and spread.
-    pub baseline: Option<(f64, Option<Spread>)>,
-    /// The current value and spread.
-    pub current: Option<(f64, Option<Spread>)>,
-    /// (current − baseline) / baseline when both exist, after dividing the
-    /// current value by its metric's drift (see [`Comparison::drifts`]).
+    /// The value and spread before.
+    pub before: Option<(f64, Option<Spread>)>,
+    /// The value and spread after.
+    pub after: Option<(f64, Option<Spread>)>,
+    /// (after − before) / before when both exist, once the
+    /// value after is divided by its metric's drift (see [`Comparison::drifts`]).
     pub change: Option<f64>,
     /// What it means.
     pub verdict: Verdict,
@@ -123,21 +123,21 @@ pub struct Change {
 pub struct Comparison {
     /// One per measurement, regressions first.
     pub changes: Vec<Change>,
-    /// Per timed metric, the whole run's median shift (current / baseline)
+    /// Per timed metric, the whole run's median shift (after / before)
     /// that its changes were judged relative to (see [`compare`]).
     pub drifts: Vec<(Metric, f64)>,
 }
 
 type Key = (String, DatasetInfo, String, Metric, Option<LoadInfo>);
 
-/// Compares `current` with `baseline`, matching records by strategy, dataset,
+/// Compares `after` with `before`, matching records by strategy, dataset,
 /// workload, metric and load (when a set holds a key twice, its last record counts).
-pub fn compare(baseline: &[Record], current: &[Record], thresholds: &Thresholds) -> Comparison {
+pub fn compare(before: &[Record], after: &[Record], thresholds: &Thresholds) -> Comparison {
     let mut pairs: BTreeMap<Key, (Option<&Record>, Option<&Record>)> = BTreeMap::new();
-    for r in baseline {
+    for r in before {
         pairs.entry(r.key()).or_default().0 = Some(r);
     }
-    for r in current {
+    for r in after {
         pairs.entry(r.key()).or_default().1 = Some(r);
     }
     let drifts = drifts(&pairs);
@@ -147,8 +147,8 @@ pub fn compare(baseline: &[Record], current: &[Record], thresholds: &Thresholds)
             let drift = drifts.iter().find(|(m, _)| *m == metric).map_or(1.0, |d| d.1);
             let (change, verdict) = match (b, c) {
                 (Some(b), Some(c)) => judge(b, &rescaled(c, drift), thresholds),
-                (Some(_), None) => (None, Verdict::OnlyBaseline),
-                (None, _) => (None, Verdict::OnlyCurrent),
+                (Some(_), None) => (None, Verdict::OnlyBefore),
+                (None, _) => (None, Verdict::OnlyAfter),
             };
             Change {
                 strategy,
@@ -156,8 +156,8 @@ pub fn compare(baseline: &[Record], current: &[Record], thresholds: &Thresholds)
                 workload,
                 metric,
                 load,
-                baseline: b.map(|r| (r.value, r.spread)),
-                current: c.map(|r| (r.value, r.spread)),
+                before: b.map(|r| (r.value, r.spread)),
+                after: c.map(|r| (r.value, r.spread)),
                 change,
                 verdict,
             }
@@ -171,7 +171,7 @@ pub fn compare(baseline: &[Record], current: &[Record], thresholds: &Thresholds)
 const MIN_PAIRS_FOR_DRIFT: usize = 8;
 
 /// How much each timed metric moved as a whole between the runs: the median
-/// of current / baseline over every measurement of it, for metrics with at
+/// of after / before over every measurement of it, for metrics with at
 /// least [`MIN_PAIRS_FOR_DRIFT`] pairs.
 ///
 /// A shared machine makes whole runs faster or slower (noisy neighbours,
@@ -211,7 +211,7 @@ fn rescaled(record: &Record, drift: f64) -> Record {
     out
 }
 
-/// Several runs of the same code merged into one baseline: per measurement,
+/// Several runs of the same code merged into one blessed run: per measurement,
 /// the median of the runs' values, with a min–max spread that covers every
 /// run's own spread. A single run's spread (its rounds) misses how much a
 /// whole run moves on a shared machine; the envelope of a few runs does not.
@@ -245,9 +245,9 @@ pub fn merge_runs(runs: &[Vec<Record>]) -> Vec<Record> {
 }
 
 /// The verdict on one pair of records.
-fn judge(baseline: &Record, current: &Record, t: &Thresholds) -> (Option<f64>, Verdict) {
-    let metric = current.metric;
-    let (b, c) = (baseline.value, current.value);
+fn judge(before: &Record, after: &Record, t: &Thresholds) -> (Option<f64>, Verdict) {
+    let metric = after.metric;
+    let (b, c) = (before.value, after.value);
     let change = if b != 0.0 {
         (c - b) / b.abs()
     } else if c == 0.0 {
@@ -268,7 +268,7 @@ fn judge(baseline: &Record, current: &Record, t: &Thresholds) -> (Option<f64>, V
     };
     let verdict = if worse.abs() <= threshold || small {
         Verdict::Unchanged
-    } else if deterministic || separated(baseline, current) {
+    } else if deterministic || separated(before, after) {
         if worse > 0.0 { Verdict::Regressed } else { Verdict::Improved }
     } else if worse > 0.0 {
         Verdict::Noise
@@ -305,7 +305,7 @@ impl Comparison {
     }
 
     /// The table's columns.
-    pub const HEADER: [&'static str; 6] = ["measurement", "metric", "baseline", "current", "change", "verdict"];
+    pub const HEADER: [&'static str; 6] = ["measurement", "metric", "before", "after", "change", "verdict"];
 
     /// One row per change that is not `unchanged` (every change when `all`),
     /// values in their metric's unit ([`units::value`]).
@@ -320,8 +320,8 @@ impl Comparison {
                 vec![
                     c.name(),
                     c.metric.name().to_owned(),
-                    value(&c.baseline),
-                    value(&c.current),
+                    value(&c.before),
+                    value(&c.after),
                     c.change.map_or_else(|| "–".into(), |x| format!("{:+.1} %", x * 100.0)),
                     c.verdict.label().to_owned(),
                 ]

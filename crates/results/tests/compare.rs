@@ -26,8 +26,8 @@ fn rec(strategy: &str, metric: Metric, value: f64, spread: Option<f64>) -> Recor
     }
 }
 
-fn verdict(baseline: Record, current: Record) -> Verdict {
-    let c = compare(&[baseline], &[current], &Thresholds::default());
+fn verdict(before: Record, after: Record) -> Verdict {
+    let c = compare(&[before], &[after], &Thresholds::default());
     assert_eq!(c.changes.len(), 1);
     c.changes[0].verdict
 }
@@ -125,18 +125,18 @@ fn throughput_down_25_percent_fails_and_up_is_an_improvement() {
 
 #[test]
 fn a_record_in_one_set_only_is_reported_not_a_crash() {
-    let baseline = [rec("hashmap", Metric::LookupMean, 400.0, Some(0.05)), rec("gone", Metric::LookupMean, 1.0, None)];
-    let current = [rec("hashmap", Metric::LookupMean, 400.0, Some(0.05)), rec("new", Metric::LookupMean, 1.0, None)];
-    let c: Comparison = compare(&baseline, &current, &Thresholds::default());
+    let before = [rec("hashmap", Metric::LookupMean, 400.0, Some(0.05)), rec("gone", Metric::LookupMean, 1.0, None)];
+    let after = [rec("hashmap", Metric::LookupMean, 400.0, Some(0.05)), rec("new", Metric::LookupMean, 1.0, None)];
+    let c: Comparison = compare(&before, &after, &Thresholds::default());
     let find = |s: &str| c.changes.iter().find(|x| x.strategy == s).unwrap();
     assert_eq!(
         (find("gone").verdict, find("new").verdict, find("hashmap").verdict),
-        (Verdict::OnlyBaseline, Verdict::OnlyCurrent, Verdict::Unchanged)
+        (Verdict::OnlyBefore, Verdict::OnlyAfter, Verdict::Unchanged)
     );
     assert_eq!(c.regressions(), 0);
     let md = c.markdown(false);
-    assert!(md.starts_with("**no regression: 1 unchanged, 1 only in baseline, 1 only in current**"), "{md}");
-    assert!(md.contains("| gone · 10k · uniform | lookup_mean | 1 ns | – | – | only in baseline |"), "{md}");
+    assert!(md.starts_with("**no regression: 1 unchanged, 1 only before, 1 only after**"), "{md}");
+    assert!(md.contains("| gone · 10k · uniform | lookup_mean | 1 ns | – | – | only before |"), "{md}");
     assert!(!md.contains("| hashmap"), "unchanged rows are left out unless asked for: {md}");
     assert!(c.markdown(true).contains("| hashmap · 10k · uniform |"));
 }
@@ -165,7 +165,7 @@ fn merged_runs_take_the_median_and_cover_every_runs_spread() {
     let spread = mean.spread.unwrap();
     assert_eq!(mean.value, 420.0);
     assert!((spread.lower - 392.0).abs() < 1e-9 && (spread.upper - 469.2).abs() < 1e-9, "{spread:?}");
-    // A current run that one baseline run alone would call a regression reaches into the envelope.
+    // A after run that one before run alone would call a regression reaches into the envelope.
     let slower = rec("hashmap", Metric::LookupMean, 490.0, Some(0.05));
     assert_eq!(verdict(runs[0][0].clone(), slower.clone()), Verdict::Regressed);
     assert_eq!(verdict(mean.clone(), slower), Verdict::Noise, "the three runs reach 469 ns");
@@ -184,15 +184,15 @@ fn a_whole_run_moving_is_drift_not_a_regression_but_one_strategy_moving_is() {
             })
             .collect()
     };
-    let baseline = set(1.0, None);
+    let before = set(1.0, None);
     // The machine is 30 % slower for the whole run: nothing regressed.
-    let c = compare(&baseline, &set(1.3, None), &Thresholds::default());
+    let c = compare(&before, &set(1.3, None), &Thresholds::default());
     assert_eq!(c.regressions(), 0, "{:?}", c.changes);
     assert_eq!(c.drifts, vec![(Metric::LookupMean, 1.3)]);
     assert!(c.summary().contains("lookup_mean ×1.30"), "{}", c.summary());
     // One strategy 25 % slower, the rest unchanged: that one regressed, on a slow machine too.
     for slow in [1.0, 1.3] {
-        let c = compare(&baseline, &set(slow, Some(("s3", 1.25))), &Thresholds::default());
+        let c = compare(&before, &set(slow, Some(("s3", 1.25))), &Thresholds::default());
         let regressed: Vec<&str> =
             c.changes.iter().filter(|x| x.verdict == Verdict::Regressed).map(|x| x.strategy.as_str()).collect();
         assert_eq!(regressed, ["s3"], "slow {slow}");

@@ -1,5 +1,5 @@
-//! `kvbench compare BASELINE CURRENT`: the regression gate for CI; `kvbench
-//! merge`: several runs into the baseline it compares with.
+//! `kvbench compare BEFORE AFTER`: the regression gate for CI; `kvbench
+//! merge`: several runs of the same code into one blessed run it compares with.
 //!
 //! Exit status: 0 when nothing regressed (noise and improvements pass), 1 on
 //! a real regression, 2 when a results file cannot be read.
@@ -17,12 +17,12 @@ use crate::human;
 /// Options of `kvbench compare`.
 #[derive(Args, Debug)]
 pub struct CompareArgs {
-    /// The baseline results: a file, or a folder of them (every `*.json`).
-    #[arg(value_name = "BASELINE")]
-    baseline: PathBuf,
-    /// The current results, likewise.
-    #[arg(value_name = "CURRENT")]
-    current: PathBuf,
+    /// The results before the change (for CI, the blessed run in results/gate/): a file, or a folder of them (every `*.json`).
+    #[arg(value_name = "BEFORE")]
+    before: PathBuf,
+    /// The results after the change, likewise.
+    #[arg(value_name = "AFTER")]
+    after: PathBuf,
     /// How much worse a wall-clock metric (time, latency, throughput, CPU)
     /// must be, in percent, before its spreads are even looked at.
     #[arg(long, value_name = "PCT", default_value_t = 15.0)]
@@ -41,13 +41,13 @@ pub struct CompareArgs {
 
 /// Runs `kvbench compare`.
 pub fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
-    let (baseline, current) = (read(&args.baseline)?, read(&args.current)?);
+    let (before, after) = (read(&args.before)?, read(&args.after)?);
     let thresholds = Thresholds {
         wall_clock: args.threshold / 100.0,
         deterministic: args.deterministic_threshold / 100.0,
         ..Thresholds::default()
     };
-    let comparison: Comparison = compare(&baseline, &current, &thresholds);
+    let comparison: Comparison = compare(&before, &after, &thresholds);
     let rows = comparison.rows(args.all);
     if !rows.is_empty() {
         println!("{}", human::table(&Comparison::HEADER, &rows));
@@ -71,12 +71,12 @@ pub struct MergeArgs {
     /// Runs of the same code: each a results file or folder.
     #[arg(required = true, num_args = 2.., value_name = "RUN")]
     runs: Vec<PathBuf>,
-    /// Where to write the merged baseline.
+    /// Where to write the merged (blessed) run.
     #[arg(long, value_name = "FILE")]
     results: PathBuf,
 }
 
-/// Runs `kvbench merge`: several runs into one baseline whose spreads cover them all.
+/// Runs `kvbench merge`: several runs into one blessed run whose spreads cover them all.
 pub fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     let runs = args.runs.iter().map(|run| read(run)).collect::<anyhow::Result<Vec<_>>>()?;
     let mut set = ResultSet::new(&format!("kvbench merge of {} runs", runs.len()));
