@@ -12,38 +12,38 @@
 //! micro-benchmarks, and every answer is checked against a strategy opened on
 //! the same data file: a wrong value or an unexpected status is an error, counted.
 //!
-//! | module | what it does |
-//! |---|---|
-//! | [`target`] | the server to load: `http://ADDR` or `resp://ADDR` |
-//! | [`client`] | one keep-alive connection speaking HTTP/1.1 or RESP |
-//! | [`run`] | the load itself: connections, pacing, checking, histograms |
-//! | [`record`] | a load's measurements as records of the results schema |
-//! | [`sampler`] | CPU and RSS of a process, sampled from `/proc` during a run |
-//! | [`sweep`] | the configurations `kvbench bench macro` measures |
-//! | [`launch`] | starting those servers: [`Launcher`], and [`Processes`], each a process of its own |
-//! | [`macro_run`] | `kvbench bench macro`: a plan's loads on its servers, records and table rows |
-//! | [`soak`] | `kvbench bench soak`: a long open loop near the maximum, per-slice errors and RSS |
-//! | [`bench`] | what those two share: one [`measure`]d load on a server process, their errors |
+//! | file | what it does | its public items |
+//! |---|---|---|
+//! | `target.rs` | the server to load: `http://ADDR` or `resp://ADDR` | [`Target`], [`Protocol`] |
+//! | `client.rs` | one keep-alive connection speaking HTTP/1.1 or RESP | (internal) |
+//! | `run.rs` | the load itself: connections, pacing, checking, histograms | [`run()`], [`LoadSpec`], [`LoadReport`], [`Oracle`] |
+//! | [`record`] | a load's measurements as records of the results schema | [`record::records`], [`record::Subject`] |
+//! | `sampler.rs` | CPU and RSS of a process, sampled from `/proc` during a run | [`ProcSampler`], [`Resources`] |
+//! | [`sweep`] | the configurations `kvbench bench macro` measures | [`sweep::plan`] |
+//! | `launch.rs` | starting those servers, each a process of its own | [`Launcher`], [`Processes`] |
+//! | [`macro_run`] | `kvbench bench macro`: a plan's loads on its servers, records and table rows | [`macro_run::run`] |
+//! | `soak.rs` | `kvbench bench soak`: a long open loop near the maximum, per-slice errors and RSS | [`Soak`] |
+//! | `bench.rs` | what those two share: one [`measure`]d load on a server process, their errors | [`measure`], [`BenchError`] |
 
 // Bytes from files and clients must never panic the process: no unwrap,
 // expect or unchecked indexing outside tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
-pub mod bench;
-pub mod client;
-pub mod launch;
+mod bench;
+mod client;
+mod launch;
 pub mod macro_run;
 pub mod record;
-pub mod run;
-pub mod sampler;
-pub mod soak;
+mod run;
+mod sampler;
+mod soak;
 pub mod sweep;
-pub mod target;
+mod target;
 
 pub use bench::{BenchError, Measured, measure};
-pub use launch::{Launched, Launcher, Processes, Running};
+pub use launch::{LaunchError, Launched, Launcher, Processes, Running};
 pub use macro_run::{MacroOptions, MacroOutcome, MacroRow};
 pub use run::{LoadReport, LoadSpec, Oracle, Stop, run};
 pub use sampler::{ProcSampler, Resources};
-pub use soak::{Soak, SoakOptions, SoakOutcome};
+pub use soak::{RSS_SLACK, Soak, SoakOptions, SoakOutcome};
 pub use target::{Protocol, Target};

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use kvbench_harness::progress::Progress;
-use kvbench_loadgen::launch::LaunchError;
+use kvbench_loadgen::LaunchError;
 use kvbench_loadgen::sweep::{BASE_CONNECTIONS, Group, Load, Pace, Scale, Server, plan};
 use kvbench_loadgen::{Launched, Launcher, MacroOptions, Protocol, Running, Soak, SoakOptions, macro_run};
 use kvbench_lookup::OpenOptions;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use kvbench_loadgen::soak::RSS_SLACK;
+use kvbench_loadgen::RSS_SLACK;
 use kvbench_loadgen::{Processes, Protocol, Soak, SoakOptions};
 use kvbench_peers::Pinning;
 use kvbench_workload::{Count, Dataset};
