@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use gungraun::{Callgrind, LibraryBenchmarkConfig, library_benchmark, library_benchmark_group, main};
 use kvbench_harness::probe::warm_cache;
 use kvbench_lookup::{Lookup, OpenOptions, Strategy, open};
-use kvbench_workload::keys::file_keys;
+use kvbench_workload::file_keys;
 use kvbench_workload::{Dataset, KeyStream, Workload};
 
 /// Keys in the dataset (`10k` in the ids).

@@ -26,7 +26,7 @@ use kvbench_lookup::default_sidecar_path;
 use kvbench_lookup::{Lookup, OpenOptions, Strategy, StrategyKind, open};
 use kvbench_results::criterion::{benchmark_id, default_dir, import};
 use kvbench_results::{DatasetInfo, Metric, Record, ResultSet, RunInfo};
-use kvbench_workload::keys::file_keys;
+use kvbench_workload::file_keys;
 use kvbench_workload::{Dataset, KeyStream, Sampler, Workload};
 
 /// How much to run.

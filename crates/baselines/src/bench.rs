@@ -9,7 +9,7 @@ use kvbench_harness::suite::dataset_info;
 use kvbench_lookup::DataFile;
 use kvbench_lookup::{LookupError, OpenError, OpenOptions, Strategy, StrategyKind};
 use kvbench_results::{DatasetInfo, Metric, Record, ResultSet, RunInfo, SpreadKind};
-use kvbench_workload::keys::file_keys;
+use kvbench_workload::file_keys;
 use kvbench_workload::{Dataset, Workload};
 
 use crate::measure::{Measurement, RunBudget, measure};

@@ -13,9 +13,9 @@
 //! | [`tool`] | [`Tool`]: a program looked up on `PATH`; [`Unavailable`], why a baseline cannot run here |
 //! | [`rusage`] | the `kvbench __rusage` helper: a program's own peak RSS, not its spawner's |
 //! | [`scripts`] | [`Scripts`]: the programs, embedded in the binary, written to a temporary directory |
-//! | [`measure`] | [`measure()`]: per-process and steady-state per-lookup times, answers checked |
+//! | [`measure`](mod@measure) | [`measure()`](measure::measure): per-process and steady-state per-lookup times, answers checked |
 //! | [`process`] | [`Program`] and [`run_process`]: one run, its output, wall time, CPU and peak RSS |
-//! | [`bench`] | `kvbench bench baselines`: every program beside `kvbench get` per strategy, as result records |
+//! | [`bench`](mod@bench) | `kvbench bench baselines`: every program beside `kvbench get` per strategy, as result records |
 //!
 //! ```no_run
 //! use kvbench_baselines::{Baseline, Program, Scripts, run_process};

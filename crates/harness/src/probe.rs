@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use kvbench_lookup::DataFile;
 use kvbench_lookup::default_sidecar_path;
 use kvbench_lookup::{Lookup, LookupError, OpenError, OpenOptions, Strategy, StrategyKind};
-use kvbench_workload::keys::file_keys;
+use kvbench_workload::file_keys;
 use kvbench_workload::{KeyStream, Workload};
 use serde::{Deserialize, Serialize};
 

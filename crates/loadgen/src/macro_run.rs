@@ -15,8 +15,8 @@ use kvbench_harness::suite::dataset_info;
 use kvbench_peers::Pinning;
 use kvbench_peers::wrk::{self, WrkError, WrkLoad};
 use kvbench_results::{DatasetInfo, LoadInfo, Metric, ResultSet, RunInfo};
+use kvbench_workload::KeyPool;
 use kvbench_workload::Workload;
-use kvbench_workload::keys::KeyPool;
 
 use crate::bench::{BenchError, Measured, ensure_data, measure};
 use crate::launch::{Launched, Launcher};

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use kvbench_harness::latency::{Percentiles, histogram};
 use kvbench_lookup::Lookup;
-use kvbench_workload::keys::KeyPool;
+use kvbench_workload::KeyPool;
 use kvbench_workload::{KeyStream, Workload};
 
 use crate::client::{Answer, Connection};
@@ -137,7 +137,7 @@ impl Oracle {
     pub fn open(data: &std::path::Path) -> Result<Oracle, kvbench_lookup::OpenError> {
         let strategy = kvbench_lookup::Strategy::Plain(kvbench_lookup::StrategyKind::MmapIndex);
         let lookup = kvbench_lookup::open(data, &strategy, &kvbench_lookup::OpenOptions::default())?;
-        let keys = kvbench_workload::keys::file_keys(kvbench_lookup::DataFile::open(data)?.bytes(), 1 << 20);
+        let keys = kvbench_workload::file_keys(kvbench_lookup::DataFile::open(data)?.bytes(), 1 << 20);
         Ok(Oracle { lookup, keys })
     }
 }

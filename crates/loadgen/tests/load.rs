@@ -13,7 +13,7 @@ use kvbench_loadgen::{LoadSpec, ProcSampler, Stop, Target, run};
 use kvbench_lookup::{Lookup, OpenOptions, Strategy, StrategyKind};
 use kvbench_server::{Config, DataSource, Limits, Server};
 use kvbench_workload::Workload;
-use kvbench_workload::keys::{KeyPool, file_keys};
+use kvbench_workload::{KeyPool, file_keys};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const KEYS: usize = 100;

@@ -2,7 +2,7 @@
 //!
 //! It reads only the results schema ([`kvbench_results`]) and writes into a
 //! report folder. Each chart is one function in [`charts`], listed once in
-//! [`charts::ALL`]; the report grows by adding a function and a line there.
+//! [`charts::all`]; the report grows by adding a function and a line there.
 //!
 //! - [`data`]: the loaded results and the questions charts ask of them.
 //! - [`style`]: fonts (embedded, no system packages), colours per strategy

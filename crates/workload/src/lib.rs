@@ -2,17 +2,18 @@
 //!
 //! - [`generate()`]: a data file of UUID v4 keys and printable-ASCII values
 //!   whose lengths follow a [`ValueLen`] distribution, byte-identical for a seed.
-//! - [`dataset`]: named datasets cached in a data folder, generated on first use.
-//! - [`workload`]: deterministic key streams: uniform, Zipf, latest, misses.
-//! - [`keys`]: the keys of a data file, packed for lookups.
+//! - [`Dataset`] (`dataset.rs`): named datasets cached in a data folder, generated on first use.
+//! - [`Workload`] (`workload.rs`): deterministic key streams: uniform, Zipf, latest, misses.
+//! - [`KeyPool`] (`keys.rs`): the keys of a data file, packed for lookups ([`file_keys`]).
 
-pub mod dataset;
-pub mod generate;
-pub mod keys;
-pub mod value_len;
-pub mod workload;
+mod dataset;
+mod generate;
+mod keys;
+mod value_len;
+mod workload;
 
-pub use dataset::{Count, Dataset};
+pub use dataset::{Count, Dataset, write_atomically};
 pub use generate::{GenSpec, GenSummary, generate};
+pub use keys::{KeyPool, file_keys};
 pub use value_len::ValueLen;
 pub use workload::{Access, KeyStream, Sampler, Workload};

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use kvbench_workload::dataset::write_atomically;
+use kvbench_workload::write_atomically;
 use kvbench_workload::{Count, Dataset, ValueLen, generate};
 
 use crate::human;
