@@ -284,6 +284,7 @@ fn open_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInf
 }
 
 fn main() {
+    kvbench_results::stamp_build_commit(env!("KVBENCH_BUILD_COMMIT"));
     let mode = Mode::from_env();
     let started = std::time::SystemTime::now();
     let mut c = Criterion::default().configure_from_args();

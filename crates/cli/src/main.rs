@@ -18,7 +18,7 @@ static ALLOC: CountingAlloc = CountingAlloc;
 
 /// Measure the ways to serve lookups from a big `<key> <value>` text file.
 #[derive(Parser, Debug)]
-#[command(name = "kvbench", version, about, propagate_version = true)]
+#[command(name = "kvbench", version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("KVBENCH_BUILD_COMMIT"), ")"), about, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -83,6 +83,8 @@ fn main() -> ExitCode {
     if args.nth(1).is_some_and(|a| a == kvbench_baselines::rusage::HELPER_ARG) {
         return ExitCode::from(kvbench_baselines::rusage::helper_main(args.collect()));
     }
+    // Records name the code that measured them, not the directory it runs in.
+    kvbench_results::stamp_build_commit(env!("KVBENCH_BUILD_COMMIT"));
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Gen(args) => generate::run(&args),

@@ -201,6 +201,11 @@ fn the_suite_runs_every_case_on_a_small_dataset() {
         assert!(stdout.contains(label), "{label} missing from\n{stdout}");
     }
     let results = kvbench_results::io::read(&json).unwrap();
+    // Records name the commit the binary was built from (stamped by build.rs), not the run directory's.
+    let stamped = env!("KVBENCH_BUILD_COMMIT");
+    if stamped != "unknown" {
+        assert!(results.records.iter().all(|r| r.run.commit.as_deref() == Some(stamped)), "{stamped}");
+    }
     let has = |strategy: &str, workload: &str, metric: Metric| {
         results.records.iter().any(|r| r.strategy == strategy && r.workload == workload && r.metric == metric)
     };

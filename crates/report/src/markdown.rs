@@ -36,9 +36,20 @@ pub fn render(data: &Data, charts: &[&ChartSpec], skipped: &[String]) -> String 
     out
 }
 
-/// Where and when each source's runs happened, one line each.
+/// Where and when each source's runs happened, one line each, then what a
+/// reader must know before setting them side by side.
 fn provenance(data: &Data, out: &mut String) {
-    for (_, source, run) in data.provenance() {
+    let sources = data.provenance();
+    let commits: Vec<(&str, Option<&str>)> =
+        sources.iter().map(|(_, source, run)| (*source, run.commit.as_deref())).collect();
+    for line in provenance_warnings(&commits, kvbench_results::build_commit().as_deref()) {
+        let _ = writeln!(
+            out,
+            "> {line}
+"
+        );
+    }
+    for (_, source, run) in sources {
         let _ = writeln!(
             out,
             "- **{source}**: {} ({} cores), {}, {}, commit {}, {}{}",
@@ -51,6 +62,41 @@ fn provenance(data: &Data, out: &mut String) {
             if run.quick { " — quick run: rough figures" } else { "" }
         );
     }
+}
+
+/// Warnings about where the figures come from: sources measured by different
+/// commits (their figures may differ because the code did), uncommitted code,
+/// and sources from another commit than the kvbench that writes the report.
+pub fn provenance_warnings(sources: &[(&str, Option<&str>)], writer: Option<&str>) -> Vec<String> {
+    let mut commits: Vec<&str> = sources.iter().map(|(_, c)| c.unwrap_or("unknown")).collect();
+    commits.sort_unstable();
+    commits.dedup();
+    let mut out = Vec::new();
+    let named = |commit: &str| {
+        let names: Vec<&str> =
+            sources.iter().filter(|(_, c)| c.unwrap_or("unknown") == commit).map(|(s, _)| *s).collect();
+        format!("`{commit}` ({})", names.join(", "))
+    };
+    if commits.len() > 1 {
+        let list: Vec<String> = commits.iter().map(|c| named(c)).collect();
+        out.push(format!(
+            "**The sources were measured by different commits**: {}. A difference between their figures may come \
+             from the code as well as from the harness or the machine.",
+            list.join("; ")
+        ));
+    }
+    let dirty: Vec<String> = commits.iter().filter(|c| c.ends_with("-dirty")).map(|c| named(c)).collect();
+    if !dirty.is_empty() {
+        out.push(format!("Measured with uncommitted changes: {}.", dirty.join("; ")));
+    }
+    if let Some(writer) = writer
+        && commits.iter().any(|c| *c != writer)
+    {
+        out.push(format!(
+            "This report was written by kvbench at `{writer}`; the results it reads were not all measured there."
+        ));
+    }
+    out
 }
 
 /// A section of bullet points, left out when there are none.
@@ -238,4 +284,22 @@ fn baselines_table(data: &Data, out: &mut String) {
         })
         .collect();
     out.push_str(&table(&header, &rows));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::provenance_warnings;
+
+    #[test]
+    fn mixed_dirty_and_foreign_sources_are_said() {
+        assert!(provenance_warnings(&[("suite", Some("abc")), ("criterion", Some("abc"))], Some("abc")).is_empty());
+        let mixed = provenance_warnings(&[("suite", Some("abc")), ("criterion", Some("def-dirty"))], Some("abc"));
+        assert_eq!(mixed.len(), 3, "{mixed:?}");
+        assert!(mixed[0].contains("`abc` (suite); `def-dirty` (criterion)"), "{mixed:?}");
+        assert!(mixed[1].contains("uncommitted") && mixed[1].contains("def-dirty"), "{mixed:?}");
+        assert!(mixed[2].contains("written by kvbench at `abc`"), "{mixed:?}");
+        let elsewhere = provenance_warnings(&[("suite", Some("abc"))], Some("xyz"));
+        assert_eq!(elsewhere.len(), 1, "{elsewhere:?}");
+        assert!(provenance_warnings(&[("suite", None)], None).is_empty());
+    }
 }

@@ -23,7 +23,7 @@ pub mod names;
 pub mod schema;
 pub mod units;
 
-pub use env::RunInfo;
+pub use env::{RunInfo, build_commit, stamp_build_commit};
 pub use names::{BASE_CONNECTIONS, BASE_KEYS, CaseStart, DEFAULT_VALUE_LEN, MEMCHR_PASS, PYTHON_DICT, REDIS_SERVER};
 pub use schema::{
     BASELINES_SOURCE, Bucket, DatasetInfo, Direction, LatencyHistogram, LoadInfo, Metric, OLDEST_READABLE_VERSION,
