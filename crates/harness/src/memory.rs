@@ -6,11 +6,11 @@
 //! both in one read.
 //!
 //! Anonymous RSS also holds memory the allocator has been given back but
-//! keeps (glibc returns freed memory to the kernel only at the top of an
-//! arena): a build's temporary buffers stay resident after they are freed.
-//! [`trim_allocator`] hands that back before a snapshot, so what is charged
-//! to a strategy is what it holds, and [`MemorySnapshot::retained`] says how
-//! much the allocator had kept.
+//! keeps: a build's temporary buffers stay resident after they are freed
+//! (16 B/key after an `mmap-index` build at 1M keys). [`trim_allocator`]
+//! hands that back before a snapshot, so what is charged to a strategy is
+//! what it holds, and [`MemorySnapshot::trimmed`] says how much the
+//! allocator had kept.
 
 use serde::{Deserialize, Serialize};
 
@@ -46,16 +46,47 @@ impl MemorySnapshot {
     }
 }
 
-/// Returns the allocator's free memory to the kernel (`malloc_trim(0)` on
-/// glibc; nothing elsewhere) and says how much anonymous RSS that released.
+/// Returns the allocator's free memory to the kernel and says how much
+/// anonymous RSS that released (glibc; elsewhere nothing is done).
+///
+/// `malloc_trim(0)` releases the free pages inside every arena but shrinks
+/// only the main arena's top, and a parallel build frees its buffers into
+/// the top of its worker threads' arenas. Those shrink when a free of 64 KiB
+/// or more in that thread finds their top above the trim threshold, which
+/// glibc raises after a large free (up to 32 MiB). So the threshold is fixed
+/// at glibc's default, and every rayon thread frees a 64 KiB block, before
+/// the trim. Fixing the threshold changes when later frees return memory,
+/// not how allocations are served, so call this after what is timed (an
+/// open), or only [`trim_main_arena`] before it.
 pub fn trim_allocator() -> Option<u64> {
+    released(|| {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        {
+            // SAFETY: mallopt only changes the threshold above which free returns memory.
+            unsafe { libc::mallopt(libc::M_TRIM_THRESHOLD, 128 * 1024) };
+            rayon::broadcast(|_| drop(std::hint::black_box(Vec::<u8>::with_capacity(64 * 1024))));
+        }
+        trim_main_arena();
+    })
+}
+
+/// `malloc_trim(0)` alone (glibc; elsewhere nothing is done): the allocator's
+/// free pages returned, its settings untouched. Returns the anonymous bytes released.
+pub fn trim_main_arena() -> Option<u64> {
+    released(|| {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim only releases free memory of the allocator's own
+        // arenas; no live allocation moves or changes.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    })
+}
+
+/// How much anonymous RSS `release` gave back.
+fn released(release: impl FnOnce()) -> Option<u64> {
     let before = MemorySnapshot::now().anon;
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory of the allocator's own
-    // arenas; no live allocation moves or changes.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    release();
     Some(before?.saturating_sub(MemorySnapshot::now().anon?))
 }
 

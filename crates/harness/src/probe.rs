@@ -23,7 +23,7 @@ use kvbench_workload::{KeyStream, Workload};
 use serde::{Deserialize, Serialize};
 
 use crate::latency::{self, Latencies, SampleBudget};
-use crate::memory::{MemorySnapshot, evict_page_cache, resident_fraction, warm_page_cache};
+use crate::memory::{MemorySnapshot, evict_page_cache, resident_fraction, trim_main_arena, warm_page_cache};
 use crate::timing::{Plan, RoundStats, measure, measure_chained, probe_speed};
 
 /// What a probe measures.
@@ -406,7 +406,9 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
     prepare(spec)?;
     let cold_fraction = || if spec.cold { resident_fraction(&spec.data).ok() } else { None };
     let resident_before = cold_fraction();
-    let (before, _) = MemorySnapshot::trimmed();
+    // Before the open: the allocator trimmed, its settings left as the open finds them.
+    trim_main_arena();
+    let before = MemorySnapshot::now();
     let start = Instant::now();
     let lookup = kvbench_lookup::open(&spec.data, &spec.strategy, &spec.opts)?;
     let open_ns = start.elapsed().as_nanos() as u64;

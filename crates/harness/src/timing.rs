@@ -100,7 +100,7 @@ pub struct Plan {
 
 impl Default for Plan {
     fn default() -> Self {
-        Plan { time: Duration::from_millis(100), rounds: 11, min_samples: 10, max_samples: 200_000 }
+        Plan { time: Duration::from_millis(80), rounds: 11, min_samples: 10, max_samples: 200_000 }
     }
 }
 
