@@ -239,7 +239,7 @@ pub fn tick_of(steps: &[u64]) -> f64 {
         }
     }
     counts.retain(|&(_, n)| n * 100 >= steps.len());
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
     let mut peaks: Vec<u64> = Vec::new();
     for (v, _) in counts {
         if !peaks.iter().any(|p| p.abs_diff(v) <= 2) {
