@@ -174,7 +174,7 @@ fn mmap_index_vs_hashmap(data: &Data) -> Result<String, Missing> {
     let of = |c: &str, metric| suite(data, c, k, "-", metric).ok();
     let anon = match (of(&index, Metric::AnonRssBytes), of("hashmap", Metric::AnonRssBytes)) {
         (Some(a), Some(b)) if a > 0.0 => {
-            format!("holds {:.0}× less anonymous memory ({} vs {})", b / a, bytes(a), bytes(b))
+            format!("holds {} of anonymous memory against {} for `hashmap`", bytes(a), bytes(b))
         }
         (Some(_), Some(b)) => format!("holds no anonymous memory where `hashmap` holds {}", bytes(b)),
         _ => "(no memory figures)".into(),
