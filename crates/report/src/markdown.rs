@@ -6,7 +6,7 @@ use std::fmt::Write;
 use kvbench_results::markdown::table;
 use kvbench_results::names::cold_workload;
 use kvbench_results::units::{approx_count, bytes, nanos, percentile_or_max, relative_interval};
-use kvbench_results::{BASE_CONNECTIONS, CaseStart, Metric, Record};
+use kvbench_results::{BASE_CONNECTIONS, CaseStart, Metric, Record, SpreadKind};
 
 use crate::charts::ChartSpec;
 use crate::charts::cache_sweep::sweep;
@@ -69,11 +69,15 @@ fn cell(value: Option<f64>, write: impl Fn(f64) -> String) -> String {
     value.map_or_else(|| "–".to_owned(), write)
 }
 
-/// A suite figure with its interval as percentages (`348 ns -5%/+15%`), or `–`.
+/// A suite figure with its confidence interval as percentages (`348 ns
+/// -5%/+15%`), or `–`. Only a median-of-runs interval is shown: the min–max
+/// of one process's rounds in older files is not one.
 fn with_interval(record: Option<&Record>) -> String {
     let Some(r) = record else { return "–".into() };
     match r.spread {
-        Some(s) if r.value > 0.0 => format!("{} {}", nanos(r.value), relative_interval(r.value, s.lower, s.upper)),
+        Some(s) if r.value > 0.0 && s.kind == SpreadKind::MedianCi => {
+            format!("{} {}", nanos(r.value), relative_interval(r.value, s.lower, s.upper))
+        }
         _ => nanos(r.value),
     }
 }
@@ -284,4 +288,23 @@ fn baselines_table(data: &Data, out: &mut String) {
         })
         .collect();
     out.push_str(&table(&header, &rows));
+}
+
+#[cfg(test)]
+mod tests {
+    use kvbench_results::{DEFAULT_VALUE_LEN, DatasetInfo, RunInfo};
+
+    use super::*;
+
+    #[test]
+    fn only_an_interval_of_runs_is_shown_as_one() {
+        let dataset = DatasetInfo { keys: 1_000_000, value_len: DEFAULT_VALUE_LEN.into() };
+        let record = Record::new("hashmap", &dataset, "uniform", Metric::LookupMean, 348.0, &RunInfo::detect(true));
+        let runs =
+            Record::median_of_runs(&[331.0, 348.0, 402.0, 340.0, 351.0].map(|v| Record { value: v, ..record.clone() }));
+        assert_eq!(with_interval(runs.as_ref()), "348 ns -5%/+16%");
+        // Older files: the min–max of one process's rounds is not a confidence interval.
+        assert_eq!(with_interval(Some(&record.clone().with_spread(300.0, 400.0, SpreadKind::MinMax))), "348 ns");
+        assert_eq!(with_interval(None), "–");
+    }
 }
