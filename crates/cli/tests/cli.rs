@@ -10,7 +10,7 @@ use kvbench_lookup::StrategyKind;
 use kvbench_peers::RedisServer;
 use kvbench_report::conclusions::conclusions;
 use kvbench_report::data::Source;
-use kvbench_results::Metric;
+use kvbench_results::{Metric, SpreadKind};
 
 fn kvbench(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kvbench")).args(args).output().unwrap()
@@ -214,16 +214,30 @@ fn the_suite_runs_every_case_on_a_small_dataset() {
     }
     for label in &labels[..8] {
         for workload in ["uniform", "zipf:0.99", "miss"] {
-            for metric in [Metric::LookupMean, Metric::LatencyP50, Metric::LatencyP99, Metric::LatencyMax] {
+            for metric in [Metric::LookupMean, Metric::ChainLatency, Metric::LatencyMax] {
                 assert!(has(label, workload, metric), "{label} {workload} {metric:?}");
             }
         }
         assert!(has(label, "-", Metric::AnonBytesPerKey), "{label}");
+        assert!(has(label, "-", Metric::ResidentBytesPerKey), "{label}");
         assert!(has(label, "-", Metric::OpenHeapBytes), "{label}");
     }
+    // Every figure is the median of the 3 quick runs and says how many samples each run had; a
+    // percentile appears only where that count supports it (p99: 500 samples).
+    for r in &results.records {
+        assert_eq!(r.runs, Some(3), "{r:?}");
+        assert!(r.samples.is_some() && r.spread.is_some_and(|s| s.kind == SpreadKind::MedianCi), "{r:?}");
+        if r.metric == Metric::LatencyP99 {
+            assert!(r.samples.is_some_and(|n| n >= 500), "{r:?}");
+        }
+    }
+    assert!(stdout.contains("overlapped (throughput)") && stdout.contains("chained (latency)"), "{stdout}");
+    assert!(stdout.contains("3 runs in fresh processes"), "{stdout}");
     // The strategies' own notes reach the user: the reopened index says it reused its sidecar.
     assert!(stdout.lines().any(|l| l.starts_with("mmap-index (reopen): reused index")), "{stdout}");
     assert!(has("scan (cold)", "uniform@cold", Metric::LatencyP50));
+    assert!(has("scan (cold)", "uniform@cold", Metric::FirstLookup));
+    assert!(has("scan (cold)", "-", Metric::ColdResidentAfterOpen));
     assert!(has("lru(0.1,mmap-index)", "zipf:0.99", Metric::HitRate));
     assert!(has("warming", "-", Metric::ReadyTime));
     // The main job also regenerates the report from the results' folder.

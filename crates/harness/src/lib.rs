@@ -2,10 +2,12 @@
 //!
 //! - [`alloc`]: a counting global allocator, for heap bytes.
 //! - [`memory`]: RSS split into anonymous and file-backed, from `/proc`.
-//! - [`timing`]: repeated timed rounds, summarised as median and spread.
-//! - [`latency`]: per-lookup latency percentiles (HdrHistogram).
-//! - [`probe`]: one strategy on one dataset: open time, lookups, memory.
-//! - [`suite`]: every strategy on every dataset, each probe in a fresh process.
+//! - [`timing`]: timed rounds (CPU time) of lookups back to back (throughput)
+//!   or chained (latency), and the time budget of a workload.
+//! - [`latency`]: lookups timed one by one: the percentiles their count supports, clock cost subtracted.
+//! - [`probe`]: one strategy on one dataset: open time, lookups, memory, cold starts.
+//! - [`suite`]: every strategy on every dataset, several runs each in fresh
+//!   processes in shuffled order, aggregated into medians with intervals.
 //! - [`progress`]: what long runs report as they go, for the binary's progress bars.
 
 pub mod alloc;

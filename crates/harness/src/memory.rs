@@ -1,8 +1,16 @@
-//! Resident memory of this process, split the way mmap users need it.
+//! Resident memory of this process, split the way mmap users need it, and
+//! the page cache of a file.
 //!
 //! Pages of a mapped file live in the page cache and count as *file-backed*
 //! RSS; a heap copy counts as *anonymous*. `/proc/self/smaps_rollup` gives
 //! both in one read.
+//!
+//! Anonymous RSS also holds memory the allocator has been given back but
+//! keeps: a build's temporary buffers stay resident after they are freed
+//! (16 B/key after an `mmap-index` build at 1M keys). [`trim_allocator`]
+//! hands that back before a snapshot, so what is charged to a strategy is
+//! what it holds, and [`MemorySnapshot::trimmed`] says how much the
+//! allocator had kept.
 
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +46,58 @@ impl MemorySnapshot {
     }
 }
 
+/// Returns the allocator's free memory to the kernel and says how much
+/// anonymous RSS that released (glibc; elsewhere nothing is done).
+///
+/// `malloc_trim(0)` releases the free pages inside every arena but shrinks
+/// only the main arena's top, and a parallel build frees its buffers into
+/// the top of its worker threads' arenas. Those shrink when a free of 64 KiB
+/// or more in that thread finds their top above the trim threshold, which
+/// glibc raises after a large free (up to 32 MiB). So the threshold is fixed
+/// at glibc's default, and every rayon thread frees a 64 KiB block, before
+/// the trim. Fixing the threshold changes when later frees return memory,
+/// not how allocations are served, so call this after what is timed (an
+/// open), or only [`trim_main_arena`] before it.
+pub fn trim_allocator() -> Option<u64> {
+    released(|| {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        {
+            // SAFETY: mallopt only changes the threshold above which free returns memory.
+            unsafe { libc::mallopt(libc::M_TRIM_THRESHOLD, 128 * 1024) };
+            rayon::broadcast(|_| drop(std::hint::black_box(Vec::<u8>::with_capacity(64 * 1024))));
+        }
+        trim_main_arena();
+    })
+}
+
+/// `malloc_trim(0)` alone (glibc; elsewhere nothing is done): the allocator's
+/// free pages returned, its settings untouched. Returns the anonymous bytes released.
+pub fn trim_main_arena() -> Option<u64> {
+    released(|| {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim only releases free memory of the allocator's own
+        // arenas; no live allocation moves or changes.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    })
+}
+
+/// How much anonymous RSS `release` gave back.
+fn released(release: impl FnOnce()) -> Option<u64> {
+    let before = MemorySnapshot::now().anon;
+    release();
+    Some(before?.saturating_sub(MemorySnapshot::now().anon?))
+}
+
+impl MemorySnapshot {
+    /// A snapshot after [`trim_allocator`], and the anonymous bytes the trim released.
+    pub fn trimmed() -> (Self, Option<u64>) {
+        let retained = trim_allocator();
+        (MemorySnapshot::now(), retained)
+    }
+}
+
 /// Anonymous and file-backed RSS from the text of `smaps_rollup`.
 pub fn parse_smaps_rollup(text: &str) -> (Option<u64>, Option<u64>) {
     let field = |name: &str| {
@@ -64,6 +124,48 @@ pub fn evict_page_cache(path: &std::path::Path) -> std::io::Result<()> {
     if rc == 0 { Ok(()) } else { Err(std::io::Error::from_raw_os_error(rc)) }
 }
 
+/// Fraction of `path`'s pages in the page cache now (`mincore` over a
+/// mapping that is never read through), 0 for an empty file: checks that an
+/// eviction worked, and shows whether opening read the whole file.
+pub fn resident_fraction(path: &std::path::Path) -> std::io::Result<f64> {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open(path)?;
+    let len = usize::try_from(file.metadata()?.len()).map_err(std::io::Error::other)?;
+    if len == 0 {
+        return Ok(0.0);
+    }
+    // SAFETY: sysconf has no preconditions.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096).max(1);
+    // SAFETY: a fresh read-only shared mapping of a file held open; nothing
+    // reads through it (mincore only asks the kernel which pages are cached,
+    // without faulting any in), and it is unmapped below.
+    let addr = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), 0) };
+    if addr == libc::MAP_FAILED {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mut pages = vec![0u8; len.div_ceil(page)];
+    // SAFETY: `addr` is the page-aligned start of a `len`-byte mapping and
+    // `pages` has one byte per page of it, as mincore requires.
+    let rc = unsafe { libc::mincore(addr, len, pages.as_mut_ptr()) };
+    let error = std::io::Error::last_os_error();
+    // SAFETY: unmaps exactly the mapping made above, which nothing borrows.
+    unsafe { libc::munmap(addr, len) };
+    if rc != 0 {
+        return Err(error);
+    }
+    Ok(pages.iter().filter(|&&p| p & 1 == 1).count() as f64 / pages.len() as f64)
+}
+
+/// Reads `path` through once, so that its pages are in the page cache: a
+/// warm case must not find the file evicted by a cold case run before it.
+pub fn warm_page_cache(path: &std::path::Path) -> std::io::Result<()> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    while file.read(&mut buf)? > 0 {}
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +185,12 @@ mod tests {
         std::fs::write(&path, vec![7u8; 1 << 20]).unwrap();
         evict_page_cache(&path).unwrap();
         assert!(evict_page_cache(&dir.join("missing")).is_err());
+        // Whether eviction took depends on the file system; reading it back in does not.
+        warm_page_cache(&path).unwrap();
+        assert_eq!(resident_fraction(&path).unwrap(), 1.0);
+        std::fs::write(dir.join("empty"), b"").unwrap();
+        assert_eq!(resident_fraction(&dir.join("empty")).unwrap(), 0.0);
+        assert!(resident_fraction(&dir.join("missing")).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

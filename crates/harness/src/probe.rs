@@ -1,7 +1,16 @@
 //! One strategy on one data file: open it, run workloads, account memory.
 //!
 //! A probe is meant to run alone in a fresh process (see [`crate::suite`]),
-//! so the memory it reports belongs to the strategy and nothing else.
+//! so the memory it reports belongs to the strategy and nothing else. What
+//! the process needs for itself is set up before the baseline snapshot: the
+//! key streams, rayon's thread pool (which open uses; its threads' stacks and
+//! allocator arenas are a fixed ~50 KiB that would otherwise be charged per
+//! key) and the allocator trimmed ([`crate::memory::trim_allocator`]).
+//!
+//! Each workload's lookups are timed three ways (see [`crate::timing`]):
+//! back to back (time per lookup, overlapped: throughput), chained (each
+//! waits for the previous: latency), and one by one (latency percentiles).
+//! A slow lookup ([`crate::timing::SLOW_OP`]) is timed one by one only.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -13,9 +22,9 @@ use kvbench_workload::file_keys;
 use kvbench_workload::{KeyStream, Workload};
 use serde::{Deserialize, Serialize};
 
-use crate::latency::{self, Percentiles, SampleBudget};
-use crate::memory::{MemorySnapshot, evict_page_cache};
-use crate::timing::{Plan, RoundStats, measure};
+use crate::latency::{self, Latencies, SampleBudget};
+use crate::memory::{MemorySnapshot, evict_page_cache, resident_fraction, trim_main_arena, warm_page_cache};
+use crate::timing::{Plan, RoundStats, measure, measure_chained, probe_speed};
 
 /// What a probe measures.
 #[derive(Clone, Debug)]
@@ -29,18 +38,46 @@ pub struct ProbeSpec {
     /// Delete an existing index sidecar first, to time a cold build.
     pub fresh_index: bool,
     /// Drop the data file (and sidecar) from the page cache before opening,
-    /// and time only the first lookups: a cold start.
+    /// and time only the first lookups: a cold start. (Otherwise both are read
+    /// into the page cache first, whatever ran before.)
     pub cold: bool,
     /// Workloads to run, in order, on the same opened strategy.
     pub workloads: Vec<Workload>,
     /// At most this many of the file's keys are drawn from (every k-th line beyond).
     pub key_pool: usize,
-    /// How long to time rounds of lookups.
+    /// How long to time each workload.
     pub plan: Plan,
-    /// How many lookups to time one by one.
-    pub budget: SampleBudget,
-    /// Seed for the workloads' streams.
+    /// How many of the first lookups a cold start times.
+    pub first_lookups: SampleBudget,
+    /// Seed for the workloads' streams: a fresh one per run, so that slow
+    /// cases, which time few lookups, do not time the same keys every run.
     pub seed: u64,
+}
+
+/// A time per lookup and what it rests on.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mean {
+    /// Nanoseconds per lookup.
+    pub ns: f64,
+    /// Lookups timed.
+    pub samples: u64,
+    /// The measurement's own cost already subtracted from `ns`.
+    pub subtracted: f64,
+    /// The rounds: of lookups back to back, or, for slow lookups, of
+    /// consecutive lookups timed one by one ([`RoundStats::of_one_by_one`]).
+    pub rounds: Option<RoundStats>,
+}
+
+impl Mean {
+    /// The median of `rounds` less `floor` (the same loop without the lookup).
+    fn of_rounds(rounds: RoundStats, floor: f64) -> Self {
+        Mean {
+            ns: (rounds.median_ns - floor).max(0.0),
+            samples: rounds.samples(),
+            subtracted: floor,
+            rounds: Some(rounds),
+        }
+    }
 }
 
 /// One workload's results.
@@ -48,10 +85,16 @@ pub struct ProbeSpec {
 pub struct WorkloadReport {
     /// Workload label (`uniform`, `zipf:0.99`, `miss`; `@cold` appended for a cold start).
     pub workload: String,
-    /// Mean time per lookup over timed rounds (absent for cold starts).
-    pub rounds: Option<RoundStats>,
-    /// Per-lookup latency percentiles.
-    pub latency: Percentiles,
+    /// Time per lookup with lookups back to back, overlapping (throughput);
+    /// the harness's loop is included, not subtracted. `None` for cold starts.
+    pub overlapped: Option<Mean>,
+    /// Latency of lookups that each wait for the previous one (chain loop's
+    /// floor subtracted). `None` for cold starts.
+    pub chained: Option<Mean>,
+    /// Lookups timed one by one: the percentiles their count supports.
+    pub alone: Latencies,
+    /// For a cold start: the very first lookup after opening (clock subtracted).
+    pub first_ns: Option<f64>,
     /// Cache hit rate during the timed lookups, for caching strategies.
     pub hit_rate: Option<f64>,
 }
@@ -81,11 +124,26 @@ pub struct ProbeReport {
     pub memory_open: MemorySnapshot,
     /// Memory growth after all lookups: what serving costs in steady state.
     pub memory_steady: MemorySnapshot,
-    /// Median cost of reading the clock around one lookup (included in percentiles).
+    /// Anonymous memory the allocator had kept after open (freed by the
+    /// build, not yet returned to the kernel) and released on `malloc_trim`
+    /// before the snapshot: not charged to the strategy.
+    pub allocator_retained: Option<u64>,
+    /// For a cold start: fraction of the data file in the page cache after
+    /// eviction, right before opening (near 0 when eviction worked).
+    pub resident_before: Option<f64>,
+    /// For a cold start: fraction of the data file in the page cache right
+    /// after opening (1 when opening read all of it).
+    pub resident_after_open: Option<f64>,
+    /// Median cost of reading the clock around one lookup (subtracted from percentiles).
     pub clock_overhead_ns: f64,
-    /// Mean cost of the timing loop fetching the next key without looking it
-    /// up (included in the round means).
+    /// The clock's resolution: no figure is resolved below it.
+    pub clock_tick_ns: f64,
+    /// Mean cost of the overlapped loop fetching the next key without looking
+    /// it up (included in the overlapped times, as any caller's loop would be).
     pub harness_overhead_ns: f64,
+    /// Mean cost of the chained loop without a lookup (fetching the key, the
+    /// dependency and the fence): subtracted from the chained latencies.
+    pub chain_floor_ns: f64,
     /// For `scan`: one `memchr` pass over the whole file, timed in the same
     /// process right after the workloads: the floor a full scan compares to.
     pub memchr_pass: Option<RoundStats>,
@@ -147,22 +205,23 @@ fn streams(spec: &ProbeSpec) -> Result<Vec<(Workload, KeyStream)>, OpenError> {
     let file = DataFile::open(&spec.data)?;
     let keys = file_keys(file.bytes(), spec.key_pool);
     let len = match (&spec.strategy, spec.cold) {
-        (_, true) => spec.budget.max_ops as usize,
+        (_, true) => spec.first_lookups.max_ops as usize + 1,
         (Strategy::Lru { .. }, false) => (keys.len() * CACHE_STREAM_FACTOR).clamp(STREAM_LEN, MAX_CACHE_STREAM),
         _ => STREAM_LEN,
     };
     Ok(spec.workloads.iter().map(|w| (*w, w.stream(&keys, len.max(1), spec.seed))).collect())
 }
 
-/// Looks up the `i`-th key of `stream` and checks the answer.
-fn lookup_checked(lookup: &dyn Lookup, stream: &KeyStream, i: u64) -> Result<(), ProbeError> {
+/// Looks up the `i`-th key of `stream` and checks the answer; returns the
+/// value's length (0 when absent), which a chain makes the next lookup wait for.
+fn lookup_checked(lookup: &dyn Lookup, stream: &KeyStream, i: u64) -> Result<u64, ProbeError> {
     let (key, present) = stream.get(i);
-    let found = std::hint::black_box(lookup.get(std::hint::black_box(key))?).is_some();
-    if found != present {
+    let value = std::hint::black_box(lookup.get(std::hint::black_box(key))?);
+    if value.is_some() != present {
         let expected = if present { "present" } else { "absent" };
         return Err(ProbeError::WrongAnswer { key: String::from_utf8_lossy(key).into_owned(), expected });
     }
-    Ok(())
+    Ok(value.map_or(0, |v| v.len() as u64))
 }
 
 /// Looks up `op(0)`, `op(1)`, … until a cache's hit rate settles: windows of
@@ -218,12 +277,55 @@ fn prepare(spec: &ProbeSpec) -> Result<(), ProbeError> {
             _ => {}
         }
     }
-    if spec.cold {
-        for path in [&spec.data, &sidecar].into_iter().filter(|p| p.exists()) {
-            evict_page_cache(path).map_err(|source| ProbeError::Prepare { path: path.clone(), source })?;
-        }
+    // A cold start drops the files from the page cache; a warm one reads them
+    // in, since a cold case may have run just before (the suite shuffles).
+    let cache = if spec.cold { evict_page_cache } else { warm_page_cache };
+    for path in [&spec.data, &sidecar].into_iter().filter(|p| p.exists()) {
+        cache(path).map_err(|source| ProbeError::Prepare { path: path.clone(), source })?;
     }
     Ok(())
+}
+
+/// Starts rayon's global thread pool and gives each of its threads an
+/// allocator arena, so that the first parallel open does not charge their
+/// stacks and arenas (a fixed cost of the process) to the strategy.
+fn start_thread_pool() {
+    rayon::broadcast(|_| drop(std::hint::black_box(Box::new(0u64))));
+}
+
+/// The loops' own costs, timed over `stream` without looking anything up:
+/// the overlapped loop's (stated) and the chained loop's (subtracted).
+fn loop_floors(plan: &Plan, stream: Option<&KeyStream>) -> (f64, f64) {
+    let Some(stream) = stream else { return (0.0, 0.0) };
+    let fetch = |i| std::hint::black_box(stream.get(i));
+    let overlapped = measure(plan, |i| {
+        let _ = fetch(i);
+        Ok::<(), ()>(())
+    });
+    let chained = measure_chained(plan, |i| Ok::<u64, ()>(fetch(i).0.len() as u64));
+    (overlapped.map_or(0.0, |r| r.median_ns), chained.map_or(0.0, |r| r.median_ns))
+}
+
+/// What the clock and the loops cost, measured once per probe.
+#[derive(Clone, Copy, Debug)]
+struct Costs {
+    clock: f64,
+    chain_floor: f64,
+}
+
+/// A cold start's lookups: the first one alone (its time), then the next
+/// ones one by one within `budget`; the clock's cost `clock` subtracted.
+fn cold_lookups(
+    budget: &SampleBudget,
+    lookup: &dyn Lookup,
+    stream: &KeyStream,
+    clock: f64,
+) -> Result<(f64, Latencies), ProbeError> {
+    let start = Instant::now();
+    lookup_checked(lookup, stream, 0)?;
+    let first = (start.elapsed().as_nanos() as f64 - clock).max(0.0);
+    let hist = latency::record(budget, |i| lookup_checked(lookup, stream, 1 + i).map(drop))?;
+    Ok((first, Latencies::of(&hist, clock)))
 }
 
 /// Runs one workload on an opened strategy.
@@ -232,33 +334,63 @@ fn run_workload(
     lookup: &dyn Lookup,
     workload: Workload,
     stream: &KeyStream,
+    costs: Costs,
 ) -> Result<WorkloadReport, ProbeError> {
     if spec.cold {
-        let hist = latency::record(&spec.budget, |i| lookup_checked(lookup, stream, i))?;
+        let (first, alone) = cold_lookups(&spec.first_lookups, lookup, stream, costs.clock)?;
         return Ok(WorkloadReport {
             workload: kvbench_results::names::cold_workload(workload),
-            rounds: None,
-            latency: Percentiles::of(&hist),
+            overlapped: None,
+            chained: None,
+            alone,
+            first_ns: Some(first),
             hit_rate: None,
         });
     }
     // Warm a cache until its hit rate settles (within half the stream, which
-    // must not wrap under a cache); timing continues the same stream.
-    let warm_up = warm_cache(lookup, stream.len() as u64 / 2, |i| lookup_checked(lookup, stream, i))?;
+    // must not wrap under a cache); every timing continues the same stream:
+    // replaying keys just looked up would find them in every cache.
+    let mut at = warm_cache(lookup, stream.len() as u64 / 2, |i| lookup_checked(lookup, stream, i).map(drop))?;
     let cache_before = lookup.info().cache;
-    let rounds = measure(&spec.plan, |i| lookup_checked(lookup, stream, warm_up + i))?;
-    // Per-lookup timing continues the stream: replaying keys the rounds just
-    // looked up would find them in every cache.
-    let done = warm_up + rounds.calls;
-    let hist = latency::record(&spec.budget, |i| lookup_checked(lookup, stream, done + i))?;
+    let (slow, calls) = probe_speed(|i| lookup_checked(lookup, stream, at + i).map(drop))?;
+    at += calls;
+    let (overlapped, chained, alone) = if slow {
+        let budget = spec.plan.one_by_one(true);
+        let times = latency::record_each(&budget, |i| lookup_checked(lookup, stream, at + i).map(drop))?;
+        // Rounds of CPU time, as for fast lookups (the CPU clock's ~0.3 µs is
+        // under 0.3 % of a slow lookup, and is not subtracted); percentiles of
+        // wall time, as for fast lookups.
+        let of = |time: fn(&latency::Timed) -> u64| {
+            RoundStats::of_one_by_one(&times.iter().map(time).collect::<Vec<_>>(), spec.plan.rounds)
+        };
+        let wall_median_ns = of(|t| t.wall_ns).median_ns;
+        let rounds = RoundStats { wall_median_ns, ..of(|t| t.cpu_ns) };
+        // Every lookup counts, as for the percentiles (rounds may leave a remainder out of the median).
+        let mean = Mean { samples: times.len() as u64, ..Mean::of_rounds(rounds, 0.0) };
+        let wall = latency::histogram_of(times.iter().map(|t| t.wall_ns));
+        (mean, mean, Latencies::of(&wall, costs.clock))
+    } else {
+        let overlapped = measure(&spec.plan, |i| lookup_checked(lookup, stream, at + i).map(drop))?;
+        at += overlapped.calls;
+        let chained = measure_chained(&spec.plan, |i| lookup_checked(lookup, stream, at + i))?;
+        at += chained.calls;
+        let hist = latency::record(&spec.plan.one_by_one(false), |i| lookup_checked(lookup, stream, at + i).map(drop))?;
+        (
+            Mean::of_rounds(overlapped, 0.0),
+            Mean::of_rounds(chained, costs.chain_floor),
+            Latencies::of(&hist, costs.clock),
+        )
+    };
     let hit_rate = cache_before.zip(lookup.info().cache).map(|(b, a)| {
         let (hits, total) = (a.hits - b.hits, (a.hits + a.misses) - (b.hits + b.misses));
         if total == 0 { 0.0 } else { hits as f64 / total as f64 }
     });
     Ok(WorkloadReport {
         workload: workload.to_string(),
-        rounds: Some(rounds),
-        latency: Percentiles::of(&hist),
+        overlapped: Some(overlapped),
+        chained: Some(chained),
+        alone,
+        first_ns: None,
         hit_rate,
     })
 }
@@ -267,37 +399,40 @@ fn run_workload(
 pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
     let streams = streams(spec)?;
     let clock_overhead_ns = latency::clock_overhead_ns();
-    let harness_overhead_ns = match streams.first() {
-        Some((_, stream)) => {
-            measure(&spec.plan, |i| {
-                std::hint::black_box(stream.get(i));
-                Ok::<(), ProbeError>(())
-            })?
-            .median_ns
-        }
-        None => 0.0,
-    };
+    let clock_tick_ns = latency::clock_tick_ns();
+    let (harness_overhead_ns, chain_floor_ns) = loop_floors(&spec.plan, streams.first().map(|(_, s)| s));
+    let costs = Costs { clock: clock_overhead_ns, chain_floor: chain_floor_ns };
+    start_thread_pool();
     prepare(spec)?;
+    let cold_fraction = || if spec.cold { resident_fraction(&spec.data).ok() } else { None };
+    let resident_before = cold_fraction();
+    // Before the open: the allocator trimmed, its settings left as the open finds them.
+    trim_main_arena();
     let before = MemorySnapshot::now();
     let start = Instant::now();
     let lookup = kvbench_lookup::open(&spec.data, &spec.strategy, &spec.opts)?;
     let open_ns = start.elapsed().as_nanos() as u64;
+    let resident_after_open = cold_fraction();
     let ready_ns = if spec.strategy.kind() == StrategyKind::Warming && !spec.cold {
         wait_ready(&*lookup, Duration::from_secs(600))?;
         lookup.info().ready_after.map(|d| d.as_nanos() as u64)
     } else {
         None
     };
-    let memory_open = MemorySnapshot::now().since(&before);
-    let workloads =
-        streams.iter().map(|(w, stream)| run_workload(spec, &*lookup, *w, stream)).collect::<Result<Vec<_>, _>>()?;
-    let memory_steady = MemorySnapshot::now().since(&before);
+    let (open, allocator_retained) = MemorySnapshot::trimmed();
+    let memory_open = open.since(&before);
+    let workloads = streams
+        .iter()
+        .map(|(w, stream)| run_workload(spec, &*lookup, *w, stream, costs))
+        .collect::<Result<Vec<_>, _>>()?;
+    let memory_steady = MemorySnapshot::trimmed().0.since(&before);
     let memchr_pass = match (&spec.strategy, spec.cold) {
         (Strategy::Plain(StrategyKind::Scan), false) => Some(memchr_pass(&spec.data, &spec.plan)?),
         _ => None,
     };
     let info = lookup.info();
     let mut notes = info.notes;
+    notes.extend(cold_notes(resident_before, resident_after_open));
     if let (Some((_, stream)), Some(keys)) = (streams.first(), info.keys)
         && spec.key_pool < keys as usize
     {
@@ -318,11 +453,40 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
         workloads,
         memory_open,
         memory_steady,
+        allocator_retained,
+        resident_before,
+        resident_after_open,
         clock_overhead_ns,
+        clock_tick_ns,
         harness_overhead_ns,
+        chain_floor_ns,
         memchr_pass,
         notes,
     })
+}
+
+/// Above this fraction of the file left in the page cache, an eviction failed.
+const EVICTED_AT_MOST: f64 = 0.05;
+
+/// Above this fraction of the file in the page cache after opening, opening read it.
+const OPEN_READ_AT_LEAST: f64 = 0.9;
+
+/// What a cold start's page-cache figures mean for its other figures.
+fn cold_notes(before: Option<f64>, after_open: Option<f64>) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(left) = before.filter(|&f| f > EVICTED_AT_MOST) {
+        notes.push(format!(
+            "page-cache eviction left {:.0}% of the data file cached: the cold figures are partly warm",
+            left * 100.0
+        ));
+    }
+    if let Some(read) = after_open.filter(|&f| f >= OPEN_READ_AT_LEAST) {
+        notes.push(format!(
+            "opening read {:.0}% of the data file into the page cache: the cold cost is in the open time, the lookups after it are warm",
+            read * 100.0
+        ));
+    }
+    notes
 }
 
 /// Time to run `memchr` over the whole file once (for a byte it does not hold):
@@ -335,4 +499,27 @@ pub fn memchr_pass(path: &Path, plan: &Plan) -> Result<RoundStats, OpenError> {
         std::hint::black_box(memchr::memchr(0, std::hint::black_box(data)));
         Ok::<(), OpenError>(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cold_notes_say_when_eviction_failed_or_open_read_the_file() {
+        assert!(cold_notes(None, None).is_empty());
+        assert!(cold_notes(Some(0.01), Some(0.2)).is_empty());
+        let failed = cold_notes(Some(0.4), None);
+        assert!(failed.len() == 1 && failed[0].contains("left 40%"), "{failed:?}");
+        let read = cold_notes(Some(0.0), Some(1.0));
+        assert!(read.len() == 1 && read[0].contains("opening read 100%"), "{read:?}");
+    }
+
+    #[test]
+    fn a_mean_of_rounds_subtracts_the_floor_and_counts_its_lookups() {
+        let rounds = RoundStats::of(&[110.0, 100.0, 130.0], 1_000);
+        let mean = Mean::of_rounds(rounds, 20.0);
+        assert_eq!((mean.ns, mean.samples, mean.subtracted), (90.0, 3_000, 20.0));
+        assert_eq!(Mean::of_rounds(rounds, 500.0).ns, 0.0);
+    }
 }

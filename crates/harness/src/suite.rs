@@ -1,15 +1,22 @@
 //! The suite: every case (strategy configuration) on every dataset, each
 //! probed in a fresh child process so memory figures are its own, and the
 //! conversion of probe reports into result records.
+//!
+//! Each case runs several times, each run in a fresh process, all runs of all
+//! cases in one shuffled order ([`schedule`]): the noise of a shared machine
+//! comes and goes over minutes, and a figure's interval must show the
+//! variation between runs, not only within one process. A record is the
+//! median of its runs with a distribution-free confidence interval
+//! ([`aggregate`], [`kvbench_results::stats`]).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use kvbench_lookup::{Strategy, StrategyKind};
-use kvbench_results::{CaseStart, DatasetInfo, MEMCHR_PASS, Metric, Record, RunInfo, SpreadKind};
+use kvbench_lookup::{OpenError, OpenOptions, Strategy, StrategyKind};
+use kvbench_results::{CaseStart, DatasetInfo, MEMCHR_PASS, Metric, Record, RunInfo};
 use kvbench_workload::Workload;
 
-use crate::probe::ProbeReport;
+use crate::probe::{Mean, ProbeReport};
 
 /// One configuration the suite measures.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,6 +112,8 @@ pub struct ProbeOptions {
     pub workloads: Vec<Workload>,
     /// Short rounds ([`crate::timing::Plan::quick`]).
     pub quick: bool,
+    /// Seed of the workloads' key streams ([`run_seed`] gives each run its own).
+    pub seed: u64,
 }
 
 /// The arguments that make `kvbench probe` run `case` on `data` (after the subcommand).
@@ -116,6 +125,8 @@ pub fn probe_args(data: &Path, case: &Case, options: &ProbeOptions) -> Vec<Strin
         case.strategy.to_string(),
         "--key-pool".to_owned(),
         options.key_pool.to_string(),
+        "--seed".to_owned(),
+        options.seed.to_string(),
     ];
     let workloads = if case.cold { &options.workloads[..options.workloads.len().min(1)] } else { &options.workloads };
     for w in workloads {
@@ -153,12 +164,75 @@ pub fn dataset_info(dataset: &kvbench_workload::Dataset) -> DatasetInfo {
     DatasetInfo { keys: dataset.keys.0, value_len: dataset.value_len.to_string() }
 }
 
-/// The records of one probe: open and ready times, memory, and per workload
-/// the round mean, latency percentiles and hit rate.
+/// One run of one case: which dataset and case (indices into the suite's
+/// lists) and which of its runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Job {
+    /// Index of the dataset.
+    pub dataset: usize,
+    /// Index of the case.
+    pub case: usize,
+    /// Which run of the case (0-based).
+    pub run: u32,
+}
+
+/// Every run of every case on every dataset, shuffled by `seed`: a slow
+/// minute on a shared machine then falls on runs of different cases, not on
+/// all runs of one (Fisher–Yates over a SplitMix64 stream).
+pub fn schedule(datasets: usize, cases: usize, runs: u32, seed: u64) -> Vec<Job> {
+    let mut jobs: Vec<Job> = (0..datasets)
+        .flat_map(|dataset| (0..cases).flat_map(move |case| (0..runs).map(move |run| Job { dataset, case, run })))
+        .collect();
+    let mut state = seed;
+    for i in (1..jobs.len()).rev() {
+        let j = (splitmix64(&mut state) % (i as u64 + 1)) as usize;
+        jobs.swap(i, j);
+    }
+    jobs
+}
+
+/// The key streams' seed for run `run` of a suite seeded with `seed`: every
+/// case's run `run` draws the same keys (strategies compare on equal terms),
+/// and each run draws others.
+pub fn run_seed(seed: u64, run: u32) -> u64 {
+    let mut state = seed ^ u64::from(run).wrapping_mul(0xa076_1d64_78bd_642f);
+    splitmix64(&mut state)
+}
+
+/// The next number of a SplitMix64 stream (Steele, Lea and Flood 2014).
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Builds the `mmap-index` sidecar of `data` (in this process) if a case
+/// reuses it: in shuffled order a reopen may run before any build.
+pub fn prepare_dataset(data: &Path, cases: &[Case]) -> Result<(), OpenError> {
+    let reuses_index = |c: &Case| {
+        !c.fresh_index
+            && matches!(
+                c.strategy,
+                Strategy::Plain(StrategyKind::MmapIndex) | Strategy::Lru { backing: StrategyKind::MmapIndex, .. }
+            )
+    };
+    if cases.iter().any(reuses_index) {
+        kvbench_lookup::open(data, &Strategy::Plain(StrategyKind::MmapIndex), &OpenOptions::default())?;
+    }
+    Ok(())
+}
+
+/// The records of one probe (one run): open and ready times, memory, and per
+/// workload the overlapped and chained times, the supported latency
+/// percentiles and the hit rate, each with the samples it rests on.
 pub fn records(dataset: &DatasetInfo, case: &str, report: &ProbeReport, run: &RunInfo) -> Vec<Record> {
     let rec = |workload: &str, metric, value| Record::new(case, dataset, workload, metric, value, run);
-    let mut out = vec![rec("-", Metric::OpenTime, report.open_ns as f64)];
-    out.extend(report.ready_ns.map(|ns| rec("-", Metric::ReadyTime, ns as f64)));
+    // One open, one snapshot per run: a single sample each.
+    let once = |workload: &str, metric, value| rec(workload, metric, value).with_samples(1);
+    let mut out = vec![once("-", Metric::OpenTime, report.open_ns as f64)];
+    out.extend(report.ready_ns.map(|ns| once("-", Metric::ReadyTime, ns as f64)));
     let (m, o) = (&report.memory_steady, &report.memory_open);
     for (metric, value) in [
         (Metric::HeapBytes, m.heap),
@@ -168,32 +242,160 @@ pub fn records(dataset: &DatasetInfo, case: &str, report: &ProbeReport, run: &Ru
         (Metric::OpenAnonRssBytes, o.anon),
         (Metric::OpenFileRssBytes, o.file),
     ] {
-        out.extend(value.map(|v| rec("-", metric, v as f64)));
+        out.extend(value.map(|v| once("-", metric, v as f64)));
     }
-    if let (Some(anon), Some(keys)) = (m.anon, report.keys.or(report.records).filter(|&k| k > 0)) {
-        out.push(rec("-", Metric::AnonBytesPerKey, anon as f64 / keys as f64));
+    if let Some(keys) = report.keys.or(report.records).filter(|&k| k > 0) {
+        let per_key = |bytes: u64| bytes as f64 / keys as f64;
+        out.extend(m.anon.map(|a| once("-", Metric::AnonBytesPerKey, per_key(a))));
+        let resident = m.anon.zip(m.file).map(|(a, f)| a + f);
+        out.extend(resident.map(|r| once("-", Metric::ResidentBytesPerKey, per_key(r))));
     }
+    out.extend(report.resident_before.map(|f| once("-", Metric::ColdResidentBefore, f)));
+    out.extend(report.resident_after_open.map(|f| once("-", Metric::ColdResidentAfterOpen, f)));
     for w in &report.workloads {
         let label = w.workload.as_str();
-        if let Some(r) = &w.rounds {
-            out.push(rec(label, Metric::LookupMean, r.median_ns).with_spread(r.min_ns, r.max_ns, SpreadKind::MinMax));
-        }
-        let l = &w.latency;
+        let mean = |metric, m: &Mean| rec(label, metric, m.ns).with_samples(m.samples).with_subtracted(m.subtracted);
+        out.extend(w.overlapped.map(|m| mean(Metric::LookupMean, &m)));
+        out.extend(w.chained.map(|m| mean(Metric::ChainLatency, &m)));
+        out.extend(w.first_ns.map(|ns| once(label, Metric::FirstLookup, ns).with_subtracted(report.clock_overhead_ns)));
+        let l = &w.alone;
         for (metric, value) in [
             (Metric::LatencyP50, l.p50),
             (Metric::LatencyP90, l.p90),
             (Metric::LatencyP99, l.p99),
             (Metric::LatencyP999, l.p999),
-            (Metric::LatencyMax, l.max),
+            (Metric::LatencyMax, Some(l.max)),
         ] {
-            out.push(rec(label, metric, value));
+            out.extend(value.map(|v| rec(label, metric, v).with_samples(l.count).with_subtracted(l.subtracted)));
         }
-        out.extend(w.hit_rate.map(|h| rec(label, Metric::HitRate, h)));
+        out.extend(w.hit_rate.map(|h| rec(label, Metric::HitRate, h).with_samples(l.count)));
     }
     if let Some(floor) = &report.memchr_pass {
         // The bandwidth floor of a full scan, as a pseudo-strategy beside it.
         let record = Record::new(MEMCHR_PASS, dataset, "-", Metric::LookupMean, floor.median_ns, run);
-        out.push(record.with_spread(floor.min_ns, floor.max_ns, SpreadKind::MinMax));
+        out.push(record.with_samples(floor.samples()));
     }
     out
+}
+
+/// The records of several runs of the same cases, one per measurement: the
+/// median of its runs with their confidence interval, in the order first
+/// recorded. A measurement missing from some runs (a percentile that one
+/// run's sample count did not support) is the median of the runs that have it.
+pub fn aggregate(runs: &[Vec<Record>]) -> Vec<Record> {
+    let mut groups: Vec<Vec<Record>> = Vec::new();
+    for record in runs.iter().flatten() {
+        match groups.iter_mut().find(|g| g[0].key() == record.key()) {
+            Some(group) => group.push(record.clone()),
+            None => groups.push(vec![record.clone()]),
+        }
+    }
+    groups.iter().filter_map(|g| Record::median_of_runs(g)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schedule_holds_every_run_once_in_a_seeded_order() {
+        let jobs = schedule(2, 3, 5, 42);
+        assert_eq!(jobs.len(), 30);
+        let mut sorted = jobs.clone();
+        sorted.sort_by_key(|j| (j.dataset, j.case, j.run));
+        let in_order: Vec<Job> = (0..2)
+            .flat_map(|d| (0..3).flat_map(move |c| (0..5).map(move |r| Job { dataset: d, case: c, run: r })))
+            .collect();
+        assert_eq!(sorted, in_order, "every run exactly once");
+        assert_ne!(jobs, in_order, "shuffled");
+        assert_eq!(jobs, schedule(2, 3, 5, 42), "the same seed gives the same order");
+        assert_ne!(jobs, schedule(2, 3, 5, 43));
+        assert!(schedule(0, 3, 5, 1).is_empty());
+    }
+
+    fn report(open_ns: u64, p50: f64) -> ProbeReport {
+        let rounds = crate::timing::RoundStats::of(&[40.0, 41.0, 39.0], 1_000);
+        let mean = |ns| Mean { ns, samples: 3_000, subtracted: 12.0, rounds: Some(rounds) };
+        let alone = crate::latency::Latencies {
+            p50: Some(p50),
+            p90: Some(p50 * 2.0),
+            max: 900.0,
+            mean: p50,
+            count: 100,
+            subtracted: 20.0,
+            ..Default::default()
+        };
+        let memory = crate::memory::MemorySnapshot { heap: Some(1_000), anon: Some(4_096), file: Some(8_192) };
+        ProbeReport {
+            strategy: "hashmap".into(),
+            fresh_index: false,
+            cold: false,
+            file_bytes: 1 << 20,
+            keys: Some(1_024),
+            records: Some(1_024),
+            open_ns,
+            ready_ns: None,
+            workloads: vec![crate::probe::WorkloadReport {
+                workload: "uniform".into(),
+                overlapped: Some(mean(40.0)),
+                chained: Some(mean(45.0)),
+                alone,
+                first_ns: None,
+                hit_rate: None,
+            }],
+            memory_open: memory,
+            memory_steady: memory,
+            allocator_retained: Some(0),
+            resident_before: None,
+            resident_after_open: None,
+            clock_overhead_ns: 20.0,
+            clock_tick_ns: 10.0,
+            harness_overhead_ns: 3.0,
+            chain_floor_ns: 12.0,
+            memchr_pass: None,
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_run_records_what_its_samples_support_and_how_many_they_were() {
+        let dataset = DatasetInfo { keys: 1_024, value_len: kvbench_results::DEFAULT_VALUE_LEN.into() };
+        let out = records(&dataset, "hashmap", &report(1_000, 50.0), &RunInfo::detect(true));
+        let find = |w: &str, m| out.iter().find(|r| r.workload == w && r.metric == m);
+        assert!(out.iter().all(|r| r.samples.is_some()), "every record says how many samples it rests on");
+        // 100 lookups timed alone support p50 and p90, not p99 or p99.9: the max of 100 stands for the tail.
+        assert!(find("uniform", Metric::LatencyP90).is_some() && find("uniform", Metric::LatencyP99).is_none());
+        assert_eq!(find("uniform", Metric::LatencyMax).map(|r| (r.value, r.samples)), Some((900.0, Some(100))));
+        let chain = find("uniform", Metric::ChainLatency).unwrap();
+        assert_eq!((chain.value, chain.samples, chain.subtracted), (45.0, Some(3_000), Some(12.0)));
+        assert_eq!(find("uniform", Metric::LatencyP50).unwrap().subtracted, Some(20.0));
+        // Resident memory counts the mapped file's pages too: (4 KiB + 8 KiB) / 1 024 keys.
+        assert_eq!(find("-", Metric::ResidentBytesPerKey).unwrap().value, 12.0);
+        assert_eq!(find("-", Metric::AnonBytesPerKey).unwrap().value, 4.0);
+    }
+
+    #[test]
+    fn runs_aggregate_into_medians_with_intervals() {
+        let dataset = DatasetInfo { keys: 1_024, value_len: kvbench_results::DEFAULT_VALUE_LEN.into() };
+        let run = RunInfo::detect(true);
+        let runs: Vec<Vec<Record>> = [(3_000, 52.0), (1_000, 50.0), (2_000, 70.0)]
+            .iter()
+            .map(|&(open, p50)| records(&dataset, "hashmap", &report(open, p50), &run))
+            .collect();
+        let merged = aggregate(&runs);
+        assert_eq!(merged.len(), runs[0].len(), "one record per measurement");
+        let open = merged.iter().find(|r| r.metric == Metric::OpenTime).unwrap();
+        let spread = open.spread.unwrap();
+        assert_eq!((open.value, spread.lower, spread.upper, open.runs), (2_000.0, 1_000.0, 3_000.0, Some(3)));
+        let p50 = merged.iter().find(|r| r.metric == Metric::LatencyP50).unwrap();
+        assert_eq!((p50.value, p50.spread.map(|s| (s.lower, s.upper))), (52.0, Some((50.0, 70.0))));
+    }
+
+    #[test]
+    fn each_run_draws_its_own_keys() {
+        let seeds: Vec<u64> = (0..5).map(|r| run_seed(7, r)).collect();
+        assert!(seeds.iter().enumerate().all(|(i, s)| !seeds[..i].contains(s)), "{seeds:?}");
+        assert_eq!(run_seed(7, 3), run_seed(7, 3));
+        assert_ne!(run_seed(7, 0), run_seed(8, 0));
+    }
 }

@@ -109,15 +109,18 @@ impl Data {
 
     /// The value of one measurement (on a dataset with the default value size).
     pub fn value(&self, source: Source, strategy: &str, keys: u64, workload: &str, metric: Metric) -> Option<f64> {
-        self.records(source)
-            .find(|r| {
-                r.strategy == strategy
-                    && r.dataset.keys == keys
-                    && r.dataset.value_len == DEFAULT_VALUE_LEN
-                    && r.workload == workload
-                    && r.metric == metric
-            })
-            .map(|r| r.value)
+        self.record(source, strategy, keys, workload, metric).map(|r| r.value)
+    }
+
+    /// The record of one measurement (on a dataset with the default value size): its value, interval and samples.
+    pub fn record(&self, source: Source, strategy: &str, keys: u64, workload: &str, metric: Metric) -> Option<&Record> {
+        self.records(source).find(|r| {
+            r.strategy == strategy
+                && r.dataset.keys == keys
+                && r.dataset.value_len == DEFAULT_VALUE_LEN
+                && r.workload == workload
+                && r.metric == metric
+        })
     }
 
     /// The value of `metric` of one baseline program (`kvbench bench baselines`) at `keys`.
@@ -162,6 +165,13 @@ impl Data {
             .filter_map(|(source, set)| set.records.first().map(|r| (*source, set.source.as_str(), &r.run)))
             .collect()
     }
+}
+
+/// The tail latency of a suite case: its p99, or, where too few lookups were
+/// timed for a p99 (a slow scan), the slowest of them.
+pub fn tail(data: &Data, case: &str, keys: u64, workload: &str) -> Option<f64> {
+    let at = |m| data.value(Source::Suite, case, keys, workload, m);
+    at(Metric::LatencyP99).or_else(|| at(Metric::LatencyMax))
 }
 
 /// Whether load runs on `dataset` are on the base dataset (1M keys, default values).

@@ -10,6 +10,7 @@
 //! - [`compare`]: two result sets compared, real regressions told from noise (`kvbench compare`).
 //! - [`units`]: durations, sizes and counts written for people, one way for terminal and report.
 //! - [`markdown`]: the Markdown table the report and `compare --markdown` write.
+//! - [`stats`]: the median of repeated runs and its distribution-free confidence interval.
 //! - [`names`]: names the writers of records and their readers (the report) must spell alike.
 
 pub mod bmf;
@@ -21,6 +22,7 @@ pub mod io;
 pub mod markdown;
 pub mod names;
 pub mod schema;
+pub mod stats;
 pub mod units;
 
 pub use env::{RunInfo, build_commit, stamp_build_commit};

@@ -7,12 +7,20 @@ use crate::names::DEFAULT_VALUE_LEN;
 use crate::units;
 
 /// Version of the file format; readers refuse files of another version.
-pub const SCHEMA_VERSION: u32 = 3;
+///
+/// Version 4 changed what the suite's figures mean: a suite record is the
+/// median of fresh-process runs with a confidence interval
+/// ([`SpreadKind::MedianCi`]), not one process's rounds with their min–max;
+/// its per-lookup percentiles have the clock's cost subtracted
+/// ([`Record::subtracted`]); and it says how many samples it rests on
+/// ([`Record::samples`], [`Record::runs`]).
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The oldest version this kvbench still reads: version 2 only added load
-/// runs ([`Record::load`] and the server metrics) and version 3 latency
+/// runs ([`Record::load`] and the server metrics), version 3 latency
 /// histograms ([`Record::histogram`]) and the whole-process metrics of the
-/// baselines, so older files read as they are.
+/// baselines, and version 4 only optional fields, so older files read as
+/// they are (with the meaning their version gave them).
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// The `source` of the result sets `kvbench bench baselines` writes, by which reports tell them apart.
@@ -24,9 +32,15 @@ pub const BASELINES_SOURCE: &str = "kvbench bench baselines";
 pub enum Metric {
     /// Mean time of one `get`, from criterion.
     GetMean,
-    /// Mean time of one lookup over timed rounds (median of rounds), from `kvbench suite`.
+    /// Time per lookup when lookups run back to back and overlap (a loop over
+    /// independent keys, whose cache misses the CPU overlaps): the inverse of
+    /// one thread's throughput, not the latency of one lookup. From `kvbench
+    /// suite` (median of timed rounds) and `kvbench bench baselines` (what one
+    /// more key adds to a process). The name stays `lookup_mean` so older files
+    /// and stored gate runs still compare.
     LookupMean,
-    /// Per-lookup latency percentiles, from HdrHistogram.
+    /// Per-lookup latency percentiles, from HdrHistogram: each lookup timed on
+    /// its own (in the suite, the clock's own cost subtracted).
     LatencyP50,
     /// 90th percentile.
     LatencyP90,
@@ -70,6 +84,23 @@ pub enum Metric {
     ProcessPeakRss,
     /// Instructions retired by one operation, counted under Valgrind: deterministic, for the regression gate.
     Instructions,
+    // --- The suite's measurement (schema 4): latency apart from throughput, cold starts, resident memory ---
+    /// Latency of a lookup that waits for the previous one: mean time per
+    /// lookup of a dependent chain (each key chosen after the previous answer
+    /// arrived), with the chain loop's own cost subtracted.
+    ChainLatency,
+    /// For a cold case: the first lookup after opening with the page cache dropped.
+    FirstLookup,
+    /// For a cold case: fraction of the data file's pages still in the page
+    /// cache after eviction, right before opening (near 0 when eviction worked).
+    ColdResidentBefore,
+    /// For a cold case: fraction of the data file's pages in the page cache
+    /// right after opening (1 when opening read the whole file, so the
+    /// lookups after it are warm).
+    ColdResidentAfterOpen,
+    /// Anonymous plus file-backed resident bytes per key: all the memory the
+    /// strategy needs resident to answer at the speed measured.
+    ResidentBytesPerKey,
 }
 
 /// The unit of a metric's value.
@@ -102,7 +133,7 @@ pub enum Direction {
 
 impl Metric {
     /// Every metric, in table order.
-    pub const ALL: [Metric; 24] = [
+    pub const ALL: [Metric; 29] = [
         Metric::GetMean,
         Metric::LookupMean,
         Metric::LatencyP50,
@@ -127,12 +158,17 @@ impl Metric {
         Metric::ProcessTime,
         Metric::ProcessPeakRss,
         Metric::Instructions,
+        Metric::ChainLatency,
+        Metric::FirstLookup,
+        Metric::ColdResidentBefore,
+        Metric::ColdResidentAfterOpen,
+        Metric::ResidentBytesPerKey,
     ];
 
     /// The unit values of this metric are in.
     pub fn unit(self) -> Unit {
         match self {
-            Metric::HitRate => Unit::Ratio,
+            Metric::HitRate | Metric::ColdResidentBefore | Metric::ColdResidentAfterOpen => Unit::Ratio,
             Metric::HeapBytes
             | Metric::AnonRssBytes
             | Metric::FileRssBytes
@@ -141,7 +177,8 @@ impl Metric {
             | Metric::OpenAnonRssBytes
             | Metric::OpenFileRssBytes
             | Metric::ServerRss
-            | Metric::ProcessPeakRss => Unit::Bytes,
+            | Metric::ProcessPeakRss
+            | Metric::ResidentBytesPerKey => Unit::Bytes,
             Metric::Throughput => Unit::PerSecond,
             Metric::ServerCpu => Unit::Percent,
             Metric::Errors | Metric::Instructions => Unit::Count,
@@ -184,6 +221,23 @@ impl Metric {
             Metric::ProcessTime => "process_time",
             Metric::ProcessPeakRss => "process_peak_rss",
             Metric::Instructions => "instructions",
+            Metric::ChainLatency => "chain_latency",
+            Metric::FirstLookup => "first_lookup",
+            Metric::ColdResidentBefore => "cold_resident_before",
+            Metric::ColdResidentAfterOpen => "cold_resident_after_open",
+            Metric::ResidentBytesPerKey => "resident_bytes_per_key",
+        }
+    }
+
+    /// What the figure is, in words for tables: the suite's two lookup times
+    /// are named apart (throughput vs latency), the rest by their file name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Metric::LookupMean => "time per lookup, overlapped (throughput)",
+            Metric::ChainLatency => "latency, chained (each lookup waits for the previous)",
+            Metric::LatencyP50 => "latency p50, each lookup timed alone",
+            Metric::FirstLookup => "first lookup after a cold open",
+            other => other.name(),
         }
     }
 }
@@ -196,6 +250,10 @@ pub enum SpreadKind {
     Ci95,
     /// Fastest and slowest of repeated rounds.
     MinMax,
+    /// A distribution-free confidence interval of the median of repeated
+    /// fresh-process runs (two of the runs' own values; see [`crate::stats`]):
+    /// asymmetric as the data, at the level in [`Spread::level`].
+    MedianCi,
 }
 
 /// The uncertainty of a value.
@@ -207,6 +265,10 @@ pub struct Spread {
     pub upper: f64,
     /// What the bounds are.
     pub kind: SpreadKind,
+    /// For a confidence interval whose level varies ([`SpreadKind::MedianCi`]):
+    /// the probability it holds the true value, e.g. 0.9375 for the min–max of 5 runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<f64>,
 }
 
 impl Spread {
@@ -218,7 +280,7 @@ impl Spread {
         let n = sorted.len();
         let at = |i: usize| sorted.get(i).copied().unwrap_or(0.0);
         let median = if n % 2 == 1 { at(n / 2) } else { (at((n / 2).saturating_sub(1)) + at(n / 2)) / 2.0 };
-        let range = Spread { lower: at(0), upper: at(n.saturating_sub(1)), kind: SpreadKind::MinMax };
+        let range = Spread { lower: at(0), upper: at(n.saturating_sub(1)), kind: SpreadKind::MinMax, level: None };
         (median, range)
     }
 }
@@ -285,6 +347,18 @@ pub struct Record {
     /// was read from, for the report's histograms and percentile curves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub histogram: Option<LatencyHistogram>,
+    // --- How much data a suite figure rests on (schema 4) ---
+    /// Samples behind `value` in each run: lookups timed (one by one for
+    /// percentiles, in rounds for means); the fewest of any run when `runs` > 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<u64>,
+    /// Fresh-process runs whose median `value` is (its spread is then a [`SpreadKind::MedianCi`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs: Option<u32>,
+    /// The measurement's own cost already subtracted from `value`, in `unit`
+    /// (the clock reads around a lookup timed alone; a chain loop's floor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtracted: Option<f64>,
 }
 
 /// A latency distribution in log-spaced buckets: enough to draw a histogram
@@ -346,13 +420,50 @@ impl Record {
             run: run.clone(),
             load: None,
             histogram: None,
+            samples: None,
+            runs: None,
+            subtracted: None,
         }
     }
 
     /// The same record with a spread.
     pub fn with_spread(mut self, lower: f64, upper: f64, kind: SpreadKind) -> Self {
-        self.spread = Some(Spread { lower, upper, kind });
+        self.spread = Some(Spread { lower, upper, kind, level: None });
         self
+    }
+
+    /// The same record with the number of samples its value rests on.
+    pub fn with_samples(mut self, samples: u64) -> Self {
+        self.samples = Some(samples);
+        self
+    }
+
+    /// The same record with the measurement cost already subtracted from its value.
+    pub fn with_subtracted(mut self, subtracted: f64) -> Self {
+        self.subtracted = Some(subtracted);
+        self
+    }
+
+    /// The median of `runs` (records of one measurement from fresh-process
+    /// runs, in any order) with its confidence interval: the fewest samples
+    /// of any run, the median of what each subtracted. `None` for no runs.
+    pub fn median_of_runs(runs: &[Record]) -> Option<Record> {
+        let values: Vec<f64> = runs.iter().map(|r| r.value).collect();
+        let ci = crate::stats::median_ci(&values, crate::stats::TARGET_LEVEL)?;
+        let subtracted: Vec<f64> = runs.iter().filter_map(|r| r.subtracted).collect();
+        let mut out = Record {
+            value: ci.median,
+            spread: None,
+            samples: runs.iter().filter_map(|r| r.samples).min(),
+            runs: Some(runs.len() as u32),
+            subtracted: crate::stats::median_ci(&subtracted, 0.0).map(|s| s.median),
+            ..runs[0].clone()
+        };
+        if runs.len() > 1 {
+            out.spread =
+                Some(Spread { lower: ci.lower, upper: ci.upper, kind: SpreadKind::MedianCi, level: Some(ci.level) });
+        }
+        Some(out)
     }
 
     /// The same record of a load run.
@@ -388,5 +499,58 @@ impl ResultSet {
     /// An empty set from `source`.
     pub fn new(source: &str) -> Self {
         ResultSet { schema_version: SCHEMA_VERSION, source: source.to_owned(), records: Vec::new() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run() -> RunInfo {
+        RunInfo {
+            cpu: "Test CPU".into(),
+            cores: 2,
+            os: "linux".into(),
+            toolchain: "rustc".into(),
+            commit: None,
+            timestamp: "2026-11-24T10:00:00Z".into(),
+            quick: false,
+        }
+    }
+
+    fn run_of(value: f64, samples: u64, subtracted: f64) -> Record {
+        let dataset = DatasetInfo { keys: 1_000_000, value_len: DEFAULT_VALUE_LEN.into() };
+        Record::new("hashmap", &dataset, "uniform", Metric::LatencyP50, value, &run())
+            .with_samples(samples)
+            .with_subtracted(subtracted)
+    }
+
+    #[test]
+    fn the_median_of_runs_keeps_the_skew_the_fewest_samples_and_the_level() {
+        let runs: Vec<Record> = [(402.0, 900), (348.0, 1_000), (331.0, 1_200), (351.0, 1_000), (340.0, 1_100)]
+            .map(|(v, n)| run_of(v, n, 20.0))
+            .to_vec();
+        let m = Record::median_of_runs(&runs).unwrap();
+        assert_eq!((m.value, m.samples, m.runs, m.subtracted), (348.0, Some(900), Some(5), Some(20.0)));
+        let spread = m.spread.unwrap();
+        assert_eq!((spread.lower, spread.upper, spread.kind), (331.0, 402.0, SpreadKind::MedianCi));
+        assert!((spread.level.unwrap() - 0.9375).abs() < 1e-9);
+        // One run: its value, no interval to claim.
+        let one = Record::median_of_runs(&runs[..1]).unwrap();
+        assert_eq!((one.value, one.spread, one.runs), (402.0, None, Some(1)));
+        assert_eq!(Record::median_of_runs(&[]), None);
+    }
+
+    #[test]
+    fn the_new_fields_are_left_out_when_absent_and_read_back_when_present() {
+        let plain =
+            Record::new("scan", &DatasetInfo { keys: 1, value_len: "x".into() }, "-", Metric::OpenTime, 1.0, &run());
+        let text = serde_json::to_string(&plain).unwrap();
+        assert!(!text.contains("samples") && !text.contains("runs") && !text.contains("subtracted"), "{text}");
+        let m = Record::median_of_runs(&[run_of(1.0, 10, 2.0), run_of(3.0, 12, 4.0)]).unwrap();
+        let back: Record = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(Metric::LookupMean.label(), "time per lookup, overlapped (throughput)");
+        assert_eq!(Metric::HeapBytes.label(), "heap_bytes");
     }
 }

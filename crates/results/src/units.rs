@@ -50,6 +50,35 @@ pub fn parse_count(s: &str) -> Option<u64> {
     digits.parse::<u64>().ok()?.checked_mul(scale)
 }
 
+/// A sample count, rounded for a table: `950`, `12.3k`, `1.2M`.
+pub fn approx_count(n: u64) -> String {
+    match n {
+        n if n >= 1_000_000 => format!("{}M", significant(n as f64 / 1e6)),
+        n if n >= 10_000 => format!("{}k", significant(n as f64 / 1e3)),
+        n => n.to_string(),
+    }
+}
+
+/// An interval around `value` as percentages of it, asymmetric as it is:
+/// `-5%/+15%` (empty when `value` is not positive, where no percentage means anything).
+pub fn relative_interval(value: f64, lower: f64, upper: f64) -> String {
+    if value <= 0.0 || !value.is_finite() {
+        return String::new();
+    }
+    let percent = |v: f64| (v / value * 100.0).round().abs();
+    format!("-{:.0}%/+{:.0}%", percent(value - lower), percent(upper - value))
+}
+
+/// A latency percentile, or, where too few lookups were timed for it, the
+/// slowest of the `samples` timed: `812 ns`, `max of 12: 4.1 ms`; `None` when neither was recorded.
+pub fn percentile_or_max(percentile: Option<f64>, max: Option<f64>, samples: u64) -> Option<String> {
+    match (percentile, max) {
+        (Some(p), _) => Some(nanos(p)),
+        (None, Some(max)) => Some(format!("max of {}: {}", approx_count(samples), nanos(max))),
+        (None, None) => None,
+    }
+}
+
 /// A value in `unit`, as tables show it.
 pub fn value(unit: Unit, v: f64) -> String {
     match unit {
@@ -95,6 +124,17 @@ fn significant(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sample_counts_and_intervals() {
+        assert_eq!([950, 12_345, 200_000, 1_234_567].map(approx_count), ["950", "12.3k", "200k", "1.23M"]);
+        assert_eq!(relative_interval(348.0, 331.0, 402.0), "-5%/+16%");
+        assert_eq!(relative_interval(100.0, 100.0, 100.0), "-0%/+0%");
+        assert_eq!(relative_interval(0.0, 0.0, 1.0), "");
+        assert_eq!(percentile_or_max(Some(812.0), Some(4e6), 12), Some("812 ns".into()));
+        assert_eq!(percentile_or_max(None, Some(4.1e6), 12), Some("max of 12: 4.1 ms".into()));
+        assert_eq!(percentile_or_max(None, None, 0), None);
+    }
 
     #[test]
     fn durations_keep_three_significant_digits() {

@@ -6,14 +6,16 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use kvbench_harness::latency::SampleBudget;
-use kvbench_harness::probe::{self, ProbeReport, ProbeSpec, WorkloadReport};
+use kvbench_harness::latency::{MIN_BEYOND, SampleBudget};
+use kvbench_harness::probe::{self, ProbeReport, ProbeSpec};
 use kvbench_harness::suite::{
-    self as harness_suite, ProbeOptions, dataset_info, default_cases, default_workloads, probe_in_child,
+    self as harness_suite, Case, ProbeOptions, dataset_info, default_cases, default_workloads, probe_in_child,
+    run_seed, schedule,
 };
-use kvbench_harness::timing::{Plan, RoundStats};
+use kvbench_harness::timing::{Plan, SLOW_OP};
 use kvbench_lookup::{OpenOptions, Strategy, StrategyKind};
-use kvbench_results::{ResultSet, RunInfo};
+use kvbench_results::units::{approx_count, percentile_or_max, relative_interval};
+use kvbench_results::{MEMCHR_PASS, Metric, Record, ResultSet, RunInfo, names::cold_workload};
 use kvbench_workload::{Count, Dataset, Workload};
 
 use crate::human;
@@ -37,6 +39,13 @@ pub struct SuiteArgs {
     /// they are.
     #[arg(long, value_name = "N")]
     key_pool: Option<Count>,
+    /// Runs of each case, each in a fresh process; a figure is their median,
+    /// with a confidence interval (5 runs: their min–max, at 94 %) [default: 5, 3 with --quick].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    runs: Option<u32>,
+    /// Seed of the runs' order and of their keys [default: a new one each time, printed].
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
     /// Where to write the results (the one results schema).
     #[arg(long, value_name = "FILE", default_value = "results/latest/suite.json")]
     results: PathBuf,
@@ -75,6 +84,9 @@ pub struct ProbeArgs {
     /// At most this many keys are drawn from [default: all].
     #[arg(long, value_name = "N")]
     key_pool: Option<Count>,
+    /// Seed of the workloads' key streams.
+    #[arg(long, value_name = "N", default_value_t = 7)]
+    seed: u64,
     /// Short timing rounds.
     #[arg(long)]
     quick: bool,
@@ -90,11 +102,6 @@ fn plan(quick: bool) -> Plan {
 
 /// Runs `kvbench probe`: one measurement, JSON on stdout.
 pub fn probe(args: &ProbeArgs) -> anyhow::Result<ExitCode> {
-    let budget = match (args.quick, args.cold) {
-        (_, true) => SampleBudget { max_ops: 1000, max_time: std::time::Duration::from_secs(2), min_ops: 3 },
-        (true, false) => SampleBudget::quick(),
-        (false, false) => SampleBudget::default(),
-    };
     let spec = ProbeSpec {
         data: args.data.clone(),
         strategy: args.strategy.clone(),
@@ -104,15 +111,22 @@ pub fn probe(args: &ProbeArgs) -> anyhow::Result<ExitCode> {
         workloads: args.workloads.clone(),
         key_pool: pool_size(args.key_pool),
         plan: plan(args.quick),
-        budget,
-        seed: 7,
+        first_lookups: SampleBudget { max_ops: 1000, max_time: std::time::Duration::from_secs(2), min_ops: 3 },
+        seed: args.seed,
     };
     let report = probe::run(&spec)?;
     println!("{}", serde_json::to_string(&report)?);
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs the matrix: datasets, every case in a fresh process, tables, results.
+/// A seed for a suite run that was given none: a different order and keys each time.
+fn fresh_seed() -> u64 {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    (nanos as u64) ^ u64::from(std::process::id()).rotate_left(32)
+}
+
+/// Runs the matrix: datasets, every run of every case in a fresh process in
+/// shuffled order, tables, results.
 pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the kvbench executable to run probes")?;
     let run_info = RunInfo::detect(args.quick);
@@ -129,36 +143,51 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
             Some(s) => eprintln!("generated {} ({} keys, {})", path.display(), s.keys, human::bytes(s.bytes)),
             None => eprintln!("reusing {}", path.display()),
         }
+        harness_suite::prepare_dataset(&path, &cases)
+            .with_context(|| format!("cannot build the index of {}", path.display()))?;
         datasets.push((dataset, path));
     }
-    let options = ProbeOptions {
-        key_pool: pool_size(args.key_pool),
-        workloads: if args.workloads.is_empty() { default_workloads() } else { args.workloads.clone() },
-        quick: args.quick,
-    };
-    let bar = progress_bar((datasets.len() * cases.len()) as u64, "measuring");
-    let mut results = ResultSet::new("kvbench suite");
+    let runs = args.runs.unwrap_or(if args.quick { 3 } else { 5 });
+    let seed = args.seed.unwrap_or_else(fresh_seed);
+    eprintln!("{runs} runs per case in shuffled order, seed {seed} (--seed {seed} repeats the order and the keys)");
+    let workloads = if args.workloads.is_empty() { default_workloads() } else { args.workloads.clone() };
+    let jobs = schedule(datasets.len(), cases.len(), runs, seed);
+    let bar = progress_bar(jobs.len() as u64, "measuring");
+    // Per dataset and case, the reports of its runs.
+    let mut reports: Vec<Vec<Vec<ProbeReport>>> = vec![vec![Vec::new(); cases.len()]; datasets.len()];
     let mut failures = 0;
-    for (dataset, path) in &datasets {
-        let info = dataset_info(dataset);
-        let mut reports = Vec::new();
-        for case in &cases {
-            bar.set_message(format!("{} {}", dataset.keys, case.label()));
-            match probe_in_child(&exe, path, case, &options) {
-                Ok(report) => {
-                    results.records.extend(harness_suite::records(&info, &case.label(), &report, &run_info));
-                    reports.push((case.label(), report));
-                }
-                Err(e) => {
-                    failures += 1;
-                    bar.suspend(|| eprintln!("kvbench: {e}"));
-                }
+    for job in jobs {
+        let ((dataset, path), case) = (&datasets[job.dataset], &cases[job.case]);
+        bar.set_message(format!("{} {} (run {})", dataset.keys, case.label(), job.run + 1));
+        let options = ProbeOptions {
+            key_pool: pool_size(args.key_pool),
+            workloads: workloads.clone(),
+            quick: args.quick,
+            seed: run_seed(seed, job.run),
+        };
+        match probe_in_child(&exe, path, case, &options) {
+            Ok(report) => reports[job.dataset][job.case].push(report),
+            Err(e) => {
+                failures += 1;
+                bar.suspend(|| eprintln!("kvbench: {e}"));
             }
-            bar.inc(1);
         }
-        bar.suspend(|| print_dataset(dataset.keys, path, &reports, &options, &plan(args.quick)));
+        bar.inc(1);
     }
     bar.finish_and_clear();
+    let mut results = ResultSet::new("kvbench suite");
+    for ((dataset, path), per_case) in datasets.iter().zip(&reports) {
+        let info = dataset_info(dataset);
+        let mut records = Vec::new();
+        for (case, runs) in cases.iter().zip(per_case) {
+            let each: Vec<Vec<Record>> =
+                runs.iter().map(|r| harness_suite::records(&info, &case.label(), r, &run_info)).collect();
+            records.extend(harness_suite::aggregate(&each));
+        }
+        let table = Table { records: &records, cases: &cases, reports: per_case, workloads: &workloads };
+        table.print(dataset.keys, path, runs, seed);
+        results.records.extend(records);
+    }
     kvbench_results::io::write(&args.results, &results)?;
     eprintln!("wrote {} records to {}", results.records.len(), args.results.display());
     if !args.no_report {
@@ -168,86 +197,266 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
     Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn spread(s: &RoundStats) -> String {
-    if s.median_ns <= 0.0 { "-".into() } else { format!("±{:.0}%", (s.max_ns - s.min_ns) / 2.0 / s.median_ns * 100.0) }
+/// One dataset's results as the terminal shows them: start-up and memory,
+/// one table of lookup times per workload, the cold starts.
+struct Table<'a> {
+    /// The dataset's records, each the median of its runs.
+    records: &'a [Record],
+    cases: &'a [Case],
+    /// Per case (in `cases`' order), the reports of its runs: file size, notes, costs.
+    reports: &'a [Vec<ProbeReport>],
+    workloads: &'a [Workload],
 }
 
-fn opt_bytes(b: Option<u64>) -> String {
-    b.map_or_else(|| "-".into(), human::bytes)
-}
+impl Table<'_> {
+    fn get(&self, case: &str, workload: &str, metric: Metric) -> Option<&Record> {
+        self.records.iter().find(|r| r.strategy == case && r.workload == workload && r.metric == metric)
+    }
 
-fn print_dataset(keys: Count, path: &Path, reports: &[(String, ProbeReport)], options: &ProbeOptions, plan: &Plan) {
-    let file_bytes = reports.first().map_or(0, |(_, r)| r.file_bytes);
-    println!("\n{keys} keys: {} ({})\n", path.display(), human::bytes(file_bytes));
-    let mut header: Vec<String> = ["strategy", "", "open", "ready"].map(String::from).to_vec();
-    for w in &options.workloads {
-        header.extend([format!("{w} mean"), "p99".into()]);
+    /// A record's value written by `write`, with its interval as percentages when it has one.
+    fn with_interval(&self, record: Option<&Record>, write: impl Fn(f64) -> String) -> String {
+        let Some(r) = record else { return "-".into() };
+        match r.spread {
+            Some(s) if r.value > 0.0 => format!("{} {}", write(r.value), relative_interval(r.value, s.lower, s.upper)),
+            _ => write(r.value),
+        }
     }
-    header.extend(["heap", "anon RSS", "file RSS", "anon B/key", "hit rate"].map(String::from));
-    let cell = |w: Option<&WorkloadReport>, f: &dyn Fn(&WorkloadReport) -> String| w.map_or_else(|| "-".into(), f);
-    let rows: Vec<Vec<String>> = reports
-        .iter()
-        .map(|(label, r)| {
-            let m = &r.memory_steady;
-            let per_key = match (m.anon, r.keys.or(r.records)) {
-                (Some(a), Some(k)) if k > 0 => format!("{:.1}", a as f64 / k as f64),
-                _ => "-".into(),
-            };
-            let mut row = vec![
-                label.clone(),
-                String::new(),
-                human::nanos(r.open_ns as f64),
-                r.ready_ns.map_or_else(|| "-".into(), |n| human::nanos(n as f64)),
-            ];
-            for w in &options.workloads {
-                let label = w.to_string();
-                // Cold cases ran their first workload cold; show it in that column.
-                let report = r.workload(&label).or_else(|| r.workload(&format!("{label}@cold")));
-                let mean = |w: &WorkloadReport| match &w.rounds {
-                    Some(s) => format!("{} {}", human::nanos(s.median_ns), spread(s)),
-                    None => format!("cold p50 {}", human::nanos(w.latency.p50)),
-                };
-                row.push(cell(report, &mean));
-                row.push(cell(report, &|w| human::nanos(w.latency.p99)));
-            }
-            let hit_rates: Vec<String> =
-                r.workloads.iter().filter_map(|w| w.hit_rate).map(|h| format!("{:.0}%", h * 100.0)).collect();
-            row.extend([opt_bytes(m.heap), opt_bytes(m.anon), opt_bytes(m.file), per_key]);
-            row.push(if hit_rates.is_empty() { "-".into() } else { hit_rates.join("/") });
-            row
-        })
-        .collect();
-    let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    println!("{}", human::table(&header, &rows));
-    let overhead = reports.first().map_or(0.0, |(_, r)| r.clock_overhead_ns);
-    let harness = reports.first().map_or(0.0, |(_, r)| r.harness_overhead_ns);
-    println!(
-        "\nmean: median of {} rounds' mean time per lookup (of {} when one lookup outlasts a round), ± half the \
-         min-max range; it includes ~{harness:.1} ns of the harness fetching the next key. p99: each lookup timed \
-         alone (includes ~{overhead:.0} ns of clock reads); all percentiles are in the results file. Memory: growth of the probe process over its \
-         state before opening, after all lookups. Hit rates: per workload, in order. Cold rows dropped the page \
-         cache before opening and time the first lookups only.",
-        plan.rounds, plan.slow_rounds
-    );
-    // What the strategies said about themselves (index reused or rebuilt, a
-    // fallback, a key pool that inflates hit rates): the figures depend on it.
-    for (label, r) in reports.iter().filter(|(_, r)| !r.notes.is_empty()) {
-        println!("{label}: {}", r.notes.join("; "));
+
+    /// A percentile's record, or the slowest lookup where too few were timed for it.
+    fn percentile(&self, percentile: Option<&Record>, max: Option<&Record>) -> String {
+        let samples = max.and_then(|m| m.samples).unwrap_or(0);
+        percentile_or_max(percentile.map(|r| r.value), max.map(|r| r.value), samples).unwrap_or_else(|| "-".into())
     }
-    let scan = reports.iter().find(|(_, r)| r.strategy == StrategyKind::Scan.name() && !r.cold).map(|(_, r)| r);
-    if let Some((floor, miss)) =
-        scan.and_then(|r| r.memchr_pass.zip(r.workload(&Workload::MISS.to_string()).and_then(|w| w.rounds)))
-    {
+
+    fn plain(&self, record: Option<&Record>, write: impl Fn(f64) -> String) -> String {
+        record.map_or_else(|| "-".into(), |r| write(r.value))
+    }
+
+    /// The first report of any run of any case, for what is the same in every run (the file's size, the clock).
+    fn any_report(&self) -> Option<&ProbeReport> {
+        self.reports.iter().flatten().next()
+    }
+
+    /// The median over runs and cases of a cost every probe measures.
+    fn cost(&self, of: impl Fn(&ProbeReport) -> f64) -> f64 {
+        let values: Vec<f64> = self.reports.iter().flatten().map(of).collect();
+        kvbench_results::stats::median_ci(&values, 0.0).map_or(0.0, |m| m.median)
+    }
+
+    fn print(&self, keys: Count, path: &Path, runs: u32, seed: u64) {
+        let file_bytes = self.any_report().map_or(0, |r| r.file_bytes);
         println!(
-            "scan: a miss (a full scan) takes {:.2}x one memchr pass over the file ({} {}), timed in the same process",
-            miss.median_ns / floor.median_ns,
-            human::nanos(floor.median_ns),
-            spread(&floor)
+            "\n{keys} keys: {} ({}); each figure the median of {runs} runs in fresh processes\n",
+            path.display(),
+            human::bytes(file_bytes)
+        );
+        self.start_up_and_memory();
+        for w in self.workloads {
+            self.lookups(&w.to_string());
+        }
+        self.cold_starts();
+        self.explain(runs, seed);
+        self.notes();
+        self.ratios(file_bytes);
+    }
+
+    fn warm_cases(&self) -> impl Iterator<Item = String> + '_ {
+        self.cases.iter().filter(|c| !c.cold).map(Case::label)
+    }
+
+    fn start_up_and_memory(&self) {
+        println!("Start-up and memory");
+        let bytes = |v: f64| human::bytes(v as u64);
+        let rows: Vec<Vec<String>> = self
+            .cases
+            .iter()
+            .map(|case| {
+                let c = case.label();
+                let get = |m| self.get(&c, "-", m);
+                vec![
+                    c.clone(),
+                    String::new(),
+                    self.with_interval(get(Metric::OpenTime), human::nanos),
+                    self.with_interval(get(Metric::ReadyTime), human::nanos),
+                    self.plain(get(Metric::HeapBytes), bytes),
+                    self.plain(get(Metric::AnonRssBytes), bytes),
+                    self.plain(get(Metric::FileRssBytes), bytes),
+                    self.plain(get(Metric::AnonBytesPerKey), |v| format!("{v:.1}")),
+                    self.plain(get(Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
+                ]
+            })
+            .collect();
+        let header = ["strategy", "", "open", "ready", "heap", "anon RSS", "file RSS", "anon B/key", "resident B/key"];
+        println!("{}\n", human::table(&header, &rows));
+    }
+
+    fn lookups(&self, workload: &str) {
+        println!("{workload}: time per lookup");
+        let rows: Vec<Vec<String>> = self
+            .warm_cases()
+            .filter(|c| self.get(c, workload, Metric::LatencyMax).is_some())
+            .map(|c| {
+                let get = |m| self.get(&c, workload, m);
+                let tail = self.percentile(get(Metric::LatencyP99), get(Metric::LatencyMax));
+                vec![
+                    c.clone(),
+                    String::new(),
+                    self.with_interval(get(Metric::LookupMean), human::nanos),
+                    self.with_interval(get(Metric::ChainLatency), human::nanos),
+                    self.with_interval(get(Metric::LatencyP50), human::nanos),
+                    tail,
+                    samples(get(Metric::LookupMean), get(Metric::ChainLatency), get(Metric::LatencyMax)),
+                    self.plain(get(Metric::HitRate), |h| format!("{:.0}%", h * 100.0)),
+                ]
+            })
+            .collect();
+        let header = [
+            "strategy",
+            "",
+            "overlapped (throughput)",
+            "chained (latency)",
+            "alone p50",
+            "alone p99",
+            "lookups timed",
+            "hit rate",
+        ];
+        println!("{}\n", human::table(&header, &rows));
+    }
+
+    fn cold_starts(&self) {
+        let cold: Vec<String> = self.cases.iter().filter(|c| c.cold).map(Case::label).collect();
+        let Some(first) = self.workloads.first() else { return };
+        if cold.is_empty() {
+            return;
+        }
+        let workload = cold_workload(first);
+        println!("Cold starts (page cache dropped before opening; {first} keys)");
+        let percent = |v: f64| format!("{:.0}%", v * 100.0);
+        let rows: Vec<Vec<String>> = cold
+            .iter()
+            .map(|c| {
+                let get = |w: &str, m| self.get(c, w, m);
+                let max = get(&workload, Metric::LatencyMax);
+                let next = format!(
+                    "{} (of {})",
+                    self.percentile(get(&workload, Metric::LatencyP50), max),
+                    approx_count(max.and_then(|m| m.samples).unwrap_or(0))
+                );
+                vec![
+                    c.clone(),
+                    String::new(),
+                    self.with_interval(get("-", Metric::OpenTime), human::nanos),
+                    self.with_interval(get(&workload, Metric::FirstLookup), human::nanos),
+                    next,
+                    format!(
+                        "{} -> {}",
+                        self.plain(get("-", Metric::ColdResidentBefore), percent),
+                        self.plain(get("-", Metric::ColdResidentAfterOpen), percent)
+                    ),
+                ]
+            })
+            .collect();
+        let header =
+            ["strategy", "", "open", "first lookup", "next lookups p50", "file in page cache: before -> after open"];
+        println!("{}\n", human::table(&header, &rows));
+    }
+
+    fn explain(&self, runs: u32, seed: u64) {
+        let level =
+            self.records.iter().find_map(|r| r.spread.and_then(|s| s.level)).map_or_else(String::new, |l| {
+                format!(" (the true median lies inside with {:.0}% confidence)", l * 100.0)
+            });
+        let ns = |of: fn(&ProbeReport) -> f64| format!("{:.1} ns", self.cost(of));
+        println!(
+            "How to read it. Each figure is the median of {runs} runs, each in a fresh process, all runs of all cases \
+             in one shuffled order (seed {seed}); -a%/+b% is its confidence interval{level}, as lopsided as the runs \
+             were.\n\
+             - overlapped: lookups back to back over independent keys; the CPU overlaps their cache misses, so this \
+             is one thread's throughput (1 / lookups per second), not the wait for one answer. It includes ~{} per \
+             lookup of the loop fetching the next key.\n\
+             - chained: each lookup starts only after the previous answer arrived (its key depends on that answer, \
+             and an lfence separates them): the latency of one lookup when lookups do not overlap; the loop's own \
+             ~{} subtracted.\n\
+             - alone: each lookup timed on its own (HdrHistogram), ~{} of clock reads subtracted (the clock moves in \
+             ~{} ticks). A percentile is shown only when at least {MIN_BEYOND} lookups lie beyond it (p99: 500), \
+             otherwise the max of the n timed.\n\
+             - lookups timed (per run): overlapped / chained / alone. A lookup slower than {} is timed one by one \
+             only ('one by one'): its overlapped and chained figures are the mean of those lookups, which do not \
+             overlap by more than a cache miss.\n\
+             - overlapped and chained are CPU time of the probe's thread (time the machine gave to other work \
+             does not count; the probes ran for {} of the wall time of those rounds); alone is wall time.\n\
+             - memory: growth of the probe process over its state before opening, after all lookups and after \
+             malloc_trim (memory the allocator kept after freeing it is not charged); resident B/key counts \
+             anonymous and file-backed (page cache of mapped files) memory per key.",
+            ns(|r| r.harness_overhead_ns),
+            ns(|r| r.chain_floor_ns),
+            ns(|r| r.clock_overhead_ns),
+            ns(|r| r.clock_tick_ns),
+            human::nanos(SLOW_OP.as_nanos() as f64),
+            self.cpu_share(),
         );
     }
-    if let Some((_, map)) = reports.iter().find(|(_, r)| r.strategy == StrategyKind::HashMap.name())
-        && let Some(heap) = map.memory_steady.heap
-    {
-        println!("hashmap heap / file size: {:.2}x", heap as f64 / map.file_bytes.max(1) as f64);
+
+    /// The median share of wall time the probes ran during their timed rounds, e.g. `93%`.
+    fn cpu_share(&self) -> String {
+        let shares: Vec<f64> = self
+            .reports
+            .iter()
+            .flatten()
+            .flat_map(|r| &r.workloads)
+            .filter_map(|w| w.overlapped?.rounds)
+            .filter(|r| r.wall_median_ns > 0.0)
+            .map(|r| r.median_ns / r.wall_median_ns)
+            .collect();
+        kvbench_results::stats::median_ci(&shares, 0.0)
+            .map_or_else(|| "?".into(), |m| format!("{:.0}%", m.median * 100.0))
+    }
+
+    /// What the strategies and the probe said about each case (index reused or
+    /// rebuilt, a key pool that inflates hit rates, a failed eviction): the
+    /// figures depend on it. Each distinct note once, however many runs said it.
+    fn notes(&self) {
+        for (case, runs) in self.cases.iter().zip(self.reports) {
+            let mut notes: Vec<&str> = Vec::new();
+            for note in runs.iter().flat_map(|r| &r.notes) {
+                if !notes.contains(&note.as_str()) {
+                    notes.push(note);
+                }
+            }
+            let retained = runs.iter().filter_map(|r| r.allocator_retained).max().unwrap_or(0);
+            let retained = (retained >= 1 << 20).then(|| {
+                format!("the allocator kept {} freed during open (released before measuring)", human::bytes(retained))
+            });
+            let all: Vec<&str> = notes.into_iter().chain(retained.as_deref()).collect();
+            if !all.is_empty() {
+                println!("{}: {}", case.label(), all.join("; "));
+            }
+        }
+    }
+
+    fn ratios(&self, file_bytes: u64) {
+        let scan = Strategy::Plain(StrategyKind::Scan).to_string();
+        let miss = self.get(&scan, &Workload::MISS.to_string(), Metric::LookupMean);
+        if let (Some(miss), Some(floor)) = (miss, self.get(MEMCHR_PASS, "-", Metric::LookupMean)) {
+            println!(
+                "scan: a miss (a full scan) takes {:.2}x one memchr pass over the file ({}), each the median of its runs",
+                miss.value / floor.value,
+                self.with_interval(Some(floor), human::nanos)
+            );
+        }
+        let map = Strategy::Plain(StrategyKind::HashMap).to_string();
+        if let Some(heap) = self.get(&map, "-", Metric::HeapBytes) {
+            println!("hashmap heap / file size: {:.2}x", heap.value / file_bytes.max(1) as f64);
+        }
+    }
+}
+
+/// Lookups timed per run for each way of timing: `1.2M / 800k / 200k`, or
+/// `12 one by one` for a slow lookup, whose three figures come from the same lookups.
+fn samples(overlapped: Option<&Record>, chained: Option<&Record>, alone: Option<&Record>) -> String {
+    let n = |r: Option<&Record>| r.and_then(|r| r.samples);
+    match (n(overlapped), n(chained), n(alone)) {
+        (Some(o), Some(c), Some(a)) if o == a && c == a => format!("{} one by one", approx_count(a)),
+        (o, c, a) => [o, c, a].map(|n| n.map_or_else(|| "-".into(), approx_count)).join(" / "),
     }
 }
