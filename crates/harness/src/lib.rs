@@ -7,6 +7,7 @@
 //! - [`probe`]: one strategy on one dataset: open time, lookups, memory.
 //! - [`suite`]: every strategy on every dataset, each probe in a fresh process.
 //! - [`progress`]: what long runs report as they go, for the binary's progress bars.
+//! - [`warm`]: when a cache is warm (the hit rate stops moving), for probes and servers alike.
 
 pub mod alloc;
 pub mod latency;
@@ -15,3 +16,4 @@ pub mod probe;
 pub mod progress;
 pub mod suite;
 pub mod timing;
+pub mod warm;
