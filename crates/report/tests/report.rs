@@ -87,6 +87,7 @@ fn macro_runs() -> ResultSet {
         connections,
         server_threads,
         rate,
+        seed: None,
         client: None,
         pinned: true,
     };

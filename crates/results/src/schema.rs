@@ -70,6 +70,9 @@ pub enum Metric {
     ProcessPeakRss,
     /// Instructions retired by one operation, counted under Valgrind: deterministic, for the regression gate.
     Instructions,
+    /// Mean CPU use of the load generator under load (user + system, all its threads), percent of one CPU:
+    /// near 100 % of its one thread, the client and not the server sets the pace.
+    ClientCpu,
 }
 
 /// The unit of a metric's value.
@@ -102,7 +105,7 @@ pub enum Direction {
 
 impl Metric {
     /// Every metric, in table order.
-    pub const ALL: [Metric; 24] = [
+    pub const ALL: [Metric; 25] = [
         Metric::GetMean,
         Metric::LookupMean,
         Metric::LatencyP50,
@@ -127,6 +130,7 @@ impl Metric {
         Metric::ProcessTime,
         Metric::ProcessPeakRss,
         Metric::Instructions,
+        Metric::ClientCpu,
     ];
 
     /// The unit values of this metric are in.
@@ -143,7 +147,7 @@ impl Metric {
             | Metric::ServerRss
             | Metric::ProcessPeakRss => Unit::Bytes,
             Metric::Throughput => Unit::PerSecond,
-            Metric::ServerCpu => Unit::Percent,
+            Metric::ServerCpu | Metric::ClientCpu => Unit::Percent,
             Metric::Errors | Metric::Instructions => Unit::Count,
             _ => Unit::Ns,
         }
@@ -184,6 +188,7 @@ impl Metric {
             Metric::ProcessTime => "process_time",
             Metric::ProcessPeakRss => "process_peak_rss",
             Metric::Instructions => "instructions",
+            Metric::ClientCpu => "client_cpu",
         }
     }
 }
@@ -251,6 +256,9 @@ pub struct LoadInfo {
     pub server_threads: u32,
     /// Open loop at this many requests per second; `None` for closed loop.
     pub rate: Option<u64>,
+    /// Seed of the keys asked for (each load of a run has its own), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// The load generator, when not kvbench's own (`wrk` for the cross-check).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<String>,
