@@ -12,7 +12,8 @@ use cmd::bench::{baselines as bench_baselines, r#macro as bench_macro, soak as b
 use cmd::{compare, export, generate, get, import, load, redis_load, report, serve, suite};
 use kvbench_harness::alloc::CountingAlloc;
 
-/// Heap accounting for `kvbench probe`; the counters cost a relaxed atomic per allocation.
+/// Heap accounting for `kvbench probe`; every other command stops the counting
+/// first, so no server under test pays for it (see `kvbench_harness::alloc`).
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
@@ -80,11 +81,15 @@ fn main() -> ExitCode {
     // `kvbench __rusage PROGRAM…` times one program for `bench baselines`; it
     // must fork before this process allocates anything (see kvbench_baselines::rusage).
     let mut args = std::env::args_os();
-    if args.nth(1).is_some_and(|a| a == kvbench_baselines::rusage::HELPER_ARG) {
+    let command = args.nth(1);
+    if command.as_ref().is_some_and(|a| a == kvbench_baselines::rusage::HELPER_ARG) {
         return ExitCode::from(kvbench_baselines::rusage::helper_main(args.collect()));
     }
     // Records name the code that measured them, not the directory it runs in.
     kvbench_results::stamp_build_commit(env!("KVBENCH_BUILD_COMMIT"));
+    if command.is_none_or(|c| c != "probe") {
+        kvbench_harness::alloc::stop_counting();
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Gen(args) => generate::run(&args),

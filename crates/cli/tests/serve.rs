@@ -261,15 +261,19 @@ fn bench_macro_quick_serves_loads_and_records_every_configuration() {
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     let set = kvbench_results::io::read(&results).unwrap();
     let loads: Vec<_> = set.records.iter().filter(|r| r.metric == kvbench_results::Metric::Throughput).collect();
-    assert_eq!(loads.len(), 10, "{text}");
+    assert_eq!(loads.len(), 12, "{text}");
     assert!(loads.iter().all(|r| r.value > 0.0 && r.load.is_some()), "{loads:?}");
     assert!(loads.iter().any(|r| r.load.as_ref().unwrap().rate.is_some()), "an open-loop run");
     let errors = set.records.iter().filter(|r| r.metric == kvbench_results::Metric::Errors);
-    assert!(errors.clone().count() == 10 && errors.into_iter().all(|r| r.value == 0.0));
+    assert!(errors.clone().count() == 12 && errors.into_iter().all(|r| r.value == 0.0));
     // Each load keeps its latency distribution, on its p50 record, with every request in it.
     let p50s: Vec<_> = set.records.iter().filter(|r| r.metric == kvbench_results::Metric::LatencyP50).collect();
     assert!(p50s.iter().all(|r| r.histogram.as_ref().is_some_and(|h| h.total() > 0)), "{p50s:?}");
-    assert_eq!(set.records.iter().filter(|r| r.histogram.is_some()).count(), 10);
+    assert_eq!(set.records.iter().filter(|r| r.histogram.is_some()).count(), 12);
+    // The cache's hit rate beside each of its loads, in the results and the table.
+    let hit_rates = set.records.iter().filter(|r| r.metric == kvbench_results::Metric::HitRate);
+    assert!(hit_rates.clone().count() == 2 && hit_rates.into_iter().all(|r| r.value > 0.0 && r.load.is_some()));
+    assert!(text.contains("hit rate") && text.contains("client CPU"), "{text}");
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! - [`suite`]: every strategy on every dataset, several runs each in fresh
 //!   processes in shuffled order, aggregated into medians with intervals.
 //! - [`progress`]: what long runs report as they go, for the binary's progress bars.
+//! - [`warm`]: when a cache is warm (the hit rate stops moving), for probes and servers alike.
 
 pub mod alloc;
 pub mod latency;
@@ -17,3 +18,4 @@ pub mod probe;
 pub mod progress;
 pub mod suite;
 pub mod timing;
+pub mod warm;

@@ -100,14 +100,14 @@ impl Connection {
 }
 
 /// A complete reply, with its value as a range of the reply buffer.
-enum Parsed {
+pub(crate) enum Parsed {
     Found(Range<usize>),
     Absent,
     Status(u16),
     Error(String),
 }
 
-fn parse_http(buf: &[u8]) -> Result<Option<Parsed>, ClientError> {
+pub(crate) fn parse_http(buf: &[u8]) -> Result<Option<Parsed>, ClientError> {
     let mut headers = [httparse::EMPTY_HEADER; 16];
     let mut response = httparse::Response::new(&mut headers);
     let head = match response.parse(buf) {

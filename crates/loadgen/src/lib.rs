@@ -9,8 +9,10 @@
 //!   so the two can be compared.
 //!
 //! Keys come from the same [`Workload`](kvbench_workload::Workload)s as the
-//! micro-benchmarks, and every answer is checked against a strategy opened on
-//! the same data file: a wrong value or an unexpected status is an error, counted.
+//! micro-benchmarks, over every key of the data file, drawn as the load goes
+//! (a stream per connection, never repeating), and every answer is checked
+//! against a strategy opened on the same data file: a wrong value or an
+//! unexpected status is an error, counted.
 //!
 //! | file | what it does | its public items |
 //! |---|---|---|
@@ -19,6 +21,7 @@
 //! | `run.rs` | the load itself: connections, pacing, checking, histograms | [`run()`], [`LoadSpec`], [`LoadReport`], [`Oracle`] |
 //! | [`record`] | a load's measurements as records of the results schema | [`record::records`], [`record::Subject`] |
 //! | `sampler.rs` | CPU and RSS of a process, sampled from `/proc` during a run | [`ProcSampler`], [`Resources`] |
+//! | `cache.rs` | a server's cache counters, read from its `/metrics` | (internal) |
 //! | [`sweep`] | the configurations `kvbench bench macro` measures | [`sweep::plan`] |
 //! | `launch.rs` | starting those servers, each a process of its own | [`Launcher`], [`Processes`] |
 //! | [`macro_run`] | `kvbench bench macro`: a plan's loads on its servers, records and table rows | [`macro_run::run`] |
@@ -30,6 +33,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 mod bench;
+mod cache;
 mod client;
 mod launch;
 pub mod macro_run;

@@ -2,23 +2,34 @@
 //! by a [`Launcher`], loaded once per [`Load`] by this crate's generator,
 //! with the server's CPU and RSS sampled; results in the one schema.
 //!
+//! Each load asks for keys of a seed of its own ([`load_seed`]: the run's
+//! seed and the load's place in its group), drawn from every key of the file,
+//! so no load replays the keys an earlier load left in a server's cache. The
+//! same place in two groups gets the same seed: servers are compared on the
+//! same keys. Before each load, windows of the same load warm the server
+//! until its cache's hit rate settles ([`kvbench_harness::warm`], read from
+//! its `/metrics`); the hit rate during the load is recorded beside it.
+//!
 //! The open loops of a group run at a fraction of the closed-loop maximum
 //! measured on the same server and protocol at [`BASE_CONNECTIONS`]; once per
 //! run, `wrk` repeats the base HTTP load on the same server and keys to
 //! cross-check the generator's figures.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use kvbench_harness::progress::Progress;
 use kvbench_harness::suite::dataset_info;
+use kvbench_harness::warm::{self, Warmed};
 use kvbench_peers::Pinning;
 use kvbench_peers::wrk::{self, WrkError, WrkLoad};
 use kvbench_results::{DatasetInfo, LoadInfo, Metric, ResultSet, RunInfo};
-use kvbench_workload::KeyPool;
-use kvbench_workload::Workload;
+use kvbench_workload::{Keys, Workload};
 
 use crate::bench::{BenchError, Measured, ensure_data, measure};
+use crate::cache::{CacheCounters, scrape};
 use crate::launch::{Launched, Launcher};
 use crate::record::{self, Subject};
 use crate::run::{LoadSpec, Oracle, Stop};
@@ -30,6 +41,19 @@ const WORKLOAD: Workload = Workload::UNIFORM;
 
 /// At most this many of the file's keys go into wrk's script.
 const WRK_KEYS: u64 = 10_000;
+
+/// At most this many warm-up windows before a load (each of at least the cache's capacity).
+const MAX_WARM_WINDOWS: u64 = 20;
+
+/// The seed of the `i`-th of several loads of a run seeded `seed` (or of the
+/// `i`-th warm-up window of a load seeded `seed`): a different stream of keys
+/// for every `i` (splitmix64 of the two).
+pub fn load_seed(seed: u64, i: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15_u64.wrapping_mul(i.wrapping_add(1)));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
 
 /// How to run a plan.
 #[derive(Clone, Debug)]
@@ -44,6 +68,8 @@ pub struct MacroOptions {
     pub cross_check: bool,
     /// Where this process (the load generator) and wrk run; servers are pinned by the [`Launcher`].
     pub pinning: Pinning,
+    /// Seed of the run, from which every load's own seed is derived ([`load_seed`]).
+    pub seed: u64,
 }
 
 /// One load of the plan, as measured.
@@ -57,6 +83,14 @@ pub struct MacroRow {
     pub load: Load,
     /// The rate offered, for an open loop.
     pub rate: Option<f64>,
+    /// The seed of its keys.
+    pub seed: u64,
+    /// How the server was warmed up before it.
+    pub warmed: Warmed,
+    /// Requests of the warm-up answered wrongly or not at all.
+    pub warm_up_errors: u64,
+    /// The server's cache hit rate during the load, if it has a cache.
+    pub hit_rate: Option<f64>,
     /// What the load and the server's sampling measured.
     pub measured: Measured,
 }
@@ -73,9 +107,9 @@ pub struct MacroOutcome {
 }
 
 impl MacroOutcome {
-    /// Requests that failed or were answered wrongly, over every load.
+    /// Requests that failed or were answered wrongly, over every load and warm-up.
     pub fn errors(&self) -> u64 {
-        self.rows.iter().map(|r| r.measured.report.errors.total()).sum()
+        self.rows.iter().map(|r| r.measured.report.errors.total() + r.warm_up_errors).sum()
     }
 }
 
@@ -106,7 +140,7 @@ pub fn run(
         let oracle = Oracle::open(&data)?;
         let dataset = dataset_info(&group.dataset);
         let mut max_rate: Vec<(Protocol, f64)> = Vec::new();
-        for load in &group.loads {
+        for (place, load) in group.loads.iter().enumerate() {
             let Some(addr) = server.addr(load.protocol) else { continue };
             let rate = match load.pace {
                 Pace::Closed => None,
@@ -114,6 +148,7 @@ pub fn run(
                     max_rate.iter().find(|(p, _)| *p == load.protocol).map(|(_, max)| (max * f).max(1.0))
                 }
             };
+            let seed = load_seed(options.seed, place as u64);
             let spec = LoadSpec {
                 target: load.protocol.at(addr),
                 connections: load.connections,
@@ -121,9 +156,16 @@ pub fn run(
                 stop: Stop::Duration(options.duration),
                 rate,
                 workload: WORKLOAD,
-                seed: 42,
+                seed,
             };
+            let cache = CacheWatch { http: server.addr(Protocol::Http) };
+            let (warmed, warm_up_errors) = warm_up(&spec, &cache, &oracle, progress)?;
+            if warm_up_errors > 0 {
+                progress.note(&format!("{}: {warm_up_errors} errors while warming up", group.server.label()));
+            }
+            let before = cache.read(progress);
             let measured = measure(&spec, server.pid(), &oracle)?;
+            let hit_rate = before.zip(cache.read(progress)).and_then(|(b, a)| a.hit_rate_since(&b));
             let throughput = measured.report.throughput();
             let base = load.pace == Pace::Closed && load.connections == BASE_CONNECTIONS;
             if base {
@@ -138,12 +180,14 @@ pub fn run(
                     connections: load.connections as u32,
                     server_threads: group.server.threads() as u32,
                     rate: rate.map(|r| r as u64),
+                    seed: Some(seed),
                     client: None,
                     pinned: options.pinning.active(),
                 },
             };
             let records = record::records(&measured.report, Some(&measured.used), &subject, &run_info);
             out.results.records.extend(records);
+            out.results.records.extend(subject.records(hit_rate.map(|r| (Metric::HitRate, r)), &run_info));
             progress.done(1);
             if base && load.protocol == Protocol::Http && cross_check {
                 cross_check = false;
@@ -172,15 +216,68 @@ pub fn run(
                     Err(err) => progress.note(&format!("skipping the wrk cross-check: {err}")),
                 }
             }
-            let dataset = dataset.clone();
-            out.rows.push(MacroRow { server: group.server.clone(), dataset, load: *load, rate, measured });
+            out.rows.push(MacroRow {
+                server: group.server.clone(),
+                dataset: dataset.clone(),
+                load: *load,
+                rate,
+                seed,
+                warmed,
+                warm_up_errors,
+                hit_rate,
+                measured,
+            });
         }
     }
     Ok(out)
 }
 
-/// Up to [`WRK_KEYS`] keys spread over the pool, for wrk's script.
-fn wrk_keys(keys: &KeyPool) -> impl Iterator<Item = &[u8]> {
+/// Where a server's cache counters are read: its HTTP address (`/metrics`), if it serves HTTP.
+struct CacheWatch {
+    http: Option<SocketAddr>,
+}
+
+impl CacheWatch {
+    /// The counters now; `None` for a server without them (or whose `/metrics` failed, with a note).
+    fn read(&self, progress: &mut dyn Progress) -> Option<CacheCounters> {
+        match scrape(self.http?) {
+            Ok(counters) => counters,
+            Err(err) => {
+                progress.note(&format!("cannot read the server's cache counters: {err}"));
+                None
+            }
+        }
+    }
+}
+
+/// Warms the server for `spec`: windows of the same load (closed loop, each
+/// [`warm::window`] requests of the cache's capacity and a seed of its own)
+/// until the cache's hit rate settles; a single window of
+/// [`warm::MIN_WINDOW`] requests for a server without a cache (connections,
+/// buffers, the pages of a mapped file). Returns how it ended and the errors seen.
+fn warm_up(
+    spec: &LoadSpec,
+    cache: &CacheWatch,
+    oracle: &Oracle,
+    progress: &mut dyn Progress,
+) -> Result<(Warmed, u64), BenchError> {
+    let mut last = cache.read(progress);
+    let requests = warm::window(last.map_or(0, |c| c.capacity));
+    let mut errors = 0;
+    let warmed = warm::until_steady(MAX_WARM_WINDOWS, requests, |w| {
+        let window =
+            LoadSpec { stop: Stop::Requests(requests), rate: None, seed: load_seed(spec.seed, w), ..spec.clone() };
+        errors += crate::run(&window, &oracle.keys, &*oracle.lookup, &AtomicU64::new(0))?.errors.total();
+        let now = cache.read(progress);
+        let rate = now.zip(last).and_then(|(now, last)| now.hit_rate_since(&last));
+        last = now;
+        Ok::<_, BenchError>(rate)
+    })?;
+    Ok((warmed, errors))
+}
+
+/// Up to [`WRK_KEYS`] keys spread over the file's, for wrk's script.
+fn wrk_keys(keys: &dyn Keys) -> impl Iterator<Item = &[u8]> {
     let step = (keys.len() as u64 / WRK_KEYS).max(1);
     (0..(keys.len() as u64).min(WRK_KEYS)).map(move |i| keys.get(i * step))
 }

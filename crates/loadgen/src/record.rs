@@ -34,8 +34,8 @@ impl Subject {
 }
 
 /// The records of one load: throughput, latency percentiles (the p50 record
-/// carrying the whole distribution), errors, and the server's CPU and peak
-/// RSS when it was sampled.
+/// carrying the whole distribution), errors, the load generator's CPU, and
+/// the server's CPU and peak RSS when it was sampled.
 pub fn records(report: &LoadReport, used: Option<&Resources>, subject: &Subject, run: &RunInfo) -> Vec<Record> {
     let p = report.percentiles();
     let mut values = vec![
@@ -46,6 +46,7 @@ pub fn records(report: &LoadReport, used: Option<&Resources>, subject: &Subject,
         (Metric::LatencyP999, p.p999),
         (Metric::LatencyMax, p.max),
         (Metric::Errors, report.errors.total() as f64),
+        (Metric::ClientCpu, report.client_cpu_percent()),
     ];
     if let Some(used) = used {
         values.push((Metric::ServerCpu, used.user_percent + used.system_percent));

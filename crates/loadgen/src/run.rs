@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use kvbench_harness::latency::{Percentiles, histogram};
 use kvbench_lookup::Lookup;
-use kvbench_workload::KeyPool;
-use kvbench_workload::{KeyStream, Workload};
+use kvbench_workload::{Draws, FileKeys, Keys, Workload};
 
 use crate::client::{Answer, Connection};
+use crate::sampler::own_cpu;
 use crate::target::Target;
 
 /// When a run ends.
@@ -43,17 +43,13 @@ pub struct LoadSpec {
     pub rate: Option<f64>,
     /// Which keys to ask for.
     pub workload: Workload,
-    /// Seed of the key stream.
+    /// Seed of the keys: connection `c` asks for stream `c` of it, drawn as it goes.
     pub seed: u64,
 }
 
 /// Connections are opened in this window before the first request, so
 /// connecting is neither timed nor late against an open-loop schedule.
 const RAMP: Duration = Duration::from_millis(100);
-
-/// Lookups drawn up front and shared by all connections in order; a run
-/// longer than this repeats the stream.
-const STREAM_LEN: usize = 1 << 20;
 
 /// Answers that were not what the data file says, by kind.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -108,12 +104,21 @@ pub struct LoadReport {
     pub latency: Histogram<u64>,
     /// Open loop only: latency from the actual send, which hides stalls.
     pub uncorrected: Option<Histogram<u64>>,
+    /// CPU time this process (the load generator, all its threads) used
+    /// meanwhile, connecting included.
+    pub cpu: Duration,
 }
 
 impl LoadReport {
     /// Answered requests per second.
     pub fn throughput(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64().max(f64::MIN_POSITIVE)
+    }
+
+    /// The load generator's mean CPU use, percent of one CPU: near 100 × its
+    /// threads, the client rather than the server is the limit.
+    pub fn client_cpu_percent(&self) -> f64 {
+        100.0 * self.cpu.as_secs_f64() / self.elapsed.as_secs_f64().max(f64::MIN_POSITIVE)
     }
 
     /// Percentiles of [`LoadReport::latency`].
@@ -128,17 +133,17 @@ impl LoadReport {
 pub struct Oracle {
     /// The strategy answering as the file says.
     pub lookup: Box<dyn Lookup>,
-    /// Up to 2^20 of the file's keys, spread over it, for workloads to draw from.
-    pub keys: KeyPool,
+    /// Every key of the file, for workloads to draw from: a cache in front of
+    /// the server must face the whole key space, not a sample of it.
+    pub keys: FileKeys,
 }
 
 impl Oracle {
-    /// Opens `data`; the keys are read from the mapped file, not copied whole.
+    /// Opens `data`; the keys are offsets into the mapped file (8 bytes a key), not copies.
     pub fn open(data: &std::path::Path) -> Result<Oracle, kvbench_lookup::OpenError> {
         let strategy = kvbench_lookup::Strategy::Plain(kvbench_lookup::StrategyKind::MmapIndex);
         let lookup = kvbench_lookup::open(data, &strategy, &kvbench_lookup::OpenOptions::default())?;
-        let keys = kvbench_workload::file_keys(kvbench_lookup::DataFile::open(data)?.bytes(), 1 << 20);
-        Ok(Oracle { lookup, keys })
+        Ok(Oracle { lookup, keys: FileKeys::open(data)? })
     }
 }
 
@@ -156,11 +161,10 @@ pub enum LoadError {
 /// Shared by every connection of a run.
 struct Run<'a> {
     spec: &'a LoadSpec,
-    stream: KeyStream,
+    draws: Draws<'a>,
     expect: &'a dyn Lookup,
     start: Instant,
     deadline: Option<Instant>,
-    cursor: AtomicU64,
     claimed: AtomicU64,
     done: &'a AtomicU64,
 }
@@ -168,7 +172,11 @@ struct Run<'a> {
 /// Applies `spec` to its target, asking for keys of `keys` (the data file's)
 /// and checking every answer against `expect` (a strategy on the same file).
 /// `done` counts answered requests as they happen, for progress displays.
-pub fn run(spec: &LoadSpec, keys: &KeyPool, expect: &dyn Lookup, done: &AtomicU64) -> Result<LoadReport, LoadError> {
+///
+/// Each connection draws its keys as it goes from a stream of its own (stream
+/// `c` of the spec's seed), so no run repeats itself however long it lasts,
+/// and no two connections ask for the same sequence.
+pub fn run(spec: &LoadSpec, keys: &dyn Keys, expect: &dyn Lookup, done: &AtomicU64) -> Result<LoadReport, LoadError> {
     if spec.connections == 0 || spec.threads == 0 {
         return Err(LoadError::Spec("connections and threads must be at least 1".into()));
     }
@@ -176,19 +184,19 @@ pub fn run(spec: &LoadSpec, keys: &KeyPool, expect: &dyn Lookup, done: &AtomicU6
         return Err(LoadError::Spec("the rate must be a positive number of requests per second".into()));
     }
     let threads = spec.threads.min(spec.connections);
-    // Drawn before the clock starts: a million Zipf draws take a moment.
-    let stream = spec.workload.stream(keys, STREAM_LEN, spec.seed);
+    // Before the clock starts: a Zipf ranking of 10M keys takes a moment.
+    let draws = spec.workload.draws(keys, spec.seed);
+    let cpu_before = own_cpu();
     let start = Instant::now() + RAMP;
     let run = Run {
         spec,
-        stream,
+        draws,
         expect,
         start,
         deadline: match spec.stop {
             Stop::Duration(d) => Some(start + d),
             Stop::Requests(_) => None,
         },
-        cursor: AtomicU64::new(0),
         claimed: AtomicU64::new(0),
         done,
     };
@@ -209,6 +217,7 @@ pub fn run(spec: &LoadSpec, keys: &KeyPool, expect: &dyn Lookup, done: &AtomicU6
             .collect::<Vec<_>>()
     });
     let elapsed = run.start.elapsed();
+    let cpu = own_cpu().saturating_sub(cpu_before);
     let mut report = LoadReport {
         requests: 0,
         found: 0,
@@ -217,6 +226,7 @@ pub fn run(spec: &LoadSpec, keys: &KeyPool, expect: &dyn Lookup, done: &AtomicU6
         elapsed,
         latency: histogram(),
         uncorrected: spec.rate.map(|_| histogram()),
+        cpu,
     };
     for result in results {
         for conn in result? {
@@ -259,6 +269,7 @@ async fn connection(run: &Run<'_>, index: usize) -> ConnResult {
     let interval = spec.rate.map(|rate| Duration::from_secs_f64(spec.connections as f64 / rate));
     let mut intended =
         run.start + interval.map_or(Duration::ZERO, |i| i.mul_f64(index as f64 / spec.connections as f64));
+    let mut keys = run.draws.sampler(index as u64);
     let mut conn = Connection::connect(spec.target).await.ok();
     pace(run.start).await;
     loop {
@@ -291,7 +302,8 @@ async fn connection(run: &Run<'_>, index: usize) -> ConnResult {
                 }
             },
         };
-        let (key, _) = run.stream.get(run.cursor.fetch_add(1, Relaxed));
+        let drawn = keys.draw();
+        let key = drawn.key();
         let sent = Instant::now();
         let failed = match connection.get(key).await {
             Ok(answer) => {

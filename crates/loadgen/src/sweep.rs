@@ -131,7 +131,12 @@ pub fn plan(scale: Scale) -> Vec<Group> {
         let small = Dataset::new(10_000);
         let mut base = closed(&[1, 16, BASE_CONNECTIONS]);
         base.extend(open(&[0.5]));
-        return vec![group(hashmap, small, 1, base), group(plain(StrategyKind::MmapIndex), small, 2, closed(&[16]))];
+        return vec![
+            group(hashmap, small, 1, base),
+            group(plain(StrategyKind::MmapIndex), small, 2, closed(&[16])),
+            // A cache, so the smoke run warms one and records its hit rate.
+            group(lru(0.5), small, 1, closed(&[BASE_CONNECTIONS])),
+        ];
     }
     let million = Dataset::new(kvbench_results::BASE_KEYS);
     let sweep = [1, 4, 16, BASE_CONNECTIONS, 256];

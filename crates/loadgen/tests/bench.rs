@@ -86,6 +86,7 @@ fn the_quick_plan_runs_every_load_with_checked_answers_and_records_it() {
         quick: true,
         cross_check: false,
         pinning: Pinning::none(),
+        seed: 42,
     };
     let mut progress = Counted::default();
     let out = macro_run::run(&groups, &options, &InProcess, &mut progress).unwrap();
@@ -106,7 +107,32 @@ fn the_quick_plan_runs_every_load_with_checked_answers_and_records_it() {
     assert!(of(Metric::Throughput).all(|r| r.value > 0.0 && r.load.is_some()));
     assert!(of(Metric::LatencyP50).all(|r| r.value > 0.0 && r.histogram.as_ref().is_some_and(|h| h.total() > 0)));
     assert!(of(Metric::Errors).all(|r| r.value == 0.0));
+    assert_eq!(of(Metric::ClientCpu).count(), loads);
     assert!(out.results.records.iter().all(|r| r.strategy != "redis-server"));
+    // Every load of a server asks for keys of its own seed, recorded with it;
+    // the same place in two servers' loads has the same seed (the same keys).
+    for group in out.rows.chunk_by(|a, b| a.server == b.server) {
+        let seeds: std::collections::BTreeSet<u64> = group.iter().map(|r| r.seed).collect();
+        assert_eq!(seeds.len(), group.len(), "{:?}", group[0].server);
+        assert_eq!(group[0].seed, out.rows[0].seed);
+    }
+    assert!(of(Metric::Throughput).all(|r| out.rows.iter().any(|row| r.load.as_ref().unwrap().seed == Some(row.seed))));
+    // Servers without a cache get one warm-up window and no hit rate.
+    let (cached, plain): (Vec<_>, Vec<_>) = out.rows.iter().partition(|r| r.server.label().starts_with("lru"));
+    assert!(plain.iter().all(|r| r.hit_rate.is_none() && r.warmed.windows == 1 && r.warmed.hit_rate.is_none()));
+    // The cache is warmed until its hit rate settles, then its hit rate is
+    // recorded beside each load: lru(0.5) under uniform keys hits half the
+    // time, over HTTP and over RESP alike (the RESP load does not replay the
+    // keys the HTTP load left in the cache).
+    assert_eq!(cached.len(), 2);
+    for row in &cached {
+        assert!(row.warmed.windows >= 2 && row.warmed.hit_rate.is_some(), "{:?}", row.warmed);
+        let rate = row.hit_rate.unwrap();
+        assert!((0.35..0.65).contains(&rate), "{:?}: hit rate {rate}", row.load);
+    }
+    let hit_rates: Vec<_> = of(Metric::HitRate).collect();
+    assert_eq!(hit_rates.len(), 2);
+    assert!(hit_rates.iter().all(|r| r.strategy == "lru(0.5,mmap-index)" && r.load.as_ref().unwrap().seed.is_some()));
 }
 
 #[test]
@@ -121,6 +147,7 @@ fn wrk_repeats_the_base_http_load_once_where_it_is_installed() {
         quick: true,
         cross_check: true,
         pinning: Pinning::none(),
+        seed: 42,
     };
     let mut progress = Counted::default();
     let out = macro_run::run(&groups, &options, &InProcess, &mut progress).unwrap();

@@ -13,7 +13,7 @@ use kvbench_loadgen::{LoadSpec, ProcSampler, Stop, Target, run};
 use kvbench_lookup::{Lookup, OpenOptions, Strategy, StrategyKind};
 use kvbench_server::{Config, DataSource, Limits, Server};
 use kvbench_workload::Workload;
-use kvbench_workload::{KeyPool, file_keys};
+use kvbench_workload::{KeyPool, Keys, file_keys};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const KEYS: usize = 100;
@@ -28,6 +28,17 @@ fn data(dir: &std::path::Path) -> (PathBuf, KeyPool, Box<dyn Lookup>) {
 
 fn spec(target: Target, connections: usize, stop: Stop, rate: Option<f64>, workload: Workload) -> LoadSpec {
     LoadSpec { target, connections, threads: 2, stop, rate, workload, seed: 7 }
+}
+
+#[test]
+fn the_oracle_offers_every_key_of_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.txt");
+    let text: String = (0..3000).map(|i| format!("key{i} v{i}\n")).collect();
+    std::fs::write(&path, &text).unwrap();
+    let oracle = kvbench_loadgen::Oracle::open(&path).unwrap();
+    assert_eq!(oracle.keys.len(), 3000);
+    assert_eq!((oracle.keys.get(0), oracle.keys.get(2999)), (&b"key0"[..], &b"key2999"[..]));
 }
 
 #[test]

@@ -9,7 +9,7 @@
 
 use kvbench_results::units::{bytes, count, nanos};
 use kvbench_results::{
-    BASE_CONNECTIONS, BASE_KEYS, CaseStart, DatasetInfo, MEMCHR_PASS, Metric, PYTHON_DICT, REDIS_SERVER,
+    BASE_CONNECTIONS, BASE_KEYS, CaseStart, DatasetInfo, MEMCHR_PASS, Metric, PYTHON_DICT, REDIS_SERVER, Record,
 };
 
 use crate::charts::cache_sweep::sweep;
@@ -258,28 +258,55 @@ fn serve_vs_peer(data: &Data, protocol: &str, title: &str, peer: &str) -> Result
     ))
 }
 
-/// The best closed-loop throughput of `hashmap` on two server threads against one.
+/// The best closed-loop throughput of `hashmap` on two server threads against
+/// one, and where the CPU went at each: the server's and the load generator's
+/// CPU per request, and the load generator's share of its CPU.
 fn two_threads_vs_one(data: &Data, protocol: &str, title: &str) -> Result<String, Missing> {
-    let max = |threads: u32| {
+    let best = |threads: u32| {
         data.loads(Metric::Throughput)
             .filter(|(r, l)| r.strategy == "hashmap" && l.server_threads == threads && l.protocol == protocol)
             .filter(|(r, l)| l.rate.is_none() && is_base(&r.dataset))
-            .map(|(r, l)| (r.value, l.connections))
-            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .max_by(|a, b| a.0.value.total_cmp(&b.0.value))
             .ok_or_else(|| {
                 let what = format!("hashmap, {threads} thread(s) · {protocol} · closed loop · throughput");
                 Missing::input(Source::Macro, what)
             })
     };
-    let ((one, c1), (two, c2)) = both(max(1), max(2))?;
-    Ok(format!(
-        "Over {title}, two server threads peaked at {:.2}× one thread's best ({:.0}k at {c2} connections vs {:.0}k at {c1}): \
-         the load generator shares the machine's {} CPUs with the server.",
-        two / one,
-        two / 1e3,
-        one / 1e3,
-        data.records(Source::Macro).next().map_or(0, |r| r.run.cores)
-    ))
+    let ((one, l1), (two, l2)) = both(best(1), best(2))?;
+    let mut sentence = format!(
+        "Over {title}, two server threads peaked at {:.2}× one thread's best ({:.0}k at {} connections vs {:.0}k at {})",
+        two.value / one.value,
+        two.value / 1e3,
+        l2.connections,
+        one.value / 1e3,
+        l1.connections
+    );
+    // CPU per request in ns, from a CPU % of the same load.
+    let per_request = |r: &Record, metric| data.same_load(r, metric).map(|pct| pct / 100.0 / r.value * 1e9);
+    let client = |r: &Record| data.same_load(r, Metric::ClientCpu);
+    let cpus = data.records(Source::Macro).next().map_or(0, |r| r.run.cores);
+    match (per_request(one, Metric::ServerCpu), per_request(two, Metric::ServerCpu), client(one), client(two)) {
+        (Some(s1), Some(s2), Some(c1), Some(c2)) => {
+            let g1 = c1 / 100.0 / one.value * 1e9;
+            sentence += &format!(
+                ": per request the server used {} of CPU with one thread and {} with two, the load generator {}; \
+                 the generator, one thread, ran at {c1:.0} % of a CPU beside one server thread and {c2:.0} % beside two",
+                nanos(s1),
+                nanos(s2),
+                nanos(g1)
+            );
+            if two.value < one.value && l1.pinned && cpus == 2 && c2 < c1 - 5.0 {
+                sentence += ", whose second thread shares the generator's CPU: on two CPUs the client needs one of \
+                             them, and a second server thread takes its time from the client";
+            }
+            sentence.push('.');
+        }
+        _ => {
+            sentence +=
+                ": the CPU of the server or the load generator was not recorded, so the cause is not measured here."
+        }
+    }
+    Ok(sentence)
 }
 
 /// The fastest baseline program whose name starts with `prefix`, by `metric` at `keys`.

@@ -206,10 +206,12 @@ fn load_table(data: &Data, out: &mut String) {
     let _ = writeln!(
         out,
         "Each server in its own process, loaded over loopback by `kvbench bench macro` (closed loop, \
-         {BASE_CONNECTIONS} connections, uniform keys, every answer checked). **max** is the best throughput over the \
+         {BASE_CONNECTIONS} connections, uniform keys from the whole file, a seed per load, every answer checked). **max** is the best throughput over the \
          connection sweep (1–256) where one ran; CPU (user + system, % of one core) and peak RSS are sampled from \
          `/proc` every 100 ms (RSS counts the pages of a mapped data file the server touched, which live in the \
-         page cache: see the main table for the anonymous/file split); **req/CPU-s** is requests per second of server CPU.\n"
+         page cache: see the main table for the anonymous/file split); **req/CPU-s** is requests per second of server CPU; \
+         **client CPU** is the load generator's (one thread: near 100 % it, not the server, sets the pace); **hit rate** \
+         is the server's cache hit rate during the load, after a warm-up until it settled.\n"
     );
     let header = [
         "server",
@@ -224,6 +226,8 @@ fn load_table(data: &Data, out: &mut String) {
         "peak RSS",
         "req/CPU-s",
         "errors",
+        "client CPU",
+        "hit rate",
     ];
     let rows: Vec<Vec<String>> = runs
         .into_iter()
@@ -243,6 +247,8 @@ fn load_table(data: &Data, out: &mut String) {
                 cell(get(Metric::ServerRss), bytes),
                 cell(per_cpu, |v| format!("{:.0}k", v / 1e3)),
                 cell(get(Metric::Errors), |v| format!("{v:.0}")),
+                cell(get(Metric::ClientCpu), |v| format!("{v:.0} %")),
+                cell(get(Metric::HitRate), |v| format!("{:.1} %", 100.0 * v)),
             ]
         })
         .collect();

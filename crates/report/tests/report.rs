@@ -90,6 +90,7 @@ fn macro_runs() -> ResultSet {
         connections,
         server_threads,
         rate,
+        seed: None,
         client: None,
         pinned: true,
     };
@@ -115,6 +116,8 @@ fn macro_runs() -> ResultSet {
                 ));
                 set.records.push(rec(&ds(1_000_000), server, info.clone(), Metric::LatencyP99, 5e4 * c));
                 set.records.push(rec(&ds(1_000_000), server, info.clone(), Metric::ServerCpu, 90.0));
+                let client = if threads == 1 { 95.0 } else { 60.0 };
+                set.records.push(rec(&ds(1_000_000), server, info.clone(), Metric::ClientCpu, client));
                 set.records.push(rec(&ds(1_000_000), server, info.clone(), Metric::ServerRss, 100.0 * 1024.0 * 1024.0));
                 if connections == 64 {
                     let p50 = Record::new(server, &ds(1_000_000), "uniform", Metric::LatencyP50, 5e4, &run());
@@ -257,7 +260,7 @@ fn every_chart_is_drawn_with_its_series_and_axes() {
         "| py-dict | 150 ms | 200 ns | 19.1 MiB | 1.5 s | 2 µs | 191 MiB |",
         "At 1M keys, as a whole process answering one key: the best Rust, `kvbench mmap-index`, takes 3 ms against 130 ms for the best Python, `py-mmap` (43× faster); the best bash, `bash-grep`, 30 ms",
         "At 1M keys, per lookup in a running process: the best Rust, `kvbench hashmap`, takes 1 µs against 2 µs for the best Python, `py-dict` (2× faster)",
-        "| hashmap, 2 threads | 1M | RESP | 160.0k | 160.0k (64) | 50 µs | 3.2 ms | – | 90 % | 100 MiB | 178k | – |",
+        "| hashmap, 2 threads | 1M | RESP | 160.0k | 160.0k (64) | 50 µs | 3.2 ms | – | 90 % | 100 MiB | 178k | – | 60 % | – |",
         "| hashmap, 1 thread | 100k fixed:3000 | HTTP | 40.0k |",
     ] {
         assert!(readme.contains(t), "README lacks {t:?}:\n{readme}");
@@ -305,6 +308,28 @@ fn every_conclusion_finds_its_inputs_in_the_fixture() {
     assert_eq!(found.missing, [], "{found:#?}");
     // 5 from the suite, 2 peers, 2 protocols × threads, 2 baselines, 2 per LRU backing.
     assert_eq!(found.sentences.len(), 5 + 2 + 2 + 2 + 2 * 2, "{found:#?}");
+}
+
+#[test]
+fn two_threads_trailing_one_are_explained_by_where_the_cpu_went() {
+    let mut runs = macro_runs();
+    // Two threads now peak below one (64k vs 80k at 64 connections), the
+    // generator at 60 % of its CPU beside them against 95 % beside one.
+    for r in &mut runs.records {
+        if r.metric == Metric::Throughput && r.strategy == "hashmap" && r.load.as_ref().unwrap().server_threads == 2 {
+            r.value *= 0.4;
+        }
+    }
+    let found = conclusions(&Data::from_sets(vec![runs]));
+    let sentence = found.sentences.iter().find(|s| s.starts_with("Over HTTP, two server threads")).unwrap();
+    assert_eq!(
+        sentence,
+        "Over HTTP, two server threads peaked at 0.80× one thread's best (64k at 64 connections vs 80k at 64): \
+         per request the server used 11.2 µs of CPU with one thread and 14.1 µs with two, the load generator 11.9 µs; \
+         the generator, one thread, ran at 95 % of a CPU beside one server thread and 60 % beside two, whose second \
+         thread shares the generator's CPU: on two CPUs the client needs one of them, and a second server thread \
+         takes its time from the client."
+    );
 }
 
 #[test]

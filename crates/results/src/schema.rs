@@ -101,6 +101,10 @@ pub enum Metric {
     /// Anonymous plus file-backed resident bytes per key: all the memory the
     /// strategy needs resident to answer at the speed measured.
     ResidentBytesPerKey,
+    // --- The macro benchmark ---
+    /// Mean CPU use of the load generator under load (user + system, all its threads), percent of one CPU:
+    /// near 100 % of its one thread, the client and not the server sets the pace.
+    ClientCpu,
 }
 
 /// The unit of a metric's value.
@@ -133,7 +137,7 @@ pub enum Direction {
 
 impl Metric {
     /// Every metric, in table order.
-    pub const ALL: [Metric; 29] = [
+    pub const ALL: [Metric; 30] = [
         Metric::GetMean,
         Metric::LookupMean,
         Metric::LatencyP50,
@@ -163,6 +167,7 @@ impl Metric {
         Metric::ColdResidentBefore,
         Metric::ColdResidentAfterOpen,
         Metric::ResidentBytesPerKey,
+        Metric::ClientCpu,
     ];
 
     /// The unit values of this metric are in.
@@ -180,7 +185,7 @@ impl Metric {
             | Metric::ProcessPeakRss
             | Metric::ResidentBytesPerKey => Unit::Bytes,
             Metric::Throughput => Unit::PerSecond,
-            Metric::ServerCpu => Unit::Percent,
+            Metric::ServerCpu | Metric::ClientCpu => Unit::Percent,
             Metric::Errors | Metric::Instructions => Unit::Count,
             _ => Unit::Ns,
         }
@@ -226,6 +231,7 @@ impl Metric {
             Metric::ColdResidentBefore => "cold_resident_before",
             Metric::ColdResidentAfterOpen => "cold_resident_after_open",
             Metric::ResidentBytesPerKey => "resident_bytes_per_key",
+            Metric::ClientCpu => "client_cpu",
         }
     }
 
@@ -313,6 +319,9 @@ pub struct LoadInfo {
     pub server_threads: u32,
     /// Open loop at this many requests per second; `None` for closed loop.
     pub rate: Option<u64>,
+    /// Seed of the keys asked for (each load of a run has its own), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// The load generator, when not kvbench's own (`wrk` for the cross-check).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<String>,

@@ -38,6 +38,7 @@ fn a_result_set_round_trips_through_a_file() {
         connections: 64,
         server_threads: 1,
         rate: Some(20_000),
+        seed: Some(7),
         client: None,
         pinned: true,
     };

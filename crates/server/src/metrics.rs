@@ -237,6 +237,9 @@ impl Collector for Snapshot {
             counter(&mut enc, "cache_misses", "Lookups the cache passed on", cache.misses)?;
             enc.encode_descriptor("cache_entries", "Entries in the cache", None, MetricType::Gauge)?
                 .encode_gauge(&cache.len)?;
+            // A load generator warming the cache sizes its windows by it.
+            enc.encode_descriptor("cache_capacity", "Entries the cache may hold", None, MetricType::Gauge)?
+                .encode_gauge(&cache.capacity)?;
         }
         Ok(())
     }

@@ -142,6 +142,7 @@ async fn http_answers_every_status_on_one_kept_alive_connection() {
         "kvbench_connections_total{protocol=\"http\"} 2",
         "kvbench_cache_hits_total 1",
         "kvbench_cache_misses_total 6",
+        "kvbench_cache_capacity 2",
     ] {
         assert!(metrics.lines().any(|l| l == line), "{line:?} not in\n{metrics}");
     }

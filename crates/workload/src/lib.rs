@@ -4,7 +4,8 @@
 //!   whose lengths follow a [`ValueLen`] distribution, byte-identical for a seed.
 //! - [`Dataset`] (`dataset.rs`): named datasets cached in a data folder, generated on first use.
 //! - [`Workload`] (`workload.rs`): deterministic key streams: uniform, Zipf, latest, misses.
-//! - [`KeyPool`] (`keys.rs`): the keys of a data file, packed for lookups ([`file_keys`]).
+//! - [`Keys`] (`keys.rs`): the keys of a data file, copied and packed ([`KeyPool`], [`file_keys`])
+//!   or as offsets into the mapped file ([`FileKeys`]).
 
 mod dataset;
 mod generate;
@@ -14,6 +15,6 @@ mod workload;
 
 pub use dataset::{Count, Dataset, write_atomically};
 pub use generate::{GenSpec, GenSummary, generate};
-pub use keys::{KeyPool, file_keys};
+pub use keys::{FileKeys, KeyPool, Keys, file_keys};
 pub use value_len::ValueLen;
-pub use workload::{Access, KeyStream, Sampler, Workload};
+pub use workload::{Access, Drawn, Draws, KeyStream, Sampler, Workload};

@@ -8,12 +8,14 @@
 use std::fmt;
 use std::str::FromStr;
 
+use std::sync::Arc;
+
 use rand::RngExt;
 use rand::seq::SliceRandom;
 use rand_distr::{Distribution, Zipf};
 
 use crate::generate::{block_rng, uuid_v4};
-use crate::keys::KeyPool;
+use crate::keys::{KeyPool, Keys};
 
 /// Stream number for workload draws, apart from data blocks and key sampling.
 const WORKLOAD_STREAM: u64 = u64::MAX - 2;
@@ -57,7 +59,7 @@ impl Workload {
     /// A stream of `len` lookups over `keys` (the file's keys, in file order).
     ///
     /// With no keys, every lookup is a miss.
-    pub fn stream(&self, keys: &KeyPool, len: usize, seed: u64) -> KeyStream {
+    pub fn stream(&self, keys: &dyn Keys, len: usize, seed: u64) -> KeyStream {
         let mut stream = KeyStream::default();
         self.sampler(keys, seed).fill(&mut stream, len);
         stream
@@ -68,7 +70,15 @@ impl Workload {
     /// Use it where a finite stream would repeat: a cache fed a repeating
     /// stream ends up holding all of it and reports hits a real workload
     /// would not give.
-    pub fn sampler<'k>(&self, keys: &'k KeyPool, seed: u64) -> Sampler<'k> {
+    pub fn sampler<'k>(&self, keys: &'k dyn Keys, seed: u64) -> Sampler<'k> {
+        self.draws(keys, seed).sampler(0)
+    }
+
+    /// What every sampler of this workload over `keys` with `seed` shares (the
+    /// Zipf ranking of the keys, 4 bytes a key, drawn once), for
+    /// [`Draws::sampler`] to hand out independent samplers, one per client
+    /// connection say.
+    pub fn draws<'k>(&self, keys: &'k dyn Keys, seed: u64) -> Draws<'k> {
         let mut rng = block_rng(seed, WORKLOAD_STREAM);
         let n = keys.len();
         let zipf = match self.access {
@@ -77,42 +87,88 @@ impl Workload {
         };
         // Zipf ranks map to keys through a seeded shuffle, so the popular keys
         // are spread over the file rather than all at its start.
-        let ranking: Vec<u32> = match self.access {
+        let ranking: Arc<[u32]> = match self.access {
             Access::Zipf { .. } => {
                 let mut order: Vec<u32> = (0..n as u32).collect();
                 order.shuffle(&mut rng);
-                order
+                order.into()
             }
-            _ => Vec::new(),
+            _ => Arc::new([]),
         };
-        Sampler { workload: *self, keys, rng, zipf, ranking }
+        Draws { workload: *self, keys, rng, zipf, ranking }
+    }
+}
+
+/// A workload over a key list with a seed, shared by the samplers it hands out.
+#[derive(Clone)]
+pub struct Draws<'k> {
+    workload: Workload,
+    keys: &'k dyn Keys,
+    /// The RNG after the ranking was drawn: stream 0 of the seed.
+    rng: rand_chacha::ChaCha8Rng,
+    zipf: Option<Zipf<f64>>,
+    ranking: Arc<[u32]>,
+}
+
+impl<'k> Draws<'k> {
+    /// The `stream`-th of 2^64 independent samplers of this seed; stream 0 is
+    /// [`Workload::sampler`]'s. They share the key list and the Zipf ranking,
+    /// so the same keys are popular in every stream.
+    pub fn sampler(&self, stream: u64) -> Sampler<'k> {
+        let mut draws = self.clone();
+        draws.rng.set_stream(stream);
+        Sampler(draws)
+    }
+}
+
+/// One lookup drawn by a [`Sampler`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drawn<'k> {
+    /// A key of the list, expected to be found.
+    Present(&'k [u8]),
+    /// A random UUID, expected to be absent.
+    Absent([u8; 36]),
+}
+
+impl Drawn<'_> {
+    /// The key to look up.
+    pub fn key(&self) -> &[u8] {
+        match self {
+            Drawn::Present(key) => key,
+            Drawn::Absent(uuid) => uuid,
+        }
+    }
+
+    /// Whether the key is expected to be found.
+    pub fn present(&self) -> bool {
+        matches!(self, Drawn::Present(_))
     }
 }
 
 /// Draws lookups of a [`Workload`] one after another, without end.
-pub struct Sampler<'k> {
-    workload: Workload,
-    keys: &'k KeyPool,
-    rng: rand_chacha::ChaCha8Rng,
-    zipf: Option<Zipf<f64>>,
-    ranking: Vec<u32>,
-}
+pub struct Sampler<'k>(Draws<'k>);
 
-impl Sampler<'_> {
+impl<'k> Sampler<'k> {
+    /// The next lookup.
+    pub fn draw(&mut self) -> Drawn<'k> {
+        let Draws { workload, keys, rng, zipf, ranking } = &mut self.0;
+        let n = keys.len();
+        if n == 0 || rng.random_bool(workload.miss_fraction.clamp(0.0, 1.0)) {
+            return Drawn::Absent(uuid_v4(rng));
+        }
+        let rank = zipf.as_ref().map(|z| (z.sample(rng) as usize).clamp(1, n) - 1);
+        let index = match (workload.access, rank) {
+            (Access::Zipf { .. }, Some(rank)) => ranking.get(rank).map_or(0, |&i| i as usize),
+            (Access::Latest { .. }, Some(rank)) => n - 1 - rank,
+            _ => rng.random_range(0..n),
+        };
+        Drawn::Present(keys.get(index as u64))
+    }
+
     /// Appends the next lookup to `out`.
     pub fn push_next(&mut self, out: &mut KeyStream) {
-        let n = self.keys.len();
-        if n == 0 || self.rng.random_bool(self.workload.miss_fraction.clamp(0.0, 1.0)) {
-            out.push(&uuid_v4(&mut self.rng), false);
-            return;
-        }
-        let rank = self.zipf.as_ref().map(|z| (z.sample(&mut self.rng) as usize).clamp(1, n) - 1);
-        let index = match (self.workload.access, rank) {
-            (Access::Zipf { .. }, Some(rank)) => self.ranking.get(rank).map_or(0, |&i| i as usize),
-            (Access::Latest { .. }, Some(rank)) => n - 1 - rank,
-            _ => self.rng.random_range(0..n),
-        };
-        out.push(self.keys.get(index as u64), true);
+        let drawn = self.draw();
+        out.push(drawn.key(), drawn.present());
     }
 
     /// Replaces the contents of `out` with the next `len` lookups.
@@ -278,6 +334,25 @@ mod tests {
         for i in 0..200 {
             assert_eq!(b.get(i), long.get(100 + i));
         }
+    }
+
+    #[test]
+    fn streams_of_one_seed_are_independent_and_share_the_ranking() {
+        let keys = pool(1000);
+        let draws = Workload::ZIPF.draws(&keys, 9);
+        let take = |mut s: Sampler<'_>| (0..200).map(|_| s.draw().key().to_vec()).collect::<Vec<_>>();
+        assert_eq!(take(draws.sampler(0)), take(Workload::ZIPF.sampler(&keys, 9)), "stream 0 is the seed's sampler");
+        assert_eq!(take(draws.sampler(3)), take(draws.sampler(3)));
+        assert_ne!(take(draws.sampler(3)), take(draws.sampler(4)));
+        // One ranking: the most popular key is the same in every stream.
+        let top = |stream| {
+            let mut sampler = draws.sampler(stream);
+            let mut stream = KeyStream::default();
+            sampler.fill(&mut stream, 20_000);
+            let c = counts(&stream, 1000);
+            (0..1000).max_by_key(|&i| c[i]).unwrap()
+        };
+        assert_eq!(top(1), top(2));
     }
 
     #[test]

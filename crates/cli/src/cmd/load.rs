@@ -102,6 +102,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
                 connections: args.connections as u32,
                 server_threads: 0,
                 rate: args.rate.map(|r| r as u64),
+                seed: Some(args.seed),
                 client: None,
                 pinned: false,
             },
@@ -187,6 +188,11 @@ fn summary(
             r.samples
         );
     }
+    out += &format!(
+        "  client    this process: CPU {:.0} % of one CPU ({} thread(s) of load)\n",
+        report.client_cpu_percent(),
+        spec.threads.min(spec.connections)
+    );
     out
 }
 

@@ -33,6 +33,9 @@ pub struct MacroArgs {
     /// Add 10M keys (hashmap and mmap-index) to the sweep.
     #[arg(long)]
     full: bool,
+    /// Seed of the run; each load asks for keys of a seed derived from it and its place in its server's loads.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
 }
 
 /// Runs `kvbench bench macro`.
@@ -50,6 +53,7 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
         quick: args.quick,
         cross_check: scale != Scale::Quick,
         pinning,
+        seed: args.seed,
     };
     let outcome = macro_run::run(&plan(scale), &options, &Processes::new(exe, pinning), &mut Bar::new("macro"))?;
     let header = [
@@ -65,6 +69,8 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
         "CPU",
         "RSS",
         "errors",
+        "client CPU",
+        "hit rate",
     ];
     let rows: Vec<Vec<String>> = outcome.rows.iter().map(row).collect();
     println!("{}", human::table(&header, &rows));
@@ -88,5 +94,9 @@ fn row(row: &MacroRow) -> Vec<String> {
     ]
     .into_iter()
     .chain(load_cells(&row.measured))
+    .chain([
+        format!("{:.0} %", row.measured.report.client_cpu_percent()),
+        row.hit_rate.map_or("-".into(), |r| format!("{:.1} %", 100.0 * r)),
+    ])
     .collect()
 }
