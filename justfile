@@ -61,26 +61,24 @@ bench-server KEYS="1000000" SECONDS="10":
 
 # One run of the CI set into DIR: suite on 10K keys + instruction counts (needs valgrind, gungraun-runner); ~25 s.
 ci-bench-run DIR="results/current":
-    cargo build --release --quiet -p kvbench
-    rm -rf {{DIR}} target/gungraun && mkdir -p {{DIR}}
-    {{kvbench}} suite --keys 10k --workloads 'uniform;miss' --results {{DIR}}/suite.json --no-report
-    cargo bench --quiet --bench instructions -- --save-summary=json
-    {{kvbench}} import --from gungraun target/gungraun --results {{DIR}}/instructions.json
-
-# The CI regression gate: a run into results/current/ vs the committed blessed run in results/gate/ (exit 1 on a regression).
-# A regression must reproduce: when the first run fails, a second run is made and both are judged together
-# (their spreads merged), so one run slowed by a noisy neighbour cannot fail the gate alone.
-ci-bench: (ci-bench-run "results/current")
     #!/usr/bin/env bash
     set -euo pipefail
-    if {{kvbench}} compare results/gate results/current --markdown results/current/compare.md; then exit 0; fi
-    echo "confirming with a second run..."
-    just ci-bench-run results/confirm
-    rm -rf results/both
-    {{kvbench}} merge results/current results/confirm --results results/both/merged.json
-    {{kvbench}} compare results/gate results/both --markdown results/current/compare.md
+    cargo build --release --quiet -p kvbench
+    target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+    rm -rf {{DIR}} "$target/gungraun" && mkdir -p {{DIR}}
+    {{kvbench}} suite --keys 10k --workloads 'uniform;miss' --results {{DIR}}/suite.json --no-report
+    cargo bench --quiet --bench instructions -- --save-summary=json
+    {{kvbench}} import --from gungraun "$target/gungraun" --results {{DIR}}/instructions.json
 
-# A new blessed run for the gate: RUNS runs of the CI set merged (median values, spreads covering every run).
+# The CI regression gate (benches/gate.sh): the before commit (BEFORE_REV, default the merge-base with main) and
+# the working tree built side by side, 10 runs each of the CI set alternately in one job, judged by
+# `kvbench compare` (exit 1 on a regression, which must persist in 10 more runs); results in results/current/ (~5 min).
+ci-bench:
+    benches/gate.sh results/current
+
+# A stored run of this commit on this machine, for a quick look (`kvbench compare results/gate DIR`): RUNS runs of
+# the CI set merged (median values, spreads covering every run). Its wall-clock figures only mean something against
+# runs on the same machine (compare says when the machines differ); the gate itself is `just ci-bench`.
 bless RUNS="3":
     rm -rf results/runs
     for i in $(seq {{RUNS}}); do just ci-bench-run results/runs/$i; done

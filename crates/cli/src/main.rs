@@ -45,9 +45,9 @@ enum Command {
     /// Convert results to another format (Bencher's BMF) on stdout.
     Export(export::ExportArgs),
     /// Compare two result sets and fail (exit 1) only on a real regression:
-    /// worse beyond a threshold and outside the noise of the stored spreads.
+    /// worse beyond a threshold in the best and the median of the runs alike.
     Compare(compare::CompareArgs),
-    /// Merge several runs of the same code into one baseline for `compare`:
+    /// Merge several runs of the same code into one result set for `compare`:
     /// median values, spreads that cover every run.
     Merge(compare::MergeArgs),
     /// Turn another harness's output (gungraun's instruction counts) into results-schema records.

@@ -407,7 +407,8 @@ fn compare_fails_only_on_a_real_regression_and_writes_markdown() {
     assert!(text.contains("REGRESSED") && text.contains("+25.0 %") && text.contains("1 regression"), "{text}");
     let markdown = std::fs::read_to_string(&md).unwrap();
     assert!(
-        markdown.contains("| hashmap · 10k · uniform | lookup_mean | 400 ns | 500 ns | +25.0 % | REGRESSED |"),
+        markdown
+            .contains("| hashmap · 10k · uniform | lookup_mean | 400 ns | 500 ns | +25.0 % | +25.0 % | REGRESSED |"),
         "{markdown}"
     );
     // A wider threshold lets the same change through.

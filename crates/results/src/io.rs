@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::schema::{OLDEST_READABLE_VERSION, ResultSet, SCHEMA_VERSION};
+use crate::schema::{OLDEST_READABLE_VERSION, Record, ResultSet, SCHEMA_VERSION};
 
 /// Why results could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -84,4 +84,30 @@ pub fn read_all(path: &Path) -> Result<Vec<ResultSet>, ResultsError> {
             .is_some_and(|v| v.get("schema_version").is_some())
     };
     files.iter().filter(|f| is_results(f)).map(|f| read(f)).collect()
+}
+
+/// Every record of the results file, or of every results file in the folder, at `path`.
+pub fn read_records(path: &Path) -> Result<Vec<Record>, ResultsError> {
+    Ok(read_all(path)?.into_iter().flat_map(|s| s.records).collect())
+}
+
+/// The runs at `path`, each a list of records: a results file is one run;
+/// a folder's own results files are one run, and each of its subfolders
+/// that holds results files is one more (sorted by name), as the gate lays
+/// out its runs (`before/1/`, `before/2/`, …).
+pub fn read_runs(path: &Path) -> Result<Vec<Vec<Record>>, ResultsError> {
+    if !path.is_dir() {
+        return Ok(vec![read_records(path)?]);
+    }
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(io_err(path))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    folders.sort();
+    let mut runs = vec![read_records(path)?];
+    for folder in folders {
+        runs.push(read_records(&folder)?);
+    }
+    Ok(runs.into_iter().filter(|run| !run.is_empty()).collect())
 }

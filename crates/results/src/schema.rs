@@ -254,7 +254,7 @@ impl Metric {
 pub enum SpreadKind {
     /// A 95 % confidence interval of the estimate (criterion's bootstrap).
     Ci95,
-    /// Fastest and slowest of repeated rounds.
+    /// Fastest and slowest of repeated rounds, or of runs (`kvbench merge`).
     MinMax,
     /// A distribution-free confidence interval of the median of repeated
     /// fresh-process runs (two of the runs' own values; see [`crate::stats`]):

@@ -141,3 +141,25 @@ fn bmf_groups_measures_by_benchmark() {
         }})
     );
 }
+
+#[test]
+fn a_folder_of_run_folders_reads_as_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = |value: f64| {
+        let mut set = ResultSet::new("test");
+        set.records.push(Record::new("hashmap", &dataset(), "uniform", Metric::LookupMean, value, &run()));
+        set
+    };
+    io::write(&dir.path().join("side/2/suite.json"), &set(2.0)).unwrap();
+    io::write(&dir.path().join("side/1/suite.json"), &set(1.0)).unwrap();
+    io::write(&dir.path().join("side/1/instructions.json"), &set(10.0)).unwrap();
+    std::fs::create_dir_all(dir.path().join("side/empty")).unwrap();
+    let runs = io::read_runs(&dir.path().join("side")).unwrap();
+    let values: Vec<Vec<f64>> = runs.iter().map(|run| run.iter().map(|r| r.value).collect()).collect();
+    assert_eq!(values, [vec![10.0, 1.0], vec![2.0]], "one run per folder with results, in name order");
+    // Results files beside the run folders are one more run; a file is one run.
+    io::write(&dir.path().join("side/merged.json"), &set(3.0)).unwrap();
+    assert_eq!(io::read_runs(&dir.path().join("side")).unwrap().len(), 3);
+    assert_eq!(io::read_runs(&dir.path().join("side/merged.json")).unwrap().len(), 1);
+    assert!(io::read_runs(&dir.path().join("missing")).is_err());
+}
