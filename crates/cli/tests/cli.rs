@@ -222,10 +222,14 @@ fn the_suite_runs_every_case_on_a_small_dataset() {
         assert!(has(label, "-", Metric::ResidentBytesPerKey), "{label}");
         assert!(has(label, "-", Metric::OpenHeapBytes), "{label}");
     }
-    // Every figure is the median of the 3 quick runs and says how many samples each run had; a
-    // percentile appears only where that count supports it (p99: 500 samples).
+    // Every figure is the median of the quick runs that have it (all 3 for what every run records, such
+    // as open times; a percentile only from the runs whose sample count supports it, p99: 500 samples,
+    // which depends on the machine's speed) and says how many samples each run had.
     for r in &results.records {
-        assert_eq!(r.runs, Some(3), "{r:?}");
+        assert!(r.runs.is_some_and(|n| (1..=3).contains(&n)), "{r:?}");
+        if r.metric == Metric::OpenTime {
+            assert_eq!(r.runs, Some(3), "{r:?}");
+        }
         assert!(r.samples.is_some() && r.spread.is_some_and(|s| s.kind == SpreadKind::MedianCi), "{r:?}");
         if r.metric == Metric::LatencyP99 {
             assert!(r.samples.is_some_and(|n| n >= 500), "{r:?}");
