@@ -73,9 +73,21 @@ start=$SECONDS
 say "gate: before $(git rev-parse --short=12 "$before") ($before_why), after the working tree of $(git describe --always --dirty --abbrev=12); $runs runs per side at nice $priority"
 
 # Builds kvbench and counts instructions in the source tree $1, for side $2.
+# Cargo names a workspace crate's artifacts alike in both trees and judges
+# them fresh by their sources' mtimes, so a tree whose files are older than
+# the other side's build would silently reuse that build: the workspace's own
+# packages are cleaned first (third-party crates stay built).
 build_side() {
     local dir=$1 side=$2
-    (cd "$dir" && CARGO_TARGET_DIR="$target" cargo build --release --quiet --locked -p kvbench)
+    (
+        cd "$dir"
+        export CARGO_TARGET_DIR="$target"
+        mapfile -t own < <(cargo metadata --format-version 1 --no-deps \
+            | python3 -c 'import json,sys; [print("-p", p["name"]) for p in json.load(sys.stdin)["packages"]]')
+        # shellcheck disable=SC2068 # "-p NAME" splits into two words on purpose
+        cargo clean --release --quiet ${own[@]}
+        cargo build --release --quiet --locked -p kvbench
+    )
     cp "$target/release/kvbench" "$target/gate/$side.kvbench"
     rm -rf "$target/gungraun"
     (cd "$dir" && CARGO_TARGET_DIR="$target" cargo bench --quiet --locked --bench instructions -- --save-summary=json) \

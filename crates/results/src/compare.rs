@@ -51,6 +51,11 @@ pub struct Thresholds {
     /// resident memory moves in the kernel's steps (pages, 64 KiB of
     /// fault-around), not in the code's.
     pub resident_floor: f64,
+    /// Heap changes smaller than this many bytes never count: the probe's own
+    /// allocations and `lru`'s seeded shards moved heap figures by up to
+    /// 10 KiB between processes of the same binary (`scan`'s heap at open
+    /// read 8.9 or 15.4 KiB), which is 60 % of a small figure.
+    pub heap_floor: f64,
     /// The clock's tick in ns. A lookup timed alone reads a whole number of
     /// ticks, so a percentile can move by one tick when the true value moves
     /// by a hair: changes under two ticks never count.
@@ -64,6 +69,7 @@ impl Default for Thresholds {
             tail: 0.5,
             deterministic: 0.05,
             resident_floor: 64.0 * 1024.0,
+            heap_floor: 16.0 * 1024.0,
             clock_tick_ns: 10.0,
         }
     }
@@ -115,6 +121,7 @@ fn floor(metric: Metric, dataset: &DatasetInfo, t: &Thresholds) -> f64 {
         | Metric::ServerRss
         | Metric::ProcessPeakRss => t.resident_floor,
         Metric::AnonBytesPerKey => t.resident_floor / dataset.keys.max(1) as f64,
+        Metric::HeapBytes | Metric::OpenHeapBytes => t.heap_floor,
         _ => 0.0,
     }
 }
