@@ -2,11 +2,11 @@
 //! by a [`Launcher`], loaded once per [`Load`] by this crate's generator,
 //! with the server's CPU and RSS sampled; results in the one schema.
 //!
-//! Each load asks for keys of a seed of its own ([`load_seed`]: the run's
-//! seed and the load's place in its group), drawn from every key of the file,
-//! so no load replays the keys an earlier load left in a server's cache. The
-//! same place in two groups gets the same seed: servers are compared on the
-//! same keys. Before each load, windows of the same load warm the server
+//! Each load asks for keys of a seed of its own ([`load_seed`] of the run's
+//! seed and the load's [`Load::id`]), drawn from every key of the file, so no
+//! load replays the keys an earlier load left in a server's cache. The same
+//! load on two servers gets the same seed: servers are compared on the same
+//! keys. Before each load, windows of the same load warm the server
 //! until its cache's hit rate settles ([`kvbench_harness::warm`], read from
 //! its `/metrics`); the hit rate during the load is recorded beside it.
 //!
@@ -45,7 +45,7 @@ const WRK_KEYS: u64 = 10_000;
 /// At most this many warm-up windows before a load (each of at least the cache's capacity).
 const MAX_WARM_WINDOWS: u64 = 20;
 
-/// The seed of the `i`-th of several loads of a run seeded `seed` (or of the
+/// The seed of load `i` ([`Load::id`]) of a run seeded `seed` (or of the
 /// `i`-th warm-up window of a load seeded `seed`): a different stream of keys
 /// for every `i` (splitmix64 of the two).
 pub fn load_seed(seed: u64, i: u64) -> u64 {
@@ -140,7 +140,7 @@ pub fn run(
         let oracle = Oracle::open(&data)?;
         let dataset = dataset_info(&group.dataset);
         let mut max_rate: Vec<(Protocol, f64)> = Vec::new();
-        for (place, load) in group.loads.iter().enumerate() {
+        for load in &group.loads {
             let Some(addr) = server.addr(load.protocol) else { continue };
             let rate = match load.pace {
                 Pace::Closed => None,
@@ -148,7 +148,7 @@ pub fn run(
                     max_rate.iter().find(|(p, _)| *p == load.protocol).map(|(_, max)| (max * f).max(1.0))
                 }
             };
-            let seed = load_seed(options.seed, place as u64);
+            let seed = load_seed(options.seed, load.id());
             let spec = LoadSpec {
                 target: load.protocol.at(addr),
                 connections: load.connections,

@@ -45,6 +45,23 @@ pub struct Load {
     pub pace: Pace,
 }
 
+impl Load {
+    /// A number that names this load (protocol, connections, pace), the same
+    /// on every server, different for any two loads that differ.
+    pub fn id(&self) -> u64 {
+        let protocol = match self.protocol {
+            Protocol::Http => 0,
+            Protocol::Resp => 1,
+        };
+        // Fractions of the maximum in thousandths: 0 is the closed loop.
+        let pace = match self.pace {
+            Pace::Closed => 0,
+            Pace::FractionOfMax(f) => 1 + (f.clamp(0.0, 1.0) * 1000.0).round() as u64,
+        };
+        (self.connections as u64) << 12 | protocol << 11 | pace
+    }
+}
+
 /// A server under test: kvbench with a strategy, or a peer measured the same way.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Server {
@@ -183,6 +200,14 @@ mod tests {
                 }
             }
         }
+        for group in plan(Scale::Full) {
+            let ids: std::collections::BTreeSet<u64> = group.loads.iter().map(Load::id).collect();
+            assert_eq!(ids.len(), group.loads.len(), "every load of a server has its own id: {group:?}");
+        }
+        let open = Load { protocol: Protocol::Resp, connections: 64, pace: Pace::FractionOfMax(0.5) };
+        assert_ne!(open.id(), Load { pace: Pace::FractionOfMax(0.25), ..open }.id());
+        assert_ne!(open.id(), Load { protocol: Protocol::Http, ..open }.id());
+        assert_ne!(open.id(), Load { pace: Pace::Closed, ..open }.id());
         let loads = |scale| plan(scale).iter().map(|g| g.loads.len()).sum::<usize>();
         assert!(loads(Scale::Quick) < loads(Scale::Default) && loads(Scale::Default) < loads(Scale::Full));
     }

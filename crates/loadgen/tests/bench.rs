@@ -110,11 +110,15 @@ fn the_quick_plan_runs_every_load_with_checked_answers_and_records_it() {
     assert_eq!(of(Metric::ClientCpu).count(), loads);
     assert!(out.results.records.iter().all(|r| r.strategy != "redis-server"));
     // Every load of a server asks for keys of its own seed, recorded with it;
-    // the same place in two servers' loads has the same seed (the same keys).
+    // the same load on two servers has the same seed (the same keys).
     for group in out.rows.chunk_by(|a, b| a.server == b.server) {
         let seeds: std::collections::BTreeSet<u64> = group.iter().map(|r| r.seed).collect();
         assert_eq!(seeds.len(), group.len(), "{:?}", group[0].server);
-        assert_eq!(group[0].seed, out.rows[0].seed);
+    }
+    let pairs = out.rows.iter().flat_map(|a| out.rows.iter().map(move |b| (a, b)));
+    assert!(pairs.clone().any(|(a, b)| a.server != b.server && a.load == b.load), "the plan has a shared load");
+    for (a, b) in pairs {
+        assert_eq!(a.seed == b.seed, a.load == b.load, "{:?} {:?}", a.load, b.load);
     }
     assert!(of(Metric::Throughput).all(|r| out.rows.iter().any(|row| r.load.as_ref().unwrap().seed == Some(row.seed))));
     // Servers without a cache get one warm-up window and no hit rate.

@@ -33,7 +33,7 @@ pub struct MacroArgs {
     /// Add 10M keys (hashmap and mmap-index) to the sweep.
     #[arg(long)]
     full: bool,
-    /// Seed of the run; each load asks for keys of a seed derived from it and its place in its server's loads.
+    /// Seed of the run; each load asks for keys of a seed derived from it and the load (protocol, connections, pace).
     #[arg(long, default_value_t = 42)]
     seed: u64,
 }
