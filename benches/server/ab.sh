@@ -10,7 +10,8 @@
 #   CONFIG  LABEL=BINARY:THREADS:SERVER_CPUS:CLIENT_CPUS:CONNECTIONS, e.g.
 #           "1 thread=target/release/kvbench:1:0:1:64" (the pinning of `bench macro`)
 # Environment: ROUNDS (3), RUN_SECONDS (5), KEYS (1M), CLIENT (target/release/kvbench),
-#   STRATEGY (hashmap), DATA_DIR (data), QUIET (unset: do not wait for a quiet machine).
+#   STRATEGY (hashmap), DATA_DIR (data), QUIET (unset: do not wait for a quiet machine),
+#   CLEAN (unset: keep every run; PCT: run again a run during which other processes used over PCT %).
 # Rounds run the configurations in order, then in reverse (ABBA), so a drift in
 # the machine's load does not favour one. Prints every run, then per
 # configuration the median and range of requests/s and of CPU time per request
@@ -108,7 +109,14 @@ run() { # round label binary threads server_cpus client_cpus connections
         END { all = (b1 - b0) / hz / (t1 - t0) * 100; other = all - server - clientcpu; if (other < 0) other = 0
               printf "%s\t%s\t%.0f\t%s\t%s\t%.2f\t%.2f\t%s\t%s\t%.0f\t%s\n", round, label, rps, server, clientcpu,
                   server * 1e4 / rps, clientcpu * 1e4 / rps, cwait, swait, other, errors }' \
-        "$work/load.txt" | tee -a "$results"
+        "$work/load.txt" >"$work/row"
+    # With CLEAN=PCT, a run during which other processes used more than PCT % of
+    # the CPUs is shown but not kept, and run again (up to 20 times).
+    if [ -n "${CLEAN:-}" ] && awk -F'\t' -v max="$CLEAN" '{ exit !($10 > max) }' "$work/row"; then
+        sed 's/^/(discarded, others busy) /' "$work/row" >&2
+        return 1
+    fi
+    tee -a "$results" <"$work/row"
 }
 
 printf 'round\tconfiguration\trequests/s\tserver CPU %%\tclient CPU %%\tserver CPU µs/request\tclient CPU µs/request\tclient waiting %%\tserver waiting %%\tothers CPU %%\terrors\n'
@@ -121,7 +129,9 @@ for round in $(seq 1 "$rounds"); do
     for config in "${configs[@]}"; do
         label=${config%%=*}
         IFS=: read -r bin threads scpus ccpus conns <<<"${config#*=}"
-        run "$round" "$label" "$bin" "$threads" "$scpus" "$ccpus" "$conns"
+        for _ in $(seq 1 20); do
+            run "$round" "$label" "$bin" "$threads" "$scpus" "$ccpus" "$conns" && break
+        done
     done
 done
 
