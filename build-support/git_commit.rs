@@ -3,9 +3,9 @@
 // built, so a record names the code that measured it, not whatever the
 // working directory holds when the binary runs.
 
-/// Emits `KVBENCH_BUILD_COMMIT` (`git describe --always --dirty --abbrev=12`
-/// of the source tree, or `unknown` outside git) and asks to be rerun when
-/// the sources or the checked-out commit change.
+/// Emits `KVBENCH_BUILD_COMMIT` (`git describe --always --abbrev=12` of the
+/// source tree, `-dirty` when its sources differ from it, or `unknown` outside
+/// git) and asks to be rerun when the sources or the checked-out commit change.
 fn emit_git_commit(workspace: &std::path::Path) {
     let git = |args: &[&str]| {
         std::process::Command::new("git")
@@ -17,10 +17,19 @@ fn emit_git_commit(workspace: &std::path::Path) {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
             .filter(|s| !s.is_empty())
     };
-    let commit = git(&["describe", "--always", "--dirty", "--abbrev=12"]).unwrap_or_else(|| "unknown".into());
+    // `-dirty` means the code differs from the commit: only what is compiled
+    // counts, not the results and reports a run writes into the checkout.
+    let sources = ["crates", "benches", "build-support", "build.rs", "Cargo.toml", "Cargo.lock"];
+    let commit = git(&["describe", "--always", "--abbrev=12"]).map_or_else(
+        || "unknown".to_owned(),
+        |commit| {
+            let status = [&["status", "--porcelain", "--untracked-files=no", "--"][..], &sources].concat();
+            if git(&status).is_some() { format!("{commit}-dirty") } else { commit }
+        },
+    );
     println!("cargo:rustc-env=KVBENCH_BUILD_COMMIT={commit}");
     // A directory is watched recursively: any edit re-describes the tree (for `-dirty`).
-    for path in ["crates", "benches", "Cargo.toml", "Cargo.lock"] {
+    for path in sources {
         println!("cargo:rerun-if-changed={}", workspace.join(path).display());
     }
     // HEAD moves on checkout, the branch's ref on commit, the index on `git add`
