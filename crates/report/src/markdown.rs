@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use kvbench_results::markdown::table;
 use kvbench_results::names::cold_workload;
+use kvbench_results::recommend::{HEADER, recommend_all};
 use kvbench_results::units::{approx_count, bytes, nanos, percentile_or_max, relative_interval};
 use kvbench_results::{BASE_CONNECTIONS, CaseStart, Metric, Record, SpreadKind};
 
@@ -23,6 +24,7 @@ pub fn render(data: &Data, charts: &[&ChartSpec], skipped: &[String]) -> String 
          Regenerate with `just report` (or the main job, `kvbench suite`).\n"
     );
     provenance(data, &mut out);
+    what_to_use(data, &mut out);
     list(&mut out, "What the data says", &conclusions(data).sentences);
     main_table(data, &mut out);
     load_table(data, &mut out);
@@ -97,6 +99,16 @@ pub fn provenance_warnings(sources: &[(&str, Option<&str>)], writer: Option<&str
         ));
     }
     out
+}
+
+/// "What to use" for each dataset of the suite: the table `kvbench suite`
+/// printed, computed again from its records by the same code.
+fn what_to_use(data: &Data, out: &mut String) {
+    let records: Vec<Record> = data.records(Source::Suite).cloned().collect();
+    for r in recommend_all(&records, data.memory_budget()) {
+        let _ = writeln!(out, "\n## What to use: {} on this machine\n", r.dataset);
+        let _ = writeln!(out, "{}\n{}", table(&HEADER, &r.rows()), r.legend());
+    }
 }
 
 /// A section of bullet points, left out when there are none.
@@ -350,7 +362,7 @@ mod tests {
 
     #[test]
     fn only_an_interval_of_runs_is_shown_as_one() {
-        let dataset = DatasetInfo { keys: 1_000_000, value_len: DEFAULT_VALUE_LEN.into() };
+        let dataset = DatasetInfo::generated(1_000_000, DEFAULT_VALUE_LEN);
         let record = Record::new("hashmap", &dataset, "uniform", Metric::LookupMean, 348.0, &RunInfo::detect(true));
         let runs =
             Record::median_of_runs(&[331.0, 348.0, 402.0, 340.0, 351.0].map(|v| Record { value: v, ..record.clone() }));

@@ -23,7 +23,7 @@ fn run() -> RunInfo {
 }
 
 fn ds(keys: u64) -> DatasetInfo {
-    DatasetInfo { keys, value_len: DEFAULT_VALUE_LEN.into() }
+    DatasetInfo::generated(keys, DEFAULT_VALUE_LEN)
 }
 
 /// A suite result set: three strategies on two datasets, with every metric the charts read.
@@ -127,7 +127,7 @@ fn macro_runs() -> ResultSet {
             }
         }
         // Scaling: keys (default values) and value sizes at 100k keys.
-        let sized = |value_len: &str| DatasetInfo { keys: 100_000, value_len: value_len.into() };
+        let sized = |value_len: &str| DatasetInfo::generated(100_000, value_len);
         for (dataset, rps) in
             [(ds(10_000), 9e4), (ds(100_000), 8.5e4), (sized("fixed:300"), 7e4), (sized("fixed:3000"), 4e4)]
         {

@@ -1,6 +1,7 @@
 //! `kvbench suite` (the main job), `kvbench bench micro` (the same matrix,
 //! any options) and `kvbench probe` (one measurement, run by them in a child).
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -9,13 +10,16 @@ use clap::Args;
 use kvbench_harness::latency::{MIN_BEYOND, SampleBudget};
 use kvbench_harness::probe::{self, ProbeReport, ProbeSpec};
 use kvbench_harness::suite::{
-    self as harness_suite, Case, ProbeOptions, dataset_info, default_cases, default_workloads, probe_in_child,
-    run_seed, schedule,
+    self as harness_suite, Case, ProbeOptions, cases_for, dataset_info, default_cases, default_workloads, file_info,
+    probe_in_child, run_seed, schedule,
 };
 use kvbench_harness::timing::{Plan, SLOW_OP};
-use kvbench_lookup::{OpenOptions, Strategy, StrategyKind};
-use kvbench_results::units::{approx_count, percentile_or_max, relative_interval};
-use kvbench_results::{MEMCHR_PASS, Metric, Record, ResultSet, RunInfo, names::cold_workload};
+use kvbench_lookup::{OpenOptions, Strategies, Strategy, StrategyKind};
+use kvbench_results::recommend::{HEADER, latency_workload, recommend};
+use kvbench_results::units::{ByteSize, approx_count, percentile_or_max, relative_interval};
+use kvbench_results::{
+    DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record, ResultSet, RunInfo, names::cold_workload,
+};
 use kvbench_workload::{Count, Dataset, Workload};
 
 use crate::human;
@@ -27,9 +31,22 @@ pub struct SuiteArgs {
     /// Folder for generated datasets (created if needed; reused across runs).
     #[arg(long, value_name = "DIR", default_value = "data")]
     data_dir: PathBuf,
-    /// Dataset sizes, comma-separated.
-    #[arg(long, value_name = "N,N", value_delimiter = ',', default_value = "10k,1M")]
-    keys: Vec<Count>,
+    /// Generated dataset sizes, comma-separated [default: 10k,1M; none when --data is given].
+    #[arg(long, value_name = "N,N", value_delimiter = ',', value_parser = Count::positive)]
+    keys: Option<Vec<Count>>,
+    /// Measure your own file of `<key> <value>` lines (space or tab, CRLF or LF;
+    /// the first line of a key wins); repeatable. Results name it by its file name.
+    #[arg(long, value_name = "FILE")]
+    data: Vec<PathBuf>,
+    /// Skip malformed lines of --data files (and count them) instead of stopping at the first.
+    #[arg(long)]
+    lenient: bool,
+    /// Strategies to measure, comma-separated, e.g. `hashmap,mmap-index,lru(0.1,mmap-index)` [default: all].
+    #[arg(long, value_name = "LIST")]
+    strategies: Option<Strategies>,
+    /// Also recommend the fastest strategy whose resident memory fits this size, e.g. `100MiB`.
+    #[arg(long, value_name = "SIZE")]
+    memory_budget: Option<ByteSize>,
     /// Workloads for every strategy, separated by semicolons: uniform, zipf:THETA, latest:THETA, miss;
     /// add ",miss=F" to mix in a fraction F of absent keys.
     #[arg(long, value_name = "W;W", value_delimiter = ';', default_value = "uniform;zipf:0.99;miss")]
@@ -37,7 +54,7 @@ pub struct SuiteArgs {
     /// Draw hit lookups from at most this many of a file's keys (every k-th
     /// line) [default: all keys]. A smaller pool makes caches look better than
     /// they are.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = Count::positive)]
     key_pool: Option<Count>,
     /// Runs of each case, each in a fresh process; a figure is their median,
     /// with a confidence interval (5 runs: their min–max, at 94 %) [default: 5, 3 with --quick].
@@ -53,7 +70,7 @@ pub struct SuiteArgs {
     #[arg(long)]
     quick: bool,
     /// Then regenerate the report from the results file's folder into this folder.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
+    #[arg(long, value_name = "DIR", default_value = "results/latest/report")]
     report: PathBuf,
     /// Do not regenerate the report.
     #[arg(long)]
@@ -82,7 +99,7 @@ pub struct ProbeArgs {
     #[arg(long)]
     lenient: bool,
     /// At most this many keys are drawn from [default: all].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = Count::positive)]
     key_pool: Option<Count>,
     /// Seed of the workloads' key streams.
     #[arg(long, value_name = "N", default_value_t = 7)]
@@ -130,9 +147,85 @@ fn fresh_seed() -> u64 {
 pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the kvbench executable to run probes")?;
     let run_info = RunInfo::detect(args.quick);
-    let cases = default_cases();
+    let cases = match &args.strategies {
+        Some(list) => cases_for(&list.0),
+        None => default_cases(),
+    };
+    anyhow::ensure!(!cases.is_empty(), "--strategies selected no strategy");
+    let datasets = datasets(args, &cases)?;
+    let runs = args.runs.unwrap_or(if args.quick { 3 } else { 5 });
+    let seed = args.seed.unwrap_or_else(fresh_seed);
+    eprintln!("{runs} runs per case in shuffled order, seed {seed} (--seed {seed} repeats the order and the keys)");
+    let workloads = if args.workloads.is_empty() { default_workloads() } else { args.workloads.clone() };
+    let jobs = schedule(datasets.len(), cases.len(), runs, seed);
+    let bar = progress_bar(jobs.len() as u64, "measuring");
+    // Per dataset and case, the reports of its runs.
+    let mut reports: Vec<Vec<Vec<ProbeReport>>> = vec![vec![Vec::new(); cases.len()]; datasets.len()];
+    let mut failures = 0;
+    // Without a terminal the bar is hidden: say each finished run on a line, so a piped run is not silent.
+    let piped = !std::io::stderr().is_terminal();
+    let total = jobs.len();
+    for (done, job) in jobs.into_iter().enumerate() {
+        let ((dataset, path), case) = (&datasets[job.dataset], &cases[job.case]);
+        let what = format!("{} {} (run {})", dataset.label(), case.label(), job.run + 1);
+        bar.set_message(what.clone());
+        let started = std::time::Instant::now();
+        let options = ProbeOptions {
+            key_pool: pool_size(args.key_pool),
+            workloads: workloads.clone(),
+            quick: args.quick,
+            seed: run_seed(seed, job.run),
+            lenient: args.lenient,
+        };
+        match probe_in_child(&exe, path, case, &options) {
+            Ok(report) => reports[job.dataset][job.case].push(report),
+            Err(e) => {
+                failures += 1;
+                bar.suspend(|| eprintln!("kvbench: {e}"));
+            }
+        }
+        bar.inc(1);
+        if piped {
+            eprintln!("[{}/{total}] {what}: {}", done + 1, human::nanos(started.elapsed().as_nanos() as f64));
+        }
+    }
+    bar.finish_and_clear();
+    let mut results = ResultSet::new("kvbench suite");
+    results.memory_budget = args.memory_budget.map(|b| b.0);
+    for ((info, path), per_case) in datasets.iter().zip(&reports) {
+        let mut records = Vec::new();
+        for (case, runs) in cases.iter().zip(per_case) {
+            let each: Vec<Vec<Record>> =
+                runs.iter().map(|r| harness_suite::records(info, &case.label(), r, &run_info)).collect();
+            records.extend(harness_suite::aggregate(&each));
+        }
+        let table = Table { records: &records, cases: &cases, reports: per_case, workloads: &workloads };
+        table.print(info, path, runs, seed);
+        what_to_use(&records, info, args.memory_budget);
+        results.records.extend(records);
+    }
+    kvbench_results::io::write(&args.results, &results)?;
+    eprintln!("wrote {} records to {}", results.records.len(), args.results.display());
+    if !args.no_report {
+        let folder = args.results.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        super::report::write(folder, &args.report)?;
+    }
+    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The datasets to measure, each as results name it and its path: the
+/// generated ones (made on first use), then the user's files, described as
+/// measured; the `mmap-index` sidecar of each is built if a case reuses it.
+fn datasets(args: &SuiteArgs, cases: &[Case]) -> anyhow::Result<Vec<(DatasetInfo, PathBuf)>> {
+    let default_keys = [Count(10_000), Count(1_000_000)];
+    let keys = match &args.keys {
+        Some(keys) => keys.as_slice(),
+        None if args.data.is_empty() => &default_keys,
+        None => &[],
+    };
+    anyhow::ensure!(!keys.is_empty() || !args.data.is_empty(), "no dataset: give --keys or --data");
     let mut datasets = Vec::new();
-    for &keys in &args.keys {
+    for &keys in keys {
         let dataset = Dataset::new(keys.0);
         let bar = progress_bar(keys.0, &format!("generating {keys}"));
         let (path, made) = dataset
@@ -143,58 +236,24 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
             Some(s) => eprintln!("generated {} ({} keys, {})", path.display(), s.keys, human::bytes(s.bytes)),
             None => eprintln!("reusing {}", path.display()),
         }
-        harness_suite::prepare_dataset(&path, &cases)
+        datasets.push((dataset_info(&dataset), path));
+    }
+    for path in &args.data {
+        let info = file_info(path, args.lenient).with_context(|| format!("cannot read {}", path.display()))?;
+        let fingerprint = |d: &DatasetInfo| d.file.as_ref().map(|f| f.fingerprint.clone());
+        if let Some((_, earlier)) =
+            datasets.iter().find(|(d, _)| d.file.is_some() && fingerprint(d) == fingerprint(&info))
+        {
+            eprintln!("{} has the same bytes as {}: measured once", path.display(), earlier.display());
+            continue;
+        }
+        datasets.push((info, path.clone()));
+    }
+    for (_, path) in &datasets {
+        harness_suite::prepare_dataset(path, cases, args.lenient)
             .with_context(|| format!("cannot build the index of {}", path.display()))?;
-        datasets.push((dataset, path));
     }
-    let runs = args.runs.unwrap_or(if args.quick { 3 } else { 5 });
-    let seed = args.seed.unwrap_or_else(fresh_seed);
-    eprintln!("{runs} runs per case in shuffled order, seed {seed} (--seed {seed} repeats the order and the keys)");
-    let workloads = if args.workloads.is_empty() { default_workloads() } else { args.workloads.clone() };
-    let jobs = schedule(datasets.len(), cases.len(), runs, seed);
-    let bar = progress_bar(jobs.len() as u64, "measuring");
-    // Per dataset and case, the reports of its runs.
-    let mut reports: Vec<Vec<Vec<ProbeReport>>> = vec![vec![Vec::new(); cases.len()]; datasets.len()];
-    let mut failures = 0;
-    for job in jobs {
-        let ((dataset, path), case) = (&datasets[job.dataset], &cases[job.case]);
-        bar.set_message(format!("{} {} (run {})", dataset.keys, case.label(), job.run + 1));
-        let options = ProbeOptions {
-            key_pool: pool_size(args.key_pool),
-            workloads: workloads.clone(),
-            quick: args.quick,
-            seed: run_seed(seed, job.run),
-        };
-        match probe_in_child(&exe, path, case, &options) {
-            Ok(report) => reports[job.dataset][job.case].push(report),
-            Err(e) => {
-                failures += 1;
-                bar.suspend(|| eprintln!("kvbench: {e}"));
-            }
-        }
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    let mut results = ResultSet::new("kvbench suite");
-    for ((dataset, path), per_case) in datasets.iter().zip(&reports) {
-        let info = dataset_info(dataset);
-        let mut records = Vec::new();
-        for (case, runs) in cases.iter().zip(per_case) {
-            let each: Vec<Vec<Record>> =
-                runs.iter().map(|r| harness_suite::records(&info, &case.label(), r, &run_info)).collect();
-            records.extend(harness_suite::aggregate(&each));
-        }
-        let table = Table { records: &records, cases: &cases, reports: per_case, workloads: &workloads };
-        table.print(dataset.keys, path, runs, seed);
-        results.records.extend(records);
-    }
-    kvbench_results::io::write(&args.results, &results)?;
-    eprintln!("wrote {} records to {}", results.records.len(), args.results.display());
-    if !args.no_report {
-        let folder = args.results.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        super::report::write(folder, &args.report)?;
-    }
-    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(datasets)
 }
 
 /// One dataset's results as the terminal shows them: start-up and memory,
@@ -243,13 +302,21 @@ impl Table<'_> {
         kvbench_results::stats::median_ci(&values, 0.0).map_or(0.0, |m| m.median)
     }
 
-    fn print(&self, keys: Count, path: &Path, runs: u32, seed: u64) {
+    fn print(&self, dataset: &DatasetInfo, path: &Path, runs: u32, seed: u64) {
         let file_bytes = self.any_report().map_or(0, |r| r.file_bytes);
+        let name = match &dataset.file {
+            Some(_) => dataset.label(),
+            None => format!("{} keys", dataset.label()),
+        };
         println!(
-            "\n{keys} keys: {} ({}); each figure the median of {runs} runs in fresh processes\n",
+            "\n{name}: {} ({}); each figure the median of {runs} runs in fresh processes",
             path.display(),
             human::bytes(file_bytes)
         );
+        if let Some(file) = &dataset.file {
+            println!("{}", describe(file));
+        }
+        println!();
         self.start_up_and_memory();
         for w in self.workloads {
             self.lookups(&w.to_string());
@@ -449,6 +516,35 @@ impl Table<'_> {
             println!("hashmap heap / file size: {:.2}x", heap.value / file_bytes.max(1) as f64);
         }
     }
+}
+
+/// The recommendation for one dataset, computed from its records (`kvbench_results::recommend`).
+fn what_to_use(records: &[Record], dataset: &DatasetInfo, budget: Option<ByteSize>) {
+    let Some(workload) = latency_workload(records, dataset) else { return };
+    let r = recommend(records, dataset, &workload, budget.map(|b| b.0));
+    println!("\nWhat to use for {} on this machine", r.dataset);
+    println!("{}", human::table(&HEADER, &r.rows()));
+    println!("{}", r.legend());
+}
+
+/// What a user's file holds, in one paragraph: records, keys, duplicates, lengths.
+fn describe(file: &FileInfo) -> String {
+    let lengths = |l: &LenSummary| format!("{}/{}/{}/{} B", l.min, l.median, l.p99, l.max);
+    let skipped = match file.skipped {
+        0 => String::new(),
+        n => format!(", {n} malformed {} skipped", human::plural(n, "line")),
+    };
+    format!(
+        "{} records, {} distinct keys, {} {} (the first line of a key wins){skipped}; \
+         key length min/median/p99/max {}, value length {}; fingerprint {}",
+        file.records,
+        file.distinct_keys,
+        file.duplicates,
+        human::plural(file.duplicates, "duplicate"),
+        lengths(&file.key_len),
+        lengths(&file.value_len),
+        file.fingerprint.get(..12).unwrap_or(&file.fingerprint),
+    )
 }
 
 /// Lookups timed per run for each way of timing: `1.2M / 800k / 200k`, or
