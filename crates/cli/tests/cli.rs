@@ -235,7 +235,12 @@ fn the_suite_runs_every_case_on_a_small_dataset() {
             assert!(r.samples.is_some_and(|n| n >= 500), "{r:?}");
         }
     }
-    assert!(stdout.contains("overlapped (throughput)") && stdout.contains("chained (latency)"), "{stdout}");
+    assert!(stdout.contains("overlapped") && stdout.contains("chained") && stdout.contains("alone p99"), "{stdout}");
+    // Every table fits 100 columns (its rule line is as wide as the table).
+    let rules: Vec<&str> =
+        stdout.lines().filter(|l| l.starts_with("---") && l.chars().all(|c| c == '-' || c == ' ')).collect();
+    assert!(rules.len() >= 6, "{stdout}");
+    assert!(rules.iter().all(|l| l.chars().count() <= 100), "a table wider than 100 columns:\n{stdout}");
     assert!(stdout.contains("3 runs in fresh processes"), "{stdout}");
     // The strategies' own notes reach the user: the reopened index says it reused its sidecar.
     assert!(stdout.lines().any(|l| l.starts_with("mmap-index (reopen): reused index")), "{stdout}");

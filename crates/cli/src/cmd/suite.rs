@@ -75,6 +75,9 @@ pub struct SuiteArgs {
     /// Do not regenerate the report.
     #[arg(long)]
     no_report: bool,
+    /// Print every column (intervals of every figure, lookups timed); by default the tables fit 100 columns.
+    #[arg(long)]
+    wide: bool,
 }
 
 /// Options of `kvbench probe`.
@@ -199,7 +202,8 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
                 runs.iter().map(|r| harness_suite::records(info, &case.label(), r, &run_info)).collect();
             records.extend(harness_suite::aggregate(&each));
         }
-        let table = Table { records: &records, cases: &cases, reports: per_case, workloads: &workloads };
+        let table =
+            Table { records: &records, cases: &cases, reports: per_case, workloads: &workloads, wide: args.wide };
         table.print(info, path, runs, seed);
         what_to_use(&records, info, args.memory_budget);
         results.records.extend(records);
@@ -265,6 +269,13 @@ struct Table<'a> {
     /// Per case (in `cases`' order), the reports of its runs: file size, notes, costs.
     reports: &'a [Vec<ProbeReport>],
     workloads: &'a [Workload],
+    /// Every column (`--wide`), rather than what fits 100 columns.
+    wide: bool,
+}
+
+/// Keeps the cells of the columns whose `keep` is true.
+fn columns<T: Clone>(cells: &[T], keep: &[bool]) -> Vec<T> {
+    cells.iter().zip(keep).filter(|(_, k)| **k).map(|(c, _)| c.clone()).collect()
 }
 
 impl Table<'_> {
@@ -281,10 +292,25 @@ impl Table<'_> {
         }
     }
 
-    /// A percentile's record, or the slowest lookup where too few were timed for it.
+    /// A percentile's record, or the slowest lookup where too few were timed
+    /// for it (`max of 194: 2.46 ms`; narrow tables: `max 2.46 ms`).
     fn percentile(&self, percentile: Option<&Record>, max: Option<&Record>) -> String {
-        let samples = max.and_then(|m| m.samples).unwrap_or(0);
-        percentile_or_max(percentile.map(|r| r.value), max.map(|r| r.value), samples).unwrap_or_else(|| "-".into())
+        match (percentile, max) {
+            (None, Some(m)) if !self.wide => format!("max {}", human::nanos(m.value)),
+            _ => {
+                let samples = max.and_then(|m| m.samples).unwrap_or(0);
+                percentile_or_max(percentile.map(|r| r.value), max.map(|r| r.value), samples)
+                    .unwrap_or_else(|| "-".into())
+            }
+        }
+    }
+
+    /// `rows` under `header`, only the columns `keep` marks unless wide; the first column left-aligned.
+    fn show(&self, header: &[&str], rows: &[Vec<String>], keep: &[bool]) {
+        let all = vec![true; header.len()];
+        let keep = if self.wide { &all[..] } else { keep };
+        let rows: Vec<Vec<String>> = rows.iter().map(|r| columns(r, keep)).collect();
+        println!("{}\n", human::table_with(&columns(header, keep), &rows, 1));
     }
 
     fn plain(&self, record: Option<&Record>, write: impl Fn(f64) -> String) -> String {
@@ -340,11 +366,15 @@ impl Table<'_> {
             .map(|case| {
                 let c = case.label();
                 let get = |m| self.get(&c, "-", m);
+                let ready = if self.wide {
+                    self.with_interval(get(Metric::ReadyTime), human::nanos)
+                } else {
+                    self.plain(get(Metric::ReadyTime), human::nanos)
+                };
                 vec![
                     c.clone(),
-                    String::new(),
                     self.with_interval(get(Metric::OpenTime), human::nanos),
-                    self.with_interval(get(Metric::ReadyTime), human::nanos),
+                    ready,
                     self.plain(get(Metric::HeapBytes), bytes),
                     self.plain(get(Metric::AnonRssBytes), bytes),
                     self.plain(get(Metric::FileRssBytes), bytes),
@@ -353,8 +383,8 @@ impl Table<'_> {
                 ]
             })
             .collect();
-        let header = ["strategy", "", "open", "ready", "heap", "anon RSS", "file RSS", "anon B/key", "resident B/key"];
-        println!("{}\n", human::table(&header, &rows));
+        let header = ["strategy", "open", "ready", "heap", "anon RSS", "file RSS", "anon B/key", "resident B/key"];
+        self.show(&header, &rows, &[true, true, true, true, true, true, false, true]);
     }
 
     fn lookups(&self, workload: &str) {
@@ -367,7 +397,6 @@ impl Table<'_> {
                 let tail = self.percentile(get(Metric::LatencyP99), get(Metric::LatencyMax));
                 vec![
                     c.clone(),
-                    String::new(),
                     self.with_interval(get(Metric::LookupMean), human::nanos),
                     self.with_interval(get(Metric::ChainLatency), human::nanos),
                     self.with_interval(get(Metric::LatencyP50), human::nanos),
@@ -377,17 +406,8 @@ impl Table<'_> {
                 ]
             })
             .collect();
-        let header = [
-            "strategy",
-            "",
-            "overlapped (throughput)",
-            "chained (latency)",
-            "alone p50",
-            "alone p99",
-            "lookups timed",
-            "hit rate",
-        ];
-        println!("{}\n", human::table(&header, &rows));
+        let header = ["strategy", "overlapped", "chained", "alone p50", "alone p99", "lookups timed", "hit rate"];
+        self.show(&header, &rows, &[true, true, true, true, true, false, true]);
     }
 
     fn cold_starts(&self) {
@@ -404,14 +424,13 @@ impl Table<'_> {
             .map(|c| {
                 let get = |w: &str, m| self.get(c, w, m);
                 let max = get(&workload, Metric::LatencyMax);
-                let next = format!(
-                    "{} (of {})",
-                    self.percentile(get(&workload, Metric::LatencyP50), max),
-                    approx_count(max.and_then(|m| m.samples).unwrap_or(0))
-                );
+                let p50 = self.percentile(get(&workload, Metric::LatencyP50), max);
+                let next = match self.wide {
+                    true => format!("{p50} (of {})", approx_count(max.and_then(|m| m.samples).unwrap_or(0))),
+                    false => p50,
+                };
                 vec![
                     c.clone(),
-                    String::new(),
                     self.with_interval(get("-", Metric::OpenTime), human::nanos),
                     self.with_interval(get(&workload, Metric::FirstLookup), human::nanos),
                     next,
@@ -423,9 +442,8 @@ impl Table<'_> {
                 ]
             })
             .collect();
-        let header =
-            ["strategy", "", "open", "first lookup", "next lookups p50", "file in page cache: before -> after open"];
-        println!("{}\n", human::table(&header, &rows));
+        let header = ["strategy", "open", "first lookup", "next p50", "cached before -> after open"];
+        self.show(&header, &rows, &[true; 5]);
     }
 
     fn explain(&self, runs: u32, seed: u64) {
@@ -434,7 +452,7 @@ impl Table<'_> {
                 format!(" (the true median lies inside with {:.0}% confidence)", l * 100.0)
             });
         let ns = |of: fn(&ProbeReport) -> f64| format!("{:.1} ns", self.cost(of));
-        println!(
+        let text = format!(
             "How to read it. Each figure is the median of {runs} runs, each in a fresh process, all runs of all cases \
              in one shuffled order (seed {seed}); -a%/+b% is its confidence interval{level}, as lopsided as the runs \
              were.\n\
@@ -446,7 +464,7 @@ impl Table<'_> {
              ~{} subtracted.\n\
              - alone: each lookup timed on its own (HdrHistogram), ~{} of clock reads subtracted (the clock moves in \
              ~{} ticks). A percentile is shown only when at least {MIN_BEYOND} lookups lie beyond it (p99: 500), \
-             otherwise the max of the n timed.\n\
+             otherwise the slowest of the n timed (`max`; --wide shows n and every interval).\n\
              - lookups timed (per run): overlapped / chained / alone. A lookup slower than {} is timed one by one \
              only ('one by one'): its overlapped and chained figures are the mean of those lookups, which do not \
              overlap by more than a cache miss.\n\
@@ -462,6 +480,7 @@ impl Table<'_> {
             human::nanos(SLOW_OP.as_nanos() as f64),
             self.cpu_share(),
         );
+        println!("{}", human::wrap(&text, 100));
     }
 
     /// The median share of wall time the probes ran during their timed rounds, e.g. `93%`.
@@ -524,7 +543,7 @@ fn what_to_use(records: &[Record], dataset: &DatasetInfo, budget: Option<ByteSiz
     let r = recommend(records, dataset, &workload, budget.map(|b| b.0));
     println!("\nWhat to use for {} on this machine", r.dataset);
     println!("{}", human::table(&HEADER, &r.rows()));
-    println!("{}", r.legend());
+    println!("{}", human::wrap(&r.legend(), 100));
 }
 
 /// What a user's file holds, in one paragraph: records, keys, duplicates, lengths.
