@@ -4,14 +4,15 @@
 //! written by hand. The suite prints it after its tables and the report
 //! opens with it, from the same [`recommend`] and [`Recommendation::rows`].
 //!
-//! Cold starts and the memchr floor are not candidates: they are ways of
-//! starting or bounds, not strategies to pick. A strategy whose lookups were
+//! Cold starts, the memchr floor and the naive `scan-lines` baseline are not
+//! candidates: they are ways of starting, bounds and a yardstick, not
+//! strategies to pick. A strategy whose lookups were
 //! too slow to time 500 of them alone has no p99; it competes for the tail
 //! with its slowest lookup, which can only flatter it less.
 
 use std::fmt;
 
-use crate::names::{CaseStart, MEMCHR_PASS};
+use crate::names::{CaseStart, MEMCHR_PASS, NAIVE_BASELINE};
 use crate::schema::{DatasetInfo, Metric, Record};
 use crate::units;
 
@@ -157,7 +158,9 @@ pub fn recommend(records: &[Record], dataset: &DatasetInfo, workload: &str, budg
     let ours: Vec<&Record> = records
         .iter()
         .filter(|r| &r.dataset == dataset && r.load.is_none())
-        .filter(|r| r.strategy != MEMCHR_PASS && !CaseStart::Cold.marks(&r.strategy))
+        .filter(|r| {
+            ![MEMCHR_PASS, NAIVE_BASELINE].contains(&r.strategy.as_str()) && !CaseStart::Cold.marks(&r.strategy)
+        })
         .collect();
     let mut strategies: Vec<&str> = Vec::new();
     for r in &ours {
@@ -236,6 +239,8 @@ mod tests {
             rec("scan", "uniform", Metric::LatencyP50, 9_000.0, None),
             rec("mmap-index (cold)", "uniform@cold", Metric::LatencyP50, 50.0, None),
             rec(MEMCHR_PASS, "-", Metric::LookupMean, 10.0, None),
+            rec(NAIVE_BASELINE, "-", Metric::AnonRssBytes, 1.0, None),
+            rec(NAIVE_BASELINE, "-", Metric::FileRssBytes, 1.0, None),
             rec("hashmap", "uniform", Metric::LatencyP99, 400.0, Some((390.0, 420.0))),
             rec("mmap-index (reopen)", "uniform", Metric::LatencyP99, 410.0, Some((400.0, 900.0))),
             rec("scan", "uniform", Metric::LatencyMax, 20_000.0, None),

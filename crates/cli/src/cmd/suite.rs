@@ -335,9 +335,10 @@ impl Table<'_> {
             None => format!("{} keys", dataset.label()),
         };
         println!(
-            "\n{name}: {} ({}); each figure the median of {runs} runs in fresh processes",
+            "\n{name}: {} ({}); each figure the median of {runs} {} in fresh processes",
             path.display(),
-            human::bytes(file_bytes)
+            human::bytes(file_bytes),
+            human::plural(u64::from(runs), "run"),
         );
         if let Some(file) = &dataset.file {
             println!("{}", describe(file));
