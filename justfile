@@ -26,15 +26,21 @@ gen +SIZES="10k 1M":
 # All micro-benchmarks (criterion, then kvbench bench micro) into results/latest/, then the report (~11 min).
 bench:
     cargo bench --bench lookup
-    {{kvbench}} bench micro --results results/latest/suite.json --report reports
+    {{kvbench}} bench micro --results results/latest/suite.json
 
 # The criterion matrix on 10K keys with short measurements (< 2 minutes); results in target/kvbench/quick/.
 bench-quick:
     KVBENCH_QUICK=1 cargo bench --bench lookup
 
-# Regenerate the charts and reports/README.md from results/latest/ (no measuring).
+# Regenerate this machine's report, results/latest/report/, from results/latest/ (no measuring).
 report:
-    {{kvbench}} report --results results/latest --out reports
+    {{kvbench}} report --results results/latest --out results/latest/report
+
+# Publish this machine's full run as the reference: results/latest/*.json to results/reference/, then redraw reports/.
+# Run every benchmark first, from one clean commit, on a quiet machine (README: "Publishing the reference run").
+publish:
+    cp results/latest/*.json results/reference/
+    {{kvbench}} report --results results/reference --out reports
 
 # Serve the 1M-key dataset over HTTP (:8080) and RESP (:6380) until Ctrl-C; e.g. `just serve --strategy hashmap`.
 serve *ARGS:
@@ -48,7 +54,7 @@ bench-macro *ARGS:
 # The study's bash and Python programs beside `kvbench get` per strategy, at 10K and 1M keys, into results/latest/baselines.json.
 bench-baselines *ARGS:
     {{kvbench}} bench baselines {{ARGS}}
-    {{kvbench}} report --results results/latest --out reports
+    {{kvbench}} report --results results/latest --out results/latest/report
 
 # kvbench serve (2 threads, 1M keys) at 80 % of its maximum for DURATION: errors and RSS per 10 s slice.
 soak DURATION="10m":

@@ -86,7 +86,7 @@ fn dataset(keys: u64) -> (DatasetInfo, PathBuf) {
         Ok((path, _)) => path,
         Err(e) => panic!("cannot generate the bench dataset in {}: {e}", dir.display()),
     };
-    (DatasetInfo { keys, value_len: dataset.value_len.to_string() }, path)
+    (DatasetInfo::generated(keys, dataset.value_len.to_string()), path)
 }
 
 fn open_or_die(path: &Path, strategy: &Strategy) -> Box<dyn Lookup> {

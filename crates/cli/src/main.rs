@@ -111,7 +111,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("kvbench: {err:#}");
+            eprintln!("kvbench: {}", human::error_chain(&err));
             ExitCode::from(2)
         }
     }

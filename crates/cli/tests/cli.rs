@@ -235,7 +235,12 @@ fn the_suite_runs_every_case_on_a_small_dataset() {
             assert!(r.samples.is_some_and(|n| n >= 500), "{r:?}");
         }
     }
-    assert!(stdout.contains("overlapped (throughput)") && stdout.contains("chained (latency)"), "{stdout}");
+    assert!(stdout.contains("overlapped") && stdout.contains("chained") && stdout.contains("alone p99"), "{stdout}");
+    // Every table fits 100 columns (its rule line is as wide as the table).
+    let rules: Vec<&str> =
+        stdout.lines().filter(|l| l.starts_with("---") && l.chars().all(|c| c == '-' || c == ' ')).collect();
+    assert!(rules.len() >= 6, "{stdout}");
+    assert!(rules.iter().all(|l| l.chars().count() <= 100), "a table wider than 100 columns:\n{stdout}");
     assert!(stdout.contains("3 runs in fresh processes"), "{stdout}");
     // The strategies' own notes reach the user: the reopened index says it reused its sidecar.
     assert!(stdout.lines().any(|l| l.starts_with("mmap-index (reopen): reused index")), "{stdout}");
@@ -258,7 +263,7 @@ fn the_suite_runs_every_case_on_a_small_dataset() {
 fn the_terminal_and_the_report_write_a_figure_alike() {
     use kvbench_results::{DEFAULT_VALUE_LEN, DatasetInfo, Record, ResultSet, RunInfo, units};
     let dir = tempfile::tempdir().unwrap();
-    let (run, dataset) = (RunInfo::detect(true), DatasetInfo { keys: 10_000, value_len: DEFAULT_VALUE_LEN.into() });
+    let (run, dataset) = (RunInfo::detect(true), DatasetInfo::generated(10_000, DEFAULT_VALUE_LEN));
     // 1.289 ms and 1.5 MiB: figures the terminal and the report once wrote with different precision.
     let (p50, heap) = (1_289_000.0, 1.5 * 1024.0 * 1024.0);
     let mut set = ResultSet::new("kvbench suite");
@@ -385,7 +390,7 @@ fn compare_fails_only_on_a_real_regression_and_writes_markdown() {
     use kvbench_results::{DEFAULT_VALUE_LEN, DatasetInfo, Record, ResultSet, RunInfo, SpreadKind};
     let dir = tempfile::tempdir().unwrap();
     let set = |mean: f64, heap: f64| {
-        let (run, dataset) = (RunInfo::detect(true), DatasetInfo { keys: 10_000, value_len: DEFAULT_VALUE_LEN.into() });
+        let (run, dataset) = (RunInfo::detect(true), DatasetInfo::generated(10_000, DEFAULT_VALUE_LEN));
         let mut set = ResultSet::new("test");
         let lookup = Record::new("hashmap", &dataset, "uniform", Metric::LookupMean, mean, &run);
         set.records.push(lookup.with_spread(mean * 0.97, mean * 1.03, SpreadKind::MinMax));
@@ -418,4 +423,121 @@ fn compare_fails_only_on_a_real_regression_and_writes_markdown() {
     // A wider threshold lets the same change through.
     assert!(kvbench(&["compare", &base, &slower, "--threshold", "30"]).status.success());
     assert_clean_error(&kvbench(&["compare", &base, dir.path().join("missing").to_str().unwrap()]), "missing");
+}
+
+/// A file as users bring them: tabs and spaces, CRLF, a duplicate key, values
+/// from empty to long, a malformed line, no final newline.
+fn users_file(lines: usize, salt: &str) -> Vec<u8> {
+    let mut text = "a_header_line_without_a_separator\r\n".to_owned();
+    for i in 0..lines {
+        let sep = if i % 3 == 0 { '\t' } else { ' ' };
+        let value = "v".repeat(i % 97);
+        text.push_str(&format!("pkg-{salt}-{i}{sep}{value} end\r\n"));
+    }
+    text.push_str(&format!("pkg-{salt}-7\tduplicate, never served\nlast-{salt}\t"));
+    text.into_bytes()
+}
+
+#[test]
+fn the_suite_measures_a_users_own_files_and_recommends_from_their_records() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("other")).unwrap();
+    let mine = write(dir.path(), "mine.tsv", &users_file(1500, "a"));
+    let same_name = write(&dir.path().join("other"), "mine.tsv", &users_file(1200, "b"));
+    let copy = write(dir.path(), "copy.tsv", &std::fs::read(&mine).unwrap());
+    let json = dir.path().join("suite.json");
+    let strategies = "hashmap,mmap-index,lru(0.5,hashmap)";
+    let (budget, data_dir) = ("1GiB", dir.path().join("data"));
+    let args = ["suite", "--quick", "--runs", "1", "--no-report", "--lenient", "--strategies", strategies];
+    let files = ["--data", &mine, "--data", &same_name, "--data", &copy, "--memory-budget", budget];
+    let out = kvbench(
+        &[&args[..], &files, &["--results", json.to_str().unwrap(), "--data-dir", data_dir.to_str().unwrap()]].concat(),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
+    assert!(stderr(&out).contains("has the same bytes as"), "{}", stderr(&out));
+    assert!(!data_dir.exists(), "no generated dataset when only --data is given");
+    assert!(stdout.contains("1502 records, 1501 distinct keys, 1 duplicate "), "{stdout}");
+    assert!(stdout.contains("1 malformed line skipped"), "{stdout}");
+    assert!(stdout.contains("What to use for mine.tsv on this machine"), "{stdout}");
+    assert!(stdout.contains("lowest p50 within 1 GiB"), "{stdout}");
+    let results = kvbench_results::io::read(&json).unwrap();
+    assert_eq!(results.memory_budget, Some(1 << 30));
+    let files: Vec<_> = kvbench_results::recommend::datasets(&results.records);
+    assert_eq!(files.len(), 2, "two files of the same name stay apart; the copy is measured once");
+    let (a, b) = (files[0].file.as_ref().unwrap(), files[1].file.as_ref().unwrap());
+    assert_eq!((a.name.as_str(), b.name.as_str()), ("mine.tsv", "mine.tsv"));
+    assert_ne!(a.fingerprint, b.fingerprint);
+    assert_eq!((a.records, a.distinct_keys, a.duplicates, a.skipped), (1502, 1501, 1, 1));
+    assert_eq!((a.value_len.min, a.value_len.max), (0, 100));
+    assert_eq!(files[0].label(), "mine.tsv");
+    let mut cases: Vec<&str> = results.records.iter().map(|r| r.strategy.as_str()).collect();
+    cases.sort_unstable();
+    cases.dedup();
+    let expected = ["hashmap", "lru(0.5,hashmap)", "mmap-index (build)", "mmap-index (cold)", "mmap-index (reopen)"];
+    assert_eq!(cases, expected, "--strategies chose the cases");
+    // What the suite recommended is what its records say.
+    let r = kvbench_results::recommend::recommend_all(&results.records, results.memory_budget);
+    for row in r[0].rows() {
+        assert!(stdout.lines().any(|l| l.starts_with(&row[0]) && l.contains(&row[1])), "{row:?} not in\n{stdout}");
+    }
+}
+
+#[test]
+fn rough_edges_get_clear_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in [&["suite", "--keys", "0"][..], &["suite", "--key-pool", "0"], &["bench", "micro", "--keys", "10k,0"]] {
+        assert_clean_error(&kvbench(bad), "must be at least 1");
+    }
+    assert_clean_error(&kvbench(&["suite", "--strategies", "hashmap,nope"]), "unknown strategy");
+    assert_clean_error(&kvbench(&["suite", "--memory-budget", "lots"]), "not a size");
+    let data = write(dir.path(), "d.txt", b"a 1\nbroken\nb 2\n");
+    let serve = kvbench(&["serve", "--data", &data, "--threads", "20000"]);
+    assert_clean_error(&serve, "20000 is not in 1..=1024");
+    // An OS error is said once.
+    let missing = dir.path().join("missing.txt");
+    let out = kvbench(&["get", "--data", missing.to_str().unwrap(), "k"]);
+    let os = std::io::Error::from_raw_os_error(2).to_string();
+    assert_eq!(stderr(&out).matches(&os).count(), 1, "{}", stderr(&out));
+    // --lenient says what it skipped without -v; a sidecar written beside the user's file is announced once.
+    let first = kvbench(&["get", "--lenient", "--data", &data, "a"]);
+    assert_eq!(first.stdout, b"1\n");
+    assert!(stderr(&first).contains("skipped 1 malformed line"), "{}", stderr(&first));
+    assert!(stderr(&first).contains("wrote the index"), "{}", stderr(&first));
+    let again = kvbench(&["get", "--lenient", "--data", &data, "b"]);
+    assert!(!stderr(&again).contains("wrote the index"), "{}", stderr(&again));
+    let elsewhere = dir.path().join("elsewhere.kvidx");
+    let moved = kvbench(&["get", "--lenient", "--data", &data, "--index", elsewhere.to_str().unwrap(), "b"]);
+    assert_eq!(moved.stdout, b"2\n");
+    assert!(elsewhere.exists());
+    let gen1 = kvbench(&["gen", "--keys", "1", "--out", dir.path().join("one.txt").to_str().unwrap()]);
+    assert!(stderr(&gen1).contains("wrote 1 key,"), "{}", stderr(&gen1));
+}
+
+#[test]
+fn the_main_job_writes_only_where_git_ignores() {
+    // Every path a command writes by default, read from its own --help, must be
+    // ignored by git, so the README's main job leaves a fresh clone clean.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let is_checkout = Command::new("git").arg("-C").arg(&root).args(["rev-parse", "--git-dir"]).output();
+    if !is_checkout.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: not a git checkout (or no git)");
+        return;
+    }
+    let mut written =
+        vec!["data/kv-1M-normal_30_5-s42.txt".to_owned(), "data/kv-1M-normal_30_5-s42.txt.kvidx".to_owned()];
+    for command in [&["suite"][..], &["report"], &["bench", "macro"], &["bench", "baselines"]] {
+        let help = String::from_utf8_lossy(&kvbench(&[command, &["--help"]].concat()).stdout).into_owned();
+        for flag in ["--results <FILE>", "--report <DIR>", "--out <DIR>"] {
+            let Some(line) = help.lines().find(|l| l.trim_start().starts_with(flag)) else { continue };
+            let default = line.split("[default: ").nth(1).and_then(|d| d.split(']').next()).unwrap();
+            let is_dir = flag.contains("<DIR>");
+            written.push(if is_dir { format!("{default}/README.md") } else { default.to_owned() });
+        }
+    }
+    assert!(written.iter().any(|w| w.ends_with("suite.json")) && written.iter().any(|w| w.ends_with("README.md")));
+    for path in &written {
+        let ignored = Command::new("git").arg("-C").arg(&root).args(["check-ignore", "-q", path]).status().unwrap();
+        assert!(ignored.success(), "{path} is written by default but not ignored by git");
+    }
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use kvbench_lookup::{OpenError, OpenOptions, Strategy, StrategyKind};
-use kvbench_results::{CaseStart, DatasetInfo, MEMCHR_PASS, Metric, Record, RunInfo};
+use kvbench_results::{CaseStart, DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record, RunInfo};
 use kvbench_workload::Workload;
 
 use crate::probe::{Mean, ProbeReport};
@@ -67,6 +67,20 @@ pub fn default_cases() -> Vec<Case> {
     ]
 }
 
+/// The cases that measure `strategies`: the default cases of each (so
+/// `mmap-index` is built, reopened and started cold), then a warm case for
+/// each one the defaults do not cover (`lru(0.2,hashmap)`, `redis`), in the
+/// order given.
+pub fn cases_for(strategies: &[Strategy]) -> Vec<Case> {
+    let mut cases: Vec<Case> = default_cases().into_iter().filter(|c| strategies.contains(&c.strategy)).collect();
+    for s in strategies {
+        if !cases.iter().any(|c| &c.strategy == s) {
+            cases.push(Case::new(s.clone()));
+        }
+    }
+    cases
+}
+
 /// The workloads every warm case runs: uniform hits, Zipf 0.99 hits, misses.
 pub fn default_workloads() -> Vec<Workload> {
     vec![Workload::UNIFORM, Workload::ZIPF, Workload::MISS]
@@ -114,6 +128,8 @@ pub struct ProbeOptions {
     pub quick: bool,
     /// Seed of the workloads' key streams ([`run_seed`] gives each run its own).
     pub seed: u64,
+    /// Skip malformed lines of the data file (and count them) instead of failing.
+    pub lenient: bool,
 }
 
 /// The arguments that make `kvbench probe` run `case` on `data` (after the subcommand).
@@ -133,7 +149,13 @@ pub fn probe_args(data: &Path, case: &Case, options: &ProbeOptions) -> Vec<Strin
         args.push("--workload".to_owned());
         args.push(w.to_string());
     }
-    for (on, flag) in [(case.fresh_index, "--fresh-index"), (case.cold, "--cold"), (options.quick, "--quick")] {
+    let flags = [
+        (case.fresh_index, "--fresh-index"),
+        (case.cold, "--cold"),
+        (options.quick, "--quick"),
+        (options.lenient, "--lenient"),
+    ];
+    for (on, flag) in flags {
         if on {
             args.push(flag.to_owned());
         }
@@ -159,9 +181,29 @@ pub fn probe_in_child(exe: &Path, data: &Path, case: &Case, options: &ProbeOptio
     serde_json::from_slice(&output.stdout).map_err(|source| SuiteError::Output { case: case.label(), source })
 }
 
-/// How results name a dataset: its key count and value-length distribution.
+/// How results name a generated dataset: its key count and value-length distribution.
 pub fn dataset_info(dataset: &kvbench_workload::Dataset) -> DatasetInfo {
-    DatasetInfo { keys: dataset.keys.0, value_len: dataset.value_len.to_string() }
+    DatasetInfo::generated(dataset.keys.0, dataset.value_len.to_string())
+}
+
+/// How results name a file the user brought: its name and what it holds, as
+/// measured ([`kvbench_lookup::profile`], with the strategies' record rules;
+/// `lenient` skips and counts malformed lines).
+pub fn file_info(path: &Path, lenient: bool) -> Result<DatasetInfo, OpenError> {
+    let p = kvbench_lookup::profile(path, lenient)?;
+    let lengths = |l: kvbench_lookup::Lengths| LenSummary { min: l.min, median: l.median, p99: l.p99, max: l.max };
+    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    Ok(DatasetInfo::file(FileInfo {
+        name,
+        bytes: p.bytes,
+        records: p.records,
+        distinct_keys: p.distinct_keys,
+        duplicates: p.duplicates,
+        skipped: p.skipped,
+        key_len: lengths(p.key_len),
+        value_len: lengths(p.value_len),
+        fingerprint: format!("{:032x}", p.fingerprint),
+    }))
 }
 
 /// One run of one case: which dataset and case (indices into the suite's
@@ -210,7 +252,7 @@ fn splitmix64(state: &mut u64) -> u64 {
 
 /// Builds the `mmap-index` sidecar of `data` (in this process) if a case
 /// reuses it: in shuffled order a reopen may run before any build.
-pub fn prepare_dataset(data: &Path, cases: &[Case]) -> Result<(), OpenError> {
+pub fn prepare_dataset(data: &Path, cases: &[Case], lenient: bool) -> Result<(), OpenError> {
     let reuses_index = |c: &Case| {
         !c.fresh_index
             && matches!(
@@ -219,7 +261,8 @@ pub fn prepare_dataset(data: &Path, cases: &[Case]) -> Result<(), OpenError> {
             )
     };
     if cases.iter().any(reuses_index) {
-        kvbench_lookup::open(data, &Strategy::Plain(StrategyKind::MmapIndex), &OpenOptions::default())?;
+        let opts = OpenOptions { lenient, ..OpenOptions::default() };
+        kvbench_lookup::open(data, &Strategy::Plain(StrategyKind::MmapIndex), &opts)?;
     }
     Ok(())
 }
@@ -359,7 +402,7 @@ mod tests {
 
     #[test]
     fn a_run_records_what_its_samples_support_and_how_many_they_were() {
-        let dataset = DatasetInfo { keys: 1_024, value_len: kvbench_results::DEFAULT_VALUE_LEN.into() };
+        let dataset = DatasetInfo::generated(1_024, kvbench_results::DEFAULT_VALUE_LEN);
         let out = records(&dataset, "hashmap", &report(1_000, 50.0), &RunInfo::detect(true));
         let find = |w: &str, m| out.iter().find(|r| r.workload == w && r.metric == m);
         assert!(out.iter().all(|r| r.samples.is_some()), "every record says how many samples it rests on");
@@ -376,7 +419,7 @@ mod tests {
 
     #[test]
     fn runs_aggregate_into_medians_with_intervals() {
-        let dataset = DatasetInfo { keys: 1_024, value_len: kvbench_results::DEFAULT_VALUE_LEN.into() };
+        let dataset = DatasetInfo::generated(1_024, kvbench_results::DEFAULT_VALUE_LEN);
         let run = RunInfo::detect(true);
         let runs: Vec<Vec<Record>> = [(3_000, 52.0), (1_000, 50.0), (2_000, 70.0)]
             .iter()
@@ -389,6 +432,18 @@ mod tests {
         assert_eq!((open.value, spread.lower, spread.upper, open.runs), (2_000.0, 1_000.0, 3_000.0, Some(3)));
         let p50 = merged.iter().find(|r| r.metric == Metric::LatencyP50).unwrap();
         assert_eq!((p50.value, p50.spread.map(|s| (s.lower, s.upper))), (52.0, Some((50.0, 70.0))));
+    }
+
+    #[test]
+    fn cases_are_chosen_by_strategy() {
+        let mmap = Strategy::Plain(StrategyKind::MmapIndex);
+        let extra: Strategy = "lru(0.2,hashmap)".parse().unwrap();
+        let cases = cases_for(&[extra.clone(), mmap.clone()]);
+        let labels: Vec<String> = cases.iter().map(Case::label).collect();
+        assert_eq!(labels, ["mmap-index (build)", "mmap-index (reopen)", "mmap-index (cold)", "lru(0.2,hashmap)"]);
+        assert!(cases_for(&[]).is_empty());
+        let all: Vec<Strategy> = default_cases().into_iter().map(|c| c.strategy).collect();
+        assert_eq!(cases_for(&all), default_cases(), "every default strategy: the default cases");
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub struct StrategyInfo {
     pub ready_after: Option<Duration>,
     /// Anything a user should know: index reused or rebuilt, fallbacks taken.
     pub notes: Vec<String>,
+    /// Files opening wrote (an index sidecar beside the data file), so a tool
+    /// can tell the user a file appeared on their disk.
+    pub wrote: Vec<std::path::PathBuf>,
 }
 
 /// Counters of a caching strategy.

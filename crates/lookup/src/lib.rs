@@ -18,7 +18,8 @@
 //! [`open`] opens any of them by [`Strategy`] (`registry.rs`); `format.rs`
 //! defines the file format ([`split_line`], [`check_key`]); [`Reference`] is
 //! the obviously-correct model the tests compare to; [`DataFile`] maps a data
-//! file. Inside, `guard.rs` keeps a mapped file that is truncated under a
+//! file; [`profile()`] measures what a file holds (records, duplicates, key
+//! and value lengths, a fingerprint). Inside, `guard.rs` keeps a mapped file that is truncated under a
 //! strategy from killing the process or answering with zeros.
 
 // Bytes from files and clients must never panic the process: no unwrap,
@@ -40,6 +41,7 @@ mod error;
 mod format;
 mod guard;
 mod info;
+mod profile;
 mod reference;
 mod registry;
 mod source;
@@ -51,8 +53,9 @@ pub use hashmap::HashMapLookup;
 pub use info::{CacheStats, StrategyInfo};
 pub use lru::Lru;
 pub use mmap_index::{MmapIndex, default_sidecar_path};
+pub use profile::{FileProfile, Lengths, profile};
 pub use reference::Reference;
-pub use registry::{Strategy, StrategyKind, open};
+pub use registry::{Strategies, Strategy, StrategyKind, open};
 pub use scan::Scan;
 pub use scan_lines::ScanLines;
 pub use source::DataFile;

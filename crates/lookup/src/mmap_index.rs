@@ -114,6 +114,8 @@ pub struct MmapIndex {
     /// notes, which are for people and may be reworded).
     reused: bool,
     notes: Vec<String>,
+    /// The sidecar, when this open wrote it.
+    wrote: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for MmapIndex {
@@ -138,15 +140,18 @@ impl MmapIndex {
         let stale = match Sidecar::open(&sidecar_path, &data, opts.verify_index_fully, opts.lenient) {
             Ok(sidecar) => {
                 let notes = vec![format!("reused index {}", sidecar_path.display())];
-                return Ok(MmapIndex { data, store: Store::Mapped(sidecar), sidecar_path, reused: true, notes });
+                let store = Store::Mapped(sidecar);
+                return Ok(MmapIndex { data, store, sidecar_path, reused: true, notes, wrote: None });
             }
             Err(stale) => stale,
         };
         let (header, guide, entries) = data.vouch(build(&data, opts.lenient))?;
         let mut notes = vec![format!("built index ({stale})")];
+        let mut wrote = None;
         let store = match Sidecar::write(&sidecar_path, &data, &header, IndexRef::new(&guide, &entries)) {
             Ok(sidecar) => {
                 notes.push(format!("wrote {}", sidecar_path.display()));
+                wrote = Some(sidecar_path.clone());
                 Store::Mapped(sidecar)
             }
             Err(e) => {
@@ -154,7 +159,7 @@ impl MmapIndex {
                 Store::Owned { header, guide, entries }
             }
         };
-        Ok(MmapIndex { data, store, sidecar_path, reused: false, notes })
+        Ok(MmapIndex { data, store, sidecar_path, reused: false, notes, wrote })
     }
 
     /// Whether the index came from an existing sidecar rather than a build.
@@ -272,6 +277,7 @@ impl Lookup for MmapIndex {
             heap_bytes: heap,
             mapped_bytes: self.data.len() + mapped,
             notes: self.notes.clone(),
+            wrote: self.wrote.iter().cloned().collect(),
             ..StrategyInfo::default()
         }
     }

@@ -149,6 +149,40 @@ impl FromStr for Strategy {
     }
 }
 
+/// A list of strategies as one command-line argument:
+/// `hashmap,mmap-index,lru(0.1,mmap-index)` (commas inside parentheses belong to the strategy).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Strategies(pub Vec<Strategy>);
+
+impl FromStr for Strategies {
+    type Err = OpenError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (mut list, mut depth, mut start) = (Vec::new(), 0_i32, 0);
+        for (i, c) in s.char_indices().chain([(s.len(), ',')]) {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                ',' if depth == 0 => {
+                    let item = s.get(start..i).unwrap_or_default().trim();
+                    if item.is_empty() {
+                        return Err(OpenError::Config(format!("empty strategy in the list {s:?}")));
+                    }
+                    let strategy: Strategy = item.parse()?;
+                    if !list.contains(&strategy) {
+                        list.push(strategy);
+                    }
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        if depth != 0 {
+            return Err(OpenError::Config(format!("unbalanced parentheses in the list {s:?}")));
+        }
+        Ok(Strategies(list))
+    }
+}
+
 /// Opens `strategy` on the data file at `path`.
 pub fn open(path: &Path, strategy: &Strategy, opts: &OpenOptions) -> Result<Box<dyn Lookup>, OpenError> {
     Ok(match strategy {
@@ -191,5 +225,12 @@ mod tests {
         assert!("lru(1.5,scan)".parse::<Strategy>().is_err());
         assert!("lru(0.5,lru)".parse::<Strategy>().is_err());
         assert!("nope".parse::<Strategy>().is_err());
+        let list: Strategies = "hashmap, lru(0.1,mmap-index),scan,hashmap".parse().unwrap();
+        let expected =
+            [Strategy::Plain(StrategyKind::HashMap), Strategy::DEFAULT_LRU, Strategy::Plain(StrategyKind::Scan)];
+        assert_eq!(list.0, expected, "split at top-level commas, duplicates dropped");
+        for bad in ["", "hashmap,", "hashmap,,scan", "lru(0.1,nope)", "lru(0.1"] {
+            assert!(bad.parse::<Strategies>().is_err(), "{bad:?}");
+        }
     }
 }

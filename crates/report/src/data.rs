@@ -57,6 +57,11 @@ impl Data {
         Data { sets: sets.into_iter().map(|s| (tag(&s), s)).collect() }
     }
 
+    /// The memory budget the suite run recommended within, if it was given one.
+    pub fn memory_budget(&self) -> Option<u64> {
+        self.sets.iter().filter(|(s, _)| *s == Source::Suite).find_map(|(_, set)| set.memory_budget)
+    }
+
     /// Records from one source.
     pub fn records(&self, source: Source) -> impl Iterator<Item = &Record> {
         self.sets.iter().filter(move |(s, _)| *s == source).flat_map(|(_, set)| &set.records)

@@ -23,7 +23,7 @@ fn run() -> RunInfo {
 }
 
 fn ds(keys: u64) -> DatasetInfo {
-    DatasetInfo { keys, value_len: DEFAULT_VALUE_LEN.into() }
+    DatasetInfo::generated(keys, DEFAULT_VALUE_LEN)
 }
 
 /// A suite result set: three strategies on two datasets, with every metric the charts read.
@@ -127,7 +127,7 @@ fn macro_runs() -> ResultSet {
             }
         }
         // Scaling: keys (default values) and value sizes at 100k keys.
-        let sized = |value_len: &str| DatasetInfo { keys: 100_000, value_len: value_len.into() };
+        let sized = |value_len: &str| DatasetInfo::generated(100_000, value_len);
         for (dataset, rps) in
             [(ds(10_000), 9e4), (ds(100_000), 8.5e4), (sized("fixed:300"), 7e4), (sized("fixed:3000"), 4e4)]
         {
@@ -367,4 +367,20 @@ fn missing_results_are_a_clear_error() {
     assert!(err.contains("no results in") && err.contains("kvbench suite"), "{err}");
     std::fs::create_dir(dir.path().join("empty")).unwrap();
     assert!(generate(&dir.path().join("empty"), &dir.path().join("reports")).is_err());
+}
+
+#[test]
+fn the_report_opens_with_what_to_use_computed_from_the_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    let mut set = suite();
+    set.memory_budget = Some(100 << 20);
+    io::write(&results.join("suite.json"), &set).unwrap();
+    generate(&results, &dir.path().join("reports")).unwrap();
+    let readme = std::fs::read_to_string(dir.path().join("reports/README.md")).unwrap();
+    let at = |needle: &str| readme.find(needle).unwrap_or_else(|| panic!("{needle:?} missing from\n{readme}"));
+    assert!(at("## What to use: 1M on this machine") < at("## Main table"), "the report opens with it");
+    // hashmap has the lowest p50 (500 vs 600 ns) but 151 MiB resident: within 100 MiB the reopened index wins.
+    assert!(readme.contains("| lowest p50 | hashmap | 500 ns | mmap-index (reopen) | 600 ns |"), "{readme}");
+    assert!(readme.contains("| lowest p50 within 100 MiB | mmap-index (reopen) | 600 ns | scan |"), "{readme}");
 }

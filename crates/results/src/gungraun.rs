@@ -109,7 +109,7 @@ fn parse_id(id: &str) -> Option<BenchId> {
     let lookups = lookups.strip_prefix('n').and_then(parse_count).filter(|&n| n > 0)?;
     Some(BenchId {
         workload: workload.to_owned(),
-        dataset: DatasetInfo { keys, value_len: DEFAULT_VALUE_LEN.to_owned() },
+        dataset: DatasetInfo::generated(keys, DEFAULT_VALUE_LEN),
         lookups,
         strategy: parse_strategy(strategy)?,
     })
@@ -158,7 +158,7 @@ mod tests {
     #[test]
     fn ids_parse_into_their_parts() {
         let id = parse_id("uniform_10k_n100k_lru10_mmap_index");
-        let dataset = DatasetInfo { keys: 10_000, value_len: DEFAULT_VALUE_LEN.into() };
+        let dataset = DatasetInfo::generated(10_000, DEFAULT_VALUE_LEN);
         let expected =
             BenchId { workload: "uniform".into(), dataset, lookups: 100_000, strategy: "lru(0.1,mmap-index)".into() };
         assert_eq!(id, Some(expected));

@@ -11,6 +11,7 @@
 //! - [`units`]: durations, sizes and counts written for people, one way for terminal and report.
 //! - [`markdown`]: the Markdown table the report and `compare --markdown` write.
 //! - [`stats`]: the median of repeated runs and its distribution-free confidence interval.
+//! - [`recommend`]: "what to use": the best strategy per goal, computed from a run's records.
 //! - [`names`]: names the writers of records and their readers (the report) must spell alike.
 
 pub mod bmf;
@@ -21,6 +22,7 @@ pub mod gungraun;
 pub mod io;
 pub mod markdown;
 pub mod names;
+pub mod recommend;
 pub mod schema;
 pub mod stats;
 pub mod units;
@@ -28,6 +30,6 @@ pub mod units;
 pub use env::{RunInfo, build_commit, stamp_build_commit};
 pub use names::{BASE_CONNECTIONS, BASE_KEYS, CaseStart, DEFAULT_VALUE_LEN, MEMCHR_PASS, PYTHON_DICT, REDIS_SERVER};
 pub use schema::{
-    BASELINES_SOURCE, Bucket, DatasetInfo, Direction, LatencyHistogram, LoadInfo, Metric, OLDEST_READABLE_VERSION,
-    Record, ResultSet, SCHEMA_VERSION, Spread, SpreadKind, Unit,
+    BASELINES_SOURCE, Bucket, DatasetInfo, Direction, FileInfo, LatencyHistogram, LenSummary, LoadInfo, Metric,
+    OLDEST_READABLE_VERSION, Record, ResultSet, SCHEMA_VERSION, Spread, SpreadKind, Unit,
 };

@@ -17,6 +17,10 @@ pub const BASE_CONNECTIONS: u32 = 64;
 /// The suite's pseudo-strategy for one `memchr` pass over the file: the floor a full scan compares to.
 pub const MEMCHR_PASS: &str = "memchr pass";
 
+/// The naive line-by-line strategy, kept only as a baseline to compare with:
+/// measured everywhere, never recommended.
+pub const NAIVE_BASELINE: &str = "scan-lines";
+
 /// The load runs' name for a real `redis-server` peer.
 pub const REDIS_SERVER: &str = "redis-server";
 

@@ -14,12 +14,15 @@ use crate::units;
 /// its per-lookup percentiles have the clock's cost subtracted
 /// ([`Record::subtracted`]); and it says how many samples it rests on
 /// ([`Record::samples`], [`Record::runs`]).
-pub const SCHEMA_VERSION: u32 = 4;
+///
+/// Version 5 added [`DatasetInfo::file`] (a file the user brought, described
+/// as measured) and [`ResultSet::memory_budget`].
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The oldest version this kvbench still reads: version 2 only added load
 /// runs ([`Record::load`] and the server metrics), version 3 latency
 /// histograms ([`Record::histogram`]) and the whole-process metrics of the
-/// baselines, and version 4 only optional fields, so older files read as
+/// baselines, and versions 4 and 5 only optional fields, so older files read as
 /// they are (with the meaning their version gave them).
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 
@@ -294,18 +297,73 @@ impl Spread {
 /// The dataset a record was measured on.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DatasetInfo {
-    /// Lines (keys) in the file.
+    /// Distinct keys in the file (for a generated dataset, its lines).
     pub keys: u64,
-    /// Value-length distribution, e.g. [`DEFAULT_VALUE_LEN`] or `fixed:300`.
+    /// Value-length distribution, e.g. [`DEFAULT_VALUE_LEN`] or `fixed:300`;
+    /// `file:NAME` for a file kvbench did not generate.
     pub value_len: String,
+    /// What a file the user brought holds, measured; `None` for a generated dataset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileInfo>,
 }
 
 impl DatasetInfo {
-    /// A short label: `10k`, `1M`, or `1M fixed:300` for non-default values.
+    /// A dataset `kvbench gen` made: `keys` lines of values following `value_len`.
+    pub fn generated(keys: u64, value_len: impl Into<String>) -> Self {
+        DatasetInfo { keys, value_len: value_len.into(), file: None }
+    }
+
+    /// A file the user brought, described by what was measured of it.
+    pub fn file(file: FileInfo) -> Self {
+        DatasetInfo { keys: file.distinct_keys, value_len: format!("file:{}", file.name), file: Some(file) }
+    }
+
+    /// A short label: `10k`, `1M`, `1M fixed:300` for non-default values, or a file's name.
     pub fn label(&self) -> String {
+        if let Some(file) = &self.file {
+            return file.name.clone();
+        }
         let keys = units::count(self.keys);
         if self.value_len == DEFAULT_VALUE_LEN { keys } else { format!("{keys} {}", self.value_len) }
     }
+}
+
+/// A data file as measured: its size, records and the shape of its keys and
+/// values, and a fingerprint of its bytes, so records of two files never
+/// merge even when their names agree.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FileInfo {
+    /// The file's name (without its folder), which charts and tables show.
+    pub name: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Lines that are records (duplicates included).
+    pub records: u64,
+    /// Distinct keys among them.
+    pub distinct_keys: u64,
+    /// Records whose key an earlier record already had (the first one wins).
+    pub duplicates: u64,
+    /// Malformed lines skipped (with `--lenient`; without it a malformed line is an error).
+    pub skipped: u64,
+    /// Key lengths in bytes, over every record.
+    pub key_len: LenSummary,
+    /// Value lengths in bytes, over every record.
+    pub value_len: LenSummary,
+    /// A hash of the file's bytes (XXH3-128, hex).
+    pub fingerprint: String,
+}
+
+/// Minimum, median, 99th percentile and maximum of a set of lengths, in bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LenSummary {
+    /// Shortest.
+    pub min: u64,
+    /// Median.
+    pub median: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// Longest.
+    pub max: u64,
 }
 
 /// How a server was loaded, for records of load runs (`kvbench bench macro`).
@@ -502,12 +560,21 @@ pub struct ResultSet {
     pub source: String,
     /// The measurements.
     pub records: Vec<Record>,
+    /// The memory budget (bytes) the run was asked to recommend within
+    /// (`kvbench suite --memory-budget`), so the report recommends alike.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_budget: Option<u64>,
 }
 
 impl ResultSet {
     /// An empty set from `source`.
     pub fn new(source: &str) -> Self {
-        ResultSet { schema_version: SCHEMA_VERSION, source: source.to_owned(), records: Vec::new() }
+        ResultSet {
+            schema_version: SCHEMA_VERSION,
+            source: source.to_owned(),
+            records: Vec::new(),
+            memory_budget: None,
+        }
     }
 }
 
@@ -528,7 +595,7 @@ mod tests {
     }
 
     fn run_of(value: f64, samples: u64, subtracted: f64) -> Record {
-        let dataset = DatasetInfo { keys: 1_000_000, value_len: DEFAULT_VALUE_LEN.into() };
+        let dataset = DatasetInfo::generated(1_000_000, DEFAULT_VALUE_LEN);
         Record::new("hashmap", &dataset, "uniform", Metric::LatencyP50, value, &run())
             .with_samples(samples)
             .with_subtracted(subtracted)
@@ -552,8 +619,7 @@ mod tests {
 
     #[test]
     fn the_new_fields_are_left_out_when_absent_and_read_back_when_present() {
-        let plain =
-            Record::new("scan", &DatasetInfo { keys: 1, value_len: "x".into() }, "-", Metric::OpenTime, 1.0, &run());
+        let plain = Record::new("scan", &DatasetInfo::generated(1, "x"), "-", Metric::OpenTime, 1.0, &run());
         let text = serde_json::to_string(&plain).unwrap();
         assert!(!text.contains("samples") && !text.contains("runs") && !text.contains("subtracted"), "{text}");
         let m = Record::median_of_runs(&[run_of(1.0, 10, 2.0), run_of(3.0, 12, 4.0)]).unwrap();

@@ -50,6 +50,45 @@ pub fn parse_count(s: &str) -> Option<u64> {
     digits.parse::<u64>().ok()?.checked_mul(scale)
 }
 
+/// A size in bytes as a person writes it: `100MiB`, `1.5 GiB`, `512k`, `2G`, `4096`.
+///
+/// `K`/`M`/`G`/`T`, with or without `iB`, are binary (as `ls -h`, `free` and
+/// cgroups count); `kB`/`MB`/`GB`/`TB` are decimal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ByteSize(pub u64);
+
+impl std::str::FromStr for ByteSize {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+        let (number, unit) = t.split_at(split);
+        if number.is_empty() {
+            return Err(format!("{s:?} is not a size such as 100MiB"));
+        }
+        let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1.0,
+            "k" | "kib" => 1024.0,
+            "m" | "mib" => 1024.0 * 1024.0,
+            "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
+            "t" | "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+            "kb" => 1e3,
+            "mb" => 1e6,
+            "gb" => 1e9,
+            "tb" => 1e12,
+            other => {
+                return Err(format!("{s:?}: unknown unit {other:?} (use B, KiB, MiB, GiB, TiB, or kB, MB, GB, TB)"));
+            }
+        };
+        let number: f64 = number.parse().map_err(|_| format!("{s:?} is not a size such as 100MiB"))?;
+        let bytes = number * scale;
+        if !bytes.is_finite() || bytes < 1.0 || bytes >= u64::MAX as f64 {
+            return Err(format!("{s:?}: a size must be at least 1 byte"));
+        }
+        Ok(ByteSize(bytes.round() as u64))
+    }
+}
+
 /// A sample count, rounded for a table: `950`, `12.3k`, `1.2M`.
 pub fn approx_count(n: u64) -> String {
     match n {
@@ -194,5 +233,18 @@ mod tests {
         assert_eq!(value(Unit::Bytes, 1536.0), "1.5 KiB");
         assert_eq!(value(Unit::Ratio, 0.725), "72.5 %");
         assert_eq!(value(Unit::PerSecond, 1234.4), "1234/s");
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        let size = |s: &str| s.parse::<ByteSize>().map(|b| b.0);
+        assert_eq!(size("100MiB"), Ok(100 << 20));
+        assert_eq!(size("1.5 GiB"), Ok(3 << 29));
+        assert_eq!(size("512k"), Ok(512 << 10));
+        assert_eq!(size("2MB"), Ok(2_000_000));
+        assert_eq!(size("4096"), Ok(4096));
+        for bad in ["", "MiB", "0", "-1MiB", "10 parsecs", "1.2.3M"] {
+            assert!(size(bad).is_err(), "{bad:?}");
+        }
     }
 }

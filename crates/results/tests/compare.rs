@@ -20,7 +20,7 @@ fn run() -> RunInfo {
 }
 
 fn dataset() -> DatasetInfo {
-    DatasetInfo { keys: 10_000, value_len: DEFAULT_VALUE_LEN.into() }
+    DatasetInfo::generated(10_000, DEFAULT_VALUE_LEN)
 }
 
 /// A record of `metric` for `strategy`, with a ±`spread` (fraction) min–max range when given.

@@ -73,7 +73,7 @@ fn each_get_benchmark_becomes_instructions_per_lookup() {
     write_summary(dir.path(), "get", "uniform_10k_n100k_lru10_mmap_index", 172_192_213);
     let run = RunInfo::detect(false);
     let records = import(dir.path(), &run).unwrap();
-    let ten_k = DatasetInfo { keys: 10_000, value_len: DEFAULT_VALUE_LEN.into() };
+    let ten_k = DatasetInfo::generated(10_000, DEFAULT_VALUE_LEN);
     let got: Vec<_> = records.iter().map(|r| (r.strategy.as_str(), r.workload.as_str(), r.value)).collect();
     assert_eq!(got, [("scan", "miss", 299_063.217), ("lru(0.1,mmap-index)", "uniform", 1_721.922_13)]);
     for record in &records {

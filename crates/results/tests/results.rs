@@ -20,7 +20,7 @@ fn run() -> RunInfo {
 }
 
 fn dataset() -> DatasetInfo {
-    DatasetInfo { keys: 1_000_000, value_len: DEFAULT_VALUE_LEN.into() }
+    DatasetInfo::generated(1_000_000, DEFAULT_VALUE_LEN)
 }
 
 #[test]

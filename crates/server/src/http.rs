@@ -1,8 +1,9 @@
-//! The HTTP/1.1 front end: `GET /{key}`, `GET /healthz`, `GET /metrics`.
+//! The HTTP/1.1 front end: `GET /kv/{key}` (or `/{key}`), `GET /healthz`, `GET /metrics`.
 //!
 //! | request | answer |
 //! |---|---|
-//! | `GET /{key}` (key percent-decoded) | `200` with the value as `text/plain`, `404` if absent |
+//! | `GET /kv/{key}` (key percent-decoded), whatever the key | `200` with the value as `text/plain`, `404` if absent |
+//! | `GET /{key}`, for a key that is not `healthz`, `metrics` or under `kv/` | the same |
 //! | an empty or too long key, one with a space/tab/newline, bad percent-encoding | `400` |
 //! | any method but `GET`/`HEAD` | `405` with `Allow: GET, HEAD` |
 //! | a request target over [`Limits::max_uri_bytes`] | `414` |
@@ -20,8 +21,10 @@
 //! waits (`redis` over the network, `scan-lines`) holds that thread, and with
 //! `threads = 1` every other connection, for as long as it takes.
 //!
-//! `/healthz` and `/metrics` take precedence over keys of those names; such a
-//! key can still be asked for as `/%68ealthz`.
+//! `/kv/{key}` is the one URL of every key. The short form `/{key}` (for
+//! `curl` and `wrk`) cannot reach keys named `healthz` or `metrics`, which are
+//! the server's own pages, nor keys starting with `kv/`: `/kv/healthz` and
+//! `/kv/kv/x` reach them.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
@@ -101,7 +104,10 @@ fn respond(shared: &Shared, limits: &Limits, req: &Request<Incoming>) -> Respons
         match req.uri().path() {
             "/healthz" => text(StatusCode::OK, "ok\n"),
             "/metrics" => metrics(shared),
-            path => lookup(shared, path.strip_prefix('/').unwrap_or(path)),
+            path => {
+                let key = path.strip_prefix("/kv/").or_else(|| path.strip_prefix('/')).unwrap_or(path);
+                lookup(shared, key)
+            }
         }
     };
     shared.metrics.http_status(response.status().as_u16());

@@ -86,6 +86,42 @@ async fn http_requests(addr: SocketAddr, requests: &[(Method, &str)]) -> Vec<(St
 }
 
 #[tokio::test]
+async fn every_key_has_one_url_under_kv_whatever_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = b"healthz H\nmetrics M\nkv/nested N\nkv K\nplain P\n";
+    let server = start(&data_file(dir.path(), data), "hashmap");
+    let addr = server.bound().http.unwrap();
+    let requests = [
+        (Method::GET, "/kv/healthz"),
+        (Method::GET, "/kv/metrics"),
+        (Method::GET, "/kv/kv/nested"),
+        (Method::GET, "/kv/kv"),
+        (Method::HEAD, "/kv/plain"),
+        (Method::GET, "/kv/plain"),
+        (Method::GET, "/plain"),
+        (Method::GET, "/kv/absent"),
+        (Method::GET, "/kv/"),
+        (Method::GET, "/healthz"),
+    ];
+    let answers = http_requests(addr, &requests).await;
+    let expect: [(u16, &[u8]); 10] = [
+        (200, b"H"),
+        (200, b"M"),
+        (200, b"N"),
+        (200, b"K"),
+        (200, b""),
+        (200, b"P"),
+        (200, b"P"),
+        (404, b"not found\n"),
+        (400, b"invalid key: empty key\n"),
+        (200, b"ok\n"),
+    ];
+    for ((request, answer), (status, body)) in requests.iter().zip(&answers).zip(expect) {
+        assert_eq!((answer.0.as_u16(), answer.3.as_slice()), (status, body), "{request:?}");
+    }
+}
+
+#[tokio::test]
 async fn http_answers_every_status_on_one_kept_alive_connection() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&data_file(dir.path(), DATA), "lru(0.5,hashmap)");

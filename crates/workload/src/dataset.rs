@@ -22,6 +22,17 @@ impl FromStr for Count {
     }
 }
 
+impl Count {
+    /// Parses a count that must be at least 1 (a dataset size, a key pool):
+    /// for clap's `value_parser`, where 0 would measure nothing and print nonsense ratios.
+    pub fn positive(s: &str) -> Result<Count, String> {
+        match s.parse::<Count>()? {
+            Count(0) => Err("must be at least 1".into()),
+            count => Ok(count),
+        }
+    }
+}
+
 /// `10k`, `1M`, or the plain number when it is not round (as every label spells counts).
 impl fmt::Display for Count {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -52,8 +52,9 @@ pub fn run(args: &GenArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     match summary {
         Some(s) => eprintln!(
-            "wrote {} keys, {} to {} in {}",
+            "wrote {} {}, {} to {} in {}",
             s.keys,
+            human::plural(s.keys, "key"),
             human::bytes(s.bytes),
             path.display(),
             human::nanos(start.elapsed().as_nanos() as f64)

@@ -40,16 +40,23 @@ pub fn run(args: &GetArgs) -> anyhow::Result<ExitCode> {
     let strategy = &args.strategy.strategy;
     let start = Instant::now();
     let lookup = kvbench_lookup::open(&args.data, strategy, &args.strategy.open_options())?;
+    let info = lookup.info();
     if args.verbose {
-        let info = lookup.info();
         eprintln!("{strategy}: opened in {}", human::nanos(start.elapsed().as_nanos() as f64));
-        for note in info
-            .notes
-            .iter()
-            .chain(info.skipped.gt(&0).then(|| format!("skipped {} malformed lines", info.skipped)).as_ref())
-        {
+        for note in &info.notes {
             eprintln!("{strategy}: {note}");
         }
+    }
+    // Said without -v: the user asked for them (--lenient) or did not expect them (a new file on their disk).
+    if info.skipped > 0 {
+        eprintln!("{strategy}: skipped {} malformed {}", info.skipped, human::plural(info.skipped, "line"));
+    }
+    for path in &info.wrote {
+        let size = std::fs::metadata(path).map_or_else(|_| String::new(), |m| format!(" ({})", human::bytes(m.len())));
+        eprintln!(
+            "{strategy}: wrote the index {}{size}; later runs reuse it (--index FILE puts it elsewhere)",
+            path.display()
+        );
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut missing = false;

@@ -95,7 +95,11 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
             args.data.file_name().map_or_else(|| args.data.display().to_string(), |n| n.to_string_lossy().into());
         let subject = Subject {
             strategy: args.label.clone().unwrap_or_else(|| args.target.to_string()),
-            dataset: DatasetInfo { keys: oracle.lookup.info().keys.unwrap_or(0), value_len: format!("file:{name}") },
+            dataset: DatasetInfo {
+                keys: oracle.lookup.info().keys.unwrap_or(0),
+                value_len: format!("file:{name}"),
+                file: None,
+            },
             workload: args.workload.to_string(),
             load: LoadInfo {
                 protocol: args.target.protocol().name().to_owned(),

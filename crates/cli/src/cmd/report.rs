@@ -1,4 +1,5 @@
-//! `kvbench report`: charts and `reports/README.md` from the results.
+//! `kvbench report`: charts and a README.md from the results (by default this
+//! machine's, `results/latest/`, into `results/latest/report/`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,8 +12,9 @@ pub struct ReportArgs {
     /// Results file or folder to read.
     #[arg(long, value_name = "PATH", default_value = "results/latest")]
     results: PathBuf,
-    /// Folder to write the charts and README.md into.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
+    /// Folder to write the charts and README.md into (`reports/` holds the
+    /// published report, drawn from `results/reference/`: `just publish`).
+    #[arg(long, value_name = "DIR", default_value = "results/latest/report")]
     out: PathBuf,
 }
 

@@ -31,9 +31,9 @@ pub struct ServeArgs {
     /// RESP (Redis protocol) address, or `off`.
     #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:6380")]
     resp: Listen,
-    /// Threads serving requests; 1 is a single-threaded event loop [default: CPUs].
-    #[arg(long, short = 't', value_name = "N")]
-    threads: Option<usize>,
+    /// Threads serving requests, 1 to 1024; 1 is a single-threaded event loop [default: CPUs].
+    #[arg(long, short = 't', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_THREADS))]
+    threads: Option<u16>,
     /// Close connections that send no complete request, or do not read their answers, for this long.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
     idle_timeout: Duration,
@@ -41,6 +41,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_connections)]
     max_connections: usize,
 }
+
+/// The most threads `--threads` accepts. Past a few per CPU, threads only
+/// take turns; tens of thousands are more than the OS will start (tokio then
+/// aborts the process instead of returning an error).
+const MAX_THREADS: i64 = 1024;
 
 /// A listening address or `off`.
 #[derive(Clone, Copy, Debug)]
@@ -55,7 +60,7 @@ impl FromStr for Listen {
 
 /// Runs `kvbench serve` until a signal stops it.
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let threads = args.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, usize::from), usize::from);
     let config = Config {
         http: args.http.0,
         resp: args.resp.0,

@@ -1,6 +1,7 @@
 //! `kvbench suite` (the main job), `kvbench bench micro` (the same matrix,
 //! any options) and `kvbench probe` (one measurement, run by them in a child).
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -9,13 +10,16 @@ use clap::Args;
 use kvbench_harness::latency::{MIN_BEYOND, SampleBudget};
 use kvbench_harness::probe::{self, ProbeReport, ProbeSpec};
 use kvbench_harness::suite::{
-    self as harness_suite, Case, ProbeOptions, dataset_info, default_cases, default_workloads, probe_in_child,
-    run_seed, schedule,
+    self as harness_suite, Case, ProbeOptions, cases_for, dataset_info, default_cases, default_workloads, file_info,
+    probe_in_child, run_seed, schedule,
 };
 use kvbench_harness::timing::{Plan, SLOW_OP};
-use kvbench_lookup::{OpenOptions, Strategy, StrategyKind};
-use kvbench_results::units::{approx_count, percentile_or_max, relative_interval};
-use kvbench_results::{MEMCHR_PASS, Metric, Record, ResultSet, RunInfo, names::cold_workload};
+use kvbench_lookup::{OpenOptions, Strategies, Strategy, StrategyKind};
+use kvbench_results::recommend::{HEADER, latency_workload, recommend};
+use kvbench_results::units::{ByteSize, approx_count, percentile_or_max, relative_interval};
+use kvbench_results::{
+    DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record, ResultSet, RunInfo, names::cold_workload,
+};
 use kvbench_workload::{Count, Dataset, Workload};
 
 use crate::human;
@@ -27,9 +31,22 @@ pub struct SuiteArgs {
     /// Folder for generated datasets (created if needed; reused across runs).
     #[arg(long, value_name = "DIR", default_value = "data")]
     data_dir: PathBuf,
-    /// Dataset sizes, comma-separated.
-    #[arg(long, value_name = "N,N", value_delimiter = ',', default_value = "10k,1M")]
-    keys: Vec<Count>,
+    /// Generated dataset sizes, comma-separated [default: 10k,1M; none when --data is given].
+    #[arg(long, value_name = "N,N", value_delimiter = ',', value_parser = Count::positive)]
+    keys: Option<Vec<Count>>,
+    /// Measure your own file of `<key> <value>` lines (space or tab, CRLF or LF;
+    /// the first line of a key wins); repeatable. Results name it by its file name.
+    #[arg(long, value_name = "FILE")]
+    data: Vec<PathBuf>,
+    /// Skip malformed lines of --data files (and count them) instead of stopping at the first.
+    #[arg(long)]
+    lenient: bool,
+    /// Strategies to measure, comma-separated, e.g. `hashmap,mmap-index,lru(0.1,mmap-index)` [default: all].
+    #[arg(long, value_name = "LIST")]
+    strategies: Option<Strategies>,
+    /// Also recommend the fastest strategy whose resident memory fits this size, e.g. `100MiB`.
+    #[arg(long, value_name = "SIZE")]
+    memory_budget: Option<ByteSize>,
     /// Workloads for every strategy, separated by semicolons: uniform, zipf:THETA, latest:THETA, miss;
     /// add ",miss=F" to mix in a fraction F of absent keys.
     #[arg(long, value_name = "W;W", value_delimiter = ';', default_value = "uniform;zipf:0.99;miss")]
@@ -37,7 +54,7 @@ pub struct SuiteArgs {
     /// Draw hit lookups from at most this many of a file's keys (every k-th
     /// line) [default: all keys]. A smaller pool makes caches look better than
     /// they are.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = Count::positive)]
     key_pool: Option<Count>,
     /// Runs of each case, each in a fresh process; a figure is their median,
     /// with a confidence interval (5 runs: their min–max, at 94 %) [default: 5, 3 with --quick].
@@ -53,11 +70,14 @@ pub struct SuiteArgs {
     #[arg(long)]
     quick: bool,
     /// Then regenerate the report from the results file's folder into this folder.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
+    #[arg(long, value_name = "DIR", default_value = "results/latest/report")]
     report: PathBuf,
     /// Do not regenerate the report.
     #[arg(long)]
     no_report: bool,
+    /// Print every column (intervals of every figure, lookups timed); by default the tables fit 100 columns.
+    #[arg(long)]
+    wide: bool,
 }
 
 /// Options of `kvbench probe`.
@@ -82,7 +102,7 @@ pub struct ProbeArgs {
     #[arg(long)]
     lenient: bool,
     /// At most this many keys are drawn from [default: all].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = Count::positive)]
     key_pool: Option<Count>,
     /// Seed of the workloads' key streams.
     #[arg(long, value_name = "N", default_value_t = 7)]
@@ -130,23 +150,12 @@ fn fresh_seed() -> u64 {
 pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the kvbench executable to run probes")?;
     let run_info = RunInfo::detect(args.quick);
-    let cases = default_cases();
-    let mut datasets = Vec::new();
-    for &keys in &args.keys {
-        let dataset = Dataset::new(keys.0);
-        let bar = progress_bar(keys.0, &format!("generating {keys}"));
-        let (path, made) = dataset
-            .ensure(&args.data_dir, |n| bar.set_position(n))
-            .with_context(|| format!("cannot create dataset in {}", args.data_dir.display()))?;
-        bar.finish_and_clear();
-        match made {
-            Some(s) => eprintln!("generated {} ({} keys, {})", path.display(), s.keys, human::bytes(s.bytes)),
-            None => eprintln!("reusing {}", path.display()),
-        }
-        harness_suite::prepare_dataset(&path, &cases)
-            .with_context(|| format!("cannot build the index of {}", path.display()))?;
-        datasets.push((dataset, path));
-    }
+    let cases = match &args.strategies {
+        Some(list) => cases_for(&list.0),
+        None => default_cases(),
+    };
+    anyhow::ensure!(!cases.is_empty(), "--strategies selected no strategy");
+    let datasets = datasets(args, &cases)?;
     let runs = args.runs.unwrap_or(if args.quick { 3 } else { 5 });
     let seed = args.seed.unwrap_or_else(fresh_seed);
     eprintln!("{runs} runs per case in shuffled order, seed {seed} (--seed {seed} repeats the order and the keys)");
@@ -156,14 +165,20 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
     // Per dataset and case, the reports of its runs.
     let mut reports: Vec<Vec<Vec<ProbeReport>>> = vec![vec![Vec::new(); cases.len()]; datasets.len()];
     let mut failures = 0;
-    for job in jobs {
+    // Without a terminal the bar is hidden: say each finished run on a line, so a piped run is not silent.
+    let piped = !std::io::stderr().is_terminal();
+    let total = jobs.len();
+    for (done, job) in jobs.into_iter().enumerate() {
         let ((dataset, path), case) = (&datasets[job.dataset], &cases[job.case]);
-        bar.set_message(format!("{} {} (run {})", dataset.keys, case.label(), job.run + 1));
+        let what = format!("{} {} (run {})", dataset.label(), case.label(), job.run + 1);
+        bar.set_message(what.clone());
+        let started = std::time::Instant::now();
         let options = ProbeOptions {
             key_pool: pool_size(args.key_pool),
             workloads: workloads.clone(),
             quick: args.quick,
             seed: run_seed(seed, job.run),
+            lenient: args.lenient,
         };
         match probe_in_child(&exe, path, case, &options) {
             Ok(report) => reports[job.dataset][job.case].push(report),
@@ -173,19 +188,24 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
             }
         }
         bar.inc(1);
+        if piped {
+            eprintln!("[{}/{total}] {what}: {}", done + 1, human::nanos(started.elapsed().as_nanos() as f64));
+        }
     }
     bar.finish_and_clear();
     let mut results = ResultSet::new("kvbench suite");
-    for ((dataset, path), per_case) in datasets.iter().zip(&reports) {
-        let info = dataset_info(dataset);
+    results.memory_budget = args.memory_budget.map(|b| b.0);
+    for ((info, path), per_case) in datasets.iter().zip(&reports) {
         let mut records = Vec::new();
         for (case, runs) in cases.iter().zip(per_case) {
             let each: Vec<Vec<Record>> =
-                runs.iter().map(|r| harness_suite::records(&info, &case.label(), r, &run_info)).collect();
+                runs.iter().map(|r| harness_suite::records(info, &case.label(), r, &run_info)).collect();
             records.extend(harness_suite::aggregate(&each));
         }
-        let table = Table { records: &records, cases: &cases, reports: per_case, workloads: &workloads };
-        table.print(dataset.keys, path, runs, seed);
+        let table =
+            Table { records: &records, cases: &cases, reports: per_case, workloads: &workloads, wide: args.wide };
+        table.print(info, path, runs, seed);
+        what_to_use(&records, info, args.memory_budget);
         results.records.extend(records);
     }
     kvbench_results::io::write(&args.results, &results)?;
@@ -197,6 +217,49 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
     Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+/// The datasets to measure, each as results name it and its path: the
+/// generated ones (made on first use), then the user's files, described as
+/// measured; the `mmap-index` sidecar of each is built if a case reuses it.
+fn datasets(args: &SuiteArgs, cases: &[Case]) -> anyhow::Result<Vec<(DatasetInfo, PathBuf)>> {
+    let default_keys = [Count(10_000), Count(1_000_000)];
+    let keys = match &args.keys {
+        Some(keys) => keys.as_slice(),
+        None if args.data.is_empty() => &default_keys,
+        None => &[],
+    };
+    anyhow::ensure!(!keys.is_empty() || !args.data.is_empty(), "no dataset: give --keys or --data");
+    let mut datasets = Vec::new();
+    for &keys in keys {
+        let dataset = Dataset::new(keys.0);
+        let bar = progress_bar(keys.0, &format!("generating {keys}"));
+        let (path, made) = dataset
+            .ensure(&args.data_dir, |n| bar.set_position(n))
+            .with_context(|| format!("cannot create dataset in {}", args.data_dir.display()))?;
+        bar.finish_and_clear();
+        match made {
+            Some(s) => eprintln!("generated {} ({} keys, {})", path.display(), s.keys, human::bytes(s.bytes)),
+            None => eprintln!("reusing {}", path.display()),
+        }
+        datasets.push((dataset_info(&dataset), path));
+    }
+    for path in &args.data {
+        let info = file_info(path, args.lenient).with_context(|| format!("cannot read {}", path.display()))?;
+        let fingerprint = |d: &DatasetInfo| d.file.as_ref().map(|f| f.fingerprint.clone());
+        if let Some((_, earlier)) =
+            datasets.iter().find(|(d, _)| d.file.is_some() && fingerprint(d) == fingerprint(&info))
+        {
+            eprintln!("{} has the same bytes as {}: measured once", path.display(), earlier.display());
+            continue;
+        }
+        datasets.push((info, path.clone()));
+    }
+    for (_, path) in &datasets {
+        harness_suite::prepare_dataset(path, cases, args.lenient)
+            .with_context(|| format!("cannot build the index of {}", path.display()))?;
+    }
+    Ok(datasets)
+}
+
 /// One dataset's results as the terminal shows them: start-up and memory,
 /// one table of lookup times per workload, the cold starts.
 struct Table<'a> {
@@ -206,6 +269,13 @@ struct Table<'a> {
     /// Per case (in `cases`' order), the reports of its runs: file size, notes, costs.
     reports: &'a [Vec<ProbeReport>],
     workloads: &'a [Workload],
+    /// Every column (`--wide`), rather than what fits 100 columns.
+    wide: bool,
+}
+
+/// Keeps the cells of the columns whose `keep` is true.
+fn columns<T: Clone>(cells: &[T], keep: &[bool]) -> Vec<T> {
+    cells.iter().zip(keep).filter(|(_, k)| **k).map(|(c, _)| c.clone()).collect()
 }
 
 impl Table<'_> {
@@ -222,10 +292,25 @@ impl Table<'_> {
         }
     }
 
-    /// A percentile's record, or the slowest lookup where too few were timed for it.
+    /// A percentile's record, or the slowest lookup where too few were timed
+    /// for it (`max of 194: 2.46 ms`; narrow tables: `max 2.46 ms`).
     fn percentile(&self, percentile: Option<&Record>, max: Option<&Record>) -> String {
-        let samples = max.and_then(|m| m.samples).unwrap_or(0);
-        percentile_or_max(percentile.map(|r| r.value), max.map(|r| r.value), samples).unwrap_or_else(|| "-".into())
+        match (percentile, max) {
+            (None, Some(m)) if !self.wide => format!("max {}", human::nanos(m.value)),
+            _ => {
+                let samples = max.and_then(|m| m.samples).unwrap_or(0);
+                percentile_or_max(percentile.map(|r| r.value), max.map(|r| r.value), samples)
+                    .unwrap_or_else(|| "-".into())
+            }
+        }
+    }
+
+    /// `rows` under `header`, only the columns `keep` marks unless wide; the first column left-aligned.
+    fn show(&self, header: &[&str], rows: &[Vec<String>], keep: &[bool]) {
+        let all = vec![true; header.len()];
+        let keep = if self.wide { &all[..] } else { keep };
+        let rows: Vec<Vec<String>> = rows.iter().map(|r| columns(r, keep)).collect();
+        println!("{}\n", human::table_with(&columns(header, keep), &rows, 1));
     }
 
     fn plain(&self, record: Option<&Record>, write: impl Fn(f64) -> String) -> String {
@@ -243,13 +328,22 @@ impl Table<'_> {
         kvbench_results::stats::median_ci(&values, 0.0).map_or(0.0, |m| m.median)
     }
 
-    fn print(&self, keys: Count, path: &Path, runs: u32, seed: u64) {
+    fn print(&self, dataset: &DatasetInfo, path: &Path, runs: u32, seed: u64) {
         let file_bytes = self.any_report().map_or(0, |r| r.file_bytes);
+        let name = match &dataset.file {
+            Some(_) => dataset.label(),
+            None => format!("{} keys", dataset.label()),
+        };
         println!(
-            "\n{keys} keys: {} ({}); each figure the median of {runs} runs in fresh processes\n",
+            "\n{name}: {} ({}); each figure the median of {runs} {} in fresh processes",
             path.display(),
-            human::bytes(file_bytes)
+            human::bytes(file_bytes),
+            human::plural(u64::from(runs), "run"),
         );
+        if let Some(file) = &dataset.file {
+            println!("{}", describe(file));
+        }
+        println!();
         self.start_up_and_memory();
         for w in self.workloads {
             self.lookups(&w.to_string());
@@ -273,11 +367,15 @@ impl Table<'_> {
             .map(|case| {
                 let c = case.label();
                 let get = |m| self.get(&c, "-", m);
+                let ready = if self.wide {
+                    self.with_interval(get(Metric::ReadyTime), human::nanos)
+                } else {
+                    self.plain(get(Metric::ReadyTime), human::nanos)
+                };
                 vec![
                     c.clone(),
-                    String::new(),
                     self.with_interval(get(Metric::OpenTime), human::nanos),
-                    self.with_interval(get(Metric::ReadyTime), human::nanos),
+                    ready,
                     self.plain(get(Metric::HeapBytes), bytes),
                     self.plain(get(Metric::AnonRssBytes), bytes),
                     self.plain(get(Metric::FileRssBytes), bytes),
@@ -286,8 +384,8 @@ impl Table<'_> {
                 ]
             })
             .collect();
-        let header = ["strategy", "", "open", "ready", "heap", "anon RSS", "file RSS", "anon B/key", "resident B/key"];
-        println!("{}\n", human::table(&header, &rows));
+        let header = ["strategy", "open", "ready", "heap", "anon RSS", "file RSS", "anon B/key", "resident B/key"];
+        self.show(&header, &rows, &[true, true, true, true, true, true, false, true]);
     }
 
     fn lookups(&self, workload: &str) {
@@ -300,7 +398,6 @@ impl Table<'_> {
                 let tail = self.percentile(get(Metric::LatencyP99), get(Metric::LatencyMax));
                 vec![
                     c.clone(),
-                    String::new(),
                     self.with_interval(get(Metric::LookupMean), human::nanos),
                     self.with_interval(get(Metric::ChainLatency), human::nanos),
                     self.with_interval(get(Metric::LatencyP50), human::nanos),
@@ -310,17 +407,8 @@ impl Table<'_> {
                 ]
             })
             .collect();
-        let header = [
-            "strategy",
-            "",
-            "overlapped (throughput)",
-            "chained (latency)",
-            "alone p50",
-            "alone p99",
-            "lookups timed",
-            "hit rate",
-        ];
-        println!("{}\n", human::table(&header, &rows));
+        let header = ["strategy", "overlapped", "chained", "alone p50", "alone p99", "lookups timed", "hit rate"];
+        self.show(&header, &rows, &[true, true, true, true, true, false, true]);
     }
 
     fn cold_starts(&self) {
@@ -337,14 +425,13 @@ impl Table<'_> {
             .map(|c| {
                 let get = |w: &str, m| self.get(c, w, m);
                 let max = get(&workload, Metric::LatencyMax);
-                let next = format!(
-                    "{} (of {})",
-                    self.percentile(get(&workload, Metric::LatencyP50), max),
-                    approx_count(max.and_then(|m| m.samples).unwrap_or(0))
-                );
+                let p50 = self.percentile(get(&workload, Metric::LatencyP50), max);
+                let next = match self.wide {
+                    true => format!("{p50} (of {})", approx_count(max.and_then(|m| m.samples).unwrap_or(0))),
+                    false => p50,
+                };
                 vec![
                     c.clone(),
-                    String::new(),
                     self.with_interval(get("-", Metric::OpenTime), human::nanos),
                     self.with_interval(get(&workload, Metric::FirstLookup), human::nanos),
                     next,
@@ -356,9 +443,8 @@ impl Table<'_> {
                 ]
             })
             .collect();
-        let header =
-            ["strategy", "", "open", "first lookup", "next lookups p50", "file in page cache: before -> after open"];
-        println!("{}\n", human::table(&header, &rows));
+        let header = ["strategy", "open", "first lookup", "next p50", "cached before -> after open"];
+        self.show(&header, &rows, &[true; 5]);
     }
 
     fn explain(&self, runs: u32, seed: u64) {
@@ -367,7 +453,7 @@ impl Table<'_> {
                 format!(" (the true median lies inside with {:.0}% confidence)", l * 100.0)
             });
         let ns = |of: fn(&ProbeReport) -> f64| format!("{:.1} ns", self.cost(of));
-        println!(
+        let text = format!(
             "How to read it. Each figure is the median of {runs} runs, each in a fresh process, all runs of all cases \
              in one shuffled order (seed {seed}); -a%/+b% is its confidence interval{level}, as lopsided as the runs \
              were.\n\
@@ -379,7 +465,7 @@ impl Table<'_> {
              ~{} subtracted.\n\
              - alone: each lookup timed on its own (HdrHistogram), ~{} of clock reads subtracted (the clock moves in \
              ~{} ticks). A percentile is shown only when at least {MIN_BEYOND} lookups lie beyond it (p99: 500), \
-             otherwise the max of the n timed.\n\
+             otherwise the slowest of the n timed (`max`; --wide shows n and every interval).\n\
              - lookups timed (per run): overlapped / chained / alone. A lookup slower than {} is timed one by one \
              only ('one by one'): its overlapped and chained figures are the mean of those lookups, which do not \
              overlap by more than a cache miss.\n\
@@ -395,6 +481,7 @@ impl Table<'_> {
             human::nanos(SLOW_OP.as_nanos() as f64),
             self.cpu_share(),
         );
+        println!("{}", human::wrap(&text, 100));
     }
 
     /// The median share of wall time the probes ran during their timed rounds, e.g. `93%`.
@@ -449,6 +536,35 @@ impl Table<'_> {
             println!("hashmap heap / file size: {:.2}x", heap.value / file_bytes.max(1) as f64);
         }
     }
+}
+
+/// The recommendation for one dataset, computed from its records (`kvbench_results::recommend`).
+fn what_to_use(records: &[Record], dataset: &DatasetInfo, budget: Option<ByteSize>) {
+    let Some(workload) = latency_workload(records, dataset) else { return };
+    let r = recommend(records, dataset, &workload, budget.map(|b| b.0));
+    println!("\nWhat to use for {} on this machine", r.dataset);
+    println!("{}", human::table(&HEADER, &r.rows()));
+    println!("{}", human::wrap(&r.legend(), 100));
+}
+
+/// What a user's file holds, in one paragraph: records, keys, duplicates, lengths.
+fn describe(file: &FileInfo) -> String {
+    let lengths = |l: &LenSummary| format!("{}/{}/{}/{} B", l.min, l.median, l.p99, l.max);
+    let skipped = match file.skipped {
+        0 => String::new(),
+        n => format!(", {n} malformed {} skipped", human::plural(n, "line")),
+    };
+    format!(
+        "{} records, {} distinct keys, {} {} (the first line of a key wins){skipped}; \
+         key length min/median/p99/max {}, value length {}; fingerprint {}",
+        file.records,
+        file.distinct_keys,
+        file.duplicates,
+        human::plural(file.duplicates, "duplicate"),
+        lengths(&file.key_len),
+        lengths(&file.value_len),
+        file.fingerprint.get(..12).unwrap_or(&file.fingerprint),
+    )
 }
 
 /// Lookups timed per run for each way of timing: `1.2M / 800k / 200k`, or

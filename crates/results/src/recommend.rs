@@ -1,0 +1,282 @@
+//! "What to use": for one dataset, the best strategy for each goal a user
+//! weighs (latency, its tail, memory, start-up, latency within a memory
+//! budget) and the runner-up, computed from a suite run's records and never
+//! written by hand. The suite prints it after its tables and the report
+//! opens with it, from the same [`recommend`] and [`Recommendation::rows`].
+//!
+//! Cold starts, the memchr floor and the naive `scan-lines` baseline are not
+//! candidates: they are ways of starting, bounds and a yardstick, not
+//! strategies to pick. A strategy whose lookups were
+//! too slow to time 500 of them alone has no p99; it competes for the tail
+//! with its slowest lookup, which can only flatter it less.
+
+use std::fmt;
+
+use crate::names::{CaseStart, MEMCHR_PASS, NAIVE_BASELINE};
+use crate::schema::{DatasetInfo, Metric, Record};
+use crate::units;
+
+/// What a user may optimise for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Goal {
+    /// The median lookup, each timed alone.
+    LowestP50,
+    /// The 99th percentile of lookups timed alone.
+    LowestP99,
+    /// Resident memory (anonymous + mapped file pages) after all lookups.
+    LeastMemory,
+    /// Time from open until the first answer can be given.
+    FastestStart,
+    /// The lowest p50 among strategies whose resident memory fits the budget (bytes).
+    LowestP50Within(u64),
+}
+
+impl fmt::Display for Goal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Goal::LowestP50 => f.write_str("lowest p50"),
+            Goal::LowestP99 => f.write_str("lowest p99"),
+            Goal::LeastMemory => f.write_str("least memory"),
+            Goal::FastestStart => f.write_str("fastest start"),
+            Goal::LowestP50Within(budget) => write!(f, "lowest p50 within {}", units::bytes(*budget as f64)),
+        }
+    }
+}
+
+/// One strategy's figure for a goal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pick {
+    /// The case label, e.g. `hashmap` or `mmap-index (reopen)`.
+    pub strategy: String,
+    /// The figure it is ranked by (ns or bytes).
+    pub value: f64,
+    /// The figure's interval over runs, when it has one.
+    pub interval: Option<(f64, f64)>,
+    /// How the figure reads: `812 ns`, `max 2.1 ms` (fewer lookups timed than a p99 needs), `68.2 MiB`.
+    pub shown: String,
+}
+
+/// The best and second-best strategy for one goal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Choice {
+    /// What is optimised.
+    pub goal: Goal,
+    /// The best strategy; `None` when no strategy had the figure.
+    pub best: Option<Pick>,
+    /// The next best, when there are two or more.
+    pub runner_up: Option<Pick>,
+}
+
+impl Choice {
+    /// Whether the runs cannot tell the best from the runner-up (their intervals overlap).
+    pub fn too_close(&self) -> bool {
+        match (&self.best, &self.runner_up) {
+            (Some(best), Some(next)) => {
+                let (_, best_upper) = best.interval.unwrap_or((best.value, best.value));
+                let (next_lower, _) = next.interval.unwrap_or((next.value, next.value));
+                best_upper >= next_lower
+            }
+            _ => false,
+        }
+    }
+}
+
+/// "What to use" for one dataset.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recommendation {
+    /// The dataset's label.
+    pub dataset: String,
+    /// The workload latency was ranked on, e.g. `uniform`.
+    pub workload: String,
+    /// One choice per goal.
+    pub choices: Vec<Choice>,
+}
+
+/// The column headers of [`Recommendation::rows`].
+pub const HEADER: [&str; 5] = ["goal", "use", "figure", "runner-up", "figure"];
+
+impl Recommendation {
+    /// One row per goal, for a terminal or Markdown table under [`HEADER`].
+    pub fn rows(&self) -> Vec<Vec<String>> {
+        self.choices
+            .iter()
+            .map(|c| {
+                let pick = |p: &Option<Pick>| {
+                    p.as_ref().map_or(("-".into(), "-".into()), |p| (p.strategy.clone(), p.shown.clone()))
+                };
+                let ((best, figure), (next, next_figure)) = (pick(&c.best), pick(&c.runner_up));
+                let best = if c.too_close() { format!("{best} (tie)") } else { best };
+                vec![c.goal.to_string(), best, figure, next, next_figure]
+            })
+            .collect()
+    }
+
+    /// What the figures are, in one sentence, for under the table.
+    pub fn legend(&self) -> String {
+        format!(
+            "p50/p99: each lookup of `{}` keys timed alone (max: too few timed for a p99, the slowest shown); \
+             memory: anonymous + file-backed resident memory after all lookups; start: time to open (an index \
+             built or reused, a table loaded). Each figure the median of the runs; (tie): the runs' intervals of \
+             the two overlap, so either choice is as good on this machine.",
+            self.workload
+        )
+    }
+}
+
+/// The datasets of `records` (suite records, not load runs), in the order first recorded.
+pub fn datasets(records: &[Record]) -> Vec<DatasetInfo> {
+    let mut out: Vec<DatasetInfo> = Vec::new();
+    for r in records.iter().filter(|r| r.load.is_none()) {
+        if !out.contains(&r.dataset) {
+            out.push(r.dataset.clone());
+        }
+    }
+    out
+}
+
+/// The workload latency is ranked on: the first one of `dataset`'s records
+/// that looked up keys of the file (not only misses, not a cold start).
+pub fn latency_workload(records: &[Record], dataset: &DatasetInfo) -> Option<String> {
+    records
+        .iter()
+        .filter(|r| &r.dataset == dataset && r.metric == Metric::LatencyP50 && !CaseStart::Cold.marks(&r.strategy))
+        .map(|r| r.workload.clone())
+        .find(|w| w != "miss")
+}
+
+/// [`recommend`] for every dataset of `records` that has latency figures.
+pub fn recommend_all(records: &[Record], budget: Option<u64>) -> Vec<Recommendation> {
+    datasets(records)
+        .iter()
+        .filter_map(|d| Some(recommend(records, d, &latency_workload(records, d)?, budget)))
+        .collect()
+}
+
+/// Ranks the strategies measured on `dataset` in `records` for each goal;
+/// latency on `workload`; with `budget` (bytes), also the lowest p50 within it.
+pub fn recommend(records: &[Record], dataset: &DatasetInfo, workload: &str, budget: Option<u64>) -> Recommendation {
+    let ours: Vec<&Record> = records
+        .iter()
+        .filter(|r| &r.dataset == dataset && r.load.is_none())
+        .filter(|r| {
+            ![MEMCHR_PASS, NAIVE_BASELINE].contains(&r.strategy.as_str()) && !CaseStart::Cold.marks(&r.strategy)
+        })
+        .collect();
+    let mut strategies: Vec<&str> = Vec::new();
+    for r in &ours {
+        if !strategies.contains(&r.strategy.as_str()) {
+            strategies.push(&r.strategy);
+        }
+    }
+    let find = |s: &str, w: &str, m: Metric| {
+        ours.iter().copied().find(|r| r.strategy == s && r.workload == w && r.metric == m)
+    };
+    let interval = |r: &Record| r.spread.map(|s| (s.lower, s.upper));
+    let timed = |s: &str, m: Metric| {
+        find(s, workload, m).map(|r| Pick {
+            strategy: s.into(),
+            value: r.value,
+            interval: interval(r),
+            shown: units::nanos(r.value),
+        })
+    };
+    let p99 = |s: &str| {
+        timed(s, Metric::LatencyP99).or_else(|| {
+            let max = find(s, workload, Metric::LatencyMax)?;
+            let shown = format!("max {}", units::nanos(max.value));
+            Some(Pick { strategy: s.into(), value: max.value, interval: interval(max), shown })
+        })
+    };
+    let memory = |s: &str| {
+        let (anon, file) = (find(s, "-", Metric::AnonRssBytes)?, find(s, "-", Metric::FileRssBytes)?);
+        let value = anon.value + file.value;
+        Some(Pick { strategy: s.into(), value, interval: None, shown: units::bytes(value) })
+    };
+    let start = |s: &str| {
+        let r = find(s, "-", Metric::OpenTime)?;
+        Some(Pick { strategy: s.into(), value: r.value, interval: interval(r), shown: units::nanos(r.value) })
+    };
+    let choose = |goal: Goal, figure: &dyn Fn(&str) -> Option<Pick>| {
+        let mut picks: Vec<Pick> = strategies.iter().filter_map(|s| figure(s)).collect();
+        picks.sort_by(|a, b| a.value.total_cmp(&b.value));
+        let mut picks = picks.into_iter();
+        Choice { goal, best: picks.next(), runner_up: picks.next() }
+    };
+    let mut choices = vec![
+        choose(Goal::LowestP50, &|s| timed(s, Metric::LatencyP50)),
+        choose(Goal::LowestP99, &p99),
+        choose(Goal::LeastMemory, &memory),
+        choose(Goal::FastestStart, &start),
+    ];
+    if let Some(budget) = budget {
+        let within = |s: &str| {
+            let fits = memory(s).is_some_and(|m| m.value <= budget as f64);
+            fits.then(|| timed(s, Metric::LatencyP50)).flatten()
+        };
+        choices.push(choose(Goal::LowestP50Within(budget), &within));
+    }
+    Recommendation { dataset: dataset.label(), workload: workload.into(), choices }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::RunInfo;
+    use crate::schema::{Spread, SpreadKind};
+
+    fn rec(strategy: &str, workload: &str, metric: Metric, value: f64, spread: Option<(f64, f64)>) -> Record {
+        let dataset = DatasetInfo::generated(1_000, crate::DEFAULT_VALUE_LEN);
+        let mut r = Record::new(strategy, &dataset, workload, metric, value, &RunInfo::detect(true));
+        r.spread = spread.map(|(lower, upper)| Spread { lower, upper, kind: SpreadKind::MedianCi, level: Some(0.94) });
+        r
+    }
+
+    #[test]
+    fn each_goal_names_the_best_and_the_runner_up() {
+        let records = vec![
+            rec("hashmap", "uniform", Metric::LatencyP50, 100.0, Some((95.0, 105.0))),
+            rec("mmap-index (reopen)", "uniform", Metric::LatencyP50, 300.0, Some((280.0, 320.0))),
+            rec("scan", "uniform", Metric::LatencyP50, 9_000.0, None),
+            rec("mmap-index (cold)", "uniform@cold", Metric::LatencyP50, 50.0, None),
+            rec(MEMCHR_PASS, "-", Metric::LookupMean, 10.0, None),
+            rec(NAIVE_BASELINE, "-", Metric::AnonRssBytes, 1.0, None),
+            rec(NAIVE_BASELINE, "-", Metric::FileRssBytes, 1.0, None),
+            rec("hashmap", "uniform", Metric::LatencyP99, 400.0, Some((390.0, 420.0))),
+            rec("mmap-index (reopen)", "uniform", Metric::LatencyP99, 410.0, Some((400.0, 900.0))),
+            rec("scan", "uniform", Metric::LatencyMax, 20_000.0, None),
+            rec("hashmap", "-", Metric::AnonRssBytes, 90e6, None),
+            rec("hashmap", "-", Metric::FileRssBytes, 0.0, None),
+            rec("mmap-index (reopen)", "-", Metric::AnonRssBytes, 1e6, None),
+            rec("mmap-index (reopen)", "-", Metric::FileRssBytes, 60e6, None),
+            rec("scan", "-", Metric::AnonRssBytes, 0.5e6, None),
+            rec("scan", "-", Metric::FileRssBytes, 65e6, None),
+            rec("hashmap", "-", Metric::OpenTime, 2e8, None),
+            rec("mmap-index (reopen)", "-", Metric::OpenTime, 5e4, None),
+            rec("scan", "-", Metric::OpenTime, 3e4, None),
+        ];
+        let dataset = DatasetInfo::generated(1_000, crate::DEFAULT_VALUE_LEN);
+        let r = recommend(&records, &dataset, "uniform", Some(80 << 20));
+        let names = |c: &Choice| {
+            (c.best.as_ref().map(|p| p.strategy.clone()), c.runner_up.as_ref().map(|p| p.strategy.clone()))
+        };
+        let got: Vec<_> = r.choices.iter().map(|c| (c.goal, names(c))).collect();
+        let pair = |a: &str, b: &str| (Some(a.to_owned()), Some(b.to_owned()));
+        assert_eq!(
+            got,
+            [
+                (Goal::LowestP50, pair("hashmap", "mmap-index (reopen)")),
+                (Goal::LowestP99, pair("hashmap", "mmap-index (reopen)")),
+                (Goal::LeastMemory, pair("mmap-index (reopen)", "scan")),
+                (Goal::FastestStart, pair("scan", "mmap-index (reopen)")),
+                (Goal::LowestP50Within(80 << 20), pair("mmap-index (reopen)", "scan")),
+            ]
+        );
+        assert!(!r.choices[0].too_close());
+        assert!(r.choices[1].too_close(), "400 [390, 420] vs 410 [400, 900] overlap");
+        let rows = r.rows();
+        assert_eq!(rows[1][1], "hashmap (tie)");
+        assert_eq!(rows[2][2], units::bytes(61e6));
+        let other = DatasetInfo::generated(2_000, crate::DEFAULT_VALUE_LEN);
+        assert!(recommend(&records, &other, "uniform", None).choices.iter().all(|c| c.best.is_none()));
+    }
+}
