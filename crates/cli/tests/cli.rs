@@ -456,6 +456,7 @@ fn the_suite_measures_a_users_own_files_and_recommends_from_their_records() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
     assert!(stderr(&out).contains("has the same bytes as"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("wrote the mmap-index sidecar"), "{}", stderr(&out));
     assert!(!data_dir.exists(), "no generated dataset when only --data is given");
     assert!(stdout.contains("1502 records, 1501 distinct keys, 1 duplicate "), "{stdout}");
     assert!(stdout.contains("1 malformed line skipped"), "{stdout}");

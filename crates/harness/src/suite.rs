@@ -251,8 +251,10 @@ fn splitmix64(state: &mut u64) -> u64 {
 }
 
 /// Builds the `mmap-index` sidecar of `data` (in this process) if a case
-/// reuses it: in shuffled order a reopen may run before any build.
-pub fn prepare_dataset(data: &Path, cases: &[Case], lenient: bool) -> Result<(), OpenError> {
+/// reuses it: in shuffled order a reopen may run before any build. Returns
+/// the files it wrote (the sidecar, when there was none or it was stale), so
+/// the user hears that a file appeared beside their data.
+pub fn prepare_dataset(data: &Path, cases: &[Case], lenient: bool) -> Result<Vec<PathBuf>, OpenError> {
     let reuses_index = |c: &Case| {
         !c.fresh_index
             && matches!(
@@ -262,9 +264,9 @@ pub fn prepare_dataset(data: &Path, cases: &[Case], lenient: bool) -> Result<(),
     };
     if cases.iter().any(reuses_index) {
         let opts = OpenOptions { lenient, ..OpenOptions::default() };
-        kvbench_lookup::open(data, &Strategy::Plain(StrategyKind::MmapIndex), &opts)?;
+        return Ok(kvbench_lookup::open(data, &Strategy::Plain(StrategyKind::MmapIndex), &opts)?.info().wrote);
     }
-    Ok(())
+    Ok(Vec::new())
 }
 
 /// The records of one probe (one run): open and ready times, memory, and per

@@ -253,9 +253,12 @@ fn datasets(args: &SuiteArgs, cases: &[Case]) -> anyhow::Result<Vec<(DatasetInfo
         }
         datasets.push((info, path.clone()));
     }
-    for (_, path) in &datasets {
-        harness_suite::prepare_dataset(path, cases, args.lenient)
+    for (info, path) in &datasets {
+        let wrote = harness_suite::prepare_dataset(path, cases, args.lenient)
             .with_context(|| format!("cannot build the index of {}", path.display()))?;
+        for sidecar in wrote.iter().filter(|_| info.file.is_some()) {
+            eprintln!("wrote the mmap-index sidecar {} beside your file (later runs reuse it)", sidecar.display());
+        }
     }
     Ok(datasets)
 }
