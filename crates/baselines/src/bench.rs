@@ -31,8 +31,12 @@ pub struct BaselinesOptions {
     pub kvbench: PathBuf,
     /// Where datasets are generated and cached.
     pub data_dir: PathBuf,
-    /// The datasets, in order.
+    /// The generated datasets, in order.
     pub datasets: Vec<Dataset>,
+    /// Then the user's files, each as results name it ([`kvbench_harness::suite::file_info`]).
+    pub files: Vec<(DatasetInfo, PathBuf)>,
+    /// Skip malformed lines of the files (`kvbench get --lenient`; the scripts skip them anyway).
+    pub lenient: bool,
     /// How much to run each program.
     pub budget: RunBudget,
     /// A smoke run (recorded with the results: figures are rough).
@@ -108,26 +112,35 @@ pub fn run(options: &BaselinesOptions, progress: &mut dyn Progress) -> Result<Ba
         }
     }
     for strategy in strategies() {
-        let get = ["get".to_owned(), "--strategy".into(), strategy.to_string(), "--data".into()];
+        let lenient = options.lenient.then(|| "--lenient".to_owned());
+        let get: Vec<String> = ["get".to_owned(), "--strategy".into(), strategy.to_string()]
+            .into_iter()
+            .chain(lenient)
+            .chain(["--data".to_owned()])
+            .collect();
         programs.push((format!("kvbench {strategy}"), Program::new(exe, get).through(exe)));
     }
-    progress.start((programs.len() * options.datasets.len()) as u64);
+    progress.start((programs.len() * (options.datasets.len() + options.files.len())) as u64);
     let mut out = BaselinesOutcome {
         results: ResultSet::new(kvbench_results::BASELINES_SOURCE),
         rows: Vec::new(),
         failures: Vec::new(),
     };
+    let mut sources = Vec::new();
     for dataset in &options.datasets {
         let (data, _) = dataset
             .ensure(&options.data_dir, |_| {})
             .map_err(|source| BaselinesError::Dataset { dir: options.data_dir.clone(), source })?;
-        let answers = answers(&data)?;
-        let info = dataset_info(dataset);
+        sources.push((dataset_info(dataset), data));
+    }
+    sources.extend(options.files.iter().cloned());
+    for (info, data) in &sources {
+        let answers = answers(data, options.lenient)?;
         for (label, program) in &programs {
             progress.doing(&format!("{label} on {}", info.label()));
-            match measure(program, &data, &answers, &options.budget, || progress.tick()) {
+            match measure(program, data, &answers, &options.budget, || progress.tick()) {
                 Ok(m) => {
-                    out.results.records.extend(records(label, &info, &m, &run_info));
+                    out.results.records.extend(records(label, info, &m, &run_info));
                     out.rows.push(BaselineRow { program: label.clone(), dataset: info.clone(), measurement: m });
                 }
                 Err(e) => out.failures.push(format!("{label} on {}: {e}", info.label())),
@@ -141,9 +154,9 @@ pub fn run(options: &BaselinesOptions, progress: &mut dyn Progress) -> Result<Ba
 /// [`ANSWERS`] keys drawn uniformly from `data`, with the values the file
 /// gives them. They are looked up with `mmap-index`, which also leaves its
 /// sidecar, so `kvbench mmap-index` times a reopen.
-fn answers(data: &Path) -> Result<Vec<Answer>, BaselinesError> {
+fn answers(data: &Path, lenient: bool) -> Result<Vec<Answer>, BaselinesError> {
     let strategy = Strategy::Plain(StrategyKind::MmapIndex);
-    let lookup = kvbench_lookup::open(data, &strategy, &OpenOptions::default())?;
+    let lookup = kvbench_lookup::open(data, &strategy, &OpenOptions { lenient, ..OpenOptions::default() })?;
     let keys = file_keys(DataFile::open(data)?.bytes(), 1 << 20);
     let stream = WORKLOAD.stream(&keys, ANSWERS, 7);
     let mut answers = Vec::with_capacity(ANSWERS);

@@ -1,6 +1,7 @@
 //! `kvbench`: thin glue from the command line to the kvbench libraries.
 
 mod cmd;
+mod data_args;
 mod human;
 mod output;
 mod strategy_args;

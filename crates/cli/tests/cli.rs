@@ -485,6 +485,25 @@ fn the_suite_measures_a_users_own_files_and_recommends_from_their_records() {
 }
 
 #[test]
+fn bench_baselines_answers_from_a_users_own_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mine = write(dir.path(), "mine.tsv", &users_file(400, "c"));
+    let results = dir.path().join("baselines.json");
+    let args = ["bench", "baselines", "--quick", "--lenient", "--data", &mine, "--results", results.to_str().unwrap()];
+    let out = kvbench(&args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Every program, the bash and Python ones included, answered every key as the file gives it (tabs, CRLF).
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    let set = kvbench_results::io::read(&results).unwrap();
+    assert!(!set.records.is_empty());
+    for r in &set.records {
+        let file = r.dataset.file.as_ref().expect("every record names the user's file");
+        assert_eq!((file.name.as_str(), file.records, file.skipped), ("mine.tsv", 402, 1), "{r:?}");
+    }
+    assert!(text.contains("mine.tsv"), "{text}");
+}
+
+#[test]
 fn rough_edges_get_clear_answers() {
     let dir = tempfile::tempdir().unwrap();
     for bad in [&["suite", "--keys", "0"][..], &["suite", "--key-pool", "0"], &["bench", "micro", "--keys", "10k,0"]] {

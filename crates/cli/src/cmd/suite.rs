@@ -221,15 +221,10 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
 /// generated ones (made on first use), then the user's files, described as
 /// measured; the `mmap-index` sidecar of each is built if a case reuses it.
 fn datasets(args: &SuiteArgs, cases: &[Case]) -> anyhow::Result<Vec<(DatasetInfo, PathBuf)>> {
-    let default_keys = [Count(10_000), Count(1_000_000)];
-    let keys = match &args.keys {
-        Some(keys) => keys.as_slice(),
-        None if args.data.is_empty() => &default_keys,
-        None => &[],
-    };
+    let keys = crate::data_args::generated(args.keys.as_deref(), &args.data);
     anyhow::ensure!(!keys.is_empty() || !args.data.is_empty(), "no dataset: give --keys or --data");
     let mut datasets = Vec::new();
-    for &keys in keys {
+    for keys in keys {
         let dataset = Dataset::new(keys.0);
         let bar = progress_bar(keys.0, &format!("generating {keys}"));
         let (path, made) = dataset
