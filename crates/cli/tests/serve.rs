@@ -277,6 +277,39 @@ fn bench_macro_quick_serves_loads_and_records_every_configuration() {
 }
 
 #[test]
+fn bench_macro_serves_a_users_own_file_with_the_chosen_strategies() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("mine.tsv");
+    // Tabs, CRLF, a duplicate (first wins), values of many lengths.
+    let mut text = String::from("dup\tfirst\r\ndup\tsecond\r\n");
+    text.extend((0..3000).map(|i| format!("user-{i}\t{}\r\n", "v".repeat(i % 50))));
+    std::fs::write(&data, text).unwrap();
+    let results = dir.path().join("macro.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_kvbench"))
+        .args(["bench", "macro", "--quick", "--strategies", "hashmap,lru(0.5,hashmap)", "--data"])
+        .arg(&data)
+        .arg("--results")
+        .arg(&results)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let set = kvbench_results::io::read(&results).unwrap();
+    let loads: Vec<_> = set.records.iter().filter(|r| r.metric == kvbench_results::Metric::Throughput).collect();
+    let mut servers: Vec<&str> = loads.iter().map(|r| r.strategy.as_str()).collect();
+    servers.dedup();
+    // The chosen strategies over both protocols, then the peers that are installed here.
+    assert_eq!(&servers[..2], ["hashmap", "lru(0.5,hashmap)"], "{text}");
+    assert!(loads.iter().all(|r| r.dataset.file.as_ref().is_some_and(|f| f.name == "mine.tsv" && f.duplicates == 1)));
+    // kvbench answered every request as the file gives it (the peers are other programs, loaded as they come).
+    let ours = |r: &&kvbench_results::Record| r.strategy.contains("hashmap");
+    let errors: Vec<_> =
+        set.records.iter().filter(|r| r.metric == kvbench_results::Metric::Errors).filter(ours).collect();
+    assert!(errors.len() == 4 && errors.iter().all(|r| r.value == 0.0), "{errors:?}");
+    assert!(text.contains("mine.tsv"), "{text}");
+}
+
+#[test]
 fn the_python_dict_baseline_answers_like_the_data_file() {
     if !have("python3") {
         return;

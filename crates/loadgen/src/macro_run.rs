@@ -33,7 +33,7 @@ use crate::cache::{CacheCounters, scrape};
 use crate::launch::{Launched, Launcher};
 use crate::record::{self, Subject};
 use crate::run::{LoadSpec, Oracle, Stop};
-use crate::sweep::{BASE_CONNECTIONS, Group, Load, Pace, Server};
+use crate::sweep::{BASE_CONNECTIONS, Data, Group, Load, Pace, Server};
 use crate::target::Protocol;
 
 /// The keys every load asks for.
@@ -127,8 +127,11 @@ pub fn run(
     let mut out = MacroOutcome { results: ResultSet::new("kvbench bench macro"), rows: Vec::new(), notes: Vec::new() };
     let mut cross_check = options.cross_check;
     for group in plan {
-        progress.doing(&format!("{} on {}", group.server.label(), group.dataset.keys));
-        let data = ensure_data(&group.dataset, &options.data_dir)?;
+        let (data, dataset) = match &group.dataset {
+            Data::Generated(d) => (ensure_data(d, &options.data_dir)?, dataset_info(d)),
+            Data::File { path, info } => (path.clone(), info.clone()),
+        };
+        progress.doing(&format!("{} on {}", group.server.label(), dataset.label()));
         let server = match launcher.start(&group.server, &data)? {
             Launched::Running(server) => server,
             Launched::Unavailable(why) => {
@@ -138,7 +141,6 @@ pub fn run(
             }
         };
         let oracle = Oracle::open(&data)?;
-        let dataset = dataset_info(&group.dataset);
         let mut max_rate: Vec<(Protocol, f64)> = Vec::new();
         for load in &group.loads {
             let Some(addr) = server.addr(load.protocol) else { continue };

@@ -8,7 +8,10 @@
 //! the peers (`redis-server`, a Python dict behind `http.server`) get the
 //! same loads on the same keys (not in the quick plan, which CI runs).
 
+use std::path::PathBuf;
+
 use kvbench_lookup::{Strategy, StrategyKind};
+use kvbench_results::DatasetInfo;
 use kvbench_workload::{Dataset, ValueLen};
 
 use crate::target::Protocol;
@@ -97,13 +100,33 @@ impl Server {
     }
 }
 
+/// The data a server answers from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Data {
+    /// A dataset kvbench generates into the data folder on first use.
+    Generated(Dataset),
+    /// A file the user brought, and how results name it.
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Its description as measured ([`kvbench_harness::suite::file_info`]).
+        info: DatasetInfo,
+    },
+}
+
+impl From<Dataset> for Data {
+    fn from(dataset: Dataset) -> Self {
+        Data::Generated(dataset)
+    }
+}
+
 /// One server process and the loads it gets, closed loops first.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Group {
     /// The server.
     pub server: Server,
     /// The data served.
-    pub dataset: Dataset,
+    pub dataset: Data,
     /// The loads, in order.
     pub loads: Vec<Load>,
 }
@@ -129,14 +152,38 @@ fn open(fractions: &[f64]) -> Vec<Load> {
         .collect()
 }
 
-fn group(strategy: Strategy, dataset: Dataset, threads: usize, loads: Vec<Load>) -> Group {
-    Group { server: Server::Kvbench { strategy, threads }, dataset, loads }
+fn group(strategy: Strategy, dataset: impl Into<Data>, threads: usize, loads: Vec<Load>) -> Group {
+    Group { server: Server::Kvbench { strategy, threads }, dataset: dataset.into(), loads }
 }
 
 /// A peer at the base connections and the connection sweep's ends, on the protocol it speaks.
-fn peer(server: Server, dataset: Dataset, protocol: Protocol) -> Group {
+fn peer(server: Server, dataset: impl Into<Data>, protocol: Protocol) -> Group {
     let loads = [1, 16, BASE_CONNECTIONS, 256].map(|connections| Load { protocol, connections, pace: Pace::Closed });
-    Group { server, dataset, loads: loads.to_vec() }
+    Group { server, dataset: dataset.into(), loads: loads.to_vec() }
+}
+
+/// The strategies [`plan_for_files`] serves a user's file with when none are chosen.
+pub fn file_strategies() -> Vec<Strategy> {
+    vec![Strategy::Plain(StrategyKind::HashMap), Strategy::Plain(StrategyKind::MmapIndex), Strategy::DEFAULT_LRU]
+}
+
+/// The groups for the user's files: each of `strategies` served by one
+/// thread at the base connections over both protocols, then `redis-server`
+/// (RESP) and the Python dict (HTTP) on the same file and keys at the same
+/// connections, for same-run ratios.
+pub fn plan_for_files(files: &[(DatasetInfo, PathBuf)], strategies: &[Strategy]) -> Vec<Group> {
+    let mut groups = Vec::new();
+    for (info, path) in files {
+        let data = Data::File { path: path.clone(), info: info.clone() };
+        for strategy in strategies {
+            groups.push(group(strategy.clone(), data.clone(), 1, closed(&[BASE_CONNECTIONS])));
+        }
+        for (server, protocol) in [(Server::Redis, Protocol::Resp), (Server::PythonDict, Protocol::Http)] {
+            let load = Load { protocol, connections: BASE_CONNECTIONS, pace: Pace::Closed };
+            groups.push(Group { server, dataset: data.clone(), loads: vec![load] });
+        }
+    }
+    groups
 }
 
 /// The groups to run at `scale`.

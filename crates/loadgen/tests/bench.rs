@@ -75,7 +75,7 @@ impl Progress for Counted {
 fn the_quick_plan_runs_every_load_with_checked_answers_and_records_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut groups = plan(Scale::Quick);
-    assert!(groups.iter().all(|g| g.dataset == Dataset::new(10_000)));
+    assert!(groups.iter().all(|g| g.dataset == Dataset::new(10_000).into()));
     let loads: usize = groups.iter().map(|g| g.loads.len()).sum();
     // A peer this launcher cannot start is skipped, with a note.
     let redis = Group { server: Server::Redis, ..groups[0].clone() };

@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use kvbench_loadgen::sweep::{Scale, plan};
+use kvbench_harness::suite::file_info;
+use kvbench_loadgen::sweep::{Scale, file_strategies, plan, plan_for_files};
 use kvbench_loadgen::{MacroOptions, MacroRow, Processes, macro_run};
+use kvbench_lookup::Strategies;
 use kvbench_peers::Pinning;
 
 use crate::human;
@@ -36,6 +38,14 @@ pub struct MacroArgs {
     /// Seed of the run; each load asks for keys of a seed derived from it and the load (protocol, connections, pace).
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Serve your own file instead of the generated sweep (repeatable): each
+    /// of --strategies at 64 connections over both protocols, then redis-server
+    /// and the Python dict on the same file.
+    #[arg(long, value_name = "FILE", conflicts_with = "full")]
+    data: Vec<PathBuf>,
+    /// Strategies to serve --data files with [default: hashmap,mmap-index,lru(0.1,mmap-index)].
+    #[arg(long, value_name = "LIST", requires = "data")]
+    strategies: Option<Strategies>,
 }
 
 /// Runs `kvbench bench macro`.
@@ -55,7 +65,20 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
         pinning,
         seed: args.seed,
     };
-    let outcome = macro_run::run(&plan(scale), &options, &Processes::new(exe, pinning), &mut Bar::new("macro"))?;
+    let groups = if args.data.is_empty() {
+        plan(scale)
+    } else {
+        let files = args
+            .data
+            .iter()
+            .map(|path| {
+                Ok((file_info(path, false).with_context(|| format!("cannot read {}", path.display()))?, path.clone()))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let strategies = args.strategies.clone().map_or_else(file_strategies, |s| s.0);
+        plan_for_files(&files, &strategies)
+    };
+    let outcome = macro_run::run(&groups, &options, &Processes::new(exe, pinning), &mut Bar::new("macro"))?;
     let header = [
         "strategy",
         "data",
