@@ -53,7 +53,7 @@ enum Command {
     Merge(compare::MergeArgs),
     /// Turn another harness's output (gungraun's instruction counts) into results-schema records.
     Import(import::ImportArgs),
-    /// Draw the charts and write reports/README.md from the results.
+    /// Draw the charts and a README.md from results (default: this machine's, into results/latest/report/).
     Report(report::ReportArgs),
     /// Measure one strategy in this process and print a JSON report (used by `suite`).
     #[command(hide = true)]
