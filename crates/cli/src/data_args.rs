@@ -1,15 +1,54 @@
-//! Which datasets a benchmark measures: generated sizes (`--keys`) and the user's files (`--data`).
+//! Which datasets a benchmark measures: generated sizes (`--keys`) and the
+//! user's own files (`--data`), the options `suite`, `bench micro` and
+//! `bench baselines` share.
 
 use std::path::PathBuf;
 
+use anyhow::Context;
+use clap::Args;
+use kvbench_harness::suite::file_info;
+use kvbench_results::DatasetInfo;
 use kvbench_workload::Count;
 
-/// The generated sizes to measure: those given with `--keys`; else 10k and 1M,
-/// unless the user gave files of their own, which then are the whole run.
-pub fn generated(keys: Option<&[Count]>, files: &[PathBuf]) -> Vec<Count> {
-    match keys {
-        Some(keys) => keys.to_vec(),
-        None if files.is_empty() => vec![Count(10_000), Count(1_000_000)],
-        None => Vec::new(),
+/// The datasets to measure.
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Generated dataset sizes, comma-separated [default: 10k,1M; none when --data is given].
+    #[arg(long, value_name = "N,N", value_delimiter = ',', value_parser = Count::positive)]
+    pub keys: Option<Vec<Count>>,
+    /// Measure your own file of `<key> <value>` lines (space or tab, CRLF or LF;
+    /// the first line of a key wins); repeatable. Results name it by its file name.
+    #[arg(long, value_name = "FILE")]
+    pub data: Vec<PathBuf>,
+    /// Skip malformed lines of --data files (and count them) instead of stopping at the first.
+    #[arg(long)]
+    pub lenient: bool,
+}
+
+impl DataArgs {
+    /// The generated sizes to measure: those given with `--keys`; else 10k and
+    /// 1M, unless the user gave files of their own, which then are the whole run.
+    pub fn generated(&self) -> Vec<Count> {
+        match &self.keys {
+            Some(keys) => keys.clone(),
+            None if self.data.is_empty() => vec![Count(10_000), Count(1_000_000)],
+            None => Vec::new(),
+        }
+    }
+
+    /// The user's files, each described as measured; a file with the same
+    /// bytes as an earlier one is measured once (and said so on stderr).
+    pub fn files(&self) -> anyhow::Result<Vec<(DatasetInfo, PathBuf)>> {
+        let mut files: Vec<(DatasetInfo, PathBuf)> = Vec::new();
+        for path in &self.data {
+            let info = file_info(path, self.lenient).with_context(|| format!("cannot read {}", path.display()))?;
+            let fingerprint = |d: &DatasetInfo| d.file.as_ref().map(|f| f.fingerprint.clone());
+            if let Some((_, earlier)) = files.iter().find(|(d, _)| fingerprint(d) == fingerprint(&info)) {
+                eprintln!("{} has the same bytes as {}: measured once", path.display(), earlier.display());
+                continue;
+            }
+            files.push((info, path.clone()));
+        }
+        Ok(files)
     }
 }

@@ -248,18 +248,25 @@ fn kvbench_load_checks_every_answer_and_samples_the_server() {
     assert!(server.stop().success());
 }
 
-#[test]
-fn bench_macro_quick_serves_loads_and_records_every_configuration() {
-    let dir = tempfile::tempdir().unwrap();
-    let results = dir.path().join("macro.json");
+/// `kvbench bench macro --quick ARGS`, results into `dir`: its table, and its results once it succeeded.
+fn bench_macro_quick(dir: &Path, args: &[&str]) -> (String, kvbench_results::ResultSet) {
+    let results = dir.join("macro.json");
     let out = Command::new(env!("CARGO_BIN_EXE_kvbench"))
-        .args(["bench", "macro", "--quick", "--data-dir", dir.path().to_str().unwrap(), "--results"])
+        .args(["bench", "macro", "--quick"])
+        .args(args)
+        .arg("--results")
         .arg(&results)
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    let set = kvbench_results::io::read(&results).unwrap();
+    (text, kvbench_results::io::read(&results).unwrap())
+}
+
+#[test]
+fn bench_macro_quick_serves_loads_and_records_every_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let (text, set) = bench_macro_quick(dir.path(), &["--data-dir", dir.path().to_str().unwrap()]);
     let loads: Vec<_> = set.records.iter().filter(|r| r.metric == kvbench_results::Metric::Throughput).collect();
     assert_eq!(loads.len(), 12, "{text}");
     assert!(loads.iter().all(|r| r.value > 0.0 && r.load.is_some()), "{loads:?}");
@@ -284,17 +291,8 @@ fn bench_macro_serves_a_users_own_file_with_the_chosen_strategies() {
     let mut text = String::from("dup\tfirst\r\ndup\tsecond\r\n");
     text.extend((0..3000).map(|i| format!("user-{i}\t{}\r\n", "v".repeat(i % 50))));
     std::fs::write(&data, text).unwrap();
-    let results = dir.path().join("macro.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_kvbench"))
-        .args(["bench", "macro", "--quick", "--strategies", "hashmap,lru(0.5,hashmap)", "--data"])
-        .arg(&data)
-        .arg("--results")
-        .arg(&results)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    let set = kvbench_results::io::read(&results).unwrap();
+    let (text, set) =
+        bench_macro_quick(dir.path(), &["--strategies", "hashmap,lru(0.5,hashmap)", "--data", data.to_str().unwrap()]);
     let loads: Vec<_> = set.records.iter().filter(|r| r.metric == kvbench_results::Metric::Throughput).collect();
     let mut servers: Vec<&str> = loads.iter().map(|r| r.strategy.as_str()).collect();
     servers.dedup();

@@ -10,7 +10,7 @@ use clap::Args;
 use kvbench_harness::latency::{MIN_BEYOND, SampleBudget};
 use kvbench_harness::probe::{self, ProbeReport, ProbeSpec};
 use kvbench_harness::suite::{
-    self as harness_suite, Case, ProbeOptions, cases_for, dataset_info, default_cases, default_workloads, file_info,
+    self as harness_suite, Case, ProbeOptions, cases_for, dataset_info, default_cases, default_workloads,
     probe_in_child, run_seed, schedule,
 };
 use kvbench_harness::timing::{Plan, SLOW_OP};
@@ -22,6 +22,7 @@ use kvbench_results::{
 };
 use kvbench_workload::{Count, Dataset, Workload};
 
+use crate::data_args::DataArgs;
 use crate::human;
 use crate::output::progress_bar;
 
@@ -31,16 +32,8 @@ pub struct SuiteArgs {
     /// Folder for generated datasets (created if needed; reused across runs).
     #[arg(long, value_name = "DIR", default_value = "data")]
     data_dir: PathBuf,
-    /// Generated dataset sizes, comma-separated [default: 10k,1M; none when --data is given].
-    #[arg(long, value_name = "N,N", value_delimiter = ',', value_parser = Count::positive)]
-    keys: Option<Vec<Count>>,
-    /// Measure your own file of `<key> <value>` lines (space or tab, CRLF or LF;
-    /// the first line of a key wins); repeatable. Results name it by its file name.
-    #[arg(long, value_name = "FILE")]
-    data: Vec<PathBuf>,
-    /// Skip malformed lines of --data files (and count them) instead of stopping at the first.
-    #[arg(long)]
-    lenient: bool,
+    #[command(flatten)]
+    datasets: DataArgs,
     /// Strategies to measure, comma-separated, e.g. `hashmap,mmap-index,lru(0.1,mmap-index)` [default: all].
     #[arg(long, value_name = "LIST")]
     strategies: Option<Strategies>,
@@ -178,7 +171,7 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
             workloads: workloads.clone(),
             quick: args.quick,
             seed: run_seed(seed, job.run),
-            lenient: args.lenient,
+            lenient: args.datasets.lenient,
         };
         match probe_in_child(&exe, path, case, &options) {
             Ok(report) => reports[job.dataset][job.case].push(report),
@@ -221,8 +214,8 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
 /// generated ones (made on first use), then the user's files, described as
 /// measured; the `mmap-index` sidecar of each is built if a case reuses it.
 fn datasets(args: &SuiteArgs, cases: &[Case]) -> anyhow::Result<Vec<(DatasetInfo, PathBuf)>> {
-    let keys = crate::data_args::generated(args.keys.as_deref(), &args.data);
-    anyhow::ensure!(!keys.is_empty() || !args.data.is_empty(), "no dataset: give --keys or --data");
+    let keys = args.datasets.generated();
+    anyhow::ensure!(!keys.is_empty() || !args.datasets.data.is_empty(), "no dataset: give --keys or --data");
     let mut datasets = Vec::new();
     for keys in keys {
         let dataset = Dataset::new(keys.0);
@@ -237,19 +230,9 @@ fn datasets(args: &SuiteArgs, cases: &[Case]) -> anyhow::Result<Vec<(DatasetInfo
         }
         datasets.push((dataset_info(&dataset), path));
     }
-    for path in &args.data {
-        let info = file_info(path, args.lenient).with_context(|| format!("cannot read {}", path.display()))?;
-        let fingerprint = |d: &DatasetInfo| d.file.as_ref().map(|f| f.fingerprint.clone());
-        if let Some((_, earlier)) =
-            datasets.iter().find(|(d, _)| d.file.is_some() && fingerprint(d) == fingerprint(&info))
-        {
-            eprintln!("{} has the same bytes as {}: measured once", path.display(), earlier.display());
-            continue;
-        }
-        datasets.push((info, path.clone()));
-    }
+    datasets.extend(args.datasets.files()?);
     for (info, path) in &datasets {
-        let wrote = harness_suite::prepare_dataset(path, cases, args.lenient)
+        let wrote = harness_suite::prepare_dataset(path, cases, args.datasets.lenient)
             .with_context(|| format!("cannot build the index of {}", path.display()))?;
         for sidecar in wrote.iter().filter(|_| info.file.is_some()) {
             eprintln!("wrote the mmap-index sidecar {} beside your file (later runs reuse it)", sidecar.display());

@@ -10,9 +10,9 @@ use anyhow::Context;
 use clap::Args;
 use kvbench_baselines::bench::{BaselineRow, BaselinesOptions};
 use kvbench_baselines::measure::{RunBudget, RunStats};
-use kvbench_harness::suite::file_info;
-use kvbench_workload::{Count, Dataset};
+use kvbench_workload::Dataset;
 
+use crate::data_args::DataArgs;
 use crate::human;
 use crate::output::Bar;
 
@@ -22,15 +22,8 @@ pub struct BaselinesArgs {
     /// Folder for generated datasets (created if needed; reused across runs).
     #[arg(long, value_name = "DIR", default_value = "data")]
     data_dir: PathBuf,
-    /// Generated dataset sizes, comma-separated [default: 10k,1M; none when --data is given].
-    #[arg(long, value_name = "N,N", value_delimiter = ',', value_parser = Count::positive)]
-    keys: Option<Vec<Count>>,
-    /// Also (or only) your own file of `<key> <value>` lines; repeatable.
-    #[arg(long, value_name = "FILE")]
-    data: Vec<PathBuf>,
-    /// Skip malformed lines of --data files instead of stopping at the first.
-    #[arg(long)]
-    lenient: bool,
+    #[command(flatten)]
+    datasets: DataArgs,
     /// Timed single-key runs of each program (after one untimed run).
     #[arg(long, value_name = "N", default_value_t = 10)]
     runs: usize,
@@ -48,19 +41,9 @@ pub fn run(args: &BaselinesArgs) -> anyhow::Result<ExitCode> {
     let options = BaselinesOptions {
         kvbench: std::env::current_exe().context("cannot find the kvbench executable to time `kvbench get` with")?,
         data_dir: args.data_dir.clone(),
-        datasets: crate::data_args::generated(args.keys.as_deref(), &args.data)
-            .iter()
-            .map(|keys| Dataset::new(keys.0))
-            .collect(),
-        files: args
-            .data
-            .iter()
-            .map(|path| {
-                let info = file_info(path, args.lenient).with_context(|| format!("cannot read {}", path.display()))?;
-                Ok((info, path.clone()))
-            })
-            .collect::<anyhow::Result<_>>()?,
-        lenient: args.lenient,
+        datasets: args.datasets.generated().iter().map(|keys| Dataset::new(keys.0)).collect(),
+        files: args.datasets.files()?,
+        lenient: args.datasets.lenient,
         budget,
         quick: args.quick,
     };
