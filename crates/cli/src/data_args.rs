@@ -2,7 +2,7 @@
 //! user's own files (`--data`), the options `suite`, `bench micro` and
 //! `bench baselines` share.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
@@ -41,7 +41,7 @@ impl DataArgs {
     pub fn files(&self) -> anyhow::Result<Vec<(DatasetInfo, PathBuf)>> {
         let mut files: Vec<(DatasetInfo, PathBuf)> = Vec::new();
         for path in &self.data {
-            let info = file_info(path, self.lenient).with_context(|| format!("cannot read {}", path.display()))?;
+            let (info, _) = describe(path, self.lenient)?;
             let fingerprint = |d: &DatasetInfo| d.file.as_ref().map(|f| f.fingerprint.clone());
             if let Some((_, earlier)) = files.iter().find(|(d, _)| fingerprint(d) == fingerprint(&info)) {
                 eprintln!("{} has the same bytes as {}: measured once", path.display(), earlier.display());
@@ -51,4 +51,10 @@ impl DataArgs {
         }
         Ok(files)
     }
+}
+
+/// A user's file and how results name it, as measured (`lenient` skips and counts malformed lines).
+pub fn describe(path: &Path, lenient: bool) -> anyhow::Result<(DatasetInfo, PathBuf)> {
+    let info = file_info(path, lenient).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok((info, path.to_owned()))
 }

@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use kvbench_harness::suite::file_info;
 use kvbench_loadgen::sweep::{Scale, file_strategies, plan, plan_for_files};
 use kvbench_loadgen::{MacroOptions, MacroRow, Processes, macro_run};
 use kvbench_lookup::Strategies;
 use kvbench_peers::Pinning;
 
+use crate::data_args::describe;
 use crate::human;
 use crate::output::{Bar, load_cells};
 
@@ -68,13 +68,8 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
     let groups = if args.data.is_empty() {
         plan(scale)
     } else {
-        let files = args
-            .data
-            .iter()
-            .map(|path| {
-                Ok((file_info(path, false).with_context(|| format!("cannot read {}", path.display()))?, path.clone()))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        // Strict: the servers and the answer oracle read the file without --lenient.
+        let files = args.data.iter().map(|path| describe(path, false)).collect::<anyhow::Result<Vec<_>>>()?;
         let strategies = args.strategies.clone().map_or_else(file_strategies, |s| s.0);
         plan_for_files(&files, &strategies)
     };
