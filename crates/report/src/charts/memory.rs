@@ -5,7 +5,7 @@ use kvbench_results::units::bytes;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{DrawResult, max_or};
+use super::{DrawResult, max_or, rows};
 use crate::data::{Data, Source};
 use crate::style::{FONT, color};
 
@@ -37,13 +37,12 @@ where
     let mib = 1024.0 * 1024.0;
     let top = max_or(cases.iter().flat_map(|c| kinds.iter().filter_map(|(m, _)| value(c, *m))), 2.2 / mib, 1.0);
     for (panel, (metric, label)) in panels.iter().zip(kinds) {
-        let n = cases.len() as i32;
         let mut chart = ChartBuilder::on(panel)
             .caption(label, (FONT, 18))
             .margin(12)
             .x_label_area_size(55)
             .y_label_area_size(170)
-            .build_cartesian_2d(0.0..top, (0..n).into_segmented())?;
+            .build_cartesian_2d(0.0..top, rows(cases.len()))?;
         chart
             .configure_mesh()
             .x_desc("MiB")

@@ -19,6 +19,8 @@ use std::path::Path;
 
 use kvbench_results::units::nanos;
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::RangedCoordi32;
 use plotters::prelude::*;
 
 use crate::data::Data;
@@ -151,15 +153,14 @@ pub(crate) fn time_rows<'a, DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    // Room for the longest name (~7 px a character at 14 px), and one segment
-    // per name: a segmented 0..n has n + 1.
+    // Room for the longest name (~7 px a character at 14 px).
     let label_width = names.iter().map(|n| n.chars().count() as u32 * 7 + 20).max().unwrap_or(0).clamp(120, 280);
     let mut chart = ChartBuilder::on(panel)
         .caption(caption, (FONT, 20))
         .margin(12)
         .x_label_area_size(55)
         .y_label_area_size(label_width)
-        .build_cartesian_2d((lo..hi).log_scale(), (0..names.len().max(1) as i32 - 1).into_segmented())?;
+        .build_cartesian_2d((lo..hi).log_scale(), rows(names.len()))?;
     chart
         .configure_mesh()
         .x_desc(x_desc)
@@ -175,15 +176,18 @@ where
     Ok(chart)
 }
 
+/// A vertical axis of `n` rows, one per name, row `i` spanning
+/// `Exact(i)..Exact(i + 1)` with its label at `CenterOf(i)`.
+pub(crate) fn rows(n: usize) -> SegmentedCoord<RangedCoordi32> {
+    // A segmented `0..k` has k + 1 segments: `0..n` would leave an empty row
+    // on top. `0..0` maps every value to the bottom, so one row gets two
+    // segments (and an empty one on top) rather than a collapsed chart.
+    (0..n.max(2) as i32 - 1).into_segmented()
+}
+
 /// The chart [`time_rows`] returns.
-pub(crate) type TimeRows<'a, DB> = ChartContext<
-    'a,
-    DB,
-    Cartesian2d<
-        plotters::coord::combinators::LogCoord<f64>,
-        plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordi32>,
-    >,
->;
+pub(crate) type TimeRows<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<plotters::coord::combinators::LogCoord<f64>, SegmentedCoord<RangedCoordi32>>>;
 
 /// The largest value in `values` times `factor`, or `fallback` when there is none.
 pub(crate) fn max_or(values: impl Iterator<Item = f64>, factor: f64, fallback: f64) -> f64 {
@@ -196,4 +200,25 @@ pub(crate) fn min_or(values: impl Iterator<Item = f64>, factor: f64, fallback: f
         .filter(|v| *v > 0.0)
         .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.min(v))))
         .map_or(fallback, |m| m / factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// n rows fill the axis: the first starts at the bottom, the last ends at the top, none is left empty.
+    #[test]
+    fn rows_leave_no_empty_row() {
+        let one = rows(1);
+        assert!(one.map(&SegmentValue::CenterOf(0), (0, 1000)) > 0, "one row is drawn above the bottom edge");
+        for n in [2usize, 8, 13] {
+            let axis = rows(n);
+            let top = n as i32;
+            assert_eq!(axis.map(&SegmentValue::Exact(0), (0, 1000)), 0, "{n} rows");
+            let end = axis.map(&SegmentValue::Exact(top), (0, 1000));
+            assert!((999..=1000).contains(&end), "{n} rows end at {end}, not at the top (rounding aside)");
+            let centre = axis.map(&SegmentValue::CenterOf(top - 1), (0, 1000));
+            assert!(centre >= 1000 - 1000 / top && centre < 1000, "{n} rows: last label at {centre}");
+        }
+    }
 }
