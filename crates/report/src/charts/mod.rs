@@ -181,8 +181,15 @@ where
 pub(crate) fn rows(n: usize) -> SegmentedCoord<RangedCoordi32> {
     // A segmented `0..k` has k + 1 segments: `0..n` would leave an empty row
     // on top. `0..0` maps every value to the bottom, so one row gets two
-    // segments (and an empty one on top) rather than a collapsed chart.
-    (0..n.max(2) as i32 - 1).into_segmented()
+    // segments (and an empty one on top) rather than a collapsed chart. No
+    // row keeps `0..0`: asked for no labels on a longer range, plotters
+    // searches for a label spacing until it overflows.
+    let top = match n {
+        0 => 0,
+        1 => 1,
+        n => n as i32 - 1,
+    };
+    (0..top).into_segmented()
 }
 
 /// The chart [`time_rows`] returns.
@@ -209,6 +216,7 @@ mod tests {
     /// n rows fill the axis: the first starts at the bottom, the last ends at the top, none is left empty.
     #[test]
     fn rows_leave_no_empty_row() {
+        assert!(rows(0).key_points(0usize).len() <= 1, "no rows, no labels (and no overflow)");
         let one = rows(1);
         assert!(one.map(&SegmentValue::CenterOf(0), (0, 1000)) > 0, "one row is drawn above the bottom edge");
         for n in [2usize, 8, 13] {
