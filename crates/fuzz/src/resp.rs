@@ -5,7 +5,7 @@
 //! the limits say ([`Cmd::verdict`], computed without the parser's code).
 
 use kvbench_server::Limits;
-use kvbench_server::{Parser, ProtocolError, RespLimits};
+use kvbench_server::{Limit, Parser, ProtocolError, RespLimits};
 
 use crate::input::{Bytes, Input};
 
@@ -145,16 +145,16 @@ impl Cmd {
         match self {
             Cmd::Array(args) => {
                 if args.len() > limits.max_args {
-                    return Err(ProtocolError::ArrayLength);
+                    return Err(ProtocolError::OverLimit(Limit::Args(limits.max_args)));
                 }
                 let mut end = format!("*{}\r\n", args.len()).len();
                 for arg in args {
                     if arg.0.len() > limits.max_bulk {
-                        return Err(ProtocolError::BulkLength);
+                        return Err(ProtocolError::OverLimit(Limit::Bulk(limits.max_bulk)));
                     }
                     end += format!("${}\r\n", arg.0.len()).len() + arg.0.len() + 2;
                     if end > limits.max_command {
-                        return Err(ProtocolError::TooBig);
+                        return Err(ProtocolError::OverLimit(Limit::Command(limits.max_command)));
                     }
                 }
                 Ok(args.iter().map(|a| a.0.clone()).collect())
@@ -162,10 +162,10 @@ impl Cmd {
             Cmd::Empty(_) => Ok(Vec::new()),
             Cmd::Inline { args, .. } => {
                 if self.encode().len() > limits.max_inline {
-                    return Err(ProtocolError::TooBig);
+                    return Err(ProtocolError::OverLimit(Limit::Inline(limits.max_inline)));
                 }
                 if args.len() > limits.max_args {
-                    return Err(ProtocolError::ArrayLength);
+                    return Err(ProtocolError::OverLimit(Limit::Args(limits.max_args)));
                 }
                 Ok(args.iter().map(|a| a.0.clone()).collect())
             }

@@ -4,7 +4,9 @@
 //! |---|---|
 //! | `GET /kv/{key}` (key percent-decoded), whatever the key | `200` with the value as `text/plain`, `404` if absent |
 //! | `GET /{key}`, for a key that is not `healthz`, `metrics` or under `kv/` | the same |
-//! | an empty or too long key, one with a space/tab/newline, bad percent-encoding | `400` |
+//! | a key that cannot be in a data file (empty, over 1 KiB, with a space/tab/newline) | `404`, saying why |
+//! | bad percent-encoding (`%` not followed by two hex digits) | `400` |
+//! | HTTP/1.1 without a `Host` header (RFC 9112, section 3.2) | `400` |
 //! | any method but `GET`/`HEAD` | `405` with `Allow: GET, HEAD` |
 //! | a request target over [`Limits::max_uri_bytes`] | `414` |
 //! | headers over [`Limits::max_header_bytes`] or [`Limits::max_headers`] | `431` |
@@ -21,6 +23,14 @@
 //! waits (`redis` over the network, `scan-lines`) holds that thread, and with
 //! `threads = 1` every other connection, for as long as it takes.
 //!
+//! A key is any byte string, as in Redis: one that cannot be in the file is
+//! not a bad request but a key that is not there, so a client looking up
+//! user-supplied keys gets a `404`, not an error. Only a URL that does not
+//! decode to a key at all is a `400`.
+//!
+//! A client may close its sending side once its request is sent (`printf … |
+//! nc` does): the answer is still written (hyper's half-close support).
+//!
 //! `/kv/{key}` is the one URL of every key. The short form `/{key}` (for
 //! `curl` and `wrk`) cannot reach keys named `healthz` or `metrics`, which are
 //! the server's own pages, nor keys starting with `kv/`: `/kv/healthz` and
@@ -33,9 +43,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{ALLOW, CONNECTION, CONTENT_TYPE, HeaderValue};
+use hyper::header::{ALLOW, CONNECTION, CONTENT_TYPE, HOST, HeaderValue};
 use hyper::server::conn::http1;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode, Version};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use kvbench_lookup::LookupError;
 use tokio::net::TcpStream;
@@ -47,7 +57,8 @@ use crate::state::Shared;
 
 /// Serves one HTTP connection until the client closes it, it idles past the
 /// limit (reading a request, or waiting for the client to read an answer), or
-/// the server shuts down (the request in flight is finished first).
+/// the server shuts down: a request already read is answered first, one still
+/// arriving is dropped, as RESP does.
 pub(crate) async fn serve_connection(
     stream: TcpStream,
     shared: Arc<Shared>,
@@ -61,12 +72,14 @@ pub(crate) async fn serve_connection(
     let mut builder = http1::Builder::new();
     builder
         .keep_alive(true)
+        .half_close(true)
         .timer(TokioTimer::new())
         .header_read_timeout(limits.idle_timeout)
         // The hard bound on request line + headers; the separate URI and header
         // limits are checked in `respond`, so each gets its own status.
         .max_header_size(limits.max_uri_bytes + limits.max_header_bytes + 1024)
         .max_headers(limits.max_headers);
+    let finish_within = limits.idle_timeout.min(FINISH_WITHIN);
     let service =
         hyper::service::service_fn(move |req| std::future::ready(Ok::<_, Infallible>(respond(&shared, &limits, &req))));
     let conn = builder.serve_connection(TokioIo::new(Box::pin(stream)), service);
@@ -75,10 +88,17 @@ pub(crate) async fn serve_connection(
         _ = conn.as_mut() => {}
         _ = crate::server::stopped(&mut shutdown) => {
             conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
+            // hyper waits for a request it has started reading, however slowly
+            // it arrives; one it has read is answered at once (lookups do not
+            // wait), so what is still open after a moment is a half-sent request.
+            let _ = tokio::time::timeout(finish_within, conn).await;
         }
     }
 }
+
+/// How long a shutting-down connection gets to write the answers to the
+/// requests it has read: ample for answers that are ready.
+const FINISH_WITHIN: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Answers one request.
 fn respond(shared: &Shared, limits: &Limits, req: &Request<Incoming>) -> Response<Full<Bytes>> {
@@ -95,6 +115,8 @@ fn respond(shared: &Shared, limits: &Limits, req: &Request<Incoming>) -> Respons
         let max = limits.max_header_bytes;
         let message = format!("{headers} bytes of headers is over the limit of {max}\n");
         closing(text(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, message))
+    } else if req.version() == Version::HTTP_11 && !req.headers().contains_key(HOST) {
+        closing(text(StatusCode::BAD_REQUEST, "an HTTP/1.1 request needs a Host header\n"))
     } else if !matches!(*req.method(), Method::GET | Method::HEAD) {
         let mut response =
             text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD are served: the data is read-only\n");
@@ -122,7 +144,9 @@ fn lookup(shared: &Shared, encoded: &str) -> Response<Full<Bytes>> {
     match shared.lookup(&served, &key, Bytes::copy_from_slice) {
         Ok(Some(value)) => body(StatusCode::OK, value),
         Ok(None) => text(StatusCode::NOT_FOUND, "not found\n"),
-        Err(err @ LookupError::InvalidKey(_)) => text(StatusCode::BAD_REQUEST, format!("{err}\n")),
+        Err(LookupError::InvalidKey(why)) => {
+            text(StatusCode::NOT_FOUND, format!("not found: {why}, so it cannot be in the data file\n"))
+        }
         Err(err) => text(StatusCode::SERVICE_UNAVAILABLE, format!("{err}\n")),
     }
 }

@@ -13,7 +13,7 @@
 //! | `state.rs` | the data source and the strategy being served, swapped on reload | [`DataSource`] |
 //! | `server.rs` | starting, running, reloading and stopping the server | [`Server`], [`Bound`] |
 //! | `http.rs` | `GET /{key}`, `/healthz` and `/metrics` over HTTP/1.1 (hyper) | [`percent_decode`] |
-//! | `resp.rs` | the RESP command subset `redis-cli` and `redis-benchmark` need | [`Parser`], [`RespLimits`], [`ProtocolError`] |
+//! | `resp.rs` | the RESP2/RESP3 command subset Redis clients and tools need | [`Parser`], [`RespLimits`], [`ProtocolError`], [`Limit`] |
 //! | `metrics.rs` | request counters, the lookup-latency histogram, Prometheus text | [`Protocol`] |
 //! | `error.rs` | what can stop the server from starting | [`ServerError`] |
 //!
@@ -36,7 +36,7 @@ pub use config::{Config, Limits};
 pub use error::ServerError;
 pub use http::percent_decode;
 pub use metrics::Protocol;
-pub use resp::parse::{Parser, ProtocolError, RespLimits};
+pub use resp::parse::{Limit, Parser, ProtocolError, RespLimits};
 pub use server::{Bound, Server};
 pub use state::DataSource;
 

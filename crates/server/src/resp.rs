@@ -43,7 +43,7 @@ pub(crate) async fn serve_connection(
     limits: Limits,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let session = Session { shared: &shared, id: NEXT_ID.fetch_add(1, Ordering::Relaxed) };
+    let mut session = Session::new(&shared, NEXT_ID.fetch_add(1, Ordering::Relaxed));
     let parse_limits = RespLimits {
         max_args: limits.max_resp_args,
         max_bulk: limits.max_resp_bulk_bytes,
@@ -133,16 +133,16 @@ async fn write(stream: &mut TcpStream, output: &mut Vec<u8>, timeout: Duration) 
 
 /// Closes after `QUIT` or a protocol error so the last reply arrives: closing
 /// with unread input queued would make the kernel send a reset, which can
-/// destroy the reply before the client reads it.
+/// destroy the reply before the client reads it. A client refused for a
+/// command over a limit is usually still sending it (an `MGET` of 70,000
+/// keys is 3 MB), and reads the reply only once it has: what it sends is read
+/// and dropped until it stops, for at most [`DRAIN_FOR`].
 async fn close(mut stream: TcpStream) {
     let _ = stream.shutdown().await;
-    let mut sink = [0; 4096];
-    let drain = async {
-        for _ in 0..16 {
-            if matches!(stream.read(&mut sink).await, Ok(0) | Err(_)) {
-                break;
-            }
-        }
-    };
-    let _ = tokio::time::timeout(Duration::from_millis(100), drain).await;
+    let mut sink = vec![0; 64 * 1024];
+    let drain = async { while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {} };
+    let _ = tokio::time::timeout(DRAIN_FOR, drain).await;
 }
+
+/// How long [`close`] reads what a closed client still sends.
+const DRAIN_FOR: Duration = Duration::from_secs(2);

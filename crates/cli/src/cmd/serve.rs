@@ -13,6 +13,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use clap::Args;
+use kvbench_results::units::ByteSize;
 use kvbench_server::{Config, DataSource, Limits, Server};
 
 use crate::strategy_args::StrategyArgs;
@@ -40,6 +41,17 @@ pub struct ServeArgs {
     /// Most connections open at once (both protocols); more are closed on accept.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_connections)]
     max_connections: usize,
+    /// Most arguments in one RESP command, its name included (an `MGET` of N keys has N + 1).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_resp_args as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_resp_args: u32,
+    /// Longest RESP bulk string (one key or argument).
+    #[arg(long, value_name = "SIZE", default_value = "512KiB")]
+    max_resp_bulk: ByteSize,
+    /// Most bytes in one RESP command, all its arguments together: with
+    /// --max-connections, what bounds the memory clients can hold.
+    #[arg(long, value_name = "SIZE", default_value = "1MiB")]
+    max_resp_command: ByteSize,
 }
 
 /// The most threads `--threads` accepts. Past a few per CPU, threads only
@@ -58,16 +70,27 @@ impl FromStr for Listen {
     }
 }
 
+/// A size in bytes as the server's limits take it (a size past the address space is no limit).
+fn size(size: ByteSize) -> usize {
+    usize::try_from(size.0).unwrap_or(usize::MAX)
+}
+
+/// The limits the options set; the others are the server's defaults.
+fn limits(args: &ServeArgs) -> Limits {
+    Limits {
+        idle_timeout: args.idle_timeout,
+        max_connections: args.max_connections,
+        max_resp_args: args.max_resp_args as usize,
+        max_resp_bulk_bytes: size(args.max_resp_bulk),
+        max_resp_command_bytes: size(args.max_resp_command),
+        ..Limits::default()
+    }
+}
+
 /// Runs `kvbench serve` until a signal stops it.
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let threads = args.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, usize::from), usize::from);
-    let config = Config {
-        http: args.http.0,
-        resp: args.resp.0,
-        threads,
-        signals: true,
-        limits: Limits { idle_timeout: args.idle_timeout, max_connections: args.max_connections, ..Limits::default() },
-    };
+    let config = Config { http: args.http.0, resp: args.resp.0, threads, signals: true, limits: limits(args) };
     let source = DataSource {
         path: args.data.clone(),
         strategy: args.strategy.strategy.clone(),
@@ -86,4 +109,27 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     eprintln!("kvbench serve: {threads} thread(s); Ctrl-C stops, SIGHUP reloads {}", args.data.display());
     server.wait()?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    /// The options' defaults are written as text for `--help`: they must be the server's own.
+    #[test]
+    fn default_options_give_the_servers_default_limits() {
+        let cli = Cli::try_parse_from(["serve", "--data", "kv.txt"]).unwrap();
+        assert_eq!(format!("{:?}", limits(&cli.serve)), format!("{:?}", Limits::default()));
+        let cli = Cli::try_parse_from(["serve", "--data", "kv.txt", "--max-resp-command", "16MiB"]).unwrap();
+        assert_eq!(limits(&cli.serve).max_resp_command_bytes, 16 << 20);
+        assert!(Cli::try_parse_from(["serve", "--data", "kv.txt", "--max-resp-args", "0"]).is_err());
+    }
 }

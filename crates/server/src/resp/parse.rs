@@ -25,10 +25,10 @@ pub struct RespLimits {
 /// Why the input is not RESP; the connection answers `-ERR Protocol error: …` and closes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ProtocolError {
-    /// `*N` with N not a number or over the limit, or too many inline arguments.
+    /// `*N` with N not a number.
     #[error("invalid multibulk length")]
     ArrayLength,
-    /// `$N` with N not a number, negative, or over the limit.
+    /// `$N` with N not a number, or negative.
     #[error("invalid bulk length")]
     BulkLength,
     /// An array element that is not a bulk string.
@@ -37,9 +37,29 @@ pub enum ProtocolError {
     /// A bulk string not followed by `\r\n`, or a header line ending in a bare `\n`.
     #[error("missing CRLF")]
     MissingCrlf,
-    /// A command (or header line) longer than the limit.
+    /// A `*N` or `$N` header line too long to hold a number.
     #[error("too big request")]
     TooBig,
+    /// A command past one of the server's limits, which the message names.
+    #[error("{0}")]
+    OverLimit(Limit),
+}
+
+/// One of [`RespLimits`], with its value: what a refused command overran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Limit {
+    /// [`RespLimits::max_args`].
+    #[error("more than {0} arguments in one command (the limit; kvbench serve --max-resp-args)")]
+    Args(usize),
+    /// [`RespLimits::max_bulk`].
+    #[error("a bulk string over {0} bytes (the limit; kvbench serve --max-resp-bulk)")]
+    Bulk(usize),
+    /// [`RespLimits::max_command`].
+    #[error("a command over {0} bytes (the limit; kvbench serve --max-resp-command)")]
+    Command(usize),
+    /// [`RespLimits::max_inline`].
+    #[error("an inline command over {0} bytes (the limit, as in Redis)")]
+    Inline(usize),
 }
 
 /// Longest `*N` / `$N` header line.
@@ -97,7 +117,7 @@ impl Parser {
                 }
                 let count = usize::try_from(count).map_err(|_| ProtocolError::ArrayLength)?;
                 if count > limits.max_args {
-                    return Err(ProtocolError::ArrayLength);
+                    return Err(ProtocolError::OverLimit(Limit::Args(limits.max_args)));
                 }
                 self.pos = next;
                 *self.expected.insert(count)
@@ -114,11 +134,13 @@ impl Parser {
                 .get(pos + 1..header)
                 .and_then(parse_int)
                 .and_then(|n| usize::try_from(n).ok())
-                .filter(|&n| n <= limits.max_bulk)
                 .ok_or(ProtocolError::BulkLength)?;
+            if len > limits.max_bulk {
+                return Err(ProtocolError::OverLimit(Limit::Bulk(limits.max_bulk)));
+            }
             let end = start + len;
             if end + 2 > limits.max_command {
-                return Err(ProtocolError::TooBig);
+                return Err(ProtocolError::OverLimit(Limit::Command(limits.max_command)));
             }
             let Some(terminator) = buf.get(end..end + 2) else { return Ok(None) };
             if terminator != b"\r\n" {
@@ -136,7 +158,8 @@ impl Parser {
         let unread = window.get(self.pos..).unwrap_or_default();
         let Some(nl) = memchr::memchr(b'\n', unread).map(|i| self.pos + i) else {
             self.pos = window.len();
-            return if window.len() == limits.max_inline { Err(ProtocolError::TooBig) } else { Ok(None) };
+            let over = window.len() == limits.max_inline;
+            return if over { Err(ProtocolError::OverLimit(Limit::Inline(limits.max_inline))) } else { Ok(None) };
         };
         let line_end = if nl > 0 && buf.get(nl - 1) == Some(&b'\r') { nl - 1 } else { nl };
         let mut start = None;
@@ -159,7 +182,7 @@ impl Parser {
     /// Adds an inline argument, failing at once past the limit (not after splitting the whole line).
     fn push_inline(&mut self, arg: Range<usize>, limits: &RespLimits) -> Result<(), ProtocolError> {
         if self.args.len() == limits.max_args {
-            return Err(ProtocolError::ArrayLength);
+            return Err(ProtocolError::OverLimit(Limit::Args(limits.max_args)));
         }
         self.args.push(arg);
         Ok(())
@@ -245,8 +268,8 @@ mod tests {
     #[test]
     fn bad_input_is_refused_without_waiting() {
         assert_eq!(parse(b"*x\r\n"), Err(ProtocolError::ArrayLength));
-        assert_eq!(parse(b"*9\r\n"), Err(ProtocolError::ArrayLength));
-        assert_eq!(parse(b"*1\r\n$1099511627776\r\n"), Err(ProtocolError::BulkLength));
+        assert_eq!(parse(b"*9\r\n"), Err(ProtocolError::OverLimit(Limit::Args(8))));
+        assert_eq!(parse(b"*1\r\n$1099511627776\r\n"), Err(ProtocolError::OverLimit(Limit::Bulk(64))));
         assert_eq!(parse(b"*1\r\n$-5\r\n"), Err(ProtocolError::BulkLength));
         assert_eq!(parse(b"*1\r\n:5\r\n"), Err(ProtocolError::ExpectedBulk(b':')));
         assert_eq!(parse(b"*1\r\n$3\r\nabcXY"), Err(ProtocolError::MissingCrlf));
@@ -259,9 +282,13 @@ mod tests {
             many.extend_from_slice(&[b'a'; 60]);
             many.extend_from_slice(b"\r\n");
         }
-        assert_eq!(parse(&many), Err(ProtocolError::TooBig));
-        assert_eq!(parse(&[b'a'; 300]), Err(ProtocolError::TooBig));
-        assert_eq!(parse(&[b'a'; 128]), Err(ProtocolError::TooBig), "inline lines have their own limit");
+        assert_eq!(parse(&many), Err(ProtocolError::OverLimit(Limit::Command(256))));
+        assert_eq!(parse(&[b'a'; 300]), Err(ProtocolError::OverLimit(Limit::Inline(128))));
+        assert_eq!(
+            parse(&[b'a'; 128]),
+            Err(ProtocolError::OverLimit(Limit::Inline(128))),
+            "inline lines have their own limit"
+        );
     }
 
     #[test]
@@ -270,6 +297,6 @@ mod tests {
         assert_eq!(parse(b"  get \t key  \n"), Ok(Some((14, vec![&b"get"[..], b"key"]))));
         assert_eq!(parse(b"\r\n"), Ok(Some((2, vec![]))));
         assert_eq!(parse(b"GET key"), Ok(None));
-        assert_eq!(parse(b"a b c d e f g h i\n"), Err(ProtocolError::ArrayLength));
+        assert_eq!(parse(b"a b c d e f g h i\n"), Err(ProtocolError::OverLimit(Limit::Args(8))));
     }
 }
