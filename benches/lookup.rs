@@ -6,6 +6,9 @@
 //!   over `hashmap` and `mmap-index` under uniform and Zipf access, whose hit
 //!   rates are recorded beside the latency. Keys are drawn fresh for every
 //!   block of lookups (outside the timing), never from a repeating list.
+//! - `get/<dataset>/<workload>,batch=64/<strategy>`: the same keys asked 64
+//!   at a time through [`Lookup::get_many`] (uniform hits and misses, every
+//!   strategy but the whole-file scans); the figure is time per key.
 //! - `open/<dataset>/-/<strategy>`: time until a strategy can answer
 //!   (`mmap-index (build)` vs `(reopen)`, `warming (ready)` until its map serves).
 //!
@@ -212,6 +215,63 @@ fn get_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInfo
     }
 }
 
+/// Keys per [`Lookup::get_many`] call in the batched benchmarks.
+const BATCH: usize = 64;
+
+/// Checks the answers [`Lookup::get_many`] gave for `keys` against the stream.
+fn check_many(
+    lookup: &dyn Lookup,
+    stream: &KeyStream,
+    from: u64,
+    answers: &[Result<Option<kvbench_lookup::Value<'_>>, kvbench_lookup::LookupError>],
+) {
+    for (i, answer) in (from..).zip(answers) {
+        let found = answer.as_ref().map(Option::is_some);
+        assert_eq!(found.ok(), Some(stream.get(i).1), "{} gave a wrong answer in a batch", lookup.info().name);
+    }
+}
+
+/// `get/<dataset>/<workload>,batch=64`: blocks of [`BLOCK`] fresh keys asked
+/// [`BATCH`] at a time, every answer checked; criterion's throughput makes
+/// the figure time per key.
+fn batch_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInfo, path: &Path) {
+    let data = std::fs::read(path).unwrap_or_default();
+    let keys = file_keys(&data, usize::MAX);
+    drop(data);
+    let strategies = [StrategyKind::HashMap, StrategyKind::MmapIndex, StrategyKind::Warming].map(Strategy::Plain);
+    for workload in [Workload::UNIFORM, Workload::MISS] {
+        let label = format!("{workload},batch={BATCH}");
+        for strategy in &strategies {
+            let lookup = open_ready(path, strategy);
+            let name = strategy.to_string();
+            let mut sampler = workload.sampler(&keys, 13);
+            let mut group = c.benchmark_group(format!("get/{}/{label}", info.label()));
+            mode.configure(&mut group, false);
+            group.throughput(Throughput::Elements(BLOCK as u64));
+            let mut answers = Vec::with_capacity(BATCH);
+            group.bench_function(&name, |b| {
+                b.iter_batched_ref(
+                    || {
+                        let mut stream = KeyStream::default();
+                        sampler.fill(&mut stream, BLOCK);
+                        stream
+                    },
+                    |stream| {
+                        for from in (0..BLOCK as u64).step_by(BATCH) {
+                            let batch: [&[u8]; BATCH] = std::array::from_fn(|j| stream.get(from + j as u64).0);
+                            lookup.get_many(black_box(&batch), &mut answers);
+                            check_many(&*lookup, stream, from, &answers);
+                        }
+                    },
+                    BatchSize::SmallInput,
+                )
+            });
+            group.finish();
+            run.ids.push(benchmark_id("get", info, &label, &name));
+        }
+    }
+}
+
 fn open_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInfo, path: &Path) {
     let mut group = c.benchmark_group(format!("open/{}/-", info.label()));
     mode.configure(&mut group, true);
@@ -294,6 +354,7 @@ fn main() {
         run.datasets.push(info.clone());
         open_benches(&mut c, &mode, &mut run, &info, &path);
         get_benches(&mut c, &mode, &mut run, &info, &path);
+        batch_benches(&mut c, &mode, &mut run, &info, &path);
     }
     c.final_summary();
     // Only a full benchmarking run may replace the results: `--list`, `--test`

@@ -97,6 +97,7 @@ pub fn assert_agrees(lookup: &dyn Lookup, data: &[u8], extra: &[&[u8]]) {
         keys.push([key, b"x"].concat());
     }
     keys.extend(extra.iter().map(|k| k.to_vec()));
+    assert_batches_agree(lookup, &keys);
     for round in 0..2 {
         for key in &keys {
             let got = lookup.get(key);
@@ -117,6 +118,37 @@ pub fn assert_agrees(lookup: &dyn Lookup, data: &[u8], extra: &[&[u8]]) {
                     lookup.info().name,
                     Bytes(key.clone())
                 ),
+            }
+        }
+    }
+}
+
+/// Asserts [`Lookup::get_many`] answers every key as [`Lookup::get`] does:
+/// all keys in one batch, in batches of 1, 3 and 64, and the list twice over
+/// in reverse (every key twice in a batch, hits, misses and invalid keys mixed).
+pub fn assert_batches_agree(lookup: &dyn Lookup, keys: &[Vec<u8>]) {
+    let name = lookup.info().name;
+    let forward: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+    let twice: Vec<&[u8]> = forward.iter().rev().chain(forward.iter()).copied().collect();
+    let mut out = Vec::new();
+    for list in [&forward, &twice] {
+        for size in [list.len().max(1), 1, 3, 64] {
+            for batch in list.chunks(size) {
+                lookup.get_many(batch, &mut out);
+                assert_eq!(out.len(), batch.len(), "{name}: one answer per key");
+                for (key, batched) in batch.iter().zip(&out) {
+                    let single = lookup.get(key);
+                    let same = match (&single, batched) {
+                        (Ok(a), Ok(b)) => a.as_deref() == b.as_deref(),
+                        (Err(LookupError::InvalidKey(a)), Err(LookupError::InvalidKey(b))) => a == b,
+                        _ => false,
+                    };
+                    assert!(
+                        same,
+                        "{name}: batch of {size}, key {:?}: get {single:?}, get_many {batched:?}",
+                        Bytes(key.to_vec())
+                    );
+                }
             }
         }
     }

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use crate::error::{LookupError, OpenError};
 use crate::format::{self, check_key, key_at, key_is_at, value_if_key_at};
 use crate::info::StrategyInfo;
+use crate::prefetch::{CHUNK, prefetch_byte};
 use crate::source::read_all;
 use crate::{Lookup, OpenOptions, Value};
 
@@ -180,6 +181,42 @@ fn find<'a, O: Offset>(tables: &[HashTable<O>], arena: &'a [u8], hash: u64, key:
     value_if_key_at(arena, offset.get(), key)
 }
 
+/// [`Lookup::get_many`] over one kind of table, in chunks of [`CHUNK`] keys:
+/// hash them all; find each one's first candidate in its table (the table
+/// reads of the chunk overlap, as no find waits on another's key comparison)
+/// and prefetch its line in the arena; then confirm each candidate, falling
+/// back to a full [`find`] when the first candidate is another key.
+fn get_many<'a, O: Offset>(
+    lookup: &'a HashMapLookup,
+    tables: &[HashTable<O>],
+    keys: &[&[u8]],
+    out: &mut Vec<Result<Option<Value<'a>>, LookupError>>,
+) {
+    let arena = lookup.arena.as_slice();
+    for chunk in keys.chunks(CHUNK) {
+        let mut hashes = [0u64; CHUNK];
+        let mut candidates: [Option<O>; CHUNK] = [None; CHUNK];
+        for (hash, key) in hashes.iter_mut().zip(chunk) {
+            *hash = lookup.hasher.hash_one(key);
+        }
+        for (candidate, &hash) in candidates.iter_mut().zip(&hashes).take(chunk.len()) {
+            let (shard, hash32) = split_hash(hash);
+            *candidate = tables.get(shard).and_then(|t| t.iter_hash(table_hash(hash32)).next().copied());
+            if let Some(offset) = candidate {
+                prefetch_byte(arena, offset.get());
+            }
+        }
+        for ((key, &hash), candidate) in chunk.iter().zip(&hashes).zip(candidates) {
+            let answer = check_key(key).map_err(LookupError::from).map(|()| {
+                let first = candidate.and_then(|offset| value_if_key_at(arena, offset.get(), key));
+                // No candidate: no key of the table has this hash's tag, so the key is absent.
+                first.or_else(|| candidate.and_then(|_| find(tables, arena, hash, key)))
+            });
+            out.push(answer.map(|value| value.map(Value::Borrowed)));
+        }
+    }
+}
+
 impl Lookup for HashMapLookup {
     fn get(&self, key: &[u8]) -> Result<Option<Value<'_>>, LookupError> {
         check_key(key)?;
@@ -189,6 +226,14 @@ impl Lookup for HashMapLookup {
             Tables::Wide(t) => find(t, &self.arena, hash, key),
         };
         Ok(value.map(Value::Borrowed))
+    }
+
+    fn get_many<'s>(&'s self, keys: &[&[u8]], out: &mut Vec<Result<Option<Value<'s>>, LookupError>>) {
+        out.clear();
+        match &self.tables {
+            Tables::Narrow(t) => get_many(self, t, keys, out),
+            Tables::Wide(t) => get_many(self, t, keys, out),
+        }
     }
 
     fn info(&self) -> StrategyInfo {

@@ -20,7 +20,8 @@
 //! the obviously-correct model the tests compare to; [`DataFile`] maps a data
 //! file; [`profile()`] measures what a file holds (records, duplicates, key
 //! and value lengths, a fingerprint). Inside, `guard.rs` keeps a mapped file that is truncated under a
-//! strategy from killing the process or answering with zeros.
+//! strategy from killing the process or answering with zeros, and
+//! `prefetch.rs` asks the CPU for memory a batch will read ([`Lookup::get_many`]).
 
 // Bytes from files and clients must never panic the process: no unwrap,
 // expect or unchecked indexing outside tests.
@@ -41,6 +42,7 @@ mod error;
 mod format;
 mod guard;
 mod info;
+mod prefetch;
 mod profile;
 mod reference;
 mod registry;
@@ -77,6 +79,20 @@ pub trait Lookup: Send + Sync {
     /// is an error, not `None`, so a server can answer it with `400`.
     fn get(&self, key: &[u8]) -> Result<Option<Value<'_>>, LookupError>;
 
+    /// The answers for several keys at once: `out` is cleared, then holds one
+    /// answer per key, in order, each exactly what [`Lookup::get`] gives.
+    ///
+    /// Asked one at a time, a lookup's memory reads wait on each other (hash,
+    /// then table, then data). A strategy that overrides this takes a batch
+    /// through each step together (hash every key, prefetch every slot, then
+    /// every data line, then confirm), so the waits of the batch overlap; the
+    /// default asks [`Lookup::get`] for each key in turn. `out` is the
+    /// caller's, so a loop of batches allocates nothing once it is large enough.
+    fn get_many<'s>(&'s self, keys: &[&[u8]], out: &mut Vec<Result<Option<Value<'s>>, LookupError>>) {
+        out.clear();
+        out.extend(keys.iter().map(|key| self.get(key)));
+    }
+
     /// Errs with [`LookupError::DataChanged`] if the file under a mapped
     /// strategy shrank or its end changed since it was opened.
     ///
@@ -94,6 +110,9 @@ pub trait Lookup: Send + Sync {
 impl<L: Lookup + ?Sized> Lookup for Box<L> {
     fn get(&self, key: &[u8]) -> Result<Option<Value<'_>>, LookupError> {
         (**self).get(key)
+    }
+    fn get_many<'s>(&'s self, keys: &[&[u8]], out: &mut Vec<Result<Option<Value<'s>>, LookupError>>) {
+        (**self).get_many(keys, out)
     }
     fn check_data(&self) -> Result<(), LookupError> {
         (**self).check_data()
