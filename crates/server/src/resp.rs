@@ -2,13 +2,16 @@
 //!
 //! Each connection reads into one buffer, parses every complete command in
 //! it ([`parse`]), executes them in order ([`command`]) and writes all their
-//! replies with one write, so pipelined clients are answered in batches. A
+//! replies with one write, so pipelined clients are answered in batches. A run
+//! of pipelined `GET`s is looked up as one batch (up to [`GET_RUN`] keys,
+//! through the strategy's prefetching path), its replies in order. A
 //! protocol error is answered with `-ERR Protocol error: …` and the
 //! connection is closed, as Redis does.
 
 pub mod command;
 pub mod parse;
 
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -31,6 +34,8 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// Replies are written once this many bytes are pending, even mid-batch, so a
 /// long pipeline does not build one huge reply buffer.
 const FLUSH_AT: usize = 256 * 1024;
+/// The most pipelined `GET`s answered as one batch ([`kvbench_lookup::Lookup::get_many`]).
+const GET_RUN: usize = 64;
 /// Buffers that grew past this (one big command) are given back once empty.
 const KEEP_CAPACITY: usize = 64 * 1024;
 
@@ -59,27 +64,45 @@ pub(crate) async fn serve_connection(
     let idle = tokio::time::sleep(limits.idle_timeout);
     let stop = crate::server::stopped(&mut shutdown);
     tokio::pin!(idle, stop);
+    // The keys of a run of pipelined `GET`s not answered yet, as ranges of
+    // `input`: they are looked up as one batch when the run ends.
+    let mut gets: Vec<Range<usize>> = Vec::with_capacity(GET_RUN);
     loop {
         let mut flow = Flow::Continue;
         let mut executed = false;
+        // Where the next command starts in `input`; consumed bytes are dropped once all are answered.
+        let mut pos = 0;
         while flow == Flow::Continue {
-            match parser.parse(&input, &parse_limits) {
+            let buf = input.get(pos..).unwrap_or_default();
+            match parser.parse(buf, &parse_limits) {
                 Ok(Some(used)) => {
-                    flow = session.execute(&input, parser.args(), &mut output);
-                    input.advance(used);
                     executed = true;
+                    if let Some(key) = session.batchable_get(buf, parser.args()) {
+                        gets.push(key.start + pos..key.end + pos);
+                        pos += used;
+                        if gets.len() == GET_RUN {
+                            session.answer_gets(&input, &mut gets, &mut output);
+                        }
+                    } else {
+                        session.answer_gets(&input, &mut gets, &mut output);
+                        flow = session.execute(buf, parser.args(), &mut output);
+                        pos += used;
+                    }
                     if output.len() >= FLUSH_AT && !write(&mut stream, &mut output, limits.idle_timeout).await {
                         return;
                     }
                 }
                 Ok(None) => break,
                 Err(err) => {
+                    session.answer_gets(&input, &mut gets, &mut output);
                     command::error_reply(&mut output, "ERR", &format!("Protocol error: {err}"));
                     shared.metrics.resp_command(true);
                     flow = Flow::Close;
                 }
             }
         }
+        session.answer_gets(&input, &mut gets, &mut output);
+        input.advance(pos);
         if executed {
             last_command = Instant::now();
         }

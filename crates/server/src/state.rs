@@ -103,13 +103,50 @@ impl Shared {
             let copied = value.map(|v| copy(&v));
             served.lookup.check_data().map(|()| copied)
         });
-        if let Err(LookupError::DataChanged { path }) = &checked
+        self.changed(served, &checked);
+        checked
+    }
+
+    /// [`Shared::lookup`] for several keys at once, through the strategy's
+    /// batched path ([`Lookup::get_many`]): `each` gets every key's value (or
+    /// `None`, or the key's own error) in order, then the file is checked.
+    /// The latency histogram gets the batch's time per key for each key.
+    pub fn lookup_many(
+        &self,
+        served: &Served,
+        keys: &[&[u8]],
+        mut each: impl FnMut(Result<Option<&[u8]>, LookupError>),
+    ) -> Result<(), LookupError> {
+        let start = Instant::now();
+        let mut answers = Vec::with_capacity(keys.len());
+        served.lookup.get_many(keys, &mut answers);
+        let per_key = start.elapsed() / u32::try_from(keys.len().max(1)).unwrap_or(u32::MAX);
+        for _ in keys {
+            self.metrics.lookup(per_key);
+        }
+        let mut failed = None;
+        for answer in answers {
+            match answer {
+                Ok(value) => each(Ok(value.as_deref())),
+                Err(err @ LookupError::InvalidKey(_)) => each(Err(err)),
+                Err(err) => {
+                    failed.get_or_insert(err);
+                }
+            }
+        }
+        let checked = failed.map_or_else(|| served.lookup.check_data(), Err);
+        self.changed(served, &checked);
+        checked
+    }
+
+    /// Asks for a reload (once per opened strategy) when `result` found the file changed.
+    fn changed<T>(&self, served: &Served, result: &Result<T, LookupError>) {
+        if let Err(LookupError::DataChanged { path }) = result
             && !served.changed.swap(true, Ordering::Relaxed)
         {
             crate::log(format_args!("{} changed under the server; reloading", path.display()));
             self.reload.notify_one();
         }
-        checked
     }
 
     /// Reloads whenever asked, forever (spawned once by the server). A reload

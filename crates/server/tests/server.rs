@@ -364,6 +364,38 @@ fn hello_3_switches_to_resp3_and_hello_2_back() {
 }
 
 #[test]
+fn pipelined_gets_are_answered_in_order_around_other_commands_and_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    for strategy in ["hashmap", "mmap-index", "scan"] {
+        let server = start(&data_file(dir.path(), DATA), strategy);
+        let addr = server.bound().resp.unwrap();
+        let answer = session(
+            addr,
+            &[
+                "GET alpha",
+                "GET absent",
+                "*2\r\n$3\r\nGET\r\n$3\r\na b",
+                "GET beta",
+                "PING",
+                "GET bin",
+                "MULTI",
+                "GET alpha",
+                "EXEC",
+                "GET beta",
+                "GET",
+            ],
+        );
+        let expect = b"$3\r\none\r\n$-1\r\n$-1\r\n$9\r\ntwo words\r\n+PONG\r\n$2\r\n\xff\xfe\r\n+OK\r\n+QUEUED\r\n\
+                      *1\r\n$3\r\none\r\n$9\r\ntwo words\r\n-ERR wrong number of arguments for 'get' command\r\n+OK\r\n";
+        assert_eq!(answer, String::from_utf8_lossy(expect), "{strategy}");
+        // More GETs than one batch takes, all answered in order.
+        let many: Vec<&str> = (0..300).map(|i| if i % 3 == 0 { "GET alpha" } else { "GET nope" }).collect();
+        let expect: String = (0..300).map(|i| if i % 3 == 0 { "$3\r\none\r\n" } else { "$-1\r\n" }).collect();
+        assert_eq!(session(addr, &many), expect + "+OK\r\n", "{strategy}");
+    }
+}
+
+#[test]
 fn hello_auth_setname_and_auth_answer_as_redis_without_passwords() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&data_file(dir.path(), DATA), "hashmap");

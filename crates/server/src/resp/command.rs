@@ -243,6 +243,45 @@ impl<'a> Session<'a> {
         flow
     }
 
+    /// The key of `args` if it is a `GET` that can join a batch of pipelined
+    /// `GET`s: a well-formed `GET key`, outside a transaction.
+    pub fn batchable_get(&self, buf: &[u8], args: &[Range<usize>]) -> Option<Range<usize>> {
+        let [name, key] = args else { return None };
+        let is_get = buf.get(name.clone()).is_some_and(|name| name.eq_ignore_ascii_case(b"get"));
+        (is_get && self.transaction.is_none()).then(|| key.clone())
+    }
+
+    /// Answers the `GET`s whose keys are `keys` (ranges of `buf`) as one batch,
+    /// each reply what [`Session::execute`] would have written; empties `keys`.
+    pub fn answer_gets(&self, buf: &[u8], keys: &mut Vec<Range<usize>>, out: &mut Vec<u8>) {
+        if keys.is_empty() {
+            return;
+        }
+        let served = self.shared.current.load();
+        let batch: Vec<&[u8]> = keys.iter().map(|r| buf.get(r.clone()).unwrap_or_default()).collect();
+        let mark = out.len();
+        let answered = self.shared.lookup_many(&served, &batch, |answer| match answer {
+            Ok(Some(value)) => {
+                bulk(out, value);
+            }
+            Ok(None) | Err(_) => {
+                null(self.proto, out);
+            }
+        });
+        let failed = answered.is_err();
+        if let Err(err) = answered {
+            // Each GET alone would have got the error.
+            out.truncate(mark);
+            for _ in &batch {
+                lookup_error(out, &err);
+            }
+        }
+        for _ in &batch {
+            self.shared.metrics.resp_command(failed);
+        }
+        keys.clear();
+    }
+
     /// `MULTI`: the commands that follow are queued until `EXEC`.
     fn multi(&mut self, out: &mut Vec<u8>) -> bool {
         if self.transaction.is_some() {
@@ -300,18 +339,30 @@ impl<'a> Session<'a> {
         self.value(&served, key, out).map_or_else(|err| lookup_error(out, &err), |()| false)
     }
 
-    /// `MGET`: an array of values and nulls; a failure to read the data fails the whole command.
+    /// `MGET`: an array of values and nulls, looked up as one batch
+    /// ([`Shared::lookup_many`]); a failure to read the data fails the whole command.
     fn mget<'k>(&self, keys: impl Iterator<Item = &'k [u8]>, count: usize, out: &mut Vec<u8>) -> bool {
         let served = self.shared.current.load();
+        let keys: Vec<&[u8]> = keys.collect();
         let mark = out.len();
         array(out, count);
-        for key in keys {
-            if let Err(err) = self.value(&served, key, out) {
+        let proto = self.proto;
+        let answered = self.shared.lookup_many(&served, &keys, |answer| match answer {
+            Ok(Some(value)) => {
+                bulk(out, value);
+            }
+            // A key that cannot be in the file is absent, as in `value`.
+            Ok(None) | Err(_) => {
+                null(proto, out);
+            }
+        });
+        match answered {
+            Ok(()) => false,
+            Err(err) => {
                 out.truncate(mark);
-                return lookup_error(out, &err);
+                lookup_error(out, &err)
             }
         }
-        false
     }
 
     /// `EXISTS`: how many of the keys are present (a repeated key counts each time, as in Redis).
