@@ -274,7 +274,7 @@ impl Lookup for MmapIndex {
         Ok(found.map(Value::Borrowed))
     }
 
-    /// In chunks of [`CHUNK`] keys: hash them all and prefetch their guide
+    /// In chunks of 16 keys: hash them all and prefetch their guide
     /// slots; read the slots and prefetch the first entries; search the
     /// entries and prefetch the data lines; confirm every key in the data.
     fn get_many<'s>(&'s self, keys: &[&[u8]], out: &mut Vec<Result<Option<Value<'s>>, LookupError>>) {
