@@ -10,7 +10,7 @@
 //!   at a time through [`Lookup::get_many`] (uniform hits and misses, every
 //!   strategy but the whole-file scans); the figure is time per key.
 //! - `open/<dataset>/-/<strategy>`: time until a strategy can answer
-//!   (`mmap-index (build)` vs `(reopen)`, `warming (ready)` until its map serves).
+//!   (`mmap-index`/`phf-index (build)` vs `(reopen)`, `warming (ready)` until its map serves).
 //!
 //! `KVBENCH_QUICK=1` runs the whole matrix on 10K keys with short measurements
 //! (a smoke test for CI). At the end the run's criterion estimates and hit rates
@@ -25,7 +25,6 @@ use std::time::{Duration, Instant};
 use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 use kvbench_harness::probe::warm_cache;
 use kvbench_lookup::Warming;
-use kvbench_lookup::default_sidecar_path;
 use kvbench_lookup::{Lookup, OpenOptions, Strategy, StrategyKind, open};
 use kvbench_results::criterion::{benchmark_id, default_dir, import};
 use kvbench_results::{DatasetInfo, Metric, Record, ResultSet, RunInfo};
@@ -170,6 +169,7 @@ fn get_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInfo
         StrategyKind::Scan,
         StrategyKind::HashMap,
         StrategyKind::MmapIndex,
+        StrategyKind::PhfIndex,
         StrategyKind::Warming,
     ];
     for workload in [Workload::UNIFORM, Workload::ZIPF, Workload::MISS] {
@@ -238,7 +238,8 @@ fn batch_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetIn
     let data = std::fs::read(path).unwrap_or_default();
     let keys = file_keys(&data, usize::MAX);
     drop(data);
-    let strategies = [StrategyKind::HashMap, StrategyKind::MmapIndex, StrategyKind::Warming].map(Strategy::Plain);
+    let strategies = [StrategyKind::HashMap, StrategyKind::MmapIndex, StrategyKind::PhfIndex, StrategyKind::Warming]
+        .map(Strategy::Plain);
     for workload in [Workload::UNIFORM, Workload::MISS] {
         let label = format!("{workload},batch={BATCH}");
         for strategy in &strategies {
@@ -275,17 +276,17 @@ fn batch_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetIn
 fn open_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInfo, path: &Path) {
     let mut group = c.benchmark_group(format!("open/{}/-", info.label()));
     mode.configure(&mut group, true);
-    let sidecar = default_sidecar_path(path);
     // Each iteration is timed alone: the sidecar is deleted before it when
     // building, and a warming instance's background build is waited for
     // after it, so no iteration competes with the previous one's leftovers.
-    let mut bench = |name: &str, fresh_index: bool, open: &mut dyn FnMut() -> Box<dyn Lookup>| {
+    let mut bench = |name: &str, fresh_index: Option<&Strategy>, open: &mut dyn FnMut() -> Box<dyn Lookup>| {
+        let sidecar = fresh_index.and_then(|s| s.sidecar(path, &OpenOptions::default()));
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    if fresh_index {
-                        let _ = std::fs::remove_file(&sidecar);
+                    if let Some(sidecar) = &sidecar {
+                        let _ = std::fs::remove_file(sidecar);
                     }
                     let start = Instant::now();
                     let lookup = black_box(open());
@@ -298,11 +299,13 @@ fn open_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInf
         run.ids.push(benchmark_id("open", info, "-", name));
     };
     for kind in [StrategyKind::Scan, StrategyKind::HashMap] {
-        bench(kind.name(), false, &mut || open_or_die(path, &Strategy::Plain(kind)));
+        bench(kind.name(), None, &mut || open_or_die(path, &Strategy::Plain(kind)));
     }
-    let index = Strategy::Plain(StrategyKind::MmapIndex);
-    bench("mmap-index (build)", true, &mut || open_or_die(path, &index));
-    bench("mmap-index (reopen)", false, &mut || open_or_die(path, &index));
+    for kind in [StrategyKind::MmapIndex, StrategyKind::PhfIndex] {
+        let index = Strategy::Plain(kind);
+        bench(&format!("{kind} (build)"), Some(&index), &mut || open_or_die(path, &index));
+        bench(&format!("{kind} (reopen)"), None, &mut || open_or_die(path, &index));
+    }
     group.finish();
     // `warming` until its map serves: recorded as its ready time.
     let mut group = c.benchmark_group(format!("ready/{}/-", info.label()));

@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use kvbench_lookup::DataFile;
-use kvbench_lookup::default_sidecar_path;
 use kvbench_lookup::{Lookup, LookupError, OpenError, OpenOptions, Strategy, StrategyKind};
 use kvbench_workload::file_keys;
 use kvbench_workload::{KeyStream, Workload};
@@ -268,11 +267,11 @@ fn wait_ready(lookup: &dyn Lookup, timeout: Duration) -> Result<(), ProbeError> 
 }
 
 fn prepare(spec: &ProbeSpec) -> Result<(), ProbeError> {
-    let sidecar = spec.opts.index_path.clone().unwrap_or_else(|| default_sidecar_path(&spec.data));
-    if spec.fresh_index {
-        match std::fs::remove_file(&sidecar) {
+    let sidecar = spec.strategy.sidecar(&spec.data, &spec.opts);
+    if let Some(sidecar) = sidecar.as_ref().filter(|_| spec.fresh_index) {
+        match std::fs::remove_file(sidecar) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(ProbeError::Prepare { path: sidecar, source: e });
+                return Err(ProbeError::Prepare { path: sidecar.clone(), source: e });
             }
             _ => {}
         }
@@ -280,7 +279,7 @@ fn prepare(spec: &ProbeSpec) -> Result<(), ProbeError> {
     // A cold start drops the files from the page cache; a warm one reads them
     // in, since a cold case may have run just before (the suite shuffles).
     let cache = if spec.cold { evict_page_cache } else { warm_page_cache };
-    for path in [&spec.data, &sidecar].into_iter().filter(|p| p.exists()) {
+    for path in std::iter::once(&spec.data).chain(&sidecar).filter(|p| p.exists()) {
         cache(path).map_err(|source| ProbeError::Prepare { path: path.clone(), source })?;
     }
     Ok(())

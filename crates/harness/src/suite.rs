@@ -41,15 +41,15 @@ impl Case {
         match (self.fresh_index, self.cold, s) {
             (_, true, _) => CaseStart::Cold.label(s),
             (true, false, _) => CaseStart::Build.label(s),
-            (false, false, Strategy::Plain(StrategyKind::MmapIndex)) => CaseStart::Reopen.label(s),
+            (false, false, Strategy::Plain(kind)) if kind.keeps_sidecar() => CaseStart::Reopen.label(s),
             _ => s.to_string(),
         }
     }
 }
 
-/// The cases the main job runs: every strategy, `mmap-index` both built and
-/// reopened, the LRU at 10 % and 50 % over `mmap-index`, and cold starts of
-/// the two strategies that read the file through the page cache.
+/// The cases the main job runs: every strategy, `mmap-index` and `phf-index`
+/// both built and reopened, the LRU at 10 % and 50 % over `mmap-index`, and
+/// cold starts of the strategies that read the file through the page cache.
 pub fn default_cases() -> Vec<Case> {
     let plain = |k| Case::new(Strategy::Plain(k));
     let lru = |ratio| Case::new(Strategy::Lru { ratio, backing: StrategyKind::MmapIndex });
@@ -59,11 +59,14 @@ pub fn default_cases() -> Vec<Case> {
         plain(StrategyKind::HashMap),
         Case { fresh_index: true, ..plain(StrategyKind::MmapIndex) },
         plain(StrategyKind::MmapIndex),
+        Case { fresh_index: true, ..plain(StrategyKind::PhfIndex) },
+        plain(StrategyKind::PhfIndex),
         lru(0.1),
         lru(0.5),
         plain(StrategyKind::Warming),
         Case { cold: true, ..plain(StrategyKind::Scan) },
         Case { cold: true, ..plain(StrategyKind::MmapIndex) },
+        Case { cold: true, ..plain(StrategyKind::PhfIndex) },
     ]
 }
 
@@ -250,23 +253,26 @@ fn splitmix64(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Builds the `mmap-index` sidecar of `data` (in this process) if a case
-/// reuses it: in shuffled order a reopen may run before any build. Returns
-/// the files it wrote (the sidecar, when there was none or it was stale), so
-/// the user hears that a file appeared beside their data.
+/// Builds the index sidecars of `data` (in this process) that a case
+/// reuses: in shuffled order a reopen may run before any build. Returns the
+/// files it wrote (a sidecar, when there was none or it was stale), so the
+/// user hears that a file appeared beside their data.
 pub fn prepare_dataset(data: &Path, cases: &[Case], lenient: bool) -> Result<Vec<PathBuf>, OpenError> {
-    let reuses_index = |c: &Case| {
-        !c.fresh_index
-            && matches!(
-                c.strategy,
-                Strategy::Plain(StrategyKind::MmapIndex) | Strategy::Lru { backing: StrategyKind::MmapIndex, .. }
-            )
-    };
-    if cases.iter().any(reuses_index) {
-        let opts = OpenOptions { lenient, ..OpenOptions::default() };
-        return Ok(kvbench_lookup::open(data, &Strategy::Plain(StrategyKind::MmapIndex), &opts)?.info().wrote);
+    let opts = OpenOptions { lenient, ..OpenOptions::default() };
+    let mut wrote = Vec::new();
+    let mut opened: Vec<PathBuf> = Vec::new();
+    for case in cases.iter().filter(|c| !c.fresh_index) {
+        let Some(sidecar) = case.strategy.sidecar(data, &opts) else { continue };
+        if opened.contains(&sidecar) {
+            continue;
+        }
+        let kind = match case.strategy {
+            Strategy::Plain(kind) | Strategy::Lru { backing: kind, .. } => kind,
+        };
+        wrote.extend(kvbench_lookup::open(data, &Strategy::Plain(kind), &opts)?.info().wrote);
+        opened.push(sidecar);
     }
-    Ok(Vec::new())
+    Ok(wrote)
 }
 
 /// The records of one probe (one run): open and ready times, memory, and per

@@ -67,6 +67,14 @@ pub enum OpenError {
     /// The strategy configuration itself is invalid.
     #[error("invalid strategy: {0}")]
     Config(String),
+    /// An index could not be built over the file's keys.
+    #[error("{path}: cannot build the index: {why}", path = path.display())]
+    Index {
+        /// The data file.
+        path: PathBuf,
+        /// What failed.
+        why: String,
+    },
     /// A backing server (Redis) could not be reached or refused a command.
     #[error("redis at {url}: {message}")]
     Backend {

@@ -11,6 +11,7 @@
 //! | [`Scan`] (`scan.rs`) | `scan` | memmem over the mmapped file |
 //! | [`HashMapLookup`] (`hashmap.rs`) | `hashmap` | every record in a packed ahash table |
 //! | [`MmapIndex`] (`mmap_index.rs`) | `mmap-index` | sorted hash index in a sidecar file, binary-searched |
+//! | [`PhfIndex`] (`phf_index.rs`) | `phf-index` | a minimal perfect hash (PtrHash) to a slot of offset and fingerprint, in a sidecar |
 //! | [`Lru`] (`lru.rs`) | `lru` | an LRU of a fraction of the keys in front of another strategy |
 //! | [`Warming`] (`warming.rs`) | `warming` | a hashmap built in the background, scanning until ready |
 //! | `redis::RedisLookup` (`redis.rs`) | `redis` | the records loaded into a real Redis server, one `GET` per lookup (feature `redis`) |
@@ -31,6 +32,7 @@
 mod hashmap;
 mod lru;
 mod mmap_index;
+mod phf_index;
 #[cfg(feature = "redis")]
 pub mod redis;
 mod scan;
@@ -46,6 +48,7 @@ mod prefetch;
 mod profile;
 mod reference;
 mod registry;
+mod sidecar;
 mod source;
 mod value;
 
@@ -55,6 +58,7 @@ pub use hashmap::HashMapLookup;
 pub use info::{CacheStats, StrategyInfo};
 pub use lru::Lru;
 pub use mmap_index::{MmapIndex, default_sidecar_path};
+pub use phf_index::{PhfIndex, default_phf_path};
 pub use profile::{FileProfile, Lengths, profile};
 pub use reference::Reference;
 pub use registry::{Strategies, Strategy, StrategyKind, open};
@@ -127,7 +131,8 @@ impl<L: Lookup + ?Sized> Lookup for Box<L> {
 pub struct OpenOptions {
     /// Skip malformed lines (and count them) instead of failing on the first one.
     pub lenient: bool,
-    /// Where `mmap-index` keeps its sidecar; default `<data file>.kvidx`.
+    /// Where `mmap-index` or `phf-index` keeps its sidecar; default
+    /// `<data file>.kvidx` or `<data file>.kvphf`.
     pub index_path: Option<std::path::PathBuf>,
     /// Hash the whole data file when reusing an index sidecar (slower, stricter).
     pub verify_index_fully: bool,

@@ -15,15 +15,12 @@
 //!
 //! The index is written to a sidecar file (default `<data>.kvidx`) and mapped,
 //! so it lives in the page cache, not the heap, and a restart reuses it after
-//! checking it still matches the data (see [`sidecar`]). If the sidecar cannot
+//! checking it still matches the data (see `sidecar.rs`). If the sidecar cannot
 //! be written (read-only directory), the index stays in memory and
 //! [`StrategyInfo::notes`] says so.
 
-pub(crate) mod sidecar;
-
 use std::path::{Path, PathBuf};
 
-use memmap2::Advice;
 use rayon::slice::ParallelSliceMut;
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -31,14 +28,48 @@ use crate::error::{LookupError, OpenError};
 use crate::format::{self, check_key, key_at, value_if_key_at};
 use crate::info::StrategyInfo;
 use crate::prefetch::{CHUNK, prefetch, prefetch_byte};
+use crate::sidecar::{Counts, Header, Indexed, Kind, Layout, Stored};
 use crate::source::DataFile;
 use crate::{Lookup, OpenOptions, Value};
-use sidecar::{Entry, Header, Sidecar};
 
-/// Where the index lives: mapped from its sidecar, or in memory as a fallback.
-enum Store {
-    Mapped(Sidecar),
-    Owned { header: Header, guide: Vec<u64>, entries: Vec<Entry> },
+/// One index entry: the stable 64-bit hash of a key and its line's offset.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Entry {
+    /// `xxh3_64` of the key (stable across runs and machines).
+    pub hash: u64,
+    /// Offset of the record's line in the data file.
+    pub offset: u64,
+}
+
+/// The index built in memory: the guide and the entries, as the sidecar's body holds them.
+pub(crate) struct SortedIndex {
+    guide: Vec<u64>,
+    entries: Vec<Entry>,
+}
+
+impl Layout for SortedIndex {
+    const KIND: Kind = Kind::MmapIndex;
+
+    /// The guide (`layout[0]` bits) and `keys` entries.
+    fn body_len(header: &Header) -> Option<usize> {
+        let entries = usize::try_from(header.keys).ok()?.checked_mul(size_of::<Entry>())?;
+        guide_len(header.layout[0])?.checked_mul(8)?.checked_add(entries)
+    }
+
+    fn build(data: &DataFile, lenient: bool) -> Result<(Header, Self), OpenError> {
+        let (entries, counts) = distinct_entries(data, lenient)?;
+        let guide = IndexRef::guide_for(&entries);
+        let index = IndexRef::new(&guide, &entries);
+        let layout = [u64::from(index.guide_bits()), 0];
+        let body = [bytemuck::cast_slice(&guide), bytemuck::cast_slice(&entries)];
+        let header = Header::new(data, Kind::MmapIndex, counts, layout, &body);
+        Ok((header, SortedIndex { guide, entries }))
+    }
+
+    fn body(&self) -> Vec<&[u8]> {
+        vec![bytemuck::cast_slice(&self.guide), bytemuck::cast_slice(&self.entries)]
+    }
 }
 
 /// Entries per guide slot the guide is sized for.
@@ -67,14 +98,6 @@ impl<'a> IndexRef<'a> {
     /// Bits of the hash the guide is indexed by.
     pub fn guide_bits(&self) -> u32 {
         self.guide.len().saturating_sub(1).max(1).trailing_zeros()
-    }
-
-    /// `xxh3` of the guide and entry bytes, as stored in the header.
-    pub fn body_hash(&self) -> u64 {
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
-        h.update(bytemuck::cast_slice(self.guide));
-        h.update(bytemuck::cast_slice(self.entries));
-        h.digest()
     }
 
     /// Index of the first entry whose hash is not less than `hash`.
@@ -133,102 +156,49 @@ impl<'a> IndexRef<'a> {
 }
 
 /// The mapped data file and its sorted hash index.
+#[derive(Debug)]
 pub struct MmapIndex {
-    data: DataFile,
-    store: Store,
-    sidecar_path: PathBuf,
-    /// Whether the index came from an existing sidecar (kept apart from the
-    /// notes, which are for people and may be reworded).
-    reused: bool,
-    notes: Vec<String>,
-    /// The sidecar, when this open wrote it.
-    wrote: Option<PathBuf>,
-}
-
-impl std::fmt::Debug for MmapIndex {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MmapIndex").field("sidecar", &self.sidecar_path).finish_non_exhaustive()
-    }
+    indexed: Indexed<SortedIndex>,
 }
 
 /// The sidecar path used when none is given: `<data file>.kvidx`.
 pub fn default_sidecar_path(data: &Path) -> PathBuf {
-    let mut name = data.as_os_str().to_owned();
-    name.push(".kvidx");
-    PathBuf::from(name)
+    crate::sidecar::beside(data, ".kvidx")
 }
 
 impl MmapIndex {
     /// Maps the data and reuses its sidecar if it is valid, else rebuilds it.
     pub fn open(path: &Path, opts: &OpenOptions) -> Result<Self, OpenError> {
-        let data = DataFile::open(path)?;
-        data.advise(Advice::Random);
-        let sidecar_path = opts.index_path.clone().unwrap_or_else(|| default_sidecar_path(path));
-        let stale = match Sidecar::open(&sidecar_path, &data, opts.verify_index_fully, opts.lenient) {
-            Ok(sidecar) => {
-                let notes = vec![format!("reused index {}", sidecar_path.display())];
-                let store = Store::Mapped(sidecar);
-                return Ok(MmapIndex { data, store, sidecar_path, reused: true, notes, wrote: None });
-            }
-            Err(stale) => stale,
-        };
-        let (header, guide, entries) = data.vouch(build(&data, opts.lenient))?;
-        let mut notes = vec![format!("built index ({stale})")];
-        let mut wrote = None;
-        let store = match Sidecar::write(&sidecar_path, &data, &header, IndexRef::new(&guide, &entries)) {
-            Ok(sidecar) => {
-                notes.push(format!("wrote {}", sidecar_path.display()));
-                wrote = Some(sidecar_path.clone());
-                Store::Mapped(sidecar)
-            }
-            Err(e) => {
-                notes.push(format!("index kept in memory: cannot write {}: {e}", sidecar_path.display()));
-                Store::Owned { header, guide, entries }
-            }
-        };
-        Ok(MmapIndex { data, store, sidecar_path, reused: false, notes, wrote })
+        Ok(MmapIndex { indexed: Indexed::open(path, opts, default_sidecar_path(path))? })
     }
 
     /// Whether the index came from an existing sidecar rather than a build.
     pub fn reused(&self) -> bool {
-        self.reused
+        self.indexed.reused
     }
 
     fn index(&self) -> IndexRef<'_> {
-        match &self.store {
-            Store::Mapped(s) => s.index(),
-            Store::Owned { guide, entries, .. } => IndexRef::new(guide, entries),
-        }
-    }
-
-    /// Whether the data and the sidecar are both as mapped (see [`crate::guard`]).
-    #[inline]
-    fn intact(&self) -> bool {
-        self.data.intact()
-            && match &self.store {
-                Store::Mapped(sidecar) => sidecar.intact(),
-                Store::Owned { .. } => true,
+        match self.indexed.stored() {
+            Stored::Mapped(body) => {
+                let guide_len = guide_len(self.indexed.header().layout[0]).unwrap_or(0);
+                let (guide, entries) = body.split_at(body.len().min(guide_len * 8));
+                // The sidecar checked the lengths; the map is page-aligned and
+                // the header and guide sizes are multiples of 16, so the casts hold.
+                IndexRef::new(
+                    bytemuck::try_cast_slice(guide).unwrap_or_default(),
+                    bytemuck::try_cast_slice(entries).unwrap_or_default(),
+                )
             }
-    }
-
-    /// The error for a lookup that found [`MmapIndex::intact`] false: which file changed.
-    #[cold]
-    fn changed(&self) -> LookupError {
-        let path = if self.data.intact() { &self.sidecar_path } else { self.data.path() };
-        LookupError::changed(path)
-    }
-
-    fn header(&self) -> &Header {
-        match &self.store {
-            Store::Mapped(s) => &s.header,
-            Store::Owned { header, .. } => header,
+            Stored::Owned(sorted) => IndexRef::new(&sorted.guide, &sorted.entries),
         }
     }
 }
 
-/// Parses the data in parallel, sorts the entries, drops later duplicates and
-/// builds the guide.
-fn build(data: &DataFile, lenient: bool) -> Result<(Header, Vec<u64>, Vec<Entry>), OpenError> {
+/// Every record's `(xxh3 of the key, offset)`, parsed in parallel, sorted by
+/// hash, later duplicates of a key dropped (first occurrence wins): the
+/// distinct keys of `data` and its counts. Distinct keys whose hashes collide
+/// stay, next to each other.
+pub(crate) fn distinct_entries(data: &DataFile, lenient: bool) -> Result<(Vec<Entry>, Counts), OpenError> {
     let bytes = data.bytes();
     let parsed = format::parse(data.path(), bytes, lenient, Vec::new, |entries: &mut Vec<Entry>, rec| {
         entries.push(Entry { hash: xxh3_64(rec.key), offset: rec.offset as u64 });
@@ -252,10 +222,13 @@ fn build(data: &DataFile, lenient: bool) -> Result<(Header, Vec<u64>, Vec<Entry>
             kept.push(entry);
         }
     }
-    let duplicates = parsed.records - kept.len() as u64;
-    let guide = IndexRef::guide_for(&kept);
-    let header = Header::new(data, IndexRef::new(&guide, &kept), parsed.records, duplicates, parsed.skipped);
-    Ok((header, guide, kept))
+    let counts = Counts {
+        keys: kept.len() as u64,
+        records: parsed.records,
+        duplicates: parsed.records - kept.len() as u64,
+        skipped: parsed.skipped,
+    };
+    Ok((kept, counts))
 }
 
 impl Lookup for MmapIndex {
@@ -263,13 +236,9 @@ impl Lookup for MmapIndex {
         check_key(key)?;
         let hash = xxh3_64(key);
         let index = self.index();
-        let found = index.find(self.data.bytes(), hash, key, index.lower_bound(hash));
-        // A value is only returned after its key was compared in the data, so
-        // a damaged index can only turn a hit into a miss: the index needs
-        // checking on a miss alone, the data always.
-        let intact = if found.is_some() { self.data.intact() } else { self.intact() };
-        if !intact {
-            return Err(self.changed());
+        let found = index.find(self.indexed.data.bytes(), hash, key, index.lower_bound(hash));
+        if !self.indexed.answer_stands(found.is_some()) {
+            return Err(self.indexed.changed());
         }
         Ok(found.map(Value::Borrowed))
     }
@@ -280,7 +249,7 @@ impl Lookup for MmapIndex {
     fn get_many<'s>(&'s self, keys: &[&[u8]], out: &mut Vec<Result<Option<Value<'s>>, LookupError>>) {
         out.clear();
         let index = self.index();
-        let data = self.data.bytes();
+        let data = self.indexed.data.bytes();
         for chunk in keys.chunks(CHUNK) {
             let mut hashes = [0u64; CHUNK];
             let mut ranges = [(0usize, 0usize); CHUNK];
@@ -314,46 +283,17 @@ impl Lookup for MmapIndex {
                 );
             }
         }
-        // As `get` does for each key, once for the batch: a hit needs the data
-        // intact, a miss the index too.
-        let (data_ok, all_ok) = (self.data.intact(), self.intact());
-        for answer in out.iter_mut() {
-            let ok = match answer {
-                Ok(Some(_)) => data_ok,
-                Ok(None) => all_ok,
-                Err(_) => true,
-            };
-            if !ok {
-                *answer = Err(self.changed());
-            }
-        }
+        self.indexed.settle(out);
     }
 
     /// Checks the data file only: a copied value comes from there (see `get`).
     fn check_data(&self) -> Result<(), LookupError> {
-        self.data.check_intact()
+        self.indexed.data.check_intact()
     }
 
     fn info(&self) -> StrategyInfo {
-        let h = self.header();
         let index = self.index();
-        let index_bytes = (size_of_val(index.entries) + size_of_val(index.guide)) as u64;
-        let (heap, mapped) = match self.store {
-            Store::Mapped(_) => (0, index_bytes),
-            Store::Owned { .. } => (index_bytes, 0),
-        };
-        StrategyInfo {
-            name: "mmap-index".into(),
-            keys: Some(index.entries.len() as u64),
-            records: Some(h.records),
-            duplicates: Some(h.duplicates),
-            skipped: h.skipped,
-            heap_bytes: heap,
-            mapped_bytes: self.data.len() + mapped,
-            notes: self.notes.clone(),
-            wrote: self.wrote.iter().cloned().collect(),
-            ..StrategyInfo::default()
-        }
+        self.indexed.info("mmap-index", (size_of_val(index.entries) + size_of_val(index.guide)) as u64, 0)
     }
 }
 

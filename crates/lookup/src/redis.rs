@@ -42,7 +42,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::error::{LookupError, OpenError};
 use crate::format::{self, check_key, key_at, value_if_key_at};
 use crate::info::StrategyInfo;
-use crate::mmap_index::sidecar::Fingerprint;
+use crate::sidecar::Fingerprint;
 use crate::source::DataFile;
 use crate::{Lookup, OpenOptions, Value};
 

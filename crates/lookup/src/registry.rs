@@ -4,13 +4,14 @@
 //! in [`open`].
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::error::OpenError;
 use crate::hashmap::HashMapLookup;
 use crate::lru::Lru;
-use crate::mmap_index::MmapIndex;
+use crate::mmap_index::{MmapIndex, default_sidecar_path};
+use crate::phf_index::{PhfIndex, default_phf_path};
 use crate::scan::Scan;
 use crate::scan_lines::ScanLines;
 use crate::warming::Warming;
@@ -27,6 +28,8 @@ pub enum StrategyKind {
     HashMap,
     /// Mmapped file + sorted hash index persisted in a sidecar file.
     MmapIndex,
+    /// Mmapped file + minimal perfect hash to slots, persisted in a sidecar file.
+    PhfIndex,
     /// LRU cache of a fraction of the keys over another strategy.
     Lru,
     /// Scan until a background-built hashmap is ready.
@@ -37,11 +40,12 @@ pub enum StrategyKind {
 
 impl StrategyKind {
     /// Every strategy, in the order tables list them.
-    pub const ALL: [StrategyKind; 7] = [
+    pub const ALL: [StrategyKind; 8] = [
         StrategyKind::ScanLines,
         StrategyKind::Scan,
         StrategyKind::HashMap,
         StrategyKind::MmapIndex,
+        StrategyKind::PhfIndex,
         StrategyKind::Lru,
         StrategyKind::Warming,
         StrategyKind::Redis,
@@ -54,9 +58,26 @@ impl StrategyKind {
             StrategyKind::Scan => "scan",
             StrategyKind::HashMap => "hashmap",
             StrategyKind::MmapIndex => "mmap-index",
+            StrategyKind::PhfIndex => "phf-index",
             StrategyKind::Lru => "lru",
             StrategyKind::Warming => "warming",
             StrategyKind::Redis => "redis",
+        }
+    }
+}
+
+impl StrategyKind {
+    /// Whether this kind keeps its index in a sidecar file (built once, then reopened).
+    pub fn keeps_sidecar(self) -> bool {
+        matches!(self, StrategyKind::MmapIndex | StrategyKind::PhfIndex)
+    }
+
+    /// Where this kind keeps its index sidecar for `data` by default, if it keeps one.
+    pub fn default_sidecar(self, data: &Path) -> Option<PathBuf> {
+        match self {
+            StrategyKind::MmapIndex => Some(default_sidecar_path(data)),
+            StrategyKind::PhfIndex => Some(default_phf_path(data)),
+            _ => None,
         }
     }
 }
@@ -109,6 +130,16 @@ impl Strategy {
             }
             other => Ok(Strategy::Plain(other)),
         }
+    }
+
+    /// The index sidecar this strategy (or an lru's backing) reads and writes
+    /// for `data` with `opts`, if it keeps one.
+    pub fn sidecar(&self, data: &Path, opts: &OpenOptions) -> Option<PathBuf> {
+        let kind = match self {
+            Strategy::Plain(kind) => *kind,
+            Strategy::Lru { backing, .. } => *backing,
+        };
+        kind.default_sidecar(data).map(|default| opts.index_path.clone().unwrap_or(default))
     }
 
     /// The kind of the outermost strategy.
@@ -197,6 +228,7 @@ fn open_plain(path: &Path, kind: StrategyKind, opts: &OpenOptions) -> Result<Box
         StrategyKind::Scan => Box::new(Scan::open(path, opts)?),
         StrategyKind::HashMap => Box::new(HashMapLookup::open(path, opts)?),
         StrategyKind::MmapIndex => Box::new(MmapIndex::open(path, opts)?),
+        StrategyKind::PhfIndex => Box::new(PhfIndex::open(path, opts)?),
         StrategyKind::Warming => Box::new(Warming::open(path, opts)?),
         #[cfg(feature = "redis")]
         StrategyKind::Redis => Box::new(crate::redis::RedisLookup::open(path, opts)?),

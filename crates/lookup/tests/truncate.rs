@@ -9,8 +9,8 @@ use std::path::Path;
 
 use kvbench_lookup::GuardedMap;
 use kvbench_lookup::Reference;
-use kvbench_lookup::default_sidecar_path;
 use kvbench_lookup::{Lookup, LookupError, OpenOptions, Strategy, StrategyKind};
+use kvbench_lookup::{default_phf_path, default_sidecar_path};
 
 const PAGE: u64 = 4096;
 
@@ -118,6 +118,7 @@ fn strategies() -> Vec<(Strategy, Expect)> {
     vec![
         (plain(Scan), Expect::Changed),
         (plain(MmapIndex), Expect::Changed),
+        (plain(PhfIndex), Expect::Changed),
         // Scans (Changed) until its map, built from a copy, is ready (Original).
         (plain(Warming), Expect::OriginalOrChanged),
         (plain(HashMap), Expect::Original),
@@ -149,6 +150,7 @@ fn no_strategy_gives_a_wrong_value_after_the_data_is_cut() {
         for cut in cuts(data.len() as u64) {
             std::fs::write(&path, &data).unwrap();
             let _ = std::fs::remove_file(default_sidecar_path(&path));
+            let _ = std::fs::remove_file(default_phf_path(&path));
             let lookup = kvbench_lookup::open(&path, &strategy, &OpenOptions::default()).unwrap();
             // Half the keys asked before the cut (so a cache holds some).
             for key in keys.iter().step_by(2) {
@@ -183,10 +185,13 @@ fn a_cut_sidecar_gives_data_changed_not_a_miss() {
     let path = dir.path().join("data");
     let data = records();
     let original = Reference::from_bytes(&data);
-    let strategy = Strategy::new(StrategyKind::MmapIndex, 0.5, StrategyKind::MmapIndex).unwrap();
-    for reuse in [false, true] {
+    for (kind, reuse) in
+        [StrategyKind::MmapIndex, StrategyKind::PhfIndex].into_iter().flat_map(|k| [(k, false), (k, true)])
+    {
+        let strategy = Strategy::Plain(kind);
         std::fs::write(&path, &data).unwrap();
-        let sidecar = default_sidecar_path(&path);
+        let sidecar =
+            if kind == StrategyKind::PhfIndex { default_phf_path(&path) } else { default_sidecar_path(&path) };
         if !reuse {
             let _ = std::fs::remove_file(&sidecar);
         }
@@ -202,7 +207,7 @@ fn a_cut_sidecar_gives_data_changed_not_a_miss() {
                 }
                 Ok(Some(value)) if Some(&*value) == original.value(&key) => {}
                 other => panic!(
-                    "reuse {reuse}: {:?} gave {:?} (should be {:?})",
+                    "{kind} reuse {reuse}: {:?} gave {:?} (should be {:?})",
                     key,
                     other.map(|v| v.map(|v| v.to_vec())),
                     original.value(&key)
@@ -210,6 +215,6 @@ fn a_cut_sidecar_gives_data_changed_not_a_miss() {
             }
         }
         // The entries in the cut half are gone: their keys (and any miss) say so.
-        assert!(changed > keys(&data).len() / 4, "reuse {reuse}: only {changed} changed");
+        assert!(changed > keys(&data).len() / 4, "{kind} reuse {reuse}: only {changed} changed");
     }
 }

@@ -31,6 +31,7 @@ pub fn color(strategy: &str) -> RGBColor {
         "scan" => RGBColor(140, 86, 75),
         "hashmap" => RGBColor(31, 119, 180),
         "mmap-index" => RGBColor(44, 160, 44),
+        "phf-index" => RGBColor(0, 128, 128),
         "lru" if strategy.contains("hashmap") => RGBColor(148, 103, 189),
         "lru" => RGBColor(255, 127, 14),
         "warming" => RGBColor(214, 39, 40),
