@@ -456,7 +456,7 @@ fn the_suite_measures_a_users_own_files_and_recommends_from_their_records() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
     assert!(stderr(&out).contains("has the same bytes as"), "{}", stderr(&out));
-    assert!(stderr(&out).contains("wrote the mmap-index sidecar"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("wrote the index sidecar"), "{}", stderr(&out));
     assert!(!data_dir.exists(), "no generated dataset when only --data is given");
     assert!(stdout.contains("1502 records, 1501 distinct keys, 1 duplicate "), "{stdout}");
     assert!(stdout.contains("1 malformed line skipped"), "{stdout}");
@@ -560,4 +560,29 @@ fn the_main_job_writes_only_where_git_ignores() {
         let ignored = Command::new("git").arg("-C").arg(&root).args(["check-ignore", "-q", path]).status().unwrap();
         assert!(ignored.success(), "{path} is written by default but not ignored by git");
     }
+}
+
+#[test]
+fn batched_workloads_are_timed_per_key_by_the_suite_and_refused_by_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let mine = write(dir.path(), "mine.tsv", &users_file(1500, "a"));
+    let json = dir.path().join("suite.json");
+    let args =
+        ["suite", "--quick", "--runs", "1", "--no-report", "--lenient", "--strategies", "hashmap,phf-index,scan"];
+    let more = ["--workloads", "uniform;uniform,batch=8", "--data", &mine, "--results", json.to_str().unwrap()];
+    let out = kvbench(&[&args[..], &more].concat());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
+    assert!(stdout.contains("uniform,batch=8: time per lookup"), "{stdout}");
+    let results = kvbench_results::io::read(&json).unwrap();
+    let batched = |case: &str, metric: Metric| {
+        results.records.iter().any(|r| r.strategy == case && r.workload == "uniform,batch=8" && r.metric == metric)
+    };
+    for case in ["hashmap", "phf-index (build)", "phf-index (reopen)", "scan"] {
+        assert!(batched(case, Metric::LookupMean), "{case}: no time per key");
+        assert!(!batched(case, Metric::LatencyP50) && !batched(case, Metric::ChainLatency), "{case}");
+    }
+    let load = kvbench(&["load", "--target", "http://127.0.0.1:9", "--data", &mine, "--workload", "uniform,batch=8"]);
+    assert_eq!(load.status.code(), Some(2), "{}", stderr(&load));
+    assert!(stderr(&load).contains("kvbench load sends one key per request"), "{}", stderr(&load));
 }

@@ -327,6 +327,30 @@ fn cold_lookups(
     Ok((first, Latencies::of(&hist, clock)))
 }
 
+/// Looks up the keys `from..from + keys.capacity()` of `stream` as one batch
+/// ([`Lookup::get_many`]) and checks every answer; `keys` and `answers` are
+/// the caller's, reused from batch to batch.
+fn batch_checked<'l, 's>(
+    lookup: &'l dyn Lookup,
+    stream: &'s KeyStream,
+    from: u64,
+    keys: &mut Vec<&'s [u8]>,
+    answers: &mut Vec<Result<Option<kvbench_lookup::Value<'l>>, kvbench_lookup::LookupError>>,
+) -> Result<(), ProbeError> {
+    let batch = keys.capacity() as u64;
+    keys.clear();
+    keys.extend((from..from + batch).map(|i| stream.get(i).0));
+    lookup.get_many(std::hint::black_box(keys), answers);
+    for (i, answer) in (from..).zip(answers.drain(..)) {
+        let (key, present) = stream.get(i);
+        if std::hint::black_box(answer?).is_some() != present {
+            let expected = if present { "present" } else { "absent" };
+            return Err(ProbeError::WrongAnswer { key: String::from_utf8_lossy(key).into_owned(), expected });
+        }
+    }
+    Ok(())
+}
+
 /// Runs one workload on an opened strategy.
 fn run_workload(
     spec: &ProbeSpec,
@@ -351,6 +375,22 @@ fn run_workload(
     // replaying keys just looked up would find them in every cache.
     let mut at = warm_cache(lookup, stream.len() as u64 / 2, |i| lookup_checked(lookup, stream, i).map(drop))?;
     let cache_before = lookup.info().cache;
+    if workload.batch > 1 {
+        // Batches back to back: time per key; no key waits for another's
+        // answer and none is timed alone, so there is no chained or alone figure.
+        let batch = workload.batch;
+        let (mut keys, mut answers) = (Vec::with_capacity(batch), Vec::with_capacity(batch));
+        let rounds =
+            measure(&spec.plan, |i| batch_checked(lookup, stream, at + i * batch as u64, &mut keys, &mut answers))?;
+        return Ok(WorkloadReport {
+            workload: workload.to_string(),
+            overlapped: Some(Mean::of_rounds(rounds.per(batch as u64), 0.0)),
+            chained: None,
+            alone: Latencies::default(),
+            first_ns: None,
+            hit_rate: hit_rate(cache_before, lookup),
+        });
+    }
     let (slow, calls) = probe_speed(|i| lookup_checked(lookup, stream, at + i).map(drop))?;
     at += calls;
     let (overlapped, chained, alone) = if slow {
@@ -380,17 +420,21 @@ fn run_workload(
             Latencies::of(&hist, costs.clock),
         )
     };
-    let hit_rate = cache_before.zip(lookup.info().cache).map(|(b, a)| {
-        let (hits, total) = (a.hits - b.hits, (a.hits + a.misses) - (b.hits + b.misses));
-        if total == 0 { 0.0 } else { hits as f64 / total as f64 }
-    });
     Ok(WorkloadReport {
         workload: workload.to_string(),
         overlapped: Some(overlapped),
         chained: Some(chained),
         alone,
         first_ns: None,
-        hit_rate,
+        hit_rate: hit_rate(cache_before, lookup),
+    })
+}
+
+/// A cache's hit rate since `before` (`None` for a strategy without a cache).
+fn hit_rate(before: Option<kvbench_lookup::CacheStats>, lookup: &dyn Lookup) -> Option<f64> {
+    before.zip(lookup.info().cache).map(|(b, a)| {
+        let (hits, total) = (a.hits - b.hits, (a.hits + a.misses) - (b.hits + b.misses));
+        if total == 0 { 0.0 } else { hits as f64 / total as f64 }
     })
 }
 

@@ -315,7 +315,7 @@ pub fn records(dataset: &DatasetInfo, case: &str, report: &ProbeReport, run: &Ru
             (Metric::LatencyP90, l.p90),
             (Metric::LatencyP99, l.p99),
             (Metric::LatencyP999, l.p999),
-            (Metric::LatencyMax, Some(l.max)),
+            (Metric::LatencyMax, Some(l.max).filter(|_| l.count > 0)),
         ] {
             out.extend(value.map(|v| rec(label, metric, v).with_samples(l.count).with_subtracted(l.subtracted)));
         }

@@ -48,6 +48,19 @@ pub struct RoundStats {
 }
 
 impl RoundStats {
+    /// The same rounds counted per item, when each operation handled `items` (a batch of keys).
+    pub fn per(self, items: u64) -> Self {
+        let n = items.max(1) as f64;
+        RoundStats {
+            median_ns: self.median_ns / n,
+            min_ns: self.min_ns / n,
+            max_ns: self.max_ns / n,
+            ops_per_round: self.ops_per_round * items.max(1),
+            wall_median_ns: self.wall_median_ns / n,
+            ..self
+        }
+    }
+
     /// Summarises per-operation times of several rounds.
     pub fn of(per_op_ns: &[f64], ops_per_round: u64) -> Self {
         let (median, range) = kvbench_results::Spread::of_samples(per_op_ns);

@@ -17,4 +17,4 @@ pub use dataset::{Count, Dataset, write_atomically};
 pub use generate::{GenSpec, GenSummary, generate};
 pub use keys::{FileKeys, KeyPool, Keys, file_keys};
 pub use value_len::ValueLen;
-pub use workload::{Access, Drawn, Draws, KeyStream, Sampler, Workload};
+pub use workload::{Access, Drawn, Draws, KeyStream, MAX_BATCH, Sampler, Workload};

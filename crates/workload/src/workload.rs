@@ -39,22 +39,34 @@ pub enum Access {
     },
 }
 
-/// A workload: an access pattern plus a fraction of lookups for absent keys.
+/// A workload: an access pattern, a fraction of lookups for absent keys, and
+/// how many keys each call asks for.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Workload {
     /// How present keys are picked.
     pub access: Access,
     /// Fraction of lookups (0..=1) that ask for a key the file does not hold.
     pub miss_fraction: f64,
+    /// Keys per call: 1 asks one at a time (`Lookup::get`), more asks them in
+    /// batches (`Lookup::get_many`), and figures are then time per key.
+    pub batch: usize,
 }
+
+/// The largest batch a workload may ask for.
+pub const MAX_BATCH: usize = 4096;
 
 impl Workload {
     /// Uniform over present keys, no misses.
-    pub const UNIFORM: Workload = Workload { access: Access::Uniform, miss_fraction: 0.0 };
+    pub const UNIFORM: Workload = Workload { access: Access::Uniform, miss_fraction: 0.0, batch: 1 };
     /// Only absent keys.
-    pub const MISS: Workload = Workload { access: Access::Uniform, miss_fraction: 1.0 };
+    pub const MISS: Workload = Workload { access: Access::Uniform, miss_fraction: 1.0, batch: 1 };
     /// Zipf 0.99 over present keys, as YCSB.
-    pub const ZIPF: Workload = Workload { access: Access::Zipf { theta: 0.99 }, miss_fraction: 0.0 };
+    pub const ZIPF: Workload = Workload { access: Access::Zipf { theta: 0.99 }, miss_fraction: 0.0, batch: 1 };
+
+    /// The same keys, asked `batch` at a time.
+    pub fn batched(self, batch: usize) -> Workload {
+        Workload { batch, ..self }
+    }
 
     /// A stream of `len` lookups over `keys` (the file's keys, in file order).
     ///
@@ -219,19 +231,24 @@ impl KeyStream {
     }
 }
 
-/// `uniform`, `zipf:0.99`, `latest:0.99`, `miss`, or any of these with `,miss=F`.
+/// `uniform`, `zipf:0.99`, `latest:0.99`, `miss`, or any of these with
+/// `,miss=F` and then `,batch=N`.
 impl fmt::Display for Workload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.miss_fraction >= 1.0 {
-            return f.write_str("miss");
+            f.write_str("miss")?;
+        } else {
+            match self.access {
+                Access::Uniform => f.write_str("uniform")?,
+                Access::Zipf { theta } => write!(f, "zipf:{theta}")?,
+                Access::Latest { theta } => write!(f, "latest:{theta}")?,
+            }
+            if self.miss_fraction > 0.0 {
+                write!(f, ",miss={}", self.miss_fraction)?;
+            }
         }
-        match self.access {
-            Access::Uniform => f.write_str("uniform")?,
-            Access::Zipf { theta } => write!(f, "zipf:{theta}")?,
-            Access::Latest { theta } => write!(f, "latest:{theta}")?,
-        }
-        if self.miss_fraction > 0.0 {
-            write!(f, ",miss={}", self.miss_fraction)?;
+        if self.batch > 1 {
+            write!(f, ",batch={}", self.batch)?;
         }
         Ok(())
     }
@@ -240,7 +257,8 @@ impl fmt::Display for Workload {
 /// Why a workload could not be parsed.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "invalid workload {0:?}: expected uniform, zipf[:THETA], latest[:THETA] or miss, optionally followed by ,miss=FRACTION"
+    "invalid workload {0:?}: expected uniform, zipf[:THETA], latest[:THETA] or miss, optionally followed by \
+     ,miss=FRACTION and ,batch=N (1 to 4096 keys per call)"
 )]
 pub struct ParseWorkloadError(String);
 
@@ -248,10 +266,8 @@ impl FromStr for Workload {
     type Err = ParseWorkloadError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = || ParseWorkloadError(s.to_owned());
-        let (access, miss) = match s.split_once(',') {
-            Some((access, miss)) => (access, Some(miss.strip_prefix("miss=").ok_or_else(err)?)),
-            None => (s, None),
-        };
+        let mut parts = s.split(',');
+        let access = parts.next().unwrap_or_default();
         let theta = |t: Option<&str>| -> Result<f64, ParseWorkloadError> {
             match t {
                 None => Ok(0.99),
@@ -265,12 +281,23 @@ impl FromStr for Workload {
         let mut workload = match name {
             "uniform" if arg.is_none() => Workload::UNIFORM,
             "miss" if arg.is_none() => Workload::MISS,
-            "zipf" => Workload { access: Access::Zipf { theta: theta(arg)? }, miss_fraction: 0.0 },
-            "latest" => Workload { access: Access::Latest { theta: theta(arg)? }, miss_fraction: 0.0 },
+            "zipf" => Workload { access: Access::Zipf { theta: theta(arg)? }, ..Workload::UNIFORM },
+            "latest" => Workload { access: Access::Latest { theta: theta(arg)? }, ..Workload::UNIFORM },
             _ => return Err(err()),
         };
+        let (mut miss, mut batch) = (None, None);
+        for option in parts {
+            match option.split_once('=') {
+                Some(("miss", f)) if miss.is_none() && name != "miss" => miss = Some(f),
+                Some(("batch", n)) if batch.is_none() => batch = Some(n),
+                _ => return Err(err()),
+            }
+        }
         if let Some(miss) = miss {
             workload.miss_fraction = miss.parse().ok().filter(|m| (0.0..=1.0).contains(m)).ok_or_else(err)?;
+        }
+        if let Some(batch) = batch {
+            workload.batch = batch.parse().ok().filter(|n| (1..=MAX_BATCH).contains(n)).ok_or_else(err)?;
         }
         Ok(workload)
     }
@@ -302,11 +329,33 @@ mod tests {
 
     #[test]
     fn parses_and_prints() {
-        for s in ["uniform", "miss", "zipf:0.99", "latest:0.5", "uniform,miss=0.1", "zipf:1.2,miss=0.5"] {
+        for s in [
+            "uniform",
+            "miss",
+            "zipf:0.99",
+            "latest:0.5",
+            "uniform,miss=0.1",
+            "zipf:1.2,miss=0.5",
+            "uniform,batch=64",
+            "miss,batch=16",
+            "zipf:0.99,miss=0.1,batch=4096",
+        ] {
             assert_eq!(s.parse::<Workload>().unwrap().to_string(), s);
         }
         assert_eq!("zipf".parse::<Workload>().unwrap(), Workload::ZIPF);
-        for bad in ["", "zipf:-1", "zipf:x", "uniform:1", "uniform,miss=2", "uniform,hit=0.1", "gauss"] {
+        for bad in [
+            "",
+            "zipf:-1",
+            "zipf:x",
+            "uniform:1",
+            "uniform,miss=2",
+            "uniform,hit=0.1",
+            "gauss",
+            "uniform,batch=0",
+            "uniform,batch=4097",
+            "uniform,batch=64,batch=2",
+            "miss,miss=0.5",
+        ] {
             assert!(bad.parse::<Workload>().is_err(), "{bad}");
         }
     }
@@ -378,7 +427,7 @@ mod tests {
     #[test]
     fn latest_favours_the_end_of_the_file() {
         let c = counts(
-            &Workload { access: Access::Latest { theta: 0.99 }, miss_fraction: 0.0 }.stream(&pool(1000), 50_000, 1),
+            &Workload { access: Access::Latest { theta: 0.99 }, ..Workload::UNIFORM }.stream(&pool(1000), 50_000, 1),
             1000,
         );
         assert!(c[999] > c[0] * 50, "last {} first {}", c[999], c[0]);

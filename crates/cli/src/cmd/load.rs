@@ -29,7 +29,7 @@ pub struct LoadArgs {
     #[arg(long, short, value_name = "FILE")]
     data: PathBuf,
     /// Which keys to ask for: uniform, zipf:0.99, latest:0.99, miss, any of them with ,miss=F.
-    #[arg(long, short, default_value = "uniform")]
+    #[arg(long, short, default_value = "uniform", value_parser = one_key_per_request)]
     workload: Workload,
     /// Connections, each with one request in flight.
     #[arg(long, short, default_value_t = 64)]
@@ -62,6 +62,17 @@ pub struct LoadArgs {
 }
 
 /// Runs `kvbench load`.
+/// A workload that asks one key per request: the load generator sends no batches.
+fn one_key_per_request(s: &str) -> Result<Workload, String> {
+    let workload = s.parse::<Workload>().map_err(|e| e.to_string())?;
+    if workload.batch > 1 {
+        return Err("kvbench load sends one key per request: batched workloads (,batch=N) are measured by \
+                    `kvbench suite` and `cargo bench --bench lookup`"
+            .into());
+    }
+    Ok(workload)
+}
+
 pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
     let stop = match (args.duration, args.requests) {
         (_, Some(n)) => Stop::Requests(n),

@@ -41,7 +41,8 @@ pub struct SuiteArgs {
     #[arg(long, value_name = "SIZE")]
     memory_budget: Option<ByteSize>,
     /// Workloads for every strategy, separated by semicolons: uniform, zipf:THETA, latest:THETA, miss;
-    /// add ",miss=F" to mix in a fraction F of absent keys.
+    /// add ",miss=F" to mix in a fraction F of absent keys, ",batch=N" to ask N keys per call
+    /// (time per key; e.g. "uniform;uniform,batch=64").
     #[arg(long, value_name = "W;W", value_delimiter = ';', default_value = "uniform;zipf:0.99;miss")]
     workloads: Vec<Workload>,
     /// Draw hit lookups from at most this many of a file's keys (every k-th
@@ -235,7 +236,7 @@ fn datasets(args: &SuiteArgs, cases: &[Case]) -> anyhow::Result<Vec<(DatasetInfo
         let wrote = harness_suite::prepare_dataset(path, cases, args.datasets.lenient)
             .with_context(|| format!("cannot build the index of {}", path.display()))?;
         for sidecar in wrote.iter().filter(|_| info.file.is_some()) {
-            eprintln!("wrote the mmap-index sidecar {} beside your file (later runs reuse it)", sidecar.display());
+            eprintln!("wrote the index sidecar {} beside your file (later runs reuse it)", sidecar.display());
         }
     }
     Ok(datasets)
@@ -373,7 +374,8 @@ impl Table<'_> {
         println!("{workload}: time per lookup");
         let rows: Vec<Vec<String>> = self
             .warm_cases()
-            .filter(|c| self.get(c, workload, Metric::LatencyMax).is_some())
+            // Every case that measured the workload (a batched one has no lookups timed alone).
+            .filter(|c| self.get(c, workload, Metric::LookupMean).is_some())
             .map(|c| {
                 let get = |m| self.get(&c, workload, m);
                 let tail = self.percentile(get(Metric::LatencyP99), get(Metric::LatencyMax));
