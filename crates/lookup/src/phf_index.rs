@@ -27,6 +27,7 @@ use epserde::prelude::{Deserialize, Serialize};
 use ptr_hash::bucket_fn::Linear;
 use ptr_hash::hash::StrongerIntHash;
 use ptr_hash::{PtrHash, PtrHashParams};
+use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::error::{LookupError, OpenError};
@@ -107,8 +108,9 @@ impl Layout for PhfParts {
             let hashes: Vec<u64> = slotted.iter().map(|e| e.hash).collect();
             let phf = Phf::try_new(&hashes, PtrHashParams::default())
                 .ok_or_else(|| failed("PtrHash found no perfect hash function for the keys".into()))?;
-            for entry in &slotted {
-                let at = phf.index(&entry.hash) * width;
+            // The function's answers in parallel (its reads are random), the writes after.
+            let at: Vec<usize> = slotted.par_iter().map(|e| phf.index(&e.hash) * width).collect();
+            for (entry, at) in slotted.iter().zip(at) {
                 if let Some(slot) = slots.get_mut(at..at + width) {
                     write_slot(slot, entry.offset, fingerprint(entry.hash));
                 }
