@@ -264,9 +264,10 @@ impl Lookup for PhfIndex {
         Ok(found.map(Value::Borrowed))
     }
 
-    /// In chunks of 16 keys: hash them all and find their slots, prefetching
-    /// each; read the slots and prefetch the data lines whose fingerprint
-    /// matches; confirm every key in the data.
+    /// In chunks of 16 keys: hash them all; find their slots (PtrHash's
+    /// stream prefetches the pilots), prefetching each slot; read the slots and
+    /// prefetch the data lines whose fingerprint matches; confirm every key in
+    /// the data.
     fn get_many<'s>(&'s self, keys: &[&[u8]], out: &mut Vec<Result<Option<Value<'s>>, LookupError>>) {
         out.clear();
         let (slots, overflow) = self.tables();
@@ -274,12 +275,23 @@ impl Lookup for PhfIndex {
         for chunk in keys.chunks(CHUNK) {
             let mut hashes = [0u64; CHUNK];
             let mut found: [Option<&[u8]>; CHUNK] = [None; CHUNK];
-            for ((hash, slot), key) in hashes.iter_mut().zip(found.iter_mut()).zip(chunk) {
+            for (hash, key) in hashes.iter_mut().zip(chunk) {
                 *hash = xxh3_64(key);
-                *slot = self.slot(slots, *hash);
-                if let Some(first) = slot.and_then(|s| s.first()) {
-                    crate::prefetch::prefetch(first);
-                }
+            }
+            // PtrHash's stream prefetches each hash's pilot ahead of computing its slot.
+            // (Its iterator only implements `fold`: `next` panics.)
+            if let Some(phf) = &self.phf {
+                let indices = phf.index_stream::<CHUNK, _>(hashes.iter().take(chunk.len()));
+                indices.fold(0, |i, index| {
+                    let at = index * self.width;
+                    if let Some(slot) = found.get_mut(i) {
+                        *slot = slots.get(at..at + self.width);
+                        if let Some(first) = slot.and_then(|s| s.first()) {
+                            crate::prefetch::prefetch(first);
+                        }
+                    }
+                    i + 1
+                });
             }
             for (slot, &hash) in found.iter().zip(&hashes).take(chunk.len()) {
                 if let Some((offset, fp)) = slot.and_then(read_slot)

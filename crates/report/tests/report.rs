@@ -53,6 +53,7 @@ fn suite() -> ResultSet {
                 set.records.push(rec("uniform", m, p50 * f * scale));
             }
             set.records.push(rec("miss", Metric::LookupMean, p50 * 2.0 * scale));
+            set.records.push(rec("uniform,batch=64", Metric::LookupMean, p50 * 0.9 * scale / 4.0));
         }
         set.records.push(Record::new(MEMCHR_PASS, &ds(keys), "-", Metric::LookupMean, 1.1e6 * scale, &run()));
     }
@@ -208,13 +209,15 @@ fn every_chart_is_drawn_with_its_series_and_axes() {
         "scaling",
         "server_resources",
         "baselines",
+        "batch",
     ] {
         for ext in ["svg", "png"] {
             let size = std::fs::metadata(out.join(format!("{stem}.{ext}"))).unwrap().len();
             assert!(size > 2000, "{stem}.{ext} is {size} bytes");
         }
     }
-    let expect: [(&str, &[&str]); 12] = [
+    let expect: [(&str, &[&str]); 13] = [
+        ("batch", &["uniform,batch=64 (square)", "hashmap", "mmap-index (reopen)", "1M keys", "0.25×", "time per key"]),
         (
             "baselines",
             &[

@@ -3,6 +3,7 @@
 //! same code makes the SVG and the PNG). [`all`] lists them in report order.
 
 pub mod baselines;
+pub mod batch;
 pub mod cache_sweep;
 pub mod concurrency;
 pub mod latency;
@@ -82,6 +83,11 @@ pub fn all() -> Vec<ChartSpec> {
             latency,
             "Lookup latency",
             "Latency of single lookups of uniformly drawn keys, each timed alone (clock cost subtracted): median and p99 (or the slowest, where too few lookups were timed for a p99), per strategy and dataset (log scale)."
+        ),
+        chart!(
+            batch,
+            "Single vs batched lookups",
+            "Time per key of uniform lookups asked one at a time and in batches (`Lookup::get_many`: hashmap, mmap-index and phf-index overlap a batch's memory reads with prefetching; the other strategies ask one key after another), per strategy and dataset (log scale)."
         ),
         chart!(
             percentiles,
