@@ -257,21 +257,11 @@ impl<'a> Session<'a> {
         if keys.is_empty() {
             return;
         }
-        let served = self.shared.current.load();
         let batch: Vec<&[u8]> = keys.iter().map(|r| buf.get(r.clone()).unwrap_or_default()).collect();
-        let mark = out.len();
-        let answered = self.shared.lookup_many(&served, &batch, |answer| match answer {
-            Ok(Some(value)) => {
-                bulk(out, value);
-            }
-            Ok(None) | Err(_) => {
-                null(self.proto, out);
-            }
-        });
+        let answered = self.values(&batch, out);
         let failed = answered.is_err();
         if let Err(err) = answered {
             // Each GET alone would have got the error.
-            out.truncate(mark);
             for _ in &batch {
                 lookup_error(out, &err);
             }
@@ -342,27 +332,36 @@ impl<'a> Session<'a> {
     /// `MGET`: an array of values and nulls, looked up as one batch
     /// ([`Shared::lookup_many`]); a failure to read the data fails the whole command.
     fn mget<'k>(&self, keys: impl Iterator<Item = &'k [u8]>, count: usize, out: &mut Vec<u8>) -> bool {
-        let served = self.shared.current.load();
         let keys: Vec<&[u8]> = keys.collect();
         let mark = out.len();
         array(out, count);
-        let proto = self.proto;
-        let answered = self.shared.lookup_many(&served, &keys, |answer| match answer {
-            Ok(Some(value)) => {
-                bulk(out, value);
-            }
-            // A key that cannot be in the file is absent, as in `value`.
-            Ok(None) | Err(_) => {
-                null(proto, out);
-            }
-        });
-        match answered {
+        match self.values(&keys, out) {
             Ok(()) => false,
             Err(err) => {
                 out.truncate(mark);
                 lookup_error(out, &err)
             }
         }
+    }
+
+    /// Writes every key's value (or the null) as one batch
+    /// ([`Shared::lookup_many`]); on a failure to read the data, writes nothing.
+    fn values(&self, keys: &[&[u8]], out: &mut Vec<u8>) -> Result<(), LookupError> {
+        let served = self.shared.current.load();
+        let mark = out.len();
+        let answered = self.shared.lookup_many(&served, keys, |answer| match answer {
+            Ok(Some(value)) => {
+                bulk(out, value);
+            }
+            // A key that cannot be in the file is absent, as in `value`.
+            Ok(None) | Err(_) => {
+                null(self.proto, out);
+            }
+        });
+        if answered.is_err() {
+            out.truncate(mark);
+        }
+        answered
     }
 
     /// `EXISTS`: how many of the keys are present (a repeated key counts each time, as in Redis).
