@@ -113,6 +113,10 @@ impl<L: Lookup> Lookup for Lru<L> {
         self.inner.check_data()
     }
 
+    fn populate(&self) {
+        self.inner.populate();
+    }
+
     fn info(&self) -> StrategyInfo {
         let inner = self.inner.info();
         let stats = self.stats();

@@ -295,6 +295,10 @@ impl Lookup for MmapIndex {
         let index = self.index();
         self.indexed.info("mmap-index", (size_of_val(index.entries) + size_of_val(index.guide)) as u64, 0)
     }
+
+    fn populate(&self) {
+        self.indexed.populate();
+    }
 }
 
 #[cfg(test)]

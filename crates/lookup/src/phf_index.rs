@@ -319,6 +319,10 @@ impl Lookup for PhfIndex {
         let function = self.phf.as_ref().map_or(0, |_| unpack(self.indexed.header().layout).0 as u64);
         self.indexed.info("phf-index", (slots.len() + size_of_val(overflow)) as u64, function)
     }
+
+    fn populate(&self) {
+        self.indexed.populate();
+    }
 }
 
 #[cfg(test)]

@@ -88,6 +88,10 @@ impl Lookup for Scan {
         self.file.check_intact()
     }
 
+    fn populate(&self) {
+        self.file.populate();
+    }
+
     fn info(&self) -> StrategyInfo {
         StrategyInfo {
             name: "scan".into(),

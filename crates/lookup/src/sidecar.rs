@@ -469,6 +469,14 @@ impl<T: Layout> Indexed<T> {
         if hit { self.data.intact() } else { self.intact() }
     }
 
+    /// Maps in every page of the data file and of the sidecar, if mapped ([`crate::Lookup::populate`]).
+    pub fn populate(&self) {
+        self.data.populate();
+        if let Store::Mapped(sidecar) = &self.store {
+            sidecar.map.advise(memmap2::Advice::PopulateRead);
+        }
+    }
+
     /// What the strategy `name` holds: the header's counts, its
     /// `index_bytes` on the heap (index in memory) or mapped (in the sidecar)
     /// beside the data, plus `heap` bytes it always keeps in memory.

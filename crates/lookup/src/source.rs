@@ -64,6 +64,11 @@ impl DataFile {
         self.modified
     }
 
+    /// Maps in every page of the file ([`crate::Lookup::populate`]).
+    pub fn populate(&self) {
+        self.advise(Advice::PopulateRead);
+    }
+
     /// Tells the kernel how the map will be read; a hint, so failures are ignored.
     pub fn advise(&self, advice: Advice) {
         if let Some(map) = &self.map {

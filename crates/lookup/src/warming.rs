@@ -135,6 +135,13 @@ impl Lookup for Warming {
         }
     }
 
+    /// The scan's file: the map, when built, is on the heap.
+    fn populate(&self) {
+        if self.state.map.get().is_none() {
+            self.scan.populate();
+        }
+    }
+
     fn info(&self) -> StrategyInfo {
         let scan = self.scan.info();
         let mut info = match self.state.map.get() {
