@@ -43,6 +43,13 @@ use crate::{Lookup, OpenOptions, Value};
 /// a cheap integer hash spreads them).
 type Phf = PtrHash<u64, Linear, Vec<u32>, StrongerIntHash, Vec<u8>>;
 
+/// PtrHash's average bucket size. Its default (3.0) builds the function over
+/// 10M hashes in 1.40 s here; 2.5 in 0.93 s (1M: 79 vs 57 ms), for 0.44
+/// instead of 0.37 bytes a key and no slower queries (2.9 vs 3.2 ns per
+/// `index` in a loop over 10M keys). The build is the strategy's cost that
+/// grows fastest, so it gets the time.
+const LAMBDA: f64 = 2.5;
+
 /// Sidecar sections start at multiples of this, so the overflow entries can be read in place.
 const ALIGN: usize = 16;
 
@@ -106,7 +113,7 @@ impl Layout for PhfParts {
         let mut function = Vec::new();
         if !slotted.is_empty() {
             let hashes: Vec<u64> = slotted.iter().map(|e| e.hash).collect();
-            let phf = Phf::try_new(&hashes, PtrHashParams::default())
+            let phf = Phf::try_new(&hashes, PtrHashParams { lambda: LAMBDA, ..PtrHashParams::default() })
                 .ok_or_else(|| failed("PtrHash found no perfect hash function for the keys".into()))?;
             // The function's answers in parallel (its reads are random), the writes after.
             let at: Vec<usize> = slotted.par_iter().map(|e| phf.index(&e.hash) * width).collect();
