@@ -84,9 +84,10 @@ pub fn cases_for(strategies: &[Strategy]) -> Vec<Case> {
     cases
 }
 
-/// The workloads every warm case runs: uniform hits, Zipf 0.99 hits, misses.
+/// The workloads every warm case runs: uniform hits, Zipf 0.99 hits,
+/// misses, and uniform hits asked 64 at a time (`Lookup::get_many`).
 pub fn default_workloads() -> Vec<Workload> {
-    vec![Workload::UNIFORM, Workload::ZIPF, Workload::MISS]
+    vec![Workload::UNIFORM, Workload::ZIPF, Workload::MISS, Workload { batch: 64, ..Workload::UNIFORM }]
 }
 
 /// Why a child probe failed.

@@ -43,7 +43,7 @@ pub struct SuiteArgs {
     /// Workloads for every strategy, separated by semicolons: uniform, zipf:THETA, latest:THETA, miss;
     /// add ",miss=F" to mix in a fraction F of absent keys, ",batch=N" to ask N keys per call
     /// (time per key; e.g. "uniform;uniform,batch=64").
-    #[arg(long, value_name = "W;W", value_delimiter = ';', default_value = "uniform;zipf:0.99;miss")]
+    #[arg(long, value_name = "W;W", value_delimiter = ';', default_value = "uniform;zipf:0.99;miss;uniform,batch=64")]
     workloads: Vec<Workload>,
     /// Draw hit lookups from at most this many of a file's keys (every k-th
     /// line) [default: all keys]. A smaller pool makes caches look better than

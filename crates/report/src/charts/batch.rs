@@ -10,18 +10,25 @@ use crate::data::{Data, Source};
 use crate::style::{FONT, color};
 
 /// The single-key workload the batches are compared with.
-const SINGLE: &str = "uniform";
+pub(crate) const SINGLE: &str = "uniform";
 
-/// The batched uniform workload the suite ran (e.g. `uniform,batch=64`), if any.
+/// The batch the figures are quoted at, preferred when several were run.
+const PREFERRED: usize = 64;
+
+/// How many keys a uniform workload asks at once: 1 for [`SINGLE`], N for
+/// `uniform,batch=N`, `None` for any other workload.
+pub(crate) fn batch_size(workload: &str) -> Option<usize> {
+    match workload.strip_prefix(SINGLE)? {
+        "" => Some(1),
+        rest => rest.strip_prefix(",batch=")?.parse().ok(),
+    }
+}
+
+/// The batched uniform workload the suite ran (e.g. `uniform,batch=64`),
+/// if any: batches of 64 if run, else the largest batch.
 fn batched(data: &Data) -> Option<String> {
-    let mut labels: Vec<&str> = data
-        .records(Source::Suite)
-        .map(|r| r.workload.as_str())
-        .filter(|w| w.strip_prefix(SINGLE).is_some_and(|rest| rest.starts_with(",batch=")))
-        .collect();
-    labels.sort_unstable();
-    labels.dedup();
-    labels.first().map(|w| (*w).to_owned())
+    let sizes = data.records(Source::Suite).filter_map(|r| Some((batch_size(&r.workload)?, r.workload.as_str())));
+    sizes.filter(|(n, _)| *n > 1).max_by_key(|&(n, _)| (n == PREFERRED, n)).map(|(_, w)| w.to_owned())
 }
 
 /// The chart needs a suite run with a batched workload.
@@ -74,4 +81,18 @@ fn pairs(data: &Data, keys: u64, batch: &str) -> Vec<(String, f64, f64)> {
             Some((case, single, batched))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_sizes_are_read_from_uniform_workloads_only() {
+        assert_eq!(batch_size("uniform"), Some(1));
+        assert_eq!(batch_size("uniform,batch=256"), Some(256));
+        assert_eq!(batch_size("uniform,batch=x"), None);
+        assert_eq!(batch_size("miss,batch=64"), None);
+        assert_eq!(batch_size("zipf:0.99"), None);
+    }
 }

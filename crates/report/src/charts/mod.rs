@@ -4,6 +4,7 @@
 
 pub mod baselines;
 pub mod batch;
+pub mod batch_sizes;
 pub mod cache_sweep;
 pub mod concurrency;
 pub mod latency;
@@ -88,6 +89,11 @@ pub fn all() -> Vec<ChartSpec> {
             batch,
             "Single vs batched lookups",
             "Time per key of uniform lookups asked one at a time and in batches (`Lookup::get_many`: hashmap, mmap-index and phf-index overlap a batch's memory reads with prefetching; the other strategies ask one key after another), per strategy and dataset (log scale)."
+        ),
+        chart!(
+            batch_sizes,
+            "Batch size",
+            "Time per key of uniform lookups against the number of keys asked together (1 is one at a time): where a strategy's batching stops paying, per strategy and dataset (log scales)."
         ),
         chart!(
             percentiles,
