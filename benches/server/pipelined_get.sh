@@ -4,6 +4,11 @@
 # thread, on CPU 0) and redis-server (on CPU 0, loaded by kvbench redis-load),
 # the client on CPU 1, three interleaved rounds. Prints per round and server:
 # GET/s and the server's CPU seconds. Every server is checked to hold the keys.
+#
+# Then, three more interleaved rounds, a key's server CPU asked two ways: an
+# MGET of 64 random keys (62,500 of them, 50 connections) against 64
+# pipelined GETs (-P 64, 4M GETs, 50 connections): 4M keys either way.
+# Prints per round, server and way: the server's CPU seconds and ns per key.
 # Usage: benches/server/pipelined_get.sh   (KVBENCH=path/to/kvbench to pick a build)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -36,5 +41,21 @@ for round in 1 2 3; do
     rps=$(taskset -c 1 redis-benchmark -p ${port[$s]} -t get -P 16 -c 50 -n 2000000 -r 1000000 -q 2>/dev/null | tr '\r' '\n' | grep -Eo 'GET: [0-9.]+' | tail -1 | awk '{print $2}')
     t1=$(ticks ${pid[$s]})
     echo -e "$round\t$s\t$rps\tcpu_s=$(echo "($t1-$t0)/100" | bc -l | cut -c1-5)"
+  done
+done
+mget=$(for i in $(seq 64); do printf 'key:__rand_int__ '; done)
+for round in 1 2 3; do
+  for s in phf-index hashmap redis-server; do
+    for way in mget get-P64; do
+      t0=$(ticks ${pid[$s]})
+      if [ $way = mget ]; then
+        # shellcheck disable=SC2086 # the 64 keys are 64 arguments
+        taskset -c 1 redis-benchmark -p ${port[$s]} -c 50 -n 62500 -r 1000000 -q MGET $mget >/dev/null 2>&1
+      else
+        taskset -c 1 redis-benchmark -p ${port[$s]} -c 50 -n 4000000 -r 1000000 -P 64 -q GET key:__rand_int__ >/dev/null 2>&1
+      fi
+      t1=$(ticks ${pid[$s]})
+      echo -e "$round\t$s\t$way\tcpu_s=$(echo "($t1-$t0)/100" | bc -l | cut -c1-5)\tns_per_key=$(echo "($t1-$t0)*10000000/4000000" | bc)"
+    done
   done
 done

@@ -164,7 +164,12 @@ fn peer(server: Server, dataset: impl Into<Data>, protocol: Protocol) -> Group {
 
 /// The strategies [`plan_for_files`] serves a user's file with when none are chosen.
 pub fn file_strategies() -> Vec<Strategy> {
-    vec![Strategy::Plain(StrategyKind::HashMap), Strategy::Plain(StrategyKind::MmapIndex), Strategy::DEFAULT_LRU]
+    vec![
+        Strategy::Plain(StrategyKind::HashMap),
+        Strategy::Plain(StrategyKind::MmapIndex),
+        Strategy::Plain(StrategyKind::PhfIndex),
+        Strategy::DEFAULT_LRU,
+    ]
 }
 
 /// The groups for the user's files: each of `strategies` served by one
@@ -212,6 +217,7 @@ pub fn plan(scale: Scale) -> Vec<Group> {
         group(hashmap.clone(), million, 1, base),
         group(hashmap.clone(), million, 2, closed(&sweep)),
         group(plain(StrategyKind::MmapIndex), million, 1, at_base()),
+        group(plain(StrategyKind::PhfIndex), million, 1, at_base()),
         group(lru(0.1), million, 1, at_base()),
         group(lru(0.5), million, 1, at_base()),
         group(plain(StrategyKind::Scan), Dataset::new(10_000), 1, at_base()),
@@ -226,6 +232,7 @@ pub fn plan(scale: Scale) -> Vec<Group> {
         let ten_million = Dataset::new(10_000_000);
         groups.push(group(hashmap, ten_million, 1, at_base()));
         groups.push(group(plain(StrategyKind::MmapIndex), ten_million, 1, at_base()));
+        groups.push(group(plain(StrategyKind::PhfIndex), ten_million, 1, at_base()));
     }
     groups
 }

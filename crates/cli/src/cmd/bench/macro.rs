@@ -43,7 +43,7 @@ pub struct MacroArgs {
     /// and the Python dict on the same file.
     #[arg(long, value_name = "FILE", conflicts_with = "full")]
     data: Vec<PathBuf>,
-    /// Strategies to serve --data files with [default: hashmap,mmap-index,lru(0.1,mmap-index)].
+    /// Strategies to serve --data files with [default: hashmap,mmap-index,phf-index,lru(0.1,mmap-index)].
     #[arg(long, value_name = "LIST", requires = "data")]
     strategies: Option<Strategies>,
 }
