@@ -92,9 +92,54 @@ pub fn key_is_at(data: &[u8], offset: usize, key: &[u8]) -> bool {
         .is_some_and(|rest| matches!(rest.first(), Some(b' ' | b'\t')))
 }
 
+/// How many bytes of a value [`value_at`] searches for its end first.
+const NEAR: usize = 64;
+
+/// How many bytes from a record's start [`value_if_key_at`] reads for a key
+/// of `key_len` bytes when the value ends within [`NEAR`] bytes: the key, its
+/// separator and the near bytes of the value (what a batch prefetches).
+pub(crate) fn record_reads(key_len: usize) -> usize {
+    key_len + 1 + NEAR
+}
+
+/// Where the first `\n` of `bytes` is: the first [`NEAR`] bytes compared at
+/// once (four 16-byte compares, one branch), then memchr over the rest.
+///
+/// Why not memchr alone: from a value's start it reads 128-byte strides,
+/// past the value's end into cache lines nobody prefetched, which cost a
+/// batch of lookups a miss each; and memchr over just the first 64 bytes
+/// takes several branches on bytes that just arrived from memory, whose
+/// mispredictions cost back-to-back lookups their overlap. On 1M keys (suite,
+/// two runs of each against memchr alone): `hashmap` back to back 348-361 →
+/// 282-285 ns, in batches of 64 115-127 → 84-86 ns; `phf-index` 411-419 →
+/// 350-370 ns and 136-149 → 85-90 ns (with [`record_reads`]' lines prefetched).
+#[inline]
+fn line_end(bytes: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(near) = bytes.first_chunk::<NEAR>() {
+        use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+        let mut mask = 0u64;
+        for (i, part) in near.chunks_exact(16).enumerate() {
+            // SAFETY: SSE2 is part of x86_64's baseline; `part` holds the 16
+            // bytes the unaligned load reads.
+            let bits = unsafe {
+                let v = _mm_loadu_si128(part.as_ptr().cast::<__m128i>());
+                _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8)))
+            };
+            mask |= u64::from(bits as u16) << (16 * i);
+        }
+        if mask != 0 {
+            return Some(mask.trailing_zeros() as usize);
+        }
+        return memchr(b'\n', bytes.get(NEAR..).unwrap_or_default()).map(|end| end + NEAR);
+    }
+    memchr(b'\n', bytes)
+}
+
 /// The value that starts `rest`: bytes up to the end of the line, minus one `\r`.
 pub fn value_at(rest: &[u8]) -> &[u8] {
-    let line = match memchr(b'\n', rest) {
+    let end = line_end(rest);
+    let line = match end {
         Some(end) => rest.get(..end).unwrap_or_default(),
         None => rest,
     };
@@ -224,6 +269,24 @@ mod tests {
         assert_eq!(split_line(b" v"), Err(LineFault::EmptyKey));
         let long = [b'a'; MAX_KEY_LEN + 1];
         assert_eq!(split_line(&[&long[..], b" v"].concat()), Err(LineFault::KeyTooLong(MAX_KEY_LEN + 1)));
+    }
+
+    /// Around the [`NEAR`] bytes compared at once: the first `\n` is found
+    /// wherever it is, or not at all, at every length.
+    #[test]
+    fn line_end_agrees_with_memchr() {
+        for len in [0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 200] {
+            let plain = vec![b'v'; len];
+            assert_eq!(line_end(&plain), None, "len {len}");
+            for at in 0..len {
+                let mut bytes = plain.clone();
+                bytes[at] = b'\n';
+                if at + 1 < len {
+                    bytes[len - 1] = b'\n';
+                }
+                assert_eq!(line_end(&bytes), Some(at), "len {len}, newline at {at}");
+            }
+        }
     }
 
     /// Every byte value at every position of keys of several lengths (the

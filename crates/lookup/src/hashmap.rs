@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use crate::error::{LookupError, OpenError};
 use crate::format::{self, check_key, key_at, key_is_at, value_if_key_at};
 use crate::info::StrategyInfo;
-use crate::prefetch::{CHUNK, prefetch_byte};
+use crate::prefetch::{CHUNK, prefetch_record};
 use crate::source::read_all;
 use crate::{Lookup, OpenOptions, Value};
 
@@ -199,11 +199,11 @@ fn get_many<'a, O: Offset>(
         for (hash, key) in hashes.iter_mut().zip(chunk) {
             *hash = lookup.hasher.hash_one(key);
         }
-        for (candidate, &hash) in candidates.iter_mut().zip(&hashes).take(chunk.len()) {
+        for ((candidate, &hash), key) in candidates.iter_mut().zip(&hashes).zip(chunk) {
             let (shard, hash32) = split_hash(hash);
             *candidate = tables.get(shard).and_then(|t| t.iter_hash(table_hash(hash32)).next().copied());
             if let Some(offset) = candidate {
-                prefetch_byte(arena, offset.get());
+                prefetch_record(arena, offset.get(), key.len());
             }
         }
         for ((key, &hash), candidate) in chunk.iter().zip(&hashes).zip(candidates) {

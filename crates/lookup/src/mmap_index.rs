@@ -27,7 +27,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::error::{LookupError, OpenError};
 use crate::format::{self, check_key, key_at, value_if_key_at};
 use crate::info::StrategyInfo;
-use crate::prefetch::{CHUNK, prefetch, prefetch_byte};
+use crate::prefetch::{CHUNK, prefetch, prefetch_record};
 use crate::sidecar::{Counts, Header, Indexed, Kind, Layout, Stored};
 use crate::source::DataFile;
 use crate::{Lookup, OpenOptions, Value};
@@ -269,10 +269,10 @@ impl Lookup for MmapIndex {
                     }
                 }
             }
-            for ((at, &hash), &range) in first.iter_mut().zip(&hashes).zip(&ranges).take(chunk.len()) {
+            for (((at, &hash), &range), key) in first.iter_mut().zip(&hashes).zip(&ranges).zip(chunk) {
                 *at = index.search(hash, range);
                 if let Some(entry) = index.entries.get(*at).filter(|e| e.hash == hash) {
-                    prefetch_byte(data, usize::try_from(entry.offset).unwrap_or(usize::MAX));
+                    prefetch_record(data, usize::try_from(entry.offset).unwrap_or(usize::MAX), key.len());
                 }
             }
             for ((key, &hash), &at) in chunk.iter().zip(&hashes).zip(&first) {

@@ -34,7 +34,7 @@ use crate::error::{LookupError, OpenError};
 use crate::format::{check_key, value_if_key_at};
 use crate::info::StrategyInfo;
 use crate::mmap_index::{Entry, distinct_entries};
-use crate::prefetch::{CHUNK, prefetch_byte};
+use crate::prefetch::{CHUNK, prefetch_record};
 use crate::sidecar::{Header, Indexed, Kind, Layout, Stored};
 use crate::source::DataFile;
 use crate::{Lookup, OpenOptions, Value};
@@ -285,8 +285,9 @@ impl Lookup for PhfIndex {
             for (hash, key) in hashes.iter_mut().zip(chunk) {
                 *hash = xxh3_64(key);
             }
-            // PtrHash's stream prefetches each hash's pilot ahead of computing its slot.
-            // (Its iterator only implements `fold`: `next` panics.)
+            // PtrHash's stream prefetches each hash's pilot ahead of computing
+            // its slot (10M keys: 204-214 ns a key in batches of 64, against
+            // 217-246 asking `index` per key). Its iterator only implements `fold`.
             if let Some(phf) = &self.phf {
                 let indices = phf.index_stream::<CHUNK, _>(hashes.iter().take(chunk.len()));
                 indices.fold(0, |i, index| {
@@ -300,11 +301,11 @@ impl Lookup for PhfIndex {
                     i + 1
                 });
             }
-            for (slot, &hash) in found.iter().zip(&hashes).take(chunk.len()) {
+            for ((slot, &hash), key) in found.iter().zip(&hashes).zip(chunk) {
                 if let Some((offset, fp)) = slot.and_then(read_slot)
                     && fp == fingerprint(hash)
                 {
-                    prefetch_byte(data, offset);
+                    prefetch_record(data, offset, key.len());
                 }
             }
             for ((key, &hash), slot) in chunk.iter().zip(&hashes).zip(found) {

@@ -26,10 +26,25 @@ pub(crate) fn prefetch<T>(item: &T) {
     let _ = item;
 }
 
-/// [`prefetch`]es the byte at `at` in `bytes`, if there is one.
+/// The cache line size of every x86_64 CPU.
+const LINE: usize = 64;
+
+/// [`prefetch`]es every cache line of the record starting at `at` in
+/// `bytes` that confirming `key_len` bytes of key and finding the value's end
+/// reads ([`crate::format::record_reads`]): a UUID key and a ~30-byte value
+/// span two or three lines. Prefetching only the first left the others a miss
+/// of their own in every batch.
 #[inline(always)]
-pub(crate) fn prefetch_byte(bytes: &[u8], at: usize) {
-    if let Some(byte) = bytes.get(at) {
+pub(crate) fn prefetch_record(bytes: &[u8], at: usize, key_len: usize) {
+    let last = at.saturating_add(crate::format::record_reads(key_len) - 1);
+    let mut line = at;
+    while line < last {
+        if let Some(byte) = bytes.get(line) {
+            prefetch(byte);
+        }
+        line = line.saturating_add(LINE);
+    }
+    if let Some(byte) = bytes.get(last) {
         prefetch(byte);
     }
 }
