@@ -565,6 +565,26 @@ fn the_main_job_writes_only_where_git_ignores() {
     }
 }
 
+/// A batch of lookups that take over 100 µs each (a line scan of 200K lines,
+/// ~13 MB: far over 100 µs on any machine)
+/// is not timed: it is those lookups in a row, and batches of 64 scans of a
+/// large file would take minutes. The run says so instead of a figure.
+#[test]
+fn batches_of_slow_lookups_are_noted_not_timed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mine = write(dir.path(), "mine.tsv", &users_file(200_000, "a"));
+    let json = dir.path().join("suite.json");
+    let args = ["suite", "--quick", "--runs", "1", "--no-report", "--lenient", "--strategies", "scan-lines"];
+    let more = ["--workloads", "uniform;uniform,batch=64", "--data", &mine, "--results", json.to_str().unwrap()];
+    let out = kvbench(&[&args[..], &more].concat());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
+    let results = kvbench_results::io::read(&json).unwrap();
+    let timed = |workload: &str| results.records.iter().any(|r| r.strategy == "scan-lines" && r.workload == workload);
+    assert!(timed("uniform") && !timed("uniform,batch=64"), "{stdout}");
+    assert!(stdout.contains("uniform,batch=64: not timed: each lookup takes over 100 µs"), "{stdout}");
+}
+
 #[test]
 fn batched_workloads_are_timed_per_key_by_the_suite_and_refused_by_load() {
     let dir = tempfile::tempdir().unwrap();

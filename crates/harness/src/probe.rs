@@ -351,24 +351,25 @@ fn batch_checked<'l, 's>(
     Ok(())
 }
 
-/// Runs one workload on an opened strategy.
+/// Runs one workload on an opened strategy; `None` for a batched workload
+/// of lookups too slow to batch ([`SLOW_BATCH`]).
 fn run_workload(
     spec: &ProbeSpec,
     lookup: &dyn Lookup,
     workload: Workload,
     stream: &KeyStream,
     costs: Costs,
-) -> Result<WorkloadReport, ProbeError> {
+) -> Result<Option<WorkloadReport>, ProbeError> {
     if spec.cold {
         let (first, alone) = cold_lookups(&spec.first_lookups, lookup, stream, costs.clock)?;
-        return Ok(WorkloadReport {
+        return Ok(Some(WorkloadReport {
             workload: kvbench_results::names::cold_workload(workload),
             overlapped: None,
             chained: None,
             alone,
             first_ns: Some(first),
             hit_rate: None,
-        });
+        }));
     }
     // Warm a cache until its hit rate settles (within half the stream, which
     // must not wrap under a cache); every timing continues the same stream:
@@ -376,20 +377,25 @@ fn run_workload(
     let mut at = warm_cache(lookup, stream.len() as u64 / 2, |i| lookup_checked(lookup, stream, i).map(drop))?;
     let cache_before = lookup.info().cache;
     if workload.batch > 1 {
+        let (slow, calls) = probe_speed(|i| lookup_checked(lookup, stream, at + i).map(drop))?;
+        if slow {
+            return Ok(None);
+        }
+        at += calls;
         // Batches back to back: time per key; no key waits for another's
         // answer and none is timed alone, so there is no chained or alone figure.
         let batch = workload.batch;
         let (mut keys, mut answers) = (Vec::with_capacity(batch), Vec::with_capacity(batch));
         let rounds =
             measure(&spec.plan, |i| batch_checked(lookup, stream, at + i * batch as u64, &mut keys, &mut answers))?;
-        return Ok(WorkloadReport {
+        return Ok(Some(WorkloadReport {
             workload: workload.to_string(),
             overlapped: Some(Mean::of_rounds(rounds.per(batch as u64), 0.0)),
             chained: None,
             alone: Latencies::default(),
             first_ns: None,
             hit_rate: hit_rate(cache_before, lookup),
-        });
+        }));
     }
     let (slow, calls) = probe_speed(|i| lookup_checked(lookup, stream, at + i).map(drop))?;
     at += calls;
@@ -420,15 +426,21 @@ fn run_workload(
             Latencies::of(&hist, costs.clock),
         )
     };
-    Ok(WorkloadReport {
+    Ok(Some(WorkloadReport {
         workload: workload.to_string(),
         overlapped: Some(overlapped),
         chained: Some(chained),
         alone,
         first_ns: None,
         hit_rate: hit_rate(cache_before, lookup),
-    })
+    }))
 }
+
+/// Why a batched workload of slow lookups is not timed: a batch of them is
+/// that many single lookups in a row (no strategy that scans batches), so its
+/// time per key is the single figure, and one batch of 64 scans of a 10M-key
+/// file takes seconds.
+const SLOW_BATCH: &str = "not timed: each lookup takes over 100 µs, and a batch of them is those lookups in a row";
 
 /// A cache's hit rate since `before` (`None` for a strategy without a cache).
 fn hit_rate(before: Option<kvbench_lookup::CacheStats>, lookup: &dyn Lookup) -> Option<f64> {
@@ -469,10 +481,14 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
     if !spec.cold {
         lookup.populate();
     }
-    let workloads = streams
-        .iter()
-        .map(|(w, stream)| run_workload(spec, &*lookup, *w, stream, costs))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut workloads = Vec::new();
+    let mut untimed = Vec::new();
+    for (w, stream) in &streams {
+        match run_workload(spec, &*lookup, *w, stream, costs)? {
+            Some(report) => workloads.push(report),
+            None => untimed.push(w.to_string()),
+        }
+    }
     let memory_steady = MemorySnapshot::trimmed().0.since(&before);
     let memchr_pass = match (&spec.strategy, spec.cold) {
         (Strategy::Plain(StrategyKind::Scan), false) => Some(memchr_pass(&spec.data, &spec.plan)?),
@@ -481,6 +497,9 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
     let info = lookup.info();
     let mut notes = info.notes;
     notes.extend(cold_notes(resident_before, resident_after_open));
+    if !untimed.is_empty() {
+        notes.push(format!("{}: {SLOW_BATCH}", untimed.join(", ")));
+    }
     if let (Some((_, stream)), Some(keys)) = (streams.first(), info.keys)
         && spec.key_pool < keys as usize
     {
