@@ -87,7 +87,7 @@ pub fn cases_for(strategies: &[Strategy]) -> Vec<Case> {
 /// The workloads every warm case runs: uniform hits, Zipf 0.99 hits,
 /// misses, and uniform hits asked 64 at a time (`Lookup::get_many`).
 pub fn default_workloads() -> Vec<Workload> {
-    vec![Workload::UNIFORM, Workload::ZIPF, Workload::MISS, Workload { batch: 64, ..Workload::UNIFORM }]
+    vec![Workload::UNIFORM, Workload::ZIPF, Workload::MISS, Workload::UNIFORM.batched(64)]
 }
 
 /// Why a child probe failed.
@@ -267,10 +267,7 @@ pub fn prepare_dataset(data: &Path, cases: &[Case], lenient: bool) -> Result<Vec
         if opened.contains(&sidecar) {
             continue;
         }
-        let kind = match case.strategy {
-            Strategy::Plain(kind) | Strategy::Lru { backing: kind, .. } => kind,
-        };
-        wrote.extend(kvbench_lookup::open(data, &Strategy::Plain(kind), &opts)?.info().wrote);
+        wrote.extend(kvbench_lookup::open(data, &Strategy::Plain(case.strategy.reader()), &opts)?.info().wrote);
         opened.push(sidecar);
     }
     Ok(wrote)

@@ -138,8 +138,7 @@ fn line_end(bytes: &[u8]) -> Option<usize> {
 
 /// The value that starts `rest`: bytes up to the end of the line, minus one `\r`.
 pub fn value_at(rest: &[u8]) -> &[u8] {
-    let end = line_end(rest);
-    let line = match end {
+    let line = match line_end(rest) {
         Some(end) => rest.get(..end).unwrap_or_default(),
         None => rest,
     };

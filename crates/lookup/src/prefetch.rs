@@ -37,14 +37,8 @@ const LINE: usize = 64;
 #[inline(always)]
 pub(crate) fn prefetch_record(bytes: &[u8], at: usize, key_len: usize) {
     let last = at.saturating_add(crate::format::record_reads(key_len) - 1);
-    let mut line = at;
-    while line < last {
-        if let Some(byte) = bytes.get(line) {
-            prefetch(byte);
-        }
-        line = line.saturating_add(LINE);
-    }
-    if let Some(byte) = bytes.get(last) {
+    // Every LINE bytes from `at`, and the last byte, whose line the steps may skip.
+    for byte in (at..last).step_by(LINE).chain([last]).filter_map(|at| bytes.get(at)) {
         prefetch(byte);
     }
 }

@@ -64,9 +64,7 @@ impl StrategyKind {
             StrategyKind::Redis => "redis",
         }
     }
-}
 
-impl StrategyKind {
     /// Whether this kind keeps its index in a sidecar file (built once, then reopened).
     pub fn keeps_sidecar(self) -> bool {
         matches!(self, StrategyKind::MmapIndex | StrategyKind::PhfIndex)
@@ -135,11 +133,14 @@ impl Strategy {
     /// The index sidecar this strategy (or an lru's backing) reads and writes
     /// for `data` with `opts`, if it keeps one.
     pub fn sidecar(&self, data: &Path, opts: &OpenOptions) -> Option<PathBuf> {
-        let kind = match self {
-            Strategy::Plain(kind) => *kind,
-            Strategy::Lru { backing, .. } => *backing,
-        };
-        kind.default_sidecar(data).map(|default| opts.index_path.clone().unwrap_or(default))
+        self.reader().default_sidecar(data).map(|default| opts.index_path.clone().unwrap_or(default))
+    }
+
+    /// The kind that reads the data file: the strategy's own, or an lru's backing.
+    pub fn reader(&self) -> StrategyKind {
+        match self {
+            Strategy::Plain(kind) | Strategy::Lru { backing: kind, .. } => *kind,
+        }
     }
 
     /// The kind of the outermost strategy.

@@ -258,7 +258,8 @@ impl fmt::Display for Workload {
 #[derive(Debug, thiserror::Error)]
 #[error(
     "invalid workload {0:?}: expected uniform, zipf[:THETA], latest[:THETA] or miss, optionally followed by \
-     ,miss=FRACTION and ,batch=N (1 to 4096 keys per call)"
+     ,miss=FRACTION and ,batch=N (1 to {max} keys per call)",
+    max = MAX_BATCH
 )]
 pub struct ParseWorkloadError(String);
 

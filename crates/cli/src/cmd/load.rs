@@ -61,7 +61,6 @@ pub struct LoadArgs {
     label: Option<String>,
 }
 
-/// Runs `kvbench load`.
 /// A workload that asks one key per request: the load generator sends no batches.
 fn one_key_per_request(s: &str) -> Result<Workload, String> {
     let workload = s.parse::<Workload>().map_err(|e| e.to_string())?;
@@ -73,6 +72,7 @@ fn one_key_per_request(s: &str) -> Result<Workload, String> {
     Ok(workload)
 }
 
+/// Runs `kvbench load`.
 pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
     let stop = match (args.duration, args.requests) {
         (_, Some(n)) => Stop::Requests(n),

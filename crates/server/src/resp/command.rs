@@ -259,15 +259,12 @@ impl<'a> Session<'a> {
         }
         let batch: Vec<&[u8]> = keys.iter().map(|r| buf.get(r.clone()).unwrap_or_default()).collect();
         let answered = self.values(&batch, out);
-        let failed = answered.is_err();
-        if let Err(err) = answered {
-            // Each GET alone would have got the error.
-            for _ in &batch {
-                lookup_error(out, &err);
-            }
-        }
         for _ in &batch {
-            self.shared.metrics.resp_command(failed);
+            // Each GET alone would have got the error.
+            if let Err(err) = &answered {
+                lookup_error(out, err);
+            }
+            self.shared.metrics.resp_command(answered.is_err());
         }
         keys.clear();
     }
