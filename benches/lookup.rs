@@ -3,14 +3,14 @@
 //! - `get/<dataset>/<workload>/<strategy>`: one lookup, for every strategy ×
 //!   dataset (10K, 1M; 10M with `KVBENCH_FULL=1`) × workload (uniform, Zipf
 //!   0.99, misses), plus the cache-ratio sweep: `lru(r,backing)` for r = 10 %…100 %
-//!   over `hashmap` and `mmap-index` under uniform and Zipf access, whose hit
+//!   over `hashmap`, `mmap-index` and `sqlite` under uniform and Zipf access, whose hit
 //!   rates are recorded beside the latency. Keys are drawn fresh for every
 //!   block of lookups (outside the timing), never from a repeating list.
 //! - `get/<dataset>/<workload>,batch=64/<strategy>`: the same keys asked 64
 //!   at a time through [`Lookup::get_many`] (uniform hits and misses, every
 //!   strategy but the whole-file scans); the figure is time per key.
 //! - `open/<dataset>/-/<strategy>`: time until a strategy can answer
-//!   (`mmap-index`/`phf-index (build)` vs `(reopen)`, `warming (ready)` until its map serves).
+//!   (`mmap-index`, `phf-index` and the engines `(build)` vs `(reopen)`, `warming (ready)` until its map serves).
 //!
 //! `KVBENCH_QUICK=1` runs the whole matrix on 10K keys with short measurements
 //! (a smoke test for CI). At the end the run's criterion estimates and hit rates
@@ -174,9 +174,11 @@ fn get_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInfo
     ];
     for workload in [Workload::UNIFORM, Workload::ZIPF, Workload::MISS] {
         let label = workload.to_string();
-        let mut strategies: Vec<Strategy> = plain.into_iter().map(Strategy::Plain).collect();
+        let mut strategies: Vec<Strategy> =
+            plain.into_iter().chain(StrategyKind::ENGINES).map(Strategy::Plain).collect();
         if workload != Workload::MISS {
-            for backing in [StrategyKind::HashMap, StrategyKind::MmapIndex] {
+            // SQLite, the slowest engine, is where a cache in front would pay most.
+            for backing in [StrategyKind::HashMap, StrategyKind::MmapIndex, StrategyKind::Sqlite] {
                 strategies.extend(mode.ratios.iter().map(|&ratio| Strategy::Lru { ratio, backing }));
             }
         }
@@ -238,8 +240,12 @@ fn batch_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetIn
     let data = std::fs::read(path).unwrap_or_default();
     let keys = file_keys(&data, usize::MAX);
     drop(data);
-    let strategies = [StrategyKind::HashMap, StrategyKind::MmapIndex, StrategyKind::PhfIndex, StrategyKind::Warming]
-        .map(Strategy::Plain);
+    let strategies: Vec<Strategy> =
+        [StrategyKind::HashMap, StrategyKind::MmapIndex, StrategyKind::PhfIndex, StrategyKind::Warming]
+            .into_iter()
+            .chain(StrategyKind::ENGINES)
+            .map(Strategy::Plain)
+            .collect();
     for workload in [Workload::UNIFORM, Workload::MISS] {
         let label = format!("{workload},batch={BATCH}");
         for strategy in &strategies {
@@ -286,7 +292,7 @@ fn open_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInf
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
                     if let Some(sidecar) = &sidecar {
-                        let _ = std::fs::remove_file(sidecar);
+                        let _ = kvbench_lookup::remove_index(sidecar);
                     }
                     let start = Instant::now();
                     let lookup = black_box(open());
@@ -301,7 +307,7 @@ fn open_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInf
     for kind in [StrategyKind::Scan, StrategyKind::HashMap] {
         bench(kind.name(), None, &mut || open_or_die(path, &Strategy::Plain(kind)));
     }
-    for kind in [StrategyKind::MmapIndex, StrategyKind::PhfIndex] {
+    for kind in [StrategyKind::MmapIndex, StrategyKind::PhfIndex].into_iter().chain(StrategyKind::ENGINES) {
         let index = Strategy::Plain(kind);
         bench(&format!("{kind} (build)"), Some(&index), &mut || open_or_die(path, &index));
         bench(&format!("{kind} (reopen)"), None, &mut || open_or_die(path, &index));

@@ -8,7 +8,8 @@ use kvbench_lookup::{OpenOptions, Strategy};
 /// Which strategy to open, and how.
 #[derive(Args, Debug, Clone)]
 pub struct StrategyArgs {
-    /// Lookup strategy: scan-lines, scan, hashmap, mmap-index, phf-index, warming, redis,
+    /// Lookup strategy: scan-lines, scan, hashmap, mmap-index, phf-index, warming,
+    /// the embedded engines fst, lmdb, sqlite, cdb, redb, the server redis,
     /// or lru(RATIO,BACKING): an LRU cache of RATIO (0, 1] of the keys in front
     /// of BACKING, e.g. 'lru(0.5,hashmap)'; lru alone is lru(0.1,mmap-index).
     #[arg(long, short, value_name = "STRATEGY", default_value = "mmap-index")]
@@ -16,10 +17,11 @@ pub struct StrategyArgs {
     /// Skip malformed lines (and report how many) instead of failing on the first.
     #[arg(long)]
     pub lenient: bool,
-    /// For `mmap-index` / `phf-index`: index sidecar path [default: DATA.kvidx / DATA.kvphf].
-    #[arg(long, value_name = "FILE")]
+    /// For `mmap-index` / `phf-index` / `fst`: index sidecar path [default: DATA.kvidx /
+    /// DATA.kvphf / DATA.kvfst]; for lmdb, sqlite, cdb, redb: their store folder [default: DATA.kvlmdb, DATA.kvsqlite, …].
+    #[arg(long, value_name = "PATH")]
     pub index: Option<PathBuf>,
-    /// For `mmap-index` / `phf-index`: hash the whole data file before reusing a sidecar.
+    /// For the strategies with a sidecar or store: hash the whole data file (and store) before reusing it.
     #[arg(long)]
     pub verify_index: bool,
     /// For `redis`: the server (and `/N` db) to load the data into and query.

@@ -18,7 +18,7 @@ use common::{Served, http_get};
 use kvbench_lookup::Reference;
 
 const KEYS: usize = 500;
-const STRATEGIES: [&str; 4] = ["hashmap", "mmap-index", "phf-index", "scan"];
+const STRATEGIES: [&str; 9] = ["hashmap", "mmap-index", "phf-index", "scan", "fst", "lmdb", "sqlite", "cdb", "redb"];
 
 fn write_data(path: &std::path::Path) {
     let text: String = (0..KEYS).map(|i| format!("k{i} v-{i}\n")).collect();

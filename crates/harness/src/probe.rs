@@ -109,6 +109,9 @@ pub struct ProbeReport {
     pub cold: bool,
     /// Size of the data file.
     pub file_bytes: u64,
+    /// Bytes of the index sidecar or engine store beside the data, if the strategy keeps one.
+    #[serde(default)]
+    pub index_bytes: Option<u64>,
     /// Distinct keys, if the strategy counts them.
     pub keys: Option<u64>,
     /// Records in the file, if the strategy counts them.
@@ -268,19 +271,21 @@ fn wait_ready(lookup: &dyn Lookup, timeout: Duration) -> Result<(), ProbeError> 
 
 fn prepare(spec: &ProbeSpec) -> Result<(), ProbeError> {
     let sidecar = spec.strategy.sidecar(&spec.data, &spec.opts);
-    if let Some(sidecar) = sidecar.as_ref().filter(|_| spec.fresh_index) {
-        match std::fs::remove_file(sidecar) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(ProbeError::Prepare { path: sidecar.clone(), source: e });
-            }
-            _ => {}
-        }
+    fn failed(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> ProbeError + '_ {
+        move |source| ProbeError::Prepare { path: path.to_owned(), source }
     }
+    if let Some(sidecar) = sidecar.as_ref().filter(|_| spec.fresh_index) {
+        kvbench_lookup::remove_index(sidecar).map_err(failed(sidecar))?;
+    }
+    let index_files = match &sidecar {
+        Some(sidecar) => kvbench_lookup::index_files(sidecar).map_err(failed(sidecar))?,
+        None => Vec::new(),
+    };
     // A cold start drops the files from the page cache; a warm one reads them
     // in, since a cold case may have run just before (the suite shuffles).
     let cache = if spec.cold { evict_page_cache } else { warm_page_cache };
-    for path in std::iter::once(&spec.data).chain(&sidecar).filter(|p| p.exists()) {
-        cache(path).map_err(|source| ProbeError::Prepare { path: path.clone(), source })?;
+    for path in std::iter::once(&spec.data).chain(&index_files).filter(|p| p.exists()) {
+        cache(path).map_err(failed(path))?;
     }
     Ok(())
 }
@@ -508,8 +513,11 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
             stream.len().min(spec.key_pool)
         ));
     }
+    let sidecar = spec.strategy.sidecar(&spec.data, &spec.opts);
+    let index_bytes = sidecar.and_then(|path| kvbench_lookup::index_bytes(&path).ok()).filter(|&n| n > 0);
     Ok(ProbeReport {
         strategy: spec.strategy.to_string(),
+        index_bytes,
         fresh_index: spec.fresh_index,
         cold: spec.cold,
         file_bytes: std::fs::metadata(&spec.data).map(|m| m.len()).unwrap_or(0),

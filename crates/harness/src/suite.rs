@@ -47,13 +47,15 @@ impl Case {
     }
 }
 
-/// The cases the main job runs: every strategy, `mmap-index` and `phf-index`
-/// both built and reopened, the LRU at 10 % and 50 % over `mmap-index`, and
-/// cold starts of the strategies that read the file through the page cache.
+/// The cases the main job runs: every strategy, `mmap-index`, `phf-index`
+/// and the engines (`fst`, `lmdb`, `sqlite`, `cdb`, `redb`) both built and
+/// reopened, the LRU at 10 % and 50 % over `mmap-index`, and cold starts of
+/// the strategies that read the file through the page cache.
 pub fn default_cases() -> Vec<Case> {
     let plain = |k| Case::new(Strategy::Plain(k));
     let lru = |ratio| Case::new(Strategy::Lru { ratio, backing: StrategyKind::MmapIndex });
-    vec![
+    let engines = StrategyKind::ENGINES.into_iter().flat_map(|k| [Case { fresh_index: true, ..plain(k) }, plain(k)]);
+    let mut cases = vec![
         plain(StrategyKind::ScanLines),
         plain(StrategyKind::Scan),
         plain(StrategyKind::HashMap),
@@ -67,7 +69,9 @@ pub fn default_cases() -> Vec<Case> {
         Case { cold: true, ..plain(StrategyKind::Scan) },
         Case { cold: true, ..plain(StrategyKind::MmapIndex) },
         Case { cold: true, ..plain(StrategyKind::PhfIndex) },
-    ]
+    ];
+    cases.extend(engines);
+    cases
 }
 
 /// The cases that measure `strategies`: the default cases of each (so
@@ -298,6 +302,7 @@ pub fn records(dataset: &DatasetInfo, case: &str, report: &ProbeReport, run: &Ru
         out.extend(m.anon.map(|a| once("-", Metric::AnonBytesPerKey, per_key(a))));
         let resident = m.anon.zip(m.file).map(|(a, f)| a + f);
         out.extend(resident.map(|r| once("-", Metric::ResidentBytesPerKey, per_key(r))));
+        out.extend(report.index_bytes.map(|b| once("-", Metric::DiskBytesPerKey, per_key(b))));
     }
     out.extend(report.resident_before.map(|f| once("-", Metric::ColdResidentBefore, f)));
     out.extend(report.resident_after_open.map(|f| once("-", Metric::ColdResidentAfterOpen, f)));
@@ -380,6 +385,7 @@ mod tests {
             fresh_index: false,
             cold: false,
             file_bytes: 1 << 20,
+            index_bytes: Some(2_048),
             keys: Some(1_024),
             records: Some(1_024),
             open_ns,
@@ -421,6 +427,7 @@ mod tests {
         // Resident memory counts the mapped file's pages too: (4 KiB + 8 KiB) / 1 024 keys.
         assert_eq!(find("-", Metric::ResidentBytesPerKey).unwrap().value, 12.0);
         assert_eq!(find("-", Metric::AnonBytesPerKey).unwrap().value, 4.0);
+        assert_eq!(find("-", Metric::DiskBytesPerKey).unwrap().value, 2.0);
     }
 
     #[test]

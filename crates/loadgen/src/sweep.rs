@@ -218,6 +218,10 @@ pub fn plan(scale: Scale) -> Vec<Group> {
         group(hashmap.clone(), million, 2, closed(&sweep)),
         group(plain(StrategyKind::MmapIndex), million, 1, at_base()),
         group(plain(StrategyKind::PhfIndex), million, 1, at_base()),
+    ];
+    // The engines a user might pick instead, served the same way.
+    groups.extend(StrategyKind::ENGINES.map(|kind| group(plain(kind), million, 1, at_base())));
+    groups.extend([
         group(lru(0.1), million, 1, at_base()),
         group(lru(0.5), million, 1, at_base()),
         group(plain(StrategyKind::Scan), Dataset::new(10_000), 1, at_base()),
@@ -227,7 +231,7 @@ pub fn plan(scale: Scale) -> Vec<Group> {
         group(hashmap.clone(), sized(ValueLen::Fixed(3000)), 1, at_base()),
         peer(Server::Redis, million, Protocol::Resp),
         peer(Server::PythonDict, million, Protocol::Http),
-    ];
+    ]);
     if scale == Scale::Full {
         let ten_million = Dataset::new(10_000_000);
         groups.push(group(hashmap, ten_million, 1, at_base()));

@@ -75,6 +75,14 @@ pub enum OpenError {
         /// What failed.
         why: String,
     },
+    /// An engine's store (`lmdb`, `sqlite`, `cdb`, `redb`) could not be used, built or replaced.
+    #[error("{path}: {why}", path = path.display())]
+    Store {
+        /// The store concerned.
+        path: PathBuf,
+        /// What failed.
+        why: String,
+    },
     /// A backing server (Redis) could not be reached or refused a command.
     #[error("redis at {url}: {message}")]
     Backend {
@@ -115,6 +123,14 @@ pub enum LookupError {
     DataChanged {
         /// The data file (or its index sidecar).
         path: PathBuf,
+    },
+    /// An engine could not read its store.
+    #[error("{path}: {message}", path = path.display())]
+    Store {
+        /// The engine's store file.
+        path: PathBuf,
+        /// What the engine said.
+        message: String,
     },
     /// The backing server (Redis) could not answer.
     #[error("redis at {url}: {message}")]

@@ -170,11 +170,11 @@ pub struct Parsed<T> {
 /// order, so a caller can still apply "first occurrence wins". A malformed line
 /// is an [`OpenError::Malformed`] naming `path` and the line number, unless
 /// `lenient`, in which case it is skipped and counted.
-pub fn parse<T, I, V>(path: &Path, data: &[u8], lenient: bool, init: I, visit: V) -> Result<Parsed<T>, OpenError>
+pub fn parse<'d, T, I, V>(path: &Path, data: &'d [u8], lenient: bool, init: I, visit: V) -> Result<Parsed<T>, OpenError>
 where
     T: Send,
     I: Fn() -> T + Sync,
-    V: Fn(&mut T, Line<'_>) + Sync,
+    V: Fn(&mut T, Line<'d>) + Sync,
 {
     let outs: Vec<ChunkOut<T>> =
         chunk_ranges(data).into_par_iter().map(|range| parse_chunk(data, range, lenient, &init, &visit)).collect();
@@ -201,12 +201,12 @@ struct ChunkOut<T> {
     fault: Option<(u64, LineFault)>,
 }
 
-fn parse_chunk<T>(
-    data: &[u8],
+fn parse_chunk<'d, T>(
+    data: &'d [u8],
     range: Range<usize>,
     lenient: bool,
     init: &impl Fn() -> T,
-    visit: &impl Fn(&mut T, Line<'_>),
+    visit: &impl Fn(&mut T, Line<'d>),
 ) -> ChunkOut<T> {
     let mut out = ChunkOut { acc: init(), lines: 0, records: 0, skipped: 0, fault: None };
     let chunk = data.get(range.clone()).unwrap_or_default();

@@ -14,9 +14,15 @@
 //! | [`PhfIndex`] (`phf_index.rs`) | `phf-index` | a minimal perfect hash (PtrHash) to a slot of offset and fingerprint, in a sidecar |
 //! | [`Lru`] (`lru.rs`) | `lru` | an LRU of a fraction of the keys in front of another strategy |
 //! | [`Warming`] (`warming.rs`) | `warming` | a hashmap built in the background, scanning until ready |
+//! | [`FstIndex`] (`fst_index.rs`) | `fst` | a finite-state transducer from keys to offsets, in a sidecar |
+//! | `EngineLookup` over `Lmdb` (`lmdb.rs`) | `lmdb` | the records in LMDB (heed), a B+tree in a mapped file (feature `lmdb`) |
+//! | `EngineLookup` over `Sqlite` (`sqlite.rs`) | `sqlite` | the records in a SQLite `WITHOUT ROWID` table (feature `sqlite`) |
+//! | `EngineLookup` over `Cdb` (`cdb.rs`) | `cdb` | the records in a constant database, cdb2 (feature `cdb`) |
+//! | `EngineLookup` over `Redb` (`redb.rs`) | `redb` | the records in a redb B-tree (feature `redb`) |
 //! | `redis::RedisLookup` (`redis.rs`) | `redis` | the records loaded into a real Redis server, one `GET` per lookup (feature `redis`) |
 //!
-//! [`open`] opens any of them by [`Strategy`] (`registry.rs`); `format.rs`
+//! The engines share `store.rs`: the store beside the data, its stamp, its
+//! checks and its rebuilds. [`open`] opens any strategy by [`Strategy`] (`registry.rs`); `format.rs`
 //! defines the file format ([`split_line`], [`check_key`]); [`Reference`] is
 //! the obviously-correct model the tests compare to; [`DataFile`] maps a data
 //! file; [`profile()`] measures what a file holds (records, duplicates, key
@@ -29,14 +35,23 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 // The strategies, one file each; their types are re-exported below.
+#[cfg(feature = "cdb")]
+mod cdb;
+mod fst_index;
 mod hashmap;
+#[cfg(feature = "lmdb")]
+mod lmdb;
 mod lru;
 mod mmap_index;
 mod phf_index;
+#[cfg(feature = "redb")]
+mod redb;
 #[cfg(feature = "redis")]
 pub mod redis;
 mod scan;
 mod scan_lines;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 mod warming;
 
 // Internals shared by the strategies.
@@ -50,10 +65,12 @@ mod reference;
 mod registry;
 mod sidecar;
 mod source;
+mod store;
 mod value;
 
 pub use error::{KeyFault, LineFault, LookupError, OpenError};
 pub use format::{MAX_KEY_LEN, check_key, split_line};
+pub use fst_index::{FstIndex, default_fst_path};
 pub use hashmap::HashMapLookup;
 pub use info::{CacheStats, StrategyInfo};
 pub use lru::Lru;
@@ -65,6 +82,7 @@ pub use registry::{Strategies, Strategy, StrategyKind, open};
 pub use scan::Scan;
 pub use scan_lines::ScanLines;
 pub use source::DataFile;
+pub use store::{index_bytes, index_files, remove_index};
 pub use value::Value;
 pub use warming::{WarmStart, Warming};
 

@@ -222,12 +222,7 @@ pub(crate) fn distinct_entries(data: &DataFile, lenient: bool) -> Result<(Vec<En
             kept.push(entry);
         }
     }
-    let counts = Counts {
-        keys: kept.len() as u64,
-        records: parsed.records,
-        duplicates: parsed.records - kept.len() as u64,
-        skipped: parsed.skipped,
-    };
+    let counts = Counts::new(kept.len(), parsed.records, parsed.skipped);
     Ok((kept, counts))
 }
 

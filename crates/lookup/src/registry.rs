@@ -8,12 +8,15 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::error::OpenError;
+use crate::fst_index::{FstIndex, default_fst_path};
 use crate::hashmap::HashMapLookup;
 use crate::lru::Lru;
 use crate::mmap_index::{MmapIndex, default_sidecar_path};
 use crate::phf_index::{PhfIndex, default_phf_path};
 use crate::scan::Scan;
 use crate::scan_lines::ScanLines;
+use crate::store::EngineLookup;
+use crate::store::default_store_path;
 use crate::warming::Warming;
 use crate::{Lookup, OpenOptions};
 
@@ -34,13 +37,23 @@ pub enum StrategyKind {
     Lru,
     /// Scan until a background-built hashmap is ready.
     Warming,
+    /// Mmapped file + a finite-state transducer from keys to offsets, in a sidecar file.
+    Fst,
+    /// The records in an LMDB environment (heed).
+    Lmdb,
+    /// The records in a SQLite `WITHOUT ROWID` table (rusqlite, bundled).
+    Sqlite,
+    /// The records in a constant database (cdb2).
+    Cdb,
+    /// The records in a redb table.
+    Redb,
     /// The same lookups over a real Redis server (loaded from the data file).
     Redis,
 }
 
 impl StrategyKind {
     /// Every strategy, in the order tables list them.
-    pub const ALL: [StrategyKind; 8] = [
+    pub const ALL: [StrategyKind; 13] = [
         StrategyKind::ScanLines,
         StrategyKind::Scan,
         StrategyKind::HashMap,
@@ -48,8 +61,17 @@ impl StrategyKind {
         StrategyKind::PhfIndex,
         StrategyKind::Lru,
         StrategyKind::Warming,
+        StrategyKind::Fst,
+        StrategyKind::Lmdb,
+        StrategyKind::Sqlite,
+        StrategyKind::Cdb,
+        StrategyKind::Redb,
         StrategyKind::Redis,
     ];
+
+    /// The embedded engines a user might pick instead of kvbench's own strategies.
+    pub const ENGINES: [StrategyKind; 5] =
+        [StrategyKind::Fst, StrategyKind::Lmdb, StrategyKind::Sqlite, StrategyKind::Cdb, StrategyKind::Redb];
 
     /// The name used on the command line and in results.
     pub fn name(self) -> &'static str {
@@ -62,19 +84,29 @@ impl StrategyKind {
             StrategyKind::Lru => "lru",
             StrategyKind::Warming => "warming",
             StrategyKind::Redis => "redis",
+            StrategyKind::Fst => "fst",
+            StrategyKind::Lmdb => "lmdb",
+            StrategyKind::Sqlite => "sqlite",
+            StrategyKind::Cdb => "cdb",
+            StrategyKind::Redb => "redb",
         }
     }
 
-    /// Whether this kind keeps its index in a sidecar file (built once, then reopened).
+    /// Whether this kind keeps its index or store beside the data (built once, then reopened).
     pub fn keeps_sidecar(self) -> bool {
-        matches!(self, StrategyKind::MmapIndex | StrategyKind::PhfIndex)
+        matches!(self, StrategyKind::MmapIndex | StrategyKind::PhfIndex) || StrategyKind::ENGINES.contains(&self)
     }
 
-    /// Where this kind keeps its index sidecar for `data` by default, if it keeps one.
+    /// Where this kind keeps its index sidecar (a file) or engine store (a
+    /// directory) for `data` by default, if it keeps one; [`crate::remove_index`] removes either.
     pub fn default_sidecar(self, data: &Path) -> Option<PathBuf> {
         match self {
             StrategyKind::MmapIndex => Some(default_sidecar_path(data)),
             StrategyKind::PhfIndex => Some(default_phf_path(data)),
+            StrategyKind::Fst => Some(default_fst_path(data)),
+            StrategyKind::Lmdb | StrategyKind::Sqlite | StrategyKind::Cdb | StrategyKind::Redb => {
+                Some(default_store_path(data, self.name()))
+            }
             _ => None,
         }
     }
@@ -235,6 +267,23 @@ fn open_plain(path: &Path, kind: StrategyKind, opts: &OpenOptions) -> Result<Box
         StrategyKind::Redis => Box::new(crate::redis::RedisLookup::open(path, opts)?),
         #[cfg(not(feature = "redis"))]
         StrategyKind::Redis => return Err(OpenError::Config("built without the redis feature".into())),
+        StrategyKind::Fst => Box::new(FstIndex::open(path, opts)?),
+        #[cfg(feature = "lmdb")]
+        StrategyKind::Lmdb => Box::new(EngineLookup::<crate::lmdb::Lmdb>::open(path, opts)?),
+        #[cfg(feature = "sqlite")]
+        StrategyKind::Sqlite => Box::new(EngineLookup::<crate::sqlite::Sqlite>::open(path, opts)?),
+        #[cfg(feature = "cdb")]
+        StrategyKind::Cdb => Box::new(EngineLookup::<crate::cdb::Cdb>::open(path, opts)?),
+        #[cfg(feature = "redb")]
+        StrategyKind::Redb => Box::new(EngineLookup::<crate::redb::Redb>::open(path, opts)?),
+        #[cfg(not(feature = "lmdb"))]
+        StrategyKind::Lmdb => return Err(OpenError::Config("built without the lmdb feature".into())),
+        #[cfg(not(feature = "sqlite"))]
+        StrategyKind::Sqlite => return Err(OpenError::Config("built without the sqlite feature".into())),
+        #[cfg(not(feature = "cdb"))]
+        StrategyKind::Cdb => return Err(OpenError::Config("built without the cdb feature".into())),
+        #[cfg(not(feature = "redb"))]
+        StrategyKind::Redb => return Err(OpenError::Config("built without the redb feature".into())),
         StrategyKind::Lru => return Err(OpenError::Config("lru needs a ratio and a backing strategy".into())),
     })
 }

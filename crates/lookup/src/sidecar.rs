@@ -36,6 +36,16 @@ pub enum Kind {
     MmapIndex,
     /// `phf-index`: a perfect hash function, slots and an overflow list.
     PhfIndex,
+    /// `fst`: a finite-state transducer from keys to record offsets.
+    Fst,
+    /// The stamp of an `lmdb` store (see `store.rs`).
+    Lmdb,
+    /// The stamp of a `sqlite` store.
+    Sqlite,
+    /// The stamp of a `cdb` store.
+    Cdb,
+    /// The stamp of a `redb` store.
+    Redb,
 }
 
 impl Kind {
@@ -43,6 +53,11 @@ impl Kind {
         u64::from_le_bytes(match self {
             Kind::MmapIndex => *b"sorted\0\0",
             Kind::PhfIndex => *b"phf\0\0\0\0\0",
+            Kind::Fst => *b"fst\0\0\0\0\0",
+            Kind::Lmdb => *b"lmdb\0\0\0\0",
+            Kind::Sqlite => *b"sqlite\0\0",
+            Kind::Cdb => *b"cdb\0\0\0\0\0",
+            Kind::Redb => *b"redb\0\0\0\0",
         })
     }
 }
@@ -85,6 +100,14 @@ pub struct Counts {
     pub duplicates: u64,
     /// Malformed lines skipped.
     pub skipped: u64,
+}
+
+impl Counts {
+    /// The counts of a file of `records` valid records (`skipped` malformed
+    /// lines) holding `keys` distinct keys: the other records are duplicates.
+    pub fn new(keys: usize, records: u64, skipped: u64) -> Self {
+        Counts { keys: keys as u64, records, duplicates: records.saturating_sub(keys as u64), skipped }
+    }
 }
 
 /// Cheap identity of a data file: length, mtime and a hash of sampled blocks.

@@ -1,45 +1,32 @@
-//! The index sidecars (`mmap-index`'s and `phf-index`'s, one machinery) are
-//! reused when valid and rebuilt, never trusted, otherwise.
+//! The index sidecars (`mmap-index`'s, `phf-index`'s and `fst`'s, one
+//! machinery) are reused when valid and rebuilt, never trusted, otherwise.
+//! (The engines' stores are checked in `stores.rs`.)
 #![allow(clippy::unwrap_used)]
+
+mod common;
 
 use std::path::{Path, PathBuf};
 
-use kvbench_lookup::{Lookup, OpenError, OpenOptions, Strategy, StrategyKind};
-use kvbench_lookup::{default_phf_path, default_sidecar_path};
+use common::{lines, note, setup};
+use kvbench_lookup::default_sidecar_path;
+use kvbench_lookup::{Lookup, OpenError, OpenOptions, StrategyKind};
 
 /// The strategies that keep a sidecar.
-const KINDS: [StrategyKind; 2] = [StrategyKind::MmapIndex, StrategyKind::PhfIndex];
+const KINDS: [StrategyKind; 3] = [StrategyKind::MmapIndex, StrategyKind::PhfIndex, StrategyKind::Fst];
 
 /// Where `kind` keeps the sidecar of `path` by default.
 fn sidecar(path: &Path, kind: StrategyKind) -> PathBuf {
-    if kind == StrategyKind::PhfIndex { default_phf_path(path) } else { default_sidecar_path(path) }
+    kind.default_sidecar(path).unwrap()
 }
 
-fn open_with(path: &Path, kind: StrategyKind, opts: &OpenOptions) -> Result<Box<dyn Lookup>, OpenError> {
-    kvbench_lookup::open(path, &Strategy::Plain(kind), opts)
-}
+use common::open_kind as open_with;
 
 fn reused(index: &dyn Lookup) -> bool {
     note(index).contains("reused index")
 }
 
-fn lines(n: usize, tag: &str) -> Vec<u8> {
-    (0..n).flat_map(|i| format!("key{i} {tag}{i}\n").into_bytes()).collect()
-}
-
-fn setup(data: &[u8]) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("data.txt");
-    std::fs::write(&path, data).unwrap();
-    (dir, path)
-}
-
 fn open(path: &Path, kind: StrategyKind) -> Box<dyn Lookup> {
     open_with(path, kind, &OpenOptions::default()).unwrap()
-}
-
-fn note(index: &dyn Lookup) -> String {
-    index.info().notes.join("; ")
 }
 
 #[test]

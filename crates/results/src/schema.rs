@@ -104,6 +104,9 @@ pub enum Metric {
     /// Anonymous plus file-backed resident bytes per key: all the memory the
     /// strategy needs resident to answer at the speed measured.
     ResidentBytesPerKey,
+    /// Bytes the strategy keeps on disk beside the data file (its index
+    /// sidecar or engine store, not the data file itself), per key.
+    DiskBytesPerKey,
     // --- The macro benchmark ---
     /// Mean CPU use of the load generator under load (user + system, all its threads), percent of one CPU:
     /// near 100 % of its one thread, the client and not the server sets the pace.
@@ -140,7 +143,7 @@ pub enum Direction {
 
 impl Metric {
     /// Every metric, in table order.
-    pub const ALL: [Metric; 30] = [
+    pub const ALL: [Metric; 31] = [
         Metric::GetMean,
         Metric::LookupMean,
         Metric::LatencyP50,
@@ -170,6 +173,7 @@ impl Metric {
         Metric::ColdResidentBefore,
         Metric::ColdResidentAfterOpen,
         Metric::ResidentBytesPerKey,
+        Metric::DiskBytesPerKey,
         Metric::ClientCpu,
     ];
 
@@ -186,7 +190,8 @@ impl Metric {
             | Metric::OpenFileRssBytes
             | Metric::ServerRss
             | Metric::ProcessPeakRss
-            | Metric::ResidentBytesPerKey => Unit::Bytes,
+            | Metric::ResidentBytesPerKey
+            | Metric::DiskBytesPerKey => Unit::Bytes,
             Metric::Throughput => Unit::PerSecond,
             Metric::ServerCpu | Metric::ClientCpu => Unit::Percent,
             Metric::Errors | Metric::Instructions => Unit::Count,
@@ -234,6 +239,7 @@ impl Metric {
             Metric::ColdResidentBefore => "cold_resident_before",
             Metric::ColdResidentAfterOpen => "cold_resident_after_open",
             Metric::ResidentBytesPerKey => "resident_bytes_per_key",
+            Metric::DiskBytesPerKey => "disk_bytes_per_key",
             Metric::ClientCpu => "client_cpu",
         }
     }

@@ -13,6 +13,29 @@ use proptest::prelude::*;
 /// The file helpers and the differential check are the fuzzers' (one copy).
 pub use kvbench_fuzz::data_file::{Opened, assert_agrees, with_file};
 
+/// `n` lines `key<i> <tag><i>`: a file whose values say which version wrote them.
+pub fn lines(n: usize, tag: &str) -> Vec<u8> {
+    (0..n).flat_map(|i| format!("key{i} {tag}{i}\n").into_bytes()).collect()
+}
+
+/// A temporary folder holding `data.txt` with `data`, and that file's path.
+pub fn setup(data: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.txt");
+    std::fs::write(&path, data).unwrap();
+    (dir, path)
+}
+
+/// Opens the plain strategy `kind` on `path`.
+pub fn open_kind(path: &Path, kind: kvbench_lookup::StrategyKind, opts: &OpenOptions) -> Opened {
+    kvbench_lookup::open(path, &kvbench_lookup::Strategy::Plain(kind), opts)
+}
+
+/// The notes a strategy left on opening (index or store reused or rebuilt, fallbacks), joined.
+pub fn note(lookup: &dyn Lookup) -> String {
+    lookup.info().notes.join("; ")
+}
+
 /// Opens a strategy on a data file: what every check below is given.
 pub type Open<'a> = &'a dyn Fn(&Path, &OpenOptions) -> Opened;
 

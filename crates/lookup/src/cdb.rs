@@ -1,0 +1,43 @@
+//! `cdb`: the records in a constant database (D. J. Bernstein's format,
+//! through `cdb2`): a hash table of hash tables in one file, written once and
+//! then only read, which is exactly this workload.
+//!
+//! The store (`store.rs`) is written in key order with the first value of
+//! each key. `cdb2` maps the file and copies each value out; it has no batch
+//! API. The format's offsets are 32 bits, so a store over 4 GiB is refused
+//! with a clear error (about 60M keys of this size).
+
+use std::path::Path;
+
+use cdb2::{CDB, CDBMake};
+
+use crate::sidecar::Kind;
+use crate::store::{Engine, Record};
+
+/// A cdb file, mapped.
+pub struct Cdb(CDB);
+
+impl Engine for Cdb {
+    const NAME: &'static str = "cdb";
+    const KIND: Kind = Kind::Cdb;
+    const MAPS_FILE: bool = true;
+
+    fn build(path: &Path, records: &[Record<'_>]) -> Result<(), String> {
+        let load = || -> std::io::Result<()> {
+            let mut cdb = CDBMake::new(std::fs::File::create(path)?)?;
+            for record in records {
+                cdb.add(record.key, record.value)?;
+            }
+            cdb.finish()
+        };
+        load().map_err(|e| format!("{e} (a cdb file holds at most 4 GiB)"))
+    }
+
+    fn open(path: &Path) -> Result<Self, String> {
+        CDB::open(path).map(Cdb).map_err(|e| e.to_string())
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        self.0.get(key).transpose().map_err(|e| e.to_string())
+    }
+}
