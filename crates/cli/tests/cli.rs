@@ -102,12 +102,39 @@ fn get_answers_like_the_reference_for_every_strategy_on_1m_keys() {
 }
 
 #[test]
+fn get_answers_like_the_reference_for_every_strategy_on_the_edge_cases() {
+    // A duplicate (the first wins), a tab, CRLF, spaces and an empty value, a
+    // non-UTF-8 value, keys that are prefixes of others, no final newline.
+    let text: &[u8] = b"apple red fruit\napp short\napple green DUPLICATE\ntab\tseparated value\n\
+        crlf windows line\r\nspaces  two leading spaces\nempty \nbin \xff\xfe not utf8\nlast no newline";
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "edge.txt", text);
+    let reference = Reference::from_bytes(text);
+    let keys: Vec<String> = reference.keys().map(|k| String::from_utf8(k.to_vec()).unwrap()).collect();
+    let key_args: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let expected: Vec<u8> =
+        keys.iter().flat_map(|k| [reference.value(k.as_bytes()).unwrap(), b"\n"].concat()).collect();
+    let redis = RedisServer::for_test();
+    for kind in every_strategy(&redis) {
+        let out = get(&data, kind.name(), &key_args, redis.as_ref());
+        assert!(out.status.success(), "{kind}: {}", stderr(&out));
+        assert_eq!(out.stdout, expected, "{kind}");
+        // A prefix of a key and a key longer than one are absent.
+        for absent in ["appl", "crl", "lastx"] {
+            let out = get(&data, kind.name(), &[absent], redis.as_ref());
+            assert_eq!(out.status.code(), Some(1), "{kind} {absent:?}: {}", stderr(&out));
+            assert!(out.stdout.is_empty(), "{kind} {absent:?}");
+        }
+    }
+}
+
+#[test]
 fn the_index_sidecar_is_reused_and_invalidated_by_a_change() {
     let dir = tempfile::tempdir().unwrap();
     let data = write(dir.path(), "d.txt", b"a 1\nb 2\n");
     let verbose = |data: &str, key: &str| kvbench(&["get", "-v", "--data", data, "--strategy", "mmap-index", key]);
     let first = verbose(&data, "a");
-    assert!(stderr(&first).contains("built index (no index yet)"), "{}", stderr(&first));
+    assert!(stderr(&first).contains("built index (none there yet)"), "{}", stderr(&first));
     let second = verbose(&data, "a");
     assert!(stderr(&second).contains("reused index"), "{}", stderr(&second));
     assert_eq!(second.stdout, b"1\n");

@@ -25,6 +25,11 @@ pub struct StrategyInfo {
     pub ready_after: Option<Duration>,
     /// Anything a user should know: index reused or rebuilt, fallbacks taken.
     pub notes: Vec<String>,
+    /// Files the strategy reads with `read()` instead of mapping them (the
+    /// `sqlite` and `redb` stores): their pages live in the page cache, where
+    /// the process's resident memory does not show them, yet a lookup at the
+    /// speed measured needs them there.
+    pub read_files: Vec<std::path::PathBuf>,
     /// Files opening wrote (an index sidecar beside the data file), so a tool
     /// can tell the user a file appeared on their disk.
     pub wrote: Vec<std::path::PathBuf>,

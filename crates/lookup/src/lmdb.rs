@@ -97,16 +97,6 @@ impl Engine for Lmdb {
             Err(e) => keys.iter().for_each(|_| push(Err(e.to_string()))),
         }
     }
-
-    fn populate(&self) {
-        let env = &self.0.env;
-        let info = env.info();
-        let len = env.real_disk_size().ok().and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
-        if !info.map_addr.is_null() && len > 0 {
-            // SAFETY: a hint over LMDB's own read-only map of the store, within its length.
-            unsafe { libc::madvise(info.map_addr, len.min(info.map_size), libc::MADV_POPULATE_READ) };
-        }
-    }
 }
 
 impl Opened {

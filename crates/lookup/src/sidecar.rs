@@ -180,7 +180,7 @@ pub enum Stale {
 impl fmt::Display for Stale {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Stale::Missing => write!(f, "no index yet"),
+            Stale::Missing => write!(f, "none there yet"),
             Stale::Unreadable(e) => write!(f, "index unreadable ({e})"),
             Stale::Truncated => write!(f, "index truncated"),
             Stale::Foreign => write!(f, "not an index of this kind, version or byte order"),

@@ -93,9 +93,6 @@ pub(crate) trait Engine: Sized + Send + Sync {
         }
     }
 
-    /// Maps in the engine's pages, if it maps its file ([`Lookup::populate`]).
-    fn populate(&self) {}
-
     /// Heap bytes the engine keeps (its caches), if it says.
     fn heap_bytes(&self) -> u64 {
         0
@@ -205,6 +202,27 @@ fn ours(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Maps in every page of `path` this process maps, whoever mapped it: LMDB
+/// and cdb2 keep their maps to themselves, so they are found in
+/// `/proc/self/maps` ([`Lookup::populate`]; a hint, failures are ignored).
+fn populate_maps_of(path: &Path) {
+    let (Ok(path), Ok(maps)) = (path.canonicalize(), fs::read_to_string("/proc/self/maps")) else { return };
+    let Some(path) = path.to_str() else { return };
+    for line in maps.lines() {
+        // `start-end perms offset dev inode`, then the path after some padding.
+        let mut fields = line.splitn(6, ' ');
+        let range = fields.next().and_then(|r| r.split_once('-'));
+        let mapped = fields.nth(4).map(str::trim_start);
+        let (Some((start, end)), Some(mapped)) = (range, mapped) else { continue };
+        let (Ok(start), Ok(end)) = (usize::from_str_radix(start, 16), usize::from_str_radix(end, 16)) else { continue };
+        if mapped == path && end > start {
+            // SAFETY: a hint over a range this process has mapped (read-only
+            // file pages); it changes no memory, and a refusal is ignored.
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_POPULATE_READ) };
+        }
+    }
+}
+
 /// Removes the files kvbench writes in a store directory, then the directory
 /// (which fails, leaving it, if anyone else put files there).
 fn remove_store_dir(dir: &Path) -> std::io::Result<()> {
@@ -295,16 +313,17 @@ impl<E: Engine> Lookup for EngineLookup<E> {
     }
 
     fn info(&self) -> StrategyInfo {
-        let (heap_bytes, mapped_bytes) =
-            if E::MAPS_FILE { (self.engine.heap_bytes(), self.store_len) } else { (self.engine.heap_bytes(), 0) };
+        let (mapped_bytes, read_files) =
+            if E::MAPS_FILE { (self.store_len, Vec::new()) } else { (0, vec![self.store.clone()]) };
         StrategyInfo {
             name: E::NAME.into(),
             keys: Some(self.header.keys),
             records: Some(self.header.records),
             duplicates: Some(self.header.duplicates),
             skipped: self.header.skipped,
-            heap_bytes,
+            heap_bytes: self.engine.heap_bytes(),
             mapped_bytes,
+            read_files,
             notes: self.notes.clone(),
             wrote: self.wrote.iter().cloned().collect(),
             ..StrategyInfo::default()
@@ -312,13 +331,47 @@ impl<E: Engine> Lookup for EngineLookup<E> {
     }
 
     fn populate(&self) {
-        self.engine.populate();
+        if E::MAPS_FILE {
+            populate_maps_of(&self.store);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Resident kB of the mappings of `path` in this process, from `/proc/self/smaps`.
+    fn resident_kb(path: &Path) -> u64 {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let path = path.canonicalize().unwrap();
+        let mut ours = false;
+        let mut kb = 0;
+        for line in smaps.lines() {
+            if let Some(rss) = line.strip_prefix("Rss:") {
+                if ours {
+                    kb += rss.trim().trim_end_matches(" kB").parse::<u64>().unwrap();
+                }
+            } else if line.split_whitespace().nth(1).is_some_and(|f| f.len() == 4 && f.starts_with('r')) {
+                ours = line.ends_with(path.to_str().unwrap());
+            }
+        }
+        kb
+    }
+
+    #[test]
+    fn populate_maps_in_a_map_kvbench_did_not_make() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        std::fs::write(&path, vec![7u8; 1 << 20]).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        // SAFETY: a test's own read-only map of a file nobody else writes.
+        let map = unsafe { memmap2::Mmap::map(&file) }.unwrap();
+        assert_eq!(resident_kb(&path), 0, "a fresh map has no pages mapped in");
+        populate_maps_of(&path);
+        assert_eq!(resident_kb(&path), 1024);
+        drop(map);
+    }
 
     #[test]
     fn sorted_records_keep_the_first_value_of_each_key() {

@@ -4,10 +4,18 @@ use std::path::Path;
 
 // The charts so far compare strategies on the default datasets (the scaling chart compares value sizes).
 use kvbench_results::{
-    BASE_CONNECTIONS, BASE_KEYS, DEFAULT_VALUE_LEN, DatasetInfo, LoadInfo, Metric, Record, ResultSet, RunInfo,
+    BASE_CONNECTIONS, BASE_KEYS, CaseStart, DEFAULT_VALUE_LEN, DatasetInfo, LoadInfo, Metric, Record, ResultSet,
+    RunInfo,
 };
 
 use crate::ReportError;
+
+/// kvbench's own strategies that the engines are set beside, in table order.
+pub const OWN: [&str; 3] = ["hashmap", "mmap-index", "phf-index"];
+
+/// The embedded engines a user might pick instead of kvbench's own strategies,
+/// spelt as the suite labels them (`StrategyKind::ENGINES` in kvbench-lookup).
+pub const ENGINES: [&str; 5] = ["fst", "lmdb", "sqlite", "cdb", "redb"];
 
 /// Which harness produced a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,6 +177,33 @@ impl Data {
             .iter()
             .filter_map(|(source, set)| set.records.first().map(|r| (*source, set.source.as_str(), &r.run)))
             .collect()
+    }
+}
+
+/// The warm suite cases of one strategy on one dataset: the case that built
+/// it and the case that reused what it keeps on disk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cases {
+    /// `X (build)` (its sidecar or store deleted first), or plain `X` for a
+    /// strategy that keeps nothing on disk and so builds on every open.
+    pub build: Option<String>,
+    /// `X (reopen)`: its sidecar or store reused.
+    pub reopen: Option<String>,
+}
+
+impl Cases {
+    /// The suite cases of `strategy` at `keys` (those with an open time); `None` when it has none.
+    pub fn of(data: &Data, strategy: &str, keys: u64) -> Option<Cases> {
+        let measured = data.strategies(Source::Suite, keys, "-", Metric::OpenTime);
+        let find = |label: String| measured.contains(&label).then_some(label);
+        let build = find(CaseStart::Build.label(strategy)).or_else(|| find(strategy.to_owned()));
+        let cases = Cases { build, reopen: find(CaseStart::Reopen.label(strategy)) };
+        (cases.build.is_some() || cases.reopen.is_some()).then_some(cases)
+    }
+
+    /// The case whose memory and lookups are the strategy's steady state: the reopened one where there is one.
+    pub fn steady(&self) -> Option<&str> {
+        self.reopen.as_deref().or(self.build.as_deref())
     }
 }
 

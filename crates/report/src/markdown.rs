@@ -7,12 +7,13 @@ use kvbench_results::markdown::table;
 use kvbench_results::names::cold_workload;
 use kvbench_results::recommend::{HEADER, recommend_all};
 use kvbench_results::units::{approx_count, bytes, nanos, percentile_or_max, relative_interval};
-use kvbench_results::{BASE_CONNECTIONS, CaseStart, Metric, Record, SpreadKind};
+use kvbench_results::{BASE_CONNECTIONS, CaseStart, DatasetInfo, Metric, Record, SpreadKind};
 
 use crate::charts::ChartSpec;
+use crate::charts::batch::{batch_size, batched};
 use crate::charts::cache_sweep::sweep;
 use crate::conclusions::conclusions;
-use crate::data::{Data, Source, server_name};
+use crate::data::{Cases, Data, ENGINES, OWN, Source, server_name};
 
 /// Renders `reports/README.md`.
 pub fn render(data: &Data, charts: &[&ChartSpec], skipped: &[String]) -> String {
@@ -28,6 +29,7 @@ pub fn render(data: &Data, charts: &[&ChartSpec], skipped: &[String]) -> String 
     what_to_use(data, &mut out);
     list(&mut out, "What the data says", &conclusions(data).sentences);
     main_table(data, &mut out);
+    engines_table(data, &mut out);
     load_table(data, &mut out);
     for chart in charts {
         let _ = writeln!(out, "\n## {}\n\n{}\n", chart.title, chart.about);
@@ -141,6 +143,17 @@ fn with_interval(record: Option<&Record>) -> String {
     }
 }
 
+/// The tail of `case`'s lookups timed alone under `workload` (its p99, or
+/// the slowest where too few were timed for one; `–` when neither was
+/// recorded), and how many were timed.
+fn tail_cell(data: &Data, case: &str, keys: u64, workload: &str) -> (String, Option<u64>) {
+    let get = |m| data.record(Source::Suite, case, keys, workload, m);
+    let max = get(Metric::LatencyMax);
+    let samples = max.and_then(|r| r.samples);
+    let tail = percentile_or_max(get(Metric::LatencyP99).map(|r| r.value), max.map(|r| r.value), samples.unwrap_or(0));
+    (tail.unwrap_or_else(|| "–".into()), samples)
+}
+
 /// Per strategy and dataset, from `kvbench suite`: open time, lookup times
 /// named for what they are, memory.
 fn main_table(data: &Data, out: &mut String) {
@@ -169,10 +182,7 @@ fn main_table(data: &Data, out: &mut String) {
             let workload = if cold { cold_workload("uniform") } else { "uniform".into() };
             let get = |w: &str, m| data.record(Source::Suite, &case, d.keys, w, m);
             let value = |w: &str, m| get(w, m).map(|r| r.value);
-            let max = get(&workload, Metric::LatencyMax);
-            let samples = max.and_then(|r| r.samples);
-            let tail =
-                percentile_or_max(value(&workload, Metric::LatencyP99), max.map(|r| r.value), samples.unwrap_or(0));
+            let (tail, samples) = tail_cell(data, &case, d.keys, &workload);
             let (overlapped, chained) = if cold {
                 (format!("first: {}", with_interval(get(&workload, Metric::FirstLookup))), "–".into())
             } else {
@@ -185,7 +195,7 @@ fn main_table(data: &Data, out: &mut String) {
                 overlapped,
                 chained,
                 with_interval(get(&workload, Metric::LatencyP50)),
-                tail.unwrap_or_else(|| "–".into()),
+                tail,
                 samples.map_or_else(|| "–".into(), approx_count),
                 cell(value("-", Metric::AnonBytesPerKey), |v| format!("{v:.1}")),
                 cell(value("-", Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
@@ -207,6 +217,75 @@ fn main_table(data: &Data, out: &mut String) {
         "heap",
     ];
     out.push_str(&table(&header, &rows));
+}
+
+/// The engines beside kvbench's own strategies, per dataset: what building
+/// and reopening cost, what stays on disk and in memory, and how fast they
+/// answer. Left out when no engine was measured.
+fn engines_table(data: &Data, out: &mut String) {
+    let datasets = data.datasets(Source::Suite);
+    let measured = |s: &&str| datasets.iter().any(|d| Cases::of(data, s, d.keys).is_some());
+    if !ENGINES.iter().any(measured) {
+        return;
+    }
+    let batch = batched(data).unwrap_or_else(|| "uniform,batch=64".into());
+    let per_batch = format!("per key in batches of {}", batch_size(&batch).unwrap_or(64));
+    let _ = writeln!(out, "\n## Engines\n");
+    let _ = writeln!(
+        out,
+        "Embedded stores a user might pick instead of kvbench's own `hashmap`, `mmap-index` and `phf-index`, from \
+         `kvbench suite`. Each keeps its store beside the data file and copies a value out to answer: `fst` maps each \
+         key to its record's offset in the data file (a finite-state transducer in a sidecar); `lmdb` is opened \
+         read-only with `MDB_NOLOCK`, a read transaction per lookup and one per batch; `sqlite` is a `WITHOUT ROWID` \
+         table queried by prepared statements from a pool of connections; `cdb` is read by cdb2, memory-mapped (a \
+         store holds at most 4 GiB); `redb` is opened read-only with its default cache. `sqlite` and `redb` read \
+         their store with `read()`, so its pages sit in the page cache rather than in the process: their file RSS \
+         counts the part of the store that is cached, as a map's pages count for the others. **build**: time to open with \
+         the store (or sidecar) deleted first, so it is built; `hashmap` keeps nothing on disk and builds at every \
+         open. **reopen**: time to open with the store reused. **disk B/key**: bytes of the store or sidecar per key \
+         (the data file not counted). Memory is resident after all lookups, and latency that of the reopened case \
+         where there is one: **p50/p99 alone**, uniform keys each timed alone; **{per_batch}**: time per key of \
+         uniform keys asked together (`{batch}`, `get_many`), a throughput. Figures are medians of runs with their \
+         intervals, as in the main table.\n"
+    );
+    let rows: Vec<Vec<String>> = datasets
+        .iter()
+        .flat_map(|d| OWN.iter().chain(&ENGINES).filter_map(|s| engine_row(data, s, d, &batch)))
+        .collect();
+    let header = [
+        "strategy",
+        "keys",
+        "build",
+        "reopen",
+        "disk B/key",
+        "anon RSS",
+        "file RSS",
+        "p50 alone",
+        "p99 alone",
+        per_batch.as_str(),
+    ];
+    out.push_str(&table(&header, &rows));
+}
+
+/// One row of [`engines_table`]: `strategy` on `dataset`; `None` when it was not measured there.
+fn engine_row(data: &Data, strategy: &str, dataset: &DatasetInfo, batch: &str) -> Option<Vec<String>> {
+    let keys = dataset.keys;
+    let cases = Cases::of(data, strategy, keys)?;
+    let steady = cases.steady()?;
+    let of = |case: Option<&str>, w: &str, m| case.and_then(|c| data.record(Source::Suite, c, keys, w, m));
+    let value = |w: &str, m| of(Some(steady), w, m).map(|r| r.value);
+    Some(vec![
+        strategy.to_owned(),
+        dataset.label(),
+        with_interval(of(cases.build.as_deref(), "-", Metric::OpenTime)),
+        with_interval(of(cases.reopen.as_deref(), "-", Metric::OpenTime)),
+        cell(value("-", Metric::DiskBytesPerKey), |v| format!("{v:.1}")),
+        cell(value("-", Metric::AnonRssBytes), bytes),
+        cell(value("-", Metric::FileRssBytes), bytes),
+        with_interval(of(Some(steady), "uniform", Metric::LatencyP50)),
+        tail_cell(data, steady, keys, "uniform").0,
+        with_interval(of(Some(steady), batch, Metric::LookupMean)),
+    ])
 }
 
 /// The headline table of the load runs: every server at the base connections.

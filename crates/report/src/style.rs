@@ -36,6 +36,12 @@ pub fn color(strategy: &str) -> RGBColor {
         "lru" => RGBColor(255, 127, 14),
         "warming" => RGBColor(214, 39, 40),
         "memchr" => RGBColor(23, 190, 207),
+        // The engines: navy, magenta, gold, dark green, salmon: hues the strategies above leave free.
+        "fst" => RGBColor(25, 25, 112),
+        "lmdb" => RGBColor(139, 0, 139),
+        "sqlite" => RGBColor(230, 171, 2),
+        "cdb" => RGBColor(0, 100, 0),
+        "redb" => RGBColor(250, 128, 114),
         REDIS_SERVER => RGBColor(220, 20, 60),
         PYTHON_DICT => RGBColor(60, 60, 60),
         // The baselines: bash in earth tones, Python in pinks and purples.
@@ -47,5 +53,23 @@ pub fn color(strategy: &str) -> RGBColor {
         "py-dict" => RGBColor(60, 60, 60),
         "py-lru" => RGBColor(190, 174, 212),
         _ => RGBColor(188, 189, 34),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{ENGINES, OWN};
+
+    #[test]
+    fn every_strategy_has_a_colour_of_its_own() {
+        let others = ["scan-lines", "scan", "lru(0.1,hashmap)", "lru(0.1,mmap-index)", "warming", "memchr pass"];
+        let names: Vec<&str> = OWN.into_iter().chain(ENGINES).chain(others).collect();
+        let colours: Vec<RGBColor> = names.iter().map(|n| color(n)).collect();
+        for (i, c) in colours.iter().enumerate() {
+            assert_ne!(*c, color("an unknown strategy"), "{} has the fallback colour", names[i]);
+            assert!(!colours[..i].contains(c), "{} shares a colour", names[i]);
+        }
+        assert_eq!(color("lmdb (reopen)"), color("lmdb (build)"), "a strategy's cases share its colour");
     }
 }

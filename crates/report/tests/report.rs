@@ -392,3 +392,104 @@ fn the_report_opens_with_what_to_use_computed_from_the_suite() {
     assert!(readme.contains("| lowest p50 | hashmap | 500 ns | mmap-index (reopen) | 600 ns |"), "{readme}");
     assert!(readme.contains("| lowest p50 within 100 MiB | mmap-index (reopen) | 600 ns | scan |"), "{readme}");
 }
+
+/// The fixture's suite with engines beside it at 1M keys: `lmdb` and `fst`
+/// built and reopened, and `mmap-index` built too. `lmdb (reopen)` opens
+/// fastest; `fst` keeps the least on disk (and, reopened, too few lookups
+/// were timed for a p99).
+fn suite_with_engines() -> ResultSet {
+    let mut set = suite();
+    let keys = 1_000_000;
+    let rec = |case: &str, w: &str, m, v| Record::new(case, &ds(keys), w, m, v, &run());
+    // (case, open, disk B/key, anon B/key, file B/key, p50)
+    let cases = [
+        ("mmap-index (build)", 4e8, 16.0, 0.0, 68.0, 600.0),
+        ("lmdb (build)", 2e9, 60.0, 2.0, 120.0, 800.0),
+        ("lmdb (reopen)", 2e4, 60.0, 1.0, 110.0, 700.0),
+        ("fst (build)", 1.5e8, 9.5, 0.5, 80.0, 950.0),
+        ("fst (reopen)", 3e4, 9.5, 0.5, 78.0, 900.0),
+    ];
+    for (case, open, disk, anon, file, p50) in cases {
+        let spread = |v: f64| rec(case, "-", Metric::OpenTime, v).with_spread(v * 0.9, v * 1.2, SpreadKind::MedianCi);
+        set.records.push(spread(open));
+        set.records.push(rec(case, "-", Metric::DiskBytesPerKey, disk));
+        set.records.push(rec(case, "-", Metric::AnonRssBytes, anon * keys as f64));
+        set.records.push(rec(case, "-", Metric::FileRssBytes, file * keys as f64));
+        set.records.push(rec(case, "-", Metric::AnonBytesPerKey, anon));
+        set.records.push(rec(case, "-", Metric::ResidentBytesPerKey, anon + file));
+        set.records.push(rec(case, "uniform", Metric::LatencyP50, p50));
+        set.records.push(rec(case, "uniform", Metric::LookupMean, p50 * 0.8));
+        set.records.push(rec(case, "uniform,batch=64", Metric::LookupMean, p50 * 0.5));
+        let timed = if case == "fst (reopen)" { 100 } else { 1_000 };
+        set.records.push(rec(case, "uniform", Metric::LatencyMax, p50 * 40.0).with_samples(timed));
+        if timed >= 500 {
+            set.records.push(rec(case, "uniform", Metric::LatencyP99, p50 * 3.0).with_samples(timed));
+        }
+    }
+    // mmap-index reopened reuses the sidecar its build wrote.
+    set.records.push(rec(&CaseStart::Reopen.label("mmap-index"), "-", Metric::DiskBytesPerKey, 16.0));
+    set
+}
+
+/// The README written from `sets` alone (no charts).
+fn readme_of(sets: Vec<ResultSet>) -> String {
+    kvbench_report::markdown::render(&Data::from_sets(sets), &[], &[])
+}
+
+#[test]
+fn the_engines_table_sets_each_engine_beside_our_strategies() {
+    let readme = readme_of(vec![suite_with_engines()]);
+    let section = &readme[readme.find("## Engines").unwrap_or_else(|| panic!("no engines section:\n{readme}"))..];
+    assert!(section.contains("`lmdb` is opened read-only with `MDB_NOLOCK`"), "{section}");
+    for row in [
+        // hashmap builds at every open and keeps nothing on disk.
+        "| hashmap | 1M | 1 ms | – | – | 85.8 MiB | 64.8 MiB | 500 ns | 1 µs | 112 ns |",
+        "| per key in batches of 64 |",
+        // Built and reopened: memory and latency from the reopened case.
+        "| mmap-index | 1M | 400 ms -10%/+20% | 1 ms | 16.0 | 0 B | 64.8 MiB | 600 ns | 1.2 µs | 135 ns |",
+        "| lmdb | 1M | 2 s -10%/+20% | 20 µs -10%/+20% | 60.0 | 977 KiB | 105 MiB | 700 ns | 2.1 µs | 350 ns |",
+        // Too few lookups timed for a p99: the slowest, as in the main table.
+        "| fst | 1M | 150 ms -10%/+20% | 30 µs -10%/+20% | 9.5 | 488 KiB | 74.4 MiB | 900 ns | max of 100: 36 µs | 450 ns |",
+        // At 10k keys only our own strategies ran.
+        "| hashmap | 10k |",
+    ] {
+        assert!(section.contains(row), "engines table lacks {row:?}:\n{section}");
+    }
+    assert!(!section.contains("| lmdb | 10k |") && !section.contains("| sqlite |"), "{section}");
+    assert!(readme.find("## Main table") < readme.find("## Engines"), "{readme}");
+}
+
+#[test]
+fn without_engines_there_is_no_engines_table_nor_disk_goal() {
+    let readme = readme_of(vec![suite(), criterion(), macro_runs(), baselines()]);
+    assert!(!readme.contains("## Engines"), "{readme}");
+    assert!(!readme.contains("least disk"), "{readme}");
+}
+
+#[test]
+fn an_engine_is_recommended_where_it_wins() {
+    let readme = readme_of(vec![suite_with_engines()]);
+    // Reopening lmdb (20 µs) beats every other open; fst keeps the least beside the data.
+    assert!(readme.contains("| fastest start | lmdb (reopen) | 20 µs | fst (reopen) | 30 µs |"), "{readme}");
+    let disk = "| least disk beside the data | fst (reopen) | 9.5 B/key | mmap-index (reopen) | 16.0 B/key |";
+    assert!(readme.contains(disk), "{readme}");
+    assert!(readme.contains("disk: bytes per key of the index sidecar or engine store"), "{readme}");
+    // The 10k dataset has no store beside it: no disk row there.
+    let at_10k = &readme[readme.find("## What to use: 10k").unwrap()..readme.find("## What to use: 1M").unwrap()];
+    assert!(!at_10k.contains("least disk"), "{at_10k}");
+}
+
+#[test]
+fn the_charts_that_list_strategies_show_the_engines() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    io::write(&results.join("suite.json"), &suite_with_engines()).unwrap();
+    let out = dir.path().join("reports");
+    generate(&results, &out).unwrap();
+    for stem in ["tradeoff", "latency", "open_time", "memory", "batch", "percentiles"] {
+        let text = svg(&out, stem);
+        for case in ["lmdb (reopen)", "fst (reopen)"] {
+            assert!(text.contains(case), "{stem}.svg lacks {case:?}");
+        }
+    }
+}

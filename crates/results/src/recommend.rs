@@ -27,6 +27,9 @@ pub enum Goal {
     LeastMemory,
     /// Time from open until the first answer can be given.
     FastestStart,
+    /// Bytes per key of the index sidecar or engine store kept beside the data
+    /// file (only when some strategy keeps one).
+    LeastDisk,
     /// The lowest p50 among strategies whose resident memory fits the budget (bytes).
     LowestP50Within(u64),
 }
@@ -38,6 +41,7 @@ impl fmt::Display for Goal {
             Goal::LowestP99 => f.write_str("lowest p99"),
             Goal::LeastMemory => f.write_str("least memory"),
             Goal::FastestStart => f.write_str("fastest start"),
+            Goal::LeastDisk => f.write_str("least disk beside the data"),
             Goal::LowestP50Within(budget) => write!(f, "lowest p50 within {}", units::bytes(*budget as f64)),
         }
     }
@@ -113,11 +117,17 @@ impl Recommendation {
 
     /// What the figures are, in one sentence, for under the table.
     pub fn legend(&self) -> String {
+        let disk = if self.choices.iter().any(|c| c.goal == Goal::LeastDisk) {
+            "; disk: bytes per key of the index sidecar or engine store kept beside the data file (the reused \
+             one's)"
+        } else {
+            ""
+        };
         format!(
             "p50/p99: each lookup of `{}` keys timed alone (max: too few timed for a p99, the slowest shown); \
              memory: anonymous + file-backed resident memory after all lookups; start: time to open (an index \
-             built or reused, a table loaded). Each figure the median of the runs; (tie): the runs' intervals of \
-             the two overlap, so either choice is as good on this machine.",
+             built or reused, a table loaded){disk}. Each figure the median of the runs; (tie): the runs' \
+             intervals of the two overlap, so either choice is as good on this machine.",
             self.workload
         )
     }
@@ -196,6 +206,11 @@ pub fn recommend(records: &[Record], dataset: &DatasetInfo, workload: &str, budg
         let r = find(s, "-", Metric::OpenTime)?;
         Some(Pick { strategy: s.into(), value: r.value, interval: interval(r), shown: units::nanos(r.value) })
     };
+    // A build and a reopen share one store on disk: the reopened case stands for both.
+    let disk = |s: &str| {
+        let r = find(s, "-", Metric::DiskBytesPerKey).filter(|_| !CaseStart::Build.marks(s))?;
+        Some(Pick { strategy: s.into(), value: r.value, interval: interval(r), shown: format!("{:.1} B/key", r.value) })
+    };
     let choose = |goal: Goal, figure: &dyn Fn(&str) -> Option<Pick>| {
         let mut picks: Vec<Pick> = strategies.iter().filter_map(|s| figure(s)).collect();
         picks.sort_by(|a, b| a.value.total_cmp(&b.value));
@@ -208,6 +223,10 @@ pub fn recommend(records: &[Record], dataset: &DatasetInfo, workload: &str, budg
         choose(Goal::LeastMemory, &memory),
         choose(Goal::FastestStart, &start),
     ];
+    let on_disk = choose(Goal::LeastDisk, &disk);
+    if on_disk.best.is_some() {
+        choices.push(on_disk);
+    }
     if let Some(budget) = budget {
         let within = |s: &str| {
             let fits = memory(s).is_some_and(|m| m.value <= budget as f64);
@@ -278,5 +297,31 @@ mod tests {
         assert_eq!(rows[2][2], units::bytes(61e6));
         let other = DatasetInfo::generated(2_000, crate::DEFAULT_VALUE_LEN);
         assert!(recommend(&records, &other, "uniform", None).choices.iter().all(|c| c.best.is_none()));
+    }
+
+    #[test]
+    fn least_disk_ranks_reused_stores_and_appears_only_with_them() {
+        let records = vec![
+            rec("hashmap", "uniform", Metric::LatencyP50, 100.0, None),
+            rec("lmdb (build)", "uniform", Metric::LatencyP50, 900.0, None),
+            rec("lmdb (build)", "-", Metric::DiskBytesPerKey, 70.0, None),
+            rec("lmdb (reopen)", "-", Metric::DiskBytesPerKey, 70.0, None),
+            rec("fst (build)", "-", Metric::DiskBytesPerKey, 40.0, None),
+            rec("fst (reopen)", "-", Metric::DiskBytesPerKey, 40.0, None),
+        ];
+        let dataset = DatasetInfo::generated(1_000, crate::DEFAULT_VALUE_LEN);
+        let r = recommend(&records, &dataset, "uniform", None);
+        let disk = r.choices.iter().find(|c| c.goal == Goal::LeastDisk).unwrap();
+        let name = |p: &Option<Pick>| p.as_ref().map(|p| p.strategy.clone());
+        // A build and a reopen share one store: only the reopened case competes.
+        assert_eq!(
+            (name(&disk.best), name(&disk.runner_up)),
+            (Some("fst (reopen)".into()), Some("lmdb (reopen)".into()))
+        );
+        assert_eq!(disk.best.as_ref().unwrap().shown, "40.0 B/key");
+        assert!(r.legend().contains("disk: bytes per key"));
+        let without: Vec<Record> = records.into_iter().filter(|r| r.metric != Metric::DiskBytesPerKey).collect();
+        let r = recommend(&without, &dataset, "uniform", None);
+        assert!(r.choices.iter().all(|c| c.goal != Goal::LeastDisk) && !r.legend().contains("disk:"));
     }
 }

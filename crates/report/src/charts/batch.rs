@@ -26,7 +26,7 @@ pub(crate) fn batch_size(workload: &str) -> Option<usize> {
 
 /// The batched uniform workload the suite ran (e.g. `uniform,batch=64`),
 /// if any: batches of 64 if run, else the largest batch.
-fn batched(data: &Data) -> Option<String> {
+pub(crate) fn batched(data: &Data) -> Option<String> {
     let sizes = data.records(Source::Suite).filter_map(|r| Some((batch_size(&r.workload)?, r.workload.as_str())));
     sizes.filter(|(n, _)| *n > 1).max_by_key(|&(n, _)| (n == PREFERRED, n)).map(|(_, w)| w.to_owned())
 }

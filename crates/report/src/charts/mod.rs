@@ -88,7 +88,7 @@ pub fn all() -> Vec<ChartSpec> {
         chart!(
             batch,
             "Single vs batched lookups",
-            "Time per key of uniform lookups asked one at a time and in batches (`Lookup::get_many`: hashmap, mmap-index and phf-index overlap a batch's memory reads with prefetching; the other strategies ask one key after another), per strategy and dataset (log scale)."
+            "Time per key of uniform lookups asked one at a time and in batches (`Lookup::get_many`: hashmap, mmap-index and phf-index overlap a batch's memory reads with prefetching; lmdb and redb take one read transaction per batch and sqlite one connection; the others ask one key after another), per strategy and dataset (log scale)."
         ),
         chart!(
             batch_sizes,
