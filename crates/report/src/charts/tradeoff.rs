@@ -5,8 +5,8 @@
 //! page cache to answer at the speed measured, so on anonymous memory alone
 //! it would look free. The anonymous part is marked beside each point.
 
-use kvbench_results::Metric;
 use kvbench_results::units::nanos;
+use kvbench_results::{CaseStart, Metric};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -15,13 +15,21 @@ use crate::data::{Data, Source, tail};
 use crate::style::{FONT, color};
 
 /// `(case, resident bytes per key, p99 ns)` of every warm case at `keys`
-/// (the slowest lookup where too few were timed for a p99).
+/// (the slowest lookup where too few were timed for a p99). A strategy both
+/// built and reopened is shown once, reopened: its lookups and memory are
+/// the same either way, and a second point would only crowd the chart.
 pub fn points(data: &Data, keys: u64) -> Vec<(String, f64, f64)> {
-    data.strategies(Source::Suite, keys, "-", Metric::ResidentBytesPerKey)
-        .into_iter()
+    let cases = data.strategies(Source::Suite, keys, "-", Metric::ResidentBytesPerKey);
+    let reopened = |build: &str| {
+        let strategy = build.strip_suffix(&CaseStart::Build.label("")).unwrap_or(build);
+        cases.contains(&CaseStart::Reopen.label(strategy))
+    };
+    cases
+        .iter()
+        .filter(|c| !(CaseStart::Build.marks(c) && reopened(c)))
         .filter_map(|c| {
-            let per_key = data.value(Source::Suite, &c, keys, "-", Metric::ResidentBytesPerKey)?;
-            Some((c.clone(), per_key, tail(data, &c, keys, "uniform")?))
+            let per_key = data.value(Source::Suite, c, keys, "-", Metric::ResidentBytesPerKey)?;
+            Some((c.clone(), per_key, tail(data, c, keys, "uniform")?))
         })
         .collect()
 }
