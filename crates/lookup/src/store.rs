@@ -92,11 +92,6 @@ pub(crate) trait Engine: Sized + Send + Sync {
             push(self.get(key));
         }
     }
-
-    /// Heap bytes the engine keeps (its caches), if it says.
-    fn heap_bytes(&self) -> u64 {
-        0
-    }
 }
 
 /// Where an engine keeps its store for `data` by default: `<data>.kv<name>`.
@@ -321,7 +316,6 @@ impl<E: Engine> Lookup for EngineLookup<E> {
             records: Some(self.header.records),
             duplicates: Some(self.header.duplicates),
             skipped: self.header.skipped,
-            heap_bytes: self.engine.heap_bytes(),
             mapped_bytes,
             read_files,
             notes: self.notes.clone(),

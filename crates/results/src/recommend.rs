@@ -181,20 +181,18 @@ pub fn recommend(records: &[Record], dataset: &DatasetInfo, workload: &str, budg
     let find = |s: &str, w: &str, m: Metric| {
         ours.iter().copied().find(|r| r.strategy == s && r.workload == w && r.metric == m)
     };
-    let interval = |r: &Record| r.spread.map(|s| (s.lower, s.upper));
-    let timed = |s: &str, m: Metric| {
-        find(s, workload, m).map(|r| Pick {
-            strategy: s.into(),
-            value: r.value,
-            interval: interval(r),
-            shown: units::nanos(r.value),
-        })
+    // A record's figure as a pick, with the record's interval over runs.
+    let pick = |s: &str, r: &Record, shown: String| Pick {
+        strategy: s.into(),
+        value: r.value,
+        interval: r.spread.map(|s| (s.lower, s.upper)),
+        shown,
     };
+    let timed = |s: &str, m: Metric| find(s, workload, m).map(|r| pick(s, r, units::nanos(r.value)));
     let p99 = |s: &str| {
         timed(s, Metric::LatencyP99).or_else(|| {
             let max = find(s, workload, Metric::LatencyMax)?;
-            let shown = format!("max {}", units::nanos(max.value));
-            Some(Pick { strategy: s.into(), value: max.value, interval: interval(max), shown })
+            Some(pick(s, max, format!("max {}", units::nanos(max.value))))
         })
     };
     let memory = |s: &str| {
@@ -202,14 +200,11 @@ pub fn recommend(records: &[Record], dataset: &DatasetInfo, workload: &str, budg
         let value = anon.value + file.value;
         Some(Pick { strategy: s.into(), value, interval: None, shown: units::bytes(value) })
     };
-    let start = |s: &str| {
-        let r = find(s, "-", Metric::OpenTime)?;
-        Some(Pick { strategy: s.into(), value: r.value, interval: interval(r), shown: units::nanos(r.value) })
-    };
+    let start = |s: &str| find(s, "-", Metric::OpenTime).map(|r| pick(s, r, units::nanos(r.value)));
     // A build and a reopen share one store on disk: the reopened case stands for both.
     let disk = |s: &str| {
         let r = find(s, "-", Metric::DiskBytesPerKey).filter(|_| !CaseStart::Build.marks(s))?;
-        Some(Pick { strategy: s.into(), value: r.value, interval: interval(r), shown: format!("{:.1} B/key", r.value) })
+        Some(pick(s, r, format!("{:.1} B/key", r.value)))
     };
     let choose = |goal: Goal, figure: &dyn Fn(&str) -> Option<Pick>| {
         let mut picks: Vec<Pick> = strategies.iter().filter_map(|s| figure(s)).collect();
