@@ -5,14 +5,15 @@
 //! The store (`store.rs`) is loaded in key order in one transaction, with the
 //! journal and syncs off (a torn build fails its stamp and is rebuilt).
 //! Reading uses read-only connections with SQLite's defaults (its own page
-//! cache of about 2 MB per connection, `read()` rather than mmap), pooled as
-//! the `redis` strategy pools its connections, so each serving thread in
-//! effect keeps one, and one prepared statement per connection. A batch takes
+//! cache of about 2 MB per connection, `read()` rather than mmap), one per
+//! CPU, all opened with the store and pooled (a lookup waits for a free one),
+//! with one prepared statement each. None is opened later by path: a reload
+//! that rebuilds the store removes the old file while this one still serves. A batch takes
 //! one connection and runs the statement for each key: SQLite has no
 //! multi-get (an `IN (...)` list would return rows in key order, not the asked order).
 
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::path::Path;
+use std::sync::{Condvar, Mutex, PoisonError};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
@@ -23,8 +24,9 @@ const SELECT: &str = "SELECT v FROM kv WHERE k = ?1";
 
 /// A pool of read-only connections to a store file.
 pub struct Sqlite {
-    path: PathBuf,
     pool: Mutex<Vec<Connection>>,
+    /// Signalled when a connection goes back to the pool.
+    returned: Condvar,
 }
 
 fn connect(path: &Path) -> Result<Connection, String> {
@@ -40,16 +42,20 @@ fn lookup(con: &Connection, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
 }
 
 impl Sqlite {
-    /// Runs `f` on a pooled connection; the connection goes back only if `f` succeeded.
+    /// Runs `f` on a pooled connection, waiting for one to be free.
     fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> Result<T, String>) -> Result<T, String> {
-        let pooled = self.pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        let con = match pooled {
-            Some(con) => con,
-            None => connect(&self.path)?,
+        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let con = loop {
+            match pool.pop() {
+                Some(con) => break con,
+                None => pool = self.returned.wait(pool).unwrap_or_else(PoisonError::into_inner),
+            }
         };
-        let result = f(&con)?;
+        drop(pool);
+        let result = f(&con);
         self.pool.lock().unwrap_or_else(PoisonError::into_inner).push(con);
-        Ok(result)
+        self.returned.notify_one();
+        result
     }
 }
 
@@ -78,8 +84,9 @@ impl Engine for Sqlite {
     }
 
     fn open(path: &Path) -> Result<Self, String> {
-        let con = connect(path)?;
-        Ok(Sqlite { path: path.to_owned(), pool: Mutex::new(vec![con]) })
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let pool = (0..cpus).map(|_| connect(path)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Sqlite { pool: Mutex::new(pool), returned: Condvar::new() })
     }
 
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
