@@ -1,6 +1,9 @@
 //! How kvbench measures a strategy, apart from how it reports.
 //!
 //! - [`alloc`]: a counting global allocator, for heap bytes.
+//! - [`cgroup`]: a memory limit (page cache included) for a probe or a server: files larger than memory.
+//! - [`fit`]: whether a case fits the machine's memory and disk, estimated before it runs.
+//! - [`io`]: page faults and disk reads, per workload.
 //! - [`memory`]: RSS split into anonymous and file-backed, from `/proc`.
 //! - [`timing`]: timed rounds (CPU time) of lookups back to back (throughput)
 //!   or chained (latency), and the time budget of a workload.
@@ -12,6 +15,9 @@
 //! - [`warm`]: when a cache is warm (the hit rate stops moving), for probes and servers alike.
 
 pub mod alloc;
+pub mod cgroup;
+pub mod fit;
+pub mod io;
 pub mod latency;
 pub mod memory;
 pub mod probe;

@@ -13,6 +13,7 @@
 //! A slow lookup ([`crate::timing::SLOW_OP`]) is timed one by one only.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use kvbench_lookup::DataFile;
@@ -21,6 +22,8 @@ use kvbench_workload::file_keys;
 use kvbench_workload::{KeyStream, Workload};
 use serde::{Deserialize, Serialize};
 
+use crate::cgroup::{self, CgroupError};
+use crate::io::IoCounters;
 use crate::latency::{self, Latencies, SampleBudget};
 use crate::memory::{MemorySnapshot, evict_page_cache, resident_fraction, trim_main_arena, warm_page_cache};
 use crate::timing::{Plan, RoundStats, measure, measure_chained, probe_speed};
@@ -51,6 +54,14 @@ pub struct ProbeSpec {
     /// Seed for the workloads' streams: a fresh one per run, so that slow
     /// cases, which time few lookups, do not time the same keys every run.
     pub seed: u64,
+    /// A cgroup with a memory limit ([`crate::cgroup::MemoryLimit`]) to join
+    /// once the key streams are drawn: the strategy then runs within the
+    /// limit, page cache included, starting from its files evicted.
+    pub cgroup: Option<PathBuf>,
+    /// Time for all the workloads of a slow case together: once it has run
+    /// out, the remaining workloads are not timed (and say so), so a scan of
+    /// a 100M-key file takes minutes, not hours.
+    pub budget: Option<Duration>,
 }
 
 /// A time per lookup and what it rests on.
@@ -96,6 +107,26 @@ pub struct WorkloadReport {
     pub first_ns: Option<f64>,
     /// Cache hit rate during the timed lookups, for caching strategies.
     pub hit_rate: Option<f64>,
+    /// Page faults and disk reads over all the workload's lookups (warm-up included).
+    #[serde(default)]
+    pub io: Option<WorkloadIo>,
+}
+
+/// Page faults and disk reads over a workload's lookups: what serving costs
+/// when the data does not fit in memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkloadIo {
+    /// Lookups made (warm-up, speed probe and every way of timing).
+    pub lookups: u64,
+    /// What the counters grew by over them.
+    pub counters: IoCounters,
+}
+
+impl WorkloadIo {
+    /// Major faults per lookup.
+    pub fn major_per_lookup(&self) -> f64 {
+        self.counters.major_faults as f64 / self.lookups.max(1) as f64
+    }
 }
 
 /// What a probe found. Memory figures are growth over the process before opening.
@@ -151,6 +182,9 @@ pub struct ProbeReport {
     pub memchr_pass: Option<RoundStats>,
     /// The strategy's own notes (index reused or rebuilt, fallbacks).
     pub notes: Vec<String>,
+    /// The memory limit the probe ran under, read back from its own cgroup after joining it.
+    #[serde(default)]
+    pub memory_limit: Option<u64>,
 }
 
 impl ProbeReport {
@@ -188,6 +222,9 @@ pub enum ProbeError {
     /// `warming` did not become ready in time.
     #[error("warming did not become ready within {0:?}: {1}")]
     NotReady(Duration, String),
+    /// The memory limit could not be joined, or did not hold once joined.
+    #[error(transparent)]
+    Cgroup(#[from] CgroupError),
 }
 
 /// Length of each workload's key stream; lookups cycle through it.
@@ -214,9 +251,18 @@ fn streams(spec: &ProbeSpec) -> Result<Vec<(Workload, KeyStream)>, OpenError> {
     Ok(spec.workloads.iter().map(|w| (*w, w.stream(&keys, len.max(1), spec.seed))).collect())
 }
 
+/// Lookups made by this (single-threaded) probe so far, for faults per lookup.
+static LOOKUPS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts `n` lookups: a plain load and store, not a locked add, so the timed loops pay nothing measurable.
+fn count_lookups(n: u64) {
+    LOOKUPS.store(LOOKUPS.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+}
+
 /// Looks up the `i`-th key of `stream` and checks the answer; returns the
 /// value's length (0 when absent), which a chain makes the next lookup wait for.
 fn lookup_checked(lookup: &dyn Lookup, stream: &KeyStream, i: u64) -> Result<u64, ProbeError> {
+    count_lookups(1);
     let (key, present) = stream.get(i);
     let value = std::hint::black_box(lookup.get(std::hint::black_box(key))?);
     if value.is_some() != present {
@@ -289,7 +335,9 @@ fn prepare(spec: &ProbeSpec) -> Result<(), ProbeError> {
     };
     // A cold start drops the files from the page cache; a warm one reads them
     // in, since a cold case may have run just before (the suite shuffles).
-    let cache = if spec.cold { evict_page_cache } else { warm_page_cache };
+    // Under a memory limit they are dropped too: pages cached earlier were
+    // charged to another group, and would be served from outside the limit.
+    let cache = if spec.cold || spec.cgroup.is_some() { evict_page_cache } else { warm_page_cache };
     for path in std::iter::once(&spec.data).chain(&index_files).filter(|p| p.exists()) {
         cache(path).map_err(failed(path))?;
     }
@@ -349,6 +397,7 @@ fn batch_checked<'l, 's>(
     answers: &mut Vec<Result<Option<kvbench_lookup::Value<'l>>, kvbench_lookup::LookupError>>,
 ) -> Result<(), ProbeError> {
     let batch = keys.capacity() as u64;
+    count_lookups(batch);
     keys.clear();
     keys.extend((from..from + batch).map(|i| stream.get(i).0));
     lookup.get_many(std::hint::black_box(keys), answers);
@@ -370,6 +419,7 @@ fn run_workload(
     workload: Workload,
     stream: &KeyStream,
     costs: Costs,
+    time_left: Option<Duration>,
 ) -> Result<Option<WorkloadReport>, ProbeError> {
     if spec.cold {
         let (first, alone) = cold_lookups(&spec.first_lookups, lookup, stream, costs.clock)?;
@@ -380,6 +430,7 @@ fn run_workload(
             alone,
             first_ns: Some(first),
             hit_rate: None,
+            io: None,
         }));
     }
     // Warm a cache until its hit rate settles (within half the stream, which
@@ -406,12 +457,18 @@ fn run_workload(
             alone: Latencies::default(),
             first_ns: None,
             hit_rate: hit_rate(cache_before, lookup),
+            io: None,
         }));
     }
     let (slow, calls) = probe_speed(|i| lookup_checked(lookup, stream, at + i).map(drop))?;
     at += calls;
     let (overlapped, chained, alone) = if slow {
-        let budget = spec.plan.one_by_one(true);
+        let mut budget = spec.plan.one_by_one(true);
+        if let Some(left) = time_left {
+            // Within the case's budget: fewer lookups, but always one.
+            budget.max_time = budget.max_time.min(left);
+            budget.min_ops = budget.min_ops.min(1);
+        }
         let times = latency::record_each(&budget, |i| lookup_checked(lookup, stream, at + i).map(drop))?;
         // Rounds of CPU time, as for fast lookups (the CPU clock's ~0.3 µs is
         // under 0.3 % of a slow lookup, and is not subtracted); percentiles of
@@ -444,6 +501,7 @@ fn run_workload(
         alone,
         first_ns: None,
         hit_rate: hit_rate(cache_before, lookup),
+        io: None,
     }))
 }
 
@@ -469,6 +527,15 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
     let (harness_overhead_ns, chain_floor_ns) = loop_floors(&spec.plan, streams.first().map(|(_, s)| s));
     let costs = Costs { clock: clock_overhead_ns, chain_floor: chain_floor_ns };
     start_thread_pool();
+    // Joined after the key streams are drawn (a copy of every key is the
+    // harness's, not the strategy's) and before anything of the strategy's.
+    let memory_limit = match &spec.cgroup {
+        Some(dir) => {
+            cgroup::join(dir)?;
+            Some(cgroup::current_limit().ok_or(CgroupError::NotApplied { dir: dir.clone() })?)
+        }
+        None => None,
+    };
     prepare(spec)?;
     let cold_fraction = || if spec.cold { resident_fraction(&spec.data).ok() } else { None };
     let resident_before = cold_fraction();
@@ -488,15 +555,29 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
     let (open, allocator_retained) = MemorySnapshot::trimmed();
     let memory_open = open.since(&before);
     // Warm lookups are timed as a strategy that has served a while runs them:
-    // with its files' pages mapped in. A cold start pays its faults in its figures.
-    if !spec.cold {
+    // with its files' pages mapped in. A cold start pays its faults in its
+    // figures; so does a strategy under a memory limit, where mapping in a
+    // file larger than the limit would only push its own pages out again.
+    if !spec.cold && spec.cgroup.is_none() {
         lookup.populate();
     }
     let mut workloads = Vec::new();
     let mut untimed = Vec::new();
-    for (w, stream) in &streams {
-        match run_workload(spec, &*lookup, *w, stream, costs)? {
-            Some(report) => workloads.push(report),
+    let mut out_of_time = Vec::new();
+    let deadline = spec.budget.map(|b| Instant::now() + b);
+    for (i, (w, stream)) in streams.iter().enumerate() {
+        let time_left = deadline.map(|d| d.saturating_duration_since(Instant::now()) / (streams.len() - i) as u32);
+        if i > 0 && deadline.is_some_and(|d| Instant::now() >= d) {
+            out_of_time.push(w.to_string());
+            continue;
+        }
+        let (io_before, lookups_before) = (IoCounters::now(), LOOKUPS.load(Ordering::Relaxed));
+        match run_workload(spec, &*lookup, *w, stream, costs, time_left)? {
+            Some(mut report) => {
+                let lookups = LOOKUPS.load(Ordering::Relaxed) - lookups_before;
+                report.io = Some(WorkloadIo { lookups, counters: IoCounters::now().since(&io_before) });
+                workloads.push(report);
+            }
             None => untimed.push(w.to_string()),
         }
     }
@@ -520,6 +601,12 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
     notes.extend(cold_notes(resident_before, resident_after_open));
     if !untimed.is_empty() {
         notes.push(format!("{}: {SLOW_BATCH}", untimed.join(", ")));
+    }
+    if let (false, Some(budget)) = (out_of_time.is_empty(), spec.budget) {
+        notes.push(format!("{}: not timed, the case's time budget of {budget:?} ran out", out_of_time.join(", ")));
+    }
+    if memory_limit.is_some() {
+        notes.push("under a memory limit: files evicted before opening, not mapped in before timing".into());
     }
     if let (Some((_, stream)), Some(keys)) = (streams.first(), info.keys)
         && spec.key_pool < keys as usize
@@ -553,6 +640,7 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
         chain_floor_ns,
         memchr_pass,
         notes,
+        memory_limit,
     })
 }
 

@@ -138,6 +138,10 @@ pub struct ProbeOptions {
     pub seed: u64,
     /// Skip malformed lines of the data file (and count them) instead of failing.
     pub lenient: bool,
+    /// A memory-limited cgroup for the probe to join ([`crate::cgroup`]).
+    pub cgroup: Option<PathBuf>,
+    /// Time for all of a case's workloads ([`crate::probe::ProbeSpec::budget`]).
+    pub budget: Option<std::time::Duration>,
 }
 
 /// The arguments that make `kvbench probe` run `case` on `data` (after the subcommand).
@@ -167,6 +171,12 @@ pub fn probe_args(data: &Path, case: &Case, options: &ProbeOptions) -> Vec<Strin
         if on {
             args.push(flag.to_owned());
         }
+    }
+    if let Some(dir) = &options.cgroup {
+        args.extend(["--cgroup".to_owned(), dir.display().to_string()]);
+    }
+    if let Some(budget) = options.budget {
+        args.extend(["--budget".to_owned(), format!("{}ms", budget.as_millis())]);
     }
     args
 }
@@ -323,11 +333,20 @@ pub fn records(dataset: &DatasetInfo, case: &str, report: &ProbeReport, run: &Ru
             out.extend(value.map(|v| rec(label, metric, v).with_samples(l.count).with_subtracted(l.subtracted)));
         }
         out.extend(w.hit_rate.map(|h| rec(label, Metric::HitRate, h).with_samples(l.count)));
+        if let Some(io) = w.io.filter(|io| io.lookups > 0) {
+            let per_lookup = |metric, n: u64| rec(label, metric, n as f64 / io.lookups as f64).with_samples(io.lookups);
+            out.push(per_lookup(Metric::MajorFaultsPerLookup, io.counters.major_faults));
+            out.push(per_lookup(Metric::MinorFaultsPerLookup, io.counters.minor_faults));
+            out.extend(io.counters.read_bytes.map(|b| per_lookup(Metric::DiskReadBytesPerLookup, b)));
+        }
     }
     if let Some(floor) = &report.memchr_pass {
         // The bandwidth floor of a full scan, as a pseudo-strategy beside it.
         let record = Record::new(MEMCHR_PASS, dataset, "-", Metric::LookupMean, floor.median_ns, run);
         out.push(record.with_samples(floor.samples()));
+    }
+    for record in &mut out {
+        record.memory_limit = report.memory_limit;
     }
     out
 }
@@ -397,6 +416,7 @@ mod tests {
                 alone,
                 first_ns: None,
                 hit_rate: None,
+                io: None,
             }],
             memory_open: memory,
             memory_steady: memory,
@@ -409,6 +429,7 @@ mod tests {
             chain_floor_ns: 12.0,
             memchr_pass: None,
             notes: Vec::new(),
+            memory_limit: None,
         }
     }
 

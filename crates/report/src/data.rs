@@ -5,7 +5,7 @@ use std::path::Path;
 // The charts so far compare strategies on the default datasets (the scaling chart compares value sizes).
 use kvbench_results::{
     BASE_CONNECTIONS, BASE_KEYS, CaseStart, DEFAULT_VALUE_LEN, DatasetInfo, LoadInfo, Metric, Record, ResultSet,
-    RunInfo,
+    RunInfo, Skipped,
 };
 
 use crate::ReportError;
@@ -70,9 +70,28 @@ impl Data {
         self.sets.iter().filter(|(s, _)| *s == Source::Suite).find_map(|(_, set)| set.memory_budget)
     }
 
-    /// Records from one source.
+    /// Records from one source, measured without a memory limit (those are [`Data::limited`]).
     pub fn records(&self, source: Source) -> impl Iterator<Item = &Record> {
-        self.sets.iter().filter(move |(s, _)| *s == source).flat_map(|(_, set)| &set.records)
+        self.sets
+            .iter()
+            .filter(move |(s, _)| *s == source)
+            .flat_map(|(_, set)| &set.records)
+            .filter(|r| r.memory_limit.is_none())
+    }
+
+    /// Suite records measured under a memory limit (`kvbench suite --memory-limit`), kept
+    /// apart: their figures answer another question than the same case's without one.
+    pub fn limited(&self) -> impl Iterator<Item = &Record> {
+        self.sets
+            .iter()
+            .filter(|(s, _)| *s == Source::Suite)
+            .flat_map(|(_, set)| &set.records)
+            .filter(|r| r.memory_limit.is_some())
+    }
+
+    /// Cases the suite skipped because they could not fit, with why.
+    pub fn skipped(&self) -> impl Iterator<Item = &Skipped> {
+        self.sets.iter().flat_map(|(_, set)| &set.skipped)
     }
 
     /// Records of `metric` from kvbench's own load runs (the wrk cross-check

@@ -5,6 +5,7 @@
 //! [`charts::all`]; the report grows by adding a function and a line there.
 //!
 //! - [`data`]: the loaded results and the questions charts ask of them.
+//! - [`growth`]: how each strategy's costs grow with the key count (chart lines, factors).
 //! - [`style`]: fonts (embedded, no system packages), colours per strategy
 //!   (numbers are written by [`kvbench_results::units`], as in the terminal).
 //! - [`charts`]: one module per chart, each drawn to SVG and PNG.
@@ -14,6 +15,7 @@
 pub mod charts;
 pub mod conclusions;
 pub mod data;
+pub mod growth;
 pub mod markdown;
 pub mod style;
 

@@ -14,6 +14,7 @@ use crate::charts::batch::{batch_size, batched};
 use crate::charts::cache_sweep::sweep;
 use crate::conclusions::conclusions;
 use crate::data::{Cases, Data, ENGINES, OWN, Source, server_name};
+use crate::growth::{self, Cost};
 
 /// Renders `reports/README.md`.
 pub fn render(data: &Data, charts: &[&ChartSpec], skipped: &[String]) -> String {
@@ -29,6 +30,9 @@ pub fn render(data: &Data, charts: &[&ChartSpec], skipped: &[String]) -> String 
     what_to_use(data, &mut out);
     list(&mut out, "What the data says", &conclusions(data).sentences);
     main_table(data, &mut out);
+    growth_table(data, &mut out);
+    limited_table(data, &mut out);
+    skipped_list(data, &mut out);
     engines_table(data, &mut out);
     load_table(data, &mut out);
     for chart in charts {
@@ -217,6 +221,118 @@ fn main_table(data: &Data, out: &mut String) {
         "heap",
     ];
     out.push_str(&table(&header, &rows));
+}
+
+/// Each strategy's growth factor from 1M keys to the largest dataset, per cost
+/// ([`crate::growth`]); left out without a dataset past 1M.
+fn growth_table(data: &Data, out: &mut String) {
+    let Some(to) = growth::largest_past_base(data) else { return };
+    let rows: Vec<Vec<String>> = growth::strategies(data)
+        .iter()
+        .filter_map(|s| {
+            let factors: Vec<Option<f64>> = Cost::ALL.iter().map(|c| growth::factor(data, s, *c, to)).collect();
+            factors.iter().any(Option::is_some).then(|| {
+                let cells = factors.iter().map(|f| cell(*f, |f| format!("{f:.2}×")));
+                std::iter::once(s.clone()).chain(cells).collect()
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let times = to as f64 / kvbench_results::BASE_KEYS as f64;
+    let to = approx_count(to);
+    let _ = writeln!(out, "\n## Growth from 1M to {to} keys\n");
+    let _ = writeln!(
+        out,
+        "How many times each cost grew from the 1M-key dataset to the {to}-key one ({times:.0}× the keys): its \
+         value at {to} over its value at 1M, medians of the suite's runs. A lookup whose cost does not depend on \
+         the key count stays near 1× until its working set leaves the CPU caches and the TLB; bytes per key that \
+         stay flat grow in total with the keys. A strategy skipped at {to} (it could not fit) has no factor.\n"
+    );
+    let mut header = vec!["strategy"];
+    header.extend(Cost::ALL.iter().map(|c| c.title()));
+    out.push_str(&table(&header, &rows));
+}
+
+/// The suite's figures under a memory limit (page cache included): files
+/// larger than memory. Left out when none was measured.
+fn limited_table(data: &Data, out: &mut String) {
+    let mut cases: Vec<(String, DatasetInfo, u64)> = Vec::new();
+    for r in data.limited() {
+        let key = (r.strategy.clone(), r.dataset.clone(), r.memory_limit.unwrap_or(0));
+        if !cases.contains(&key) && r.metric == Metric::OpenTime {
+            cases.push(key);
+        }
+    }
+    if cases.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n## Under a memory limit\n");
+    let _ = writeln!(
+        out,
+        "`kvbench suite --memory-limit SIZE`: each probe ran inside a cgroup whose limit counts the page cache, its \
+         files evicted before opening and not mapped in before timing, so a file larger than the limit is served as \
+         on a machine with that much memory. Uniform keys; latencies timed alone; faults and bytes read from disk per \
+         lookup over all of the workload's lookups (warm-up included).\n"
+    );
+    let rows: Vec<Vec<String>> = cases
+        .iter()
+        .map(|(case, dataset, limit)| {
+            let get = |w: &str, m| {
+                data.limited().find(|r| {
+                    &r.strategy == case
+                        && &r.dataset == dataset
+                        && r.memory_limit == Some(*limit)
+                        && r.workload == w
+                        && r.metric == m
+                })
+            };
+            let value = |w: &str, m| get(w, m).map(|r| r.value);
+            // Few lookups are timed where each waits for the disk: the slowest stands for the tail.
+            let tail = match get("uniform", Metric::LatencyP99) {
+                Some(p99) => with_interval(Some(p99)),
+                None => {
+                    get("uniform", Metric::LatencyMax).map_or_else(|| "–".into(), |m| format!("max {}", nanos(m.value)))
+                }
+            };
+            vec![
+                case.clone(),
+                dataset.label(),
+                bytes(*limit as f64),
+                with_interval(get("-", Metric::OpenTime)),
+                with_interval(get("uniform", Metric::LatencyP50)),
+                tail,
+                cell(value("uniform", Metric::MajorFaultsPerLookup), |v| format!("{v:.2}")),
+                cell(value("uniform", Metric::DiskReadBytesPerLookup), bytes),
+                cell(value("-", Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
+            ]
+        })
+        .collect();
+    let header = [
+        "strategy",
+        "keys",
+        "limit",
+        "open",
+        "p50 alone",
+        "p99 alone",
+        "major faults/lookup",
+        "read/lookup",
+        "resident B/key",
+    ];
+    out.push_str(&table(&header, &rows));
+}
+
+/// The cases the suite skipped because they could not fit, with why.
+fn skipped_list(data: &Data, out: &mut String) {
+    let lines: Vec<String> = data
+        .skipped()
+        .map(|s| {
+            let limit = s.memory_limit.map_or_else(String::new, |l| format!(" under a {} limit", bytes(l as f64)));
+            format!("{} on {} keys{limit}: {}", s.strategy, s.dataset.label(), s.reason)
+        })
+        .collect();
+    list(out, "Skipped: could not fit", &lines);
 }
 
 /// The engines beside kvbench's own strategies, per dataset: what building

@@ -214,6 +214,7 @@ fn every_chart_is_drawn_with_its_series_and_axes() {
         "baselines",
         "batch",
         "batch_sizes",
+        "growth",
     ] {
         for ext in ["svg", "png"] {
             let size = std::fs::metadata(out.join(format!("{stem}.{ext}"))).unwrap().len();
@@ -492,4 +493,55 @@ fn the_charts_that_list_strategies_show_the_engines() {
             assert!(text.contains(case), "{stem}.svg lacks {case:?}");
         }
     }
+}
+
+/// The suite on 1M and 100M keys, with a case measured under a memory limit and one skipped.
+fn suite_at_scale() -> ResultSet {
+    let mut set = ResultSet::new("kvbench suite");
+    let build = CaseStart::Build.label("mmap-index");
+    let reopen = CaseStart::Reopen.label("mmap-index");
+    for (keys, scale) in [(1_000_000, 1.0), (100_000_000, 3.0)] {
+        for (case, p50) in [("hashmap", 500.0), (build.as_str(), 600.0), (reopen.as_str(), 600.0)] {
+            let rec = |w: &str, m, v| Record::new(case, &ds(keys), w, m, v, &run());
+            set.records.push(rec("-", Metric::OpenTime, 1e8 * scale));
+            set.records.push(rec("-", Metric::ResidentBytesPerKey, 90.0));
+            set.records.push(rec("uniform", Metric::LatencyP50, p50 * scale));
+            set.records.push(rec("uniform", Metric::LatencyP99, p50 * 2.0 * scale));
+        }
+    }
+    let limited = |m, w: &str, v| {
+        let mut r = Record::new(&reopen, &ds(100_000_000), w, m, v, &run());
+        r.memory_limit = Some(2 << 30);
+        r
+    };
+    set.records.extend([
+        limited(Metric::OpenTime, "-", 2e6),
+        limited(Metric::LatencyP50, "uniform", 95_000.0),
+        limited(Metric::LatencyMax, "uniform", 9e6),
+        limited(Metric::MajorFaultsPerLookup, "uniform", 1.87),
+        limited(Metric::DiskReadBytesPerLookup, "uniform", 30_000.0),
+    ]);
+    set.skipped.push(kvbench_results::Skipped {
+        strategy: "hashmap".into(),
+        dataset: ds(100_000_000),
+        reason: "needs ~10.3 GiB of memory".into(),
+        memory_limit: Some(2 << 30),
+    });
+    set
+}
+
+#[test]
+fn growth_factors_limited_runs_and_skipped_cases_are_reported_apart() {
+    let readme = readme_of(vec![suite_at_scale()]);
+    assert!(readme.contains("## Growth from 1M to 100M keys"), "{readme}");
+    let row = readme.lines().find(|l| l.starts_with("| mmap-index |")).unwrap();
+    assert_eq!(row.matches("3.00×").count(), 3, "p50, p99 and build grew 3×: {row}");
+    assert!(row.contains("1.00×"), "bytes per key stayed flat: {row}");
+    assert!(readme.contains("## Under a memory limit"), "{readme}");
+    let limited = readme.lines().find(|l| l.starts_with("| mmap-index (reopen) | 100M | 2 GiB")).unwrap();
+    assert!(limited.contains("95 µs") && limited.contains("1.87") && limited.contains("max 9 ms"), "{limited}");
+    assert!(readme.contains("hashmap on 100M keys under a 2 GiB limit: needs ~10.3 GiB of memory"), "{readme}");
+    // The limited figures stay out of the unlimited tables: the main table's 100M reopen p50 is 1.8 µs.
+    let main = readme.lines().find(|l| l.starts_with("| mmap-index (reopen) | 100M |")).unwrap();
+    assert!(main.contains("1.8 µs") && !main.contains("95 µs"), "{main}");
 }

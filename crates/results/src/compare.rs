@@ -225,7 +225,7 @@ pub struct Comparison {
     pub differences: Vec<Difference>,
 }
 
-type Key = (String, DatasetInfo, String, Metric, Option<LoadInfo>);
+type Key = (String, DatasetInfo, String, Metric, Option<LoadInfo>, Option<u64>);
 
 /// Compares the runs `after` with the runs `before`: each side one or more
 /// runs of the same code on one machine (each a fresh process), every run a
@@ -248,7 +248,7 @@ pub fn compare(before: &[Vec<Record>], after: &[Vec<Record>], thresholds: &Thres
     let other_machine = differences.iter().any(Difference::is_machine);
     let mut changes: Vec<Change> = pairs
         .into_iter()
-        .map(|((strategy, dataset, workload, metric, load), (b, c))| {
+        .map(|((strategy, dataset, workload, metric, load, _memory_limit), (b, c))| {
             let verdict = match (b.is_empty(), c.is_empty()) {
                 (false, false) => match judge(&b, &c, thresholds) {
                     // Wall-clock figures from two machines differ by the machines.

@@ -31,5 +31,5 @@ pub use env::{RunInfo, build_commit, stamp_build_commit};
 pub use names::{BASE_CONNECTIONS, BASE_KEYS, CaseStart, DEFAULT_VALUE_LEN, MEMCHR_PASS, PYTHON_DICT, REDIS_SERVER};
 pub use schema::{
     BASELINES_SOURCE, Bucket, DatasetInfo, Direction, FileInfo, LatencyHistogram, LenSummary, LoadInfo, Metric,
-    OLDEST_READABLE_VERSION, Record, ResultSet, SCHEMA_VERSION, Spread, SpreadKind, Unit,
+    OLDEST_READABLE_VERSION, Record, ResultSet, SCHEMA_VERSION, Skipped, Spread, SpreadKind, Unit,
 };

@@ -17,7 +17,11 @@ use crate::units;
 ///
 /// Version 5 added [`DatasetInfo::file`] (a file the user brought, described
 /// as measured) and [`ResultSet::memory_budget`].
-pub const SCHEMA_VERSION: u32 = 5;
+///
+/// Version 6 added [`Record::memory_limit`] (a figure measured under a
+/// cgroup memory limit), [`ResultSet::skipped`] (cases that could not fit)
+/// and the fault and disk-read metrics.
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The oldest version this kvbench still reads: version 2 only added load
 /// runs ([`Record::load`] and the server metrics), version 3 latency
@@ -111,6 +115,13 @@ pub enum Metric {
     /// Mean CPU use of the load generator under load (user + system, all its threads), percent of one CPU:
     /// near 100 % of its one thread, the client and not the server sets the pace.
     ClientCpu,
+    // --- Files larger than memory (schema 6) ---
+    /// Page faults that read from disk, per lookup, over a workload's lookups.
+    MajorFaultsPerLookup,
+    /// Page faults served from the page cache (mapping a cached page), per lookup.
+    MinorFaultsPerLookup,
+    /// Bytes read from storage per lookup (readahead included), over a workload's lookups.
+    DiskReadBytesPerLookup,
 }
 
 /// The unit of a metric's value.
@@ -143,7 +154,7 @@ pub enum Direction {
 
 impl Metric {
     /// Every metric, in table order.
-    pub const ALL: [Metric; 31] = [
+    pub const ALL: [Metric; 34] = [
         Metric::GetMean,
         Metric::LookupMean,
         Metric::LatencyP50,
@@ -175,6 +186,9 @@ impl Metric {
         Metric::ResidentBytesPerKey,
         Metric::DiskBytesPerKey,
         Metric::ClientCpu,
+        Metric::MajorFaultsPerLookup,
+        Metric::MinorFaultsPerLookup,
+        Metric::DiskReadBytesPerLookup,
     ];
 
     /// The unit values of this metric are in.
@@ -191,10 +205,13 @@ impl Metric {
             | Metric::ServerRss
             | Metric::ProcessPeakRss
             | Metric::ResidentBytesPerKey
-            | Metric::DiskBytesPerKey => Unit::Bytes,
+            | Metric::DiskBytesPerKey
+            | Metric::DiskReadBytesPerLookup => Unit::Bytes,
             Metric::Throughput => Unit::PerSecond,
             Metric::ServerCpu | Metric::ClientCpu => Unit::Percent,
-            Metric::Errors | Metric::Instructions => Unit::Count,
+            Metric::Errors | Metric::Instructions | Metric::MajorFaultsPerLookup | Metric::MinorFaultsPerLookup => {
+                Unit::Count
+            }
             _ => Unit::Ns,
         }
     }
@@ -241,6 +258,9 @@ impl Metric {
             Metric::ResidentBytesPerKey => "resident_bytes_per_key",
             Metric::DiskBytesPerKey => "disk_bytes_per_key",
             Metric::ClientCpu => "client_cpu",
+            Metric::MajorFaultsPerLookup => "major_faults_per_lookup",
+            Metric::MinorFaultsPerLookup => "minor_faults_per_lookup",
+            Metric::DiskReadBytesPerLookup => "disk_read_bytes_per_lookup",
         }
     }
 
@@ -432,6 +452,10 @@ pub struct Record {
     /// (the clock reads around a lookup timed alone; a chain loop's floor).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subtracted: Option<f64>,
+    /// The memory limit (bytes, page cache included) the figure was measured
+    /// under (`kvbench suite --memory-limit`), read back by the probe itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_limit: Option<u64>,
 }
 
 /// A latency distribution in log-spaced buckets: enough to draw a histogram
@@ -496,6 +520,7 @@ impl Record {
             samples: None,
             runs: None,
             subtracted: None,
+            memory_limit: None,
         }
     }
 
@@ -552,8 +577,15 @@ impl Record {
     }
 
     /// What identifies a measurement across runs: strategy, dataset, workload, metric, load.
-    pub fn key(&self) -> (String, DatasetInfo, String, Metric, Option<LoadInfo>) {
-        (self.strategy.clone(), self.dataset.clone(), self.workload.clone(), self.metric, self.load.clone())
+    pub fn key(&self) -> (String, DatasetInfo, String, Metric, Option<LoadInfo>, Option<u64>) {
+        (
+            self.strategy.clone(),
+            self.dataset.clone(),
+            self.workload.clone(),
+            self.metric,
+            self.load.clone(),
+            self.memory_limit,
+        )
     }
 }
 
@@ -570,6 +602,24 @@ pub struct ResultSet {
     /// (`kvbench suite --memory-budget`), so the report recommends alike.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_budget: Option<u64>,
+    /// Cases the run did not measure because they could not fit, with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
+}
+
+/// A case the run skipped before starting it, because its estimated memory
+/// or disk did not fit (`kvbench_harness::fit`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// The case's label, as its records would have named it.
+    pub strategy: String,
+    /// The data it would have run on.
+    pub dataset: DatasetInfo,
+    /// Why it was skipped, with the estimate and what was available.
+    pub reason: String,
+    /// The memory limit the run was under, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_limit: Option<u64>,
 }
 
 impl ResultSet {
@@ -580,6 +630,7 @@ impl ResultSet {
             source: source.to_owned(),
             records: Vec::new(),
             memory_budget: None,
+            skipped: Vec::new(),
         }
     }
 }

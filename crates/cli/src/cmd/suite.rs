@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
+use kvbench_harness::cgroup::MemoryLimit;
+use kvbench_harness::fit;
 use kvbench_harness::latency::{MIN_BEYOND, SampleBudget};
 use kvbench_harness::probe::{self, ProbeReport, ProbeSpec};
 use kvbench_harness::suite::{
@@ -18,7 +20,7 @@ use kvbench_lookup::{OpenOptions, Strategies, Strategy, StrategyKind};
 use kvbench_results::recommend::{HEADER, latency_workload, recommend};
 use kvbench_results::units::{ByteSize, approx_count, percentile_or_max, relative_interval};
 use kvbench_results::{
-    DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record, ResultSet, RunInfo, names::cold_workload,
+    DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record, ResultSet, RunInfo, Skipped, names::cold_workload,
 };
 use kvbench_workload::{Count, Dataset, Workload};
 
@@ -72,6 +74,15 @@ pub struct SuiteArgs {
     /// Print every column (intervals of every figure, lookups timed); by default the tables fit 100 columns.
     #[arg(long)]
     wide: bool,
+    /// Run each probe inside a cgroup memory limit of SIZE that counts the page cache, e.g. `2GiB`:
+    /// a file larger than SIZE is served as on a machine with that much memory. Needs root
+    /// (cgroup v1 or v2); cases whose own memory cannot fit are skipped with the reason.
+    #[arg(long, value_name = "SIZE")]
+    memory_limit: Option<ByteSize>,
+    /// Time for all the workloads of a case whose lookups are slow (a scan of a large file);
+    /// workloads left when it runs out are not timed, and the output says so.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    case_budget: std::time::Duration,
 }
 
 /// Options of `kvbench probe`.
@@ -104,6 +115,12 @@ pub struct ProbeArgs {
     /// Short timing rounds.
     #[arg(long)]
     quick: bool,
+    /// Join this memory-limited cgroup once the keys are drawn (made by `suite --memory-limit`).
+    #[arg(long, value_name = "DIR", hide = true)]
+    cgroup: Option<PathBuf>,
+    /// Time for all the workloads of a slow case together.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    budget: Option<std::time::Duration>,
 }
 
 fn pool_size(count: Option<Count>) -> usize {
@@ -127,6 +144,8 @@ pub fn probe(args: &ProbeArgs) -> anyhow::Result<ExitCode> {
         plan: plan(args.quick),
         first_lookups: SampleBudget { max_ops: 1000, max_time: std::time::Duration::from_secs(2), min_ops: 3 },
         seed: args.seed,
+        cgroup: args.cgroup.clone(),
+        budget: args.budget,
     };
     let report = probe::run(&spec)?;
     println!("{}", serde_json::to_string(&report)?);
@@ -149,12 +168,33 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
         None => default_cases(),
     };
     anyhow::ensure!(!cases.is_empty(), "--strategies selected no strategy");
-    let datasets = datasets(args, &cases)?;
+    let limit = args
+        .memory_limit
+        .map(|size| MemoryLimit::create(size.0))
+        .transpose()
+        .context("--memory-limit runs each probe in a cgroup")?;
+    let datasets = datasets(args)?;
+    let skips = skips(&datasets, &cases, limit.as_ref().map(MemoryLimit::bytes), args.datasets.lenient);
+    for ((info, path), skip) in datasets.iter().zip(&skips) {
+        let running: Vec<Case> =
+            cases.iter().zip(skip).filter(|(_, why)| why.is_none()).map(|(c, _)| c.clone()).collect();
+        let wrote = harness_suite::prepare_dataset(path, &running, args.datasets.lenient)
+            .with_context(|| format!("cannot build the index of {}", path.display()))?;
+        for sidecar in wrote.iter().filter(|_| info.file.is_some()) {
+            eprintln!("wrote the index sidecar {} beside your file (later runs reuse it)", sidecar.display());
+        }
+    }
     let runs = args.runs.unwrap_or(if args.quick { 3 } else { 5 });
     let seed = args.seed.unwrap_or_else(fresh_seed);
     eprintln!("{runs} runs per case in shuffled order, seed {seed} (--seed {seed} repeats the order and the keys)");
+    if let Some(limit) = &limit {
+        eprintln!("each probe runs under a memory limit of {} (page cache included)", human::bytes(limit.bytes()));
+    }
     let workloads = if args.workloads.is_empty() { default_workloads() } else { args.workloads.clone() };
-    let jobs = schedule(datasets.len(), cases.len(), runs, seed);
+    let jobs: Vec<_> = schedule(datasets.len(), cases.len(), runs, seed)
+        .into_iter()
+        .filter(|j| skips[j.dataset][j.case].is_none())
+        .collect();
     let bar = progress_bar(jobs.len() as u64, "measuring");
     // Per dataset and case, the reports of its runs.
     let mut reports: Vec<Vec<Vec<ProbeReport>>> = vec![vec![Vec::new(); cases.len()]; datasets.len()];
@@ -173,8 +213,15 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
             quick: args.quick,
             seed: run_seed(seed, job.run),
             lenient: args.datasets.lenient,
+            cgroup: limit.as_ref().map(|l| l.dir().to_owned()),
+            budget: Some(args.case_budget),
         };
         match probe_in_child(&exe, path, case, &options) {
+            Ok(report) if report.memory_limit != limit.as_ref().map(MemoryLimit::bytes) => {
+                failures += 1;
+                let read = report.memory_limit.map_or_else(|| "none".into(), human::bytes);
+                bar.suspend(|| eprintln!("kvbench: {what}: the probe read back a memory limit of {read}"));
+            }
             Ok(report) => reports[job.dataset][job.case].push(report),
             Err(e) => {
                 failures += 1;
@@ -189,7 +236,19 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     let mut results = ResultSet::new("kvbench suite");
     results.memory_budget = args.memory_budget.map(|b| b.0);
-    for ((info, path), per_case) in datasets.iter().zip(&reports) {
+    for ((info, _), skip) in datasets.iter().zip(&skips) {
+        for (case, why) in cases.iter().zip(skip) {
+            if let Some(reason) = why {
+                results.skipped.push(Skipped {
+                    strategy: case.label(),
+                    dataset: info.clone(),
+                    reason: reason.clone(),
+                    memory_limit: limit.as_ref().map(MemoryLimit::bytes),
+                });
+            }
+        }
+    }
+    for (((info, path), per_case), skip) in datasets.iter().zip(&reports).zip(&skips) {
         let mut records = Vec::new();
         for (case, runs) in cases.iter().zip(per_case) {
             let each: Vec<Vec<Record>> =
@@ -199,6 +258,11 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
         let table =
             Table { records: &records, cases: &cases, reports: per_case, workloads: &workloads, wide: args.wide };
         table.print(info, path, runs, seed);
+        for (case, why) in cases.iter().zip(skip) {
+            if let Some(why) = why {
+                println!("{}: skipped, {why}", case.label());
+            }
+        }
         what_to_use(&records, info, args.memory_budget);
         results.records.extend(records);
     }
@@ -211,10 +275,48 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
     Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+/// Per dataset and case, why the case cannot run there ([`fit::why_not`]),
+/// said as it is decided; `limit` is the memory limit the probes run under.
+/// Disk is counted as it would fill: a store that a case builds is no
+/// longer free for the next.
+fn skips(
+    datasets: &[(DatasetInfo, PathBuf)],
+    cases: &[Case],
+    limit: Option<u64>,
+    lenient: bool,
+) -> Vec<Vec<Option<String>>> {
+    let opts = OpenOptions { lenient, ..OpenOptions::default() };
+    let mut disk_used = 0;
+    let mut planned: Vec<PathBuf> = Vec::new();
+    datasets
+        .iter()
+        .map(|(info, path)| {
+            let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+            cases
+                .iter()
+                .map(|case| {
+                    let sidecar = case.strategy.sidecar(path, &opts);
+                    let store_exists = sidecar.as_ref().is_some_and(|s| s.exists());
+                    let memory = limit.or_else(fit::available_memory).unwrap_or(u64::MAX);
+                    let disk = fit::free_disk(sidecar.as_deref().unwrap_or(path)).map(|d| d.saturating_sub(disk_used));
+                    let room = fit::Room { memory, limited: limit.is_some(), disk, store_exists };
+                    let why = fit::why_not(case, file_bytes, info.keys, room);
+                    if let Some(why) = &why {
+                        eprintln!("skipping {} {}: {why}", info.label(), case.label());
+                    } else if let Some(sidecar) = sidecar.filter(|s| !planned.contains(s)) {
+                        disk_used += fit::needs(case, file_bytes, info.keys, store_exists).disk;
+                        planned.push(sidecar);
+                    }
+                    why
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// The datasets to measure, each as results name it and its path: the
-/// generated ones (made on first use), then the user's files, described as
-/// measured; the `mmap-index` sidecar of each is built if a case reuses it.
-fn datasets(args: &SuiteArgs, cases: &[Case]) -> anyhow::Result<Vec<(DatasetInfo, PathBuf)>> {
+/// generated ones (made on first use), then the user's files, described as measured.
+fn datasets(args: &SuiteArgs) -> anyhow::Result<Vec<(DatasetInfo, PathBuf)>> {
     let keys = args.datasets.generated();
     anyhow::ensure!(!keys.is_empty() || !args.datasets.data.is_empty(), "no dataset: give --keys or --data");
     let mut datasets = Vec::new();
@@ -232,13 +334,6 @@ fn datasets(args: &SuiteArgs, cases: &[Case]) -> anyhow::Result<Vec<(DatasetInfo
         datasets.push((dataset_info(&dataset), path));
     }
     datasets.extend(args.datasets.files()?);
-    for (info, path) in &datasets {
-        let wrote = harness_suite::prepare_dataset(path, cases, args.datasets.lenient)
-            .with_context(|| format!("cannot build the index of {}", path.display()))?;
-        for sidecar in wrote.iter().filter(|_| info.file.is_some()) {
-            eprintln!("wrote the index sidecar {} beside your file (later runs reuse it)", sidecar.display());
-        }
-    }
     Ok(datasets)
 }
 
@@ -387,11 +482,28 @@ impl Table<'_> {
                     tail,
                     samples(get(Metric::LookupMean), get(Metric::ChainLatency), get(Metric::LatencyMax)),
                     self.plain(get(Metric::HitRate), |h| format!("{:.0}%", h * 100.0)),
+                    self.plain(get(Metric::MajorFaultsPerLookup), |f| format!("{f:.2}")),
+                    self.plain(get(Metric::DiskReadBytesPerLookup), |b| human::bytes(b as u64)),
                 ]
             })
             .collect();
-        let header = ["strategy", "overlapped", "chained", "alone p50", "alone p99", "lookups timed", "hit rate"];
-        self.show(&header, &rows, &[true, true, true, true, true, false, true]);
+        // Faults and reads matter where the data does not fit in memory; elsewhere they are ~0.
+        let faulting = self
+            .records
+            .iter()
+            .any(|r| r.workload == workload && r.metric == Metric::MajorFaultsPerLookup && r.value >= 0.01);
+        let header = [
+            "strategy",
+            "overlapped",
+            "chained",
+            "alone p50",
+            "alone p99",
+            "lookups timed",
+            "hit rate",
+            "major faults/lookup",
+            "read/lookup",
+        ];
+        self.show(&header, &rows, &[true, true, true, true, true, false, true, faulting, faulting]);
     }
 
     fn cold_starts(&self) {

@@ -1,8 +1,8 @@
 //! Servers under load: throughput and p99 against connections, per protocol,
 //! kvbench with 1 and 2 threads beside the peers.
 
-use kvbench_results::Metric;
 use kvbench_results::units::nanos;
+use kvbench_results::{Metric, Unit};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -52,7 +52,7 @@ pub(crate) struct XAxis<'a> {
 }
 
 /// A panel of `lines` over `x`: requests per second on a linear axis for
-/// throughput, a log time axis for anything else (latencies).
+/// throughput, a log axis for anything else (latencies and times; bytes).
 pub(crate) fn metric_panel<DB: DrawingBackend>(
     panel: &DrawingArea<DB, Shift>,
     caption: &str,
@@ -82,11 +82,12 @@ where
     } else {
         let (lo, hi) = (min_or(values(), 1.5, 1e4), max_or(values(), 1.5, 1e7));
         let mut chart = builder.build_cartesian_2d((x_lo..x_hi).log_scale(), (lo..hi).log_scale())?;
+        let bytes = metric.unit() == Unit::Bytes;
         chart
             .configure_mesh()
             .x_desc(x.desc)
             .x_label_formatter(x.format)
-            .y_label_formatter(&|v| nanos(*v))
+            .y_label_formatter(&|v| if bytes { format!("{v:.0} B") } else { nanos(*v) })
             .label_style((FONT, 13))
             .axis_desc_style((FONT, 14))
             .draw()?;

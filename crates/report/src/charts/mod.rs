@@ -7,6 +7,7 @@ pub mod batch;
 pub mod batch_sizes;
 pub mod cache_sweep;
 pub mod concurrency;
+pub mod growth;
 pub mod latency;
 pub mod load_distribution;
 pub mod memory;
@@ -109,6 +110,11 @@ pub fn all() -> Vec<ChartSpec> {
             open_time,
             "Time to open",
             "Time until each strategy can answer: building, reopening a sidecar, or a cold page cache (log scale)."
+        ),
+        chart!(
+            growth,
+            "Growth with the key count",
+            "How each strategy's costs grow from the smallest to the largest dataset measured: p50 and p99 of uniform lookups timed alone, the time to open from nothing (a build), and resident bytes per key (log scales). The table below gives each strategy's factor from 1M keys to the largest dataset."
         ),
         chart!(
             cache_sweep,

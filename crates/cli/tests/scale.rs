@@ -1,0 +1,129 @@
+//! Scale: cases that cannot fit are skipped with the reason, probes run
+//! inside a memory limit they can read back, and slow cases stop at their
+//! time budget.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use kvbench_results::{Metric, ResultSet};
+
+fn kvbench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kvbench")).args(args).output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A generated file of `keys` keys in `dir`.
+fn generated(dir: &Path, keys: &str) -> PathBuf {
+    let path = dir.join(format!("{keys}.txt"));
+    let out = kvbench(&["gen", "--keys", keys, "--out", path.to_str().unwrap(), "--seed", "3"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    path
+}
+
+/// `kvbench suite --quick --runs 1` of `strategies` and `workloads` on `data` with `extra` options; the results it wrote.
+fn suite(data: &Path, strategies: &str, workloads: &str, extra: &[&str]) -> (Output, Option<ResultSet>) {
+    let json = data.with_extension("json");
+    let args = ["suite", "--quick", "--runs", "1", "--no-report", "--strategies", strategies, "--workloads", workloads];
+    let files = ["--data", data.to_str().unwrap(), "--results", json.to_str().unwrap()];
+    let out = kvbench(&[&args[..], &files, extra].concat());
+    (out, kvbench_results::io::read(&json).ok())
+}
+
+/// Whether this machine lets kvbench make a memory-limited cgroup (root, a
+/// memory controller); says why not otherwise. CI must allow it.
+fn cgroups_allowed() -> bool {
+    match kvbench_harness::cgroup::MemoryLimit::create(1 << 30) {
+        Ok(_) => true,
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("skipping: cannot make a memory-limited cgroup here: {e}");
+            false
+        }
+        Err(e) => panic!("CI must allow memory-limited cgroups (it runs as root): {e}"),
+    }
+}
+
+/// Folders of this test's cgroups left behind (there must be none).
+fn leftover_groups() -> Vec<String> {
+    let cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let Some(path) = cgroup.lines().find_map(|l| l.split_once(":memory:").map(|(_, p)| p.to_owned())) else {
+        return Vec::new();
+    };
+    let dir = Path::new("/sys/fs/cgroup/memory").join(path.trim_start_matches('/'));
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.starts_with("kvbench-"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Under a 128 MiB limit, a hashmap of 200K keys (an estimated ~21 MiB on
+/// top of the probe's own ~96 MiB) is skipped with the reason, and the scan
+/// runs inside the limit, which its probe read back from its own cgroup.
+#[test]
+fn under_a_memory_limit_what_cannot_fit_is_skipped_and_the_rest_runs_inside_it() {
+    if !cgroups_allowed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = generated(dir.path(), "200k");
+    let (out, results) = suite(&data, "hashmap,mmap-index,scan", "uniform", &["--memory-limit", "128MiB"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
+    let results = results.unwrap();
+
+    let skipped: Vec<&str> = results.skipped.iter().map(|s| s.strategy.as_str()).collect();
+    assert_eq!(skipped, ["hashmap"], "{:?}", results.skipped);
+    let why = &results.skipped[0].reason;
+    assert!(why.contains("of the memory limit (128 MiB)"), "{why}");
+    assert_eq!(results.skipped[0].memory_limit, Some(128 << 20));
+    assert!(stdout.contains("hashmap: skipped, needs ~"), "{stdout}");
+    assert!(stderr(&out).contains("skipping 200k.txt hashmap: needs ~"), "{}", stderr(&out));
+
+    assert!(!results.records.iter().any(|r| r.strategy == "hashmap"));
+    for case in ["scan", "mmap-index (reopen)", "mmap-index (build)"] {
+        let records: Vec<_> = results.records.iter().filter(|r| r.strategy == case).collect();
+        assert!(!records.is_empty(), "{case} ran");
+        assert!(records.iter().all(|r| r.memory_limit == Some(128 << 20)), "{case}: the limit read back");
+        let has = |m| records.iter().any(|r| r.metric == m && r.workload == "uniform");
+        assert!(has(Metric::MajorFaultsPerLookup) && has(Metric::MinorFaultsPerLookup), "{case}: faults recorded");
+    }
+    assert!(stdout.contains("under a memory limit: files evicted before opening"), "{stdout}");
+    assert!(leftover_groups().is_empty(), "the run removed its cgroup: {:?}", leftover_groups());
+}
+
+/// A probe given a cgroup it cannot join fails with a clear message.
+#[test]
+fn a_probe_refuses_a_cgroup_it_cannot_join() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = generated(dir.path(), "1k");
+    let not_a_group = dir.path().join("no-such-group");
+    let args = ["probe", "--quick", "--strategy", "scan", "--data", data.to_str().unwrap()];
+    let out = kvbench(&[&args[..], &["--cgroup", not_a_group.to_str().unwrap()]].concat());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot set a memory limit") && stderr(&out).contains("no-such-group"));
+    assert!(!stderr(&out).contains("panicked"));
+}
+
+/// A line scan of 200K lines (~2 ms a lookup, or more) with a 1 ms budget
+/// times its first workload and leaves the next untimed, saying so.
+#[test]
+fn a_slow_case_stops_at_its_time_budget_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = generated(dir.path(), "200k");
+    let (out, results) = suite(&data, "scan-lines", "uniform;miss", &["--case-budget", "1ms"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
+    let results = results.unwrap();
+    let timed = |w: &str| results.records.iter().find(|r| r.workload == w && r.metric == Metric::LatencyMax);
+    let first = timed("uniform").unwrap();
+    assert!(first.samples.is_some_and(|n| n >= 1), "it says how many lookups it timed: {first:?}");
+    assert!(timed("miss").is_none(), "{stdout}");
+    assert!(stdout.contains("miss: not timed, the case's time budget of 1ms ran out"), "{stdout}");
+}
