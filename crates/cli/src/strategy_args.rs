@@ -9,7 +9,8 @@ use kvbench_lookup::{OpenOptions, Strategy};
 #[derive(Args, Debug, Clone)]
 pub struct StrategyArgs {
     /// Lookup strategy: scan-lines, scan, hashmap, mmap-index, phf-index, warming,
-    /// the embedded engines fst, lmdb, sqlite, cdb, redb, the server redis,
+    /// the embedded engines fst, lmdb, sqlite, cdb, redb, the servers redis and
+    /// redis-cluster (which needs --redis-cluster),
     /// or lru(RATIO,BACKING): an LRU cache of RATIO (0, 1] of the keys in front
     /// of BACKING, e.g. 'lru(0.5,hashmap)'; lru alone is lru(0.1,mmap-index).
     #[arg(long, short, value_name = "STRATEGY", default_value = "mmap-index")]
@@ -27,6 +28,9 @@ pub struct StrategyArgs {
     /// For `redis`: the server (and `/N` db) to load the data into and query.
     #[arg(long, value_name = "URL", default_value = kvbench_lookup::DEFAULT_REDIS_URL)]
     pub redis_url: String,
+    /// For `redis-cluster`: seed node URLs of the Redis Cluster to load the data into and query.
+    #[arg(long, value_name = "URL,URL,…", value_delimiter = ',')]
+    pub redis_cluster: Vec<String>,
 }
 
 impl StrategyArgs {
@@ -37,6 +41,8 @@ impl StrategyArgs {
             index_path: self.index.clone(),
             verify_index_fully: self.verify_index,
             redis_url: Some(self.redis_url.clone()),
+            // Empty when not given: opening `redis-cluster` then says to give it.
+            redis_cluster: Some(self.redis_cluster.clone()).filter(|urls| !urls.is_empty()),
         }
     }
 }
@@ -70,6 +76,9 @@ mod tests {
         assert_eq!(parse("lru").unwrap(), Strategy::DEFAULT_LRU);
         assert_eq!(parse("lru(0.5,scan)").unwrap(), Strategy::Lru { ratio: 0.5, backing: StrategyKind::Scan });
         assert!(parse("lru(2,scan)").is_err());
+        let cli = Cli::try_parse_from(["kvbench", "--redis-cluster", "redis://a:1,redis://b:2"]).unwrap();
+        assert_eq!(cli.strategy.open_options().redis_cluster.unwrap(), ["redis://a:1", "redis://b:2"]);
+        assert_eq!(Cli::try_parse_from(["kvbench"]).unwrap().strategy.open_options().redis_cluster, None);
         assert_eq!(
             Cli::try_parse_from(["kvbench"]).unwrap().strategy.strategy,
             Strategy::Plain(StrategyKind::MmapIndex)

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use kvbench_lookup::Reference;
 use kvbench_lookup::StrategyKind;
-use kvbench_peers::RedisServer;
+use kvbench_peers::{RedisCluster, RedisServer};
 use kvbench_report::conclusions::conclusions;
 use kvbench_report::data::Source;
 use kvbench_results::{Metric, SpreadKind};
@@ -47,27 +47,58 @@ fn quick(command: &[&str], dir: &Path, results: &Path, extra: &[&str]) -> Output
     kvbench(&[command, &options, &["--results", results.to_str().unwrap()], extra].concat())
 }
 
+/// `strings` as `&str`s, to splice into an argument list.
+fn to_strs(strings: &[String]) -> Vec<&str> {
+    strings.iter().map(String::as_str).collect()
+}
+
 fn write(dir: &Path, name: &str, data: &[u8]) -> String {
     let path = dir.join(name);
     std::fs::write(&path, data).unwrap();
     path.to_str().unwrap().to_owned()
 }
 
-/// `kvbench get` with one strategy; `redis` queries the test's own redis-server.
-fn get(data: &str, strategy: &str, keys: &[&str], redis: Option<&RedisServer>) -> Output {
-    let url = redis.map(RedisServer::url);
-    let mut args = vec!["get", "--data", data, "--strategy", strategy];
-    if let Some(url) = &url {
-        args.extend(["--redis-url", url]);
-    }
-    args.extend_from_slice(keys);
-    kvbench(&args)
+/// The servers the strategies `redis` and `redis-cluster` read, each `None`
+/// (with a message) where redis-server is not installed.
+struct Servers {
+    redis: Option<RedisServer>,
+    cluster: Option<RedisCluster>,
 }
 
-/// Every strategy, paired with the redis-server `redis` needs; `redis` is
-/// left out (with a message) where redis-server is not installed.
-fn every_strategy(redis: &Option<RedisServer>) -> impl Iterator<Item = StrategyKind> + '_ {
-    StrategyKind::ALL.into_iter().filter(move |k| *k != StrategyKind::Redis || redis.is_some())
+impl Servers {
+    fn start() -> Servers {
+        Servers { redis: RedisServer::for_test(), cluster: RedisCluster::for_test() }
+    }
+
+    /// `--redis-url URL --redis-cluster URL,…` for the servers running.
+    fn args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(redis) = &self.redis {
+            args.extend(["--redis-url".to_owned(), redis.url()]);
+        }
+        if let Some(cluster) = &self.cluster {
+            args.extend(["--redis-cluster".to_owned(), cluster.urls().join(",")]);
+        }
+        args
+    }
+
+    /// Every strategy whose server (if it needs one) runs here.
+    fn every_strategy(&self) -> impl Iterator<Item = StrategyKind> + '_ {
+        StrategyKind::ALL.into_iter().filter(move |k| match k {
+            StrategyKind::Redis => self.redis.is_some(),
+            StrategyKind::RedisCluster => self.cluster.is_some(),
+            _ => true,
+        })
+    }
+}
+
+/// `kvbench get` with one strategy; `redis` and `redis-cluster` query the test's own servers.
+fn get(data: &str, strategy: &str, keys: &[&str], servers: Option<&Servers>) -> Output {
+    let server_args = servers.map(Servers::args).unwrap_or_default();
+    let mut args = vec!["get", "--data", data, "--strategy", strategy];
+    args.extend(server_args.iter().map(String::as_str));
+    args.extend_from_slice(keys);
+    kvbench(&args)
 }
 
 #[test]
@@ -85,9 +116,9 @@ fn get_answers_like_the_reference_for_every_strategy_on_1m_keys() {
         expected.push(b'\n');
     }
     let key_args: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let redis = RedisServer::for_test();
-    for kind in every_strategy(&redis) {
-        let out = get(path.to_str().unwrap(), kind.name(), &key_args, redis.as_ref());
+    let servers = Servers::start();
+    for kind in servers.every_strategy() {
+        let out = get(path.to_str().unwrap(), kind.name(), &key_args, Some(&servers));
         assert!(out.status.success(), "{kind}: {}", stderr(&out));
         assert_eq!(out.stdout, expected, "{kind}");
     }
@@ -114,14 +145,14 @@ fn get_answers_like_the_reference_for_every_strategy_on_the_edge_cases() {
     let key_args: Vec<&str> = keys.iter().map(String::as_str).collect();
     let expected: Vec<u8> =
         keys.iter().flat_map(|k| [reference.value(k.as_bytes()).unwrap(), b"\n"].concat()).collect();
-    let redis = RedisServer::for_test();
-    for kind in every_strategy(&redis) {
-        let out = get(&data, kind.name(), &key_args, redis.as_ref());
+    let servers = Servers::start();
+    for kind in servers.every_strategy() {
+        let out = get(&data, kind.name(), &key_args, Some(&servers));
         assert!(out.status.success(), "{kind}: {}", stderr(&out));
         assert_eq!(out.stdout, expected, "{kind}");
         // A prefix of a key and a key longer than one are absent.
         for absent in ["appl", "crl", "lastx"] {
-            let out = get(&data, kind.name(), &[absent], redis.as_ref());
+            let out = get(&data, kind.name(), &[absent], Some(&servers));
             assert_eq!(out.status.code(), Some(1), "{kind} {absent:?}: {}", stderr(&out));
             assert!(out.stdout.is_empty(), "{kind} {absent:?}");
         }
@@ -149,16 +180,18 @@ fn bad_data_gets_a_one_line_error_and_status_2() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.txt");
     let malformed = write(dir.path(), "bad.txt", b"good 1\nno-separator-here\n");
-    let redis = RedisServer::for_test();
-    let url = redis.as_ref().map_or(String::new(), RedisServer::url);
-    for kind in every_strategy(&redis) {
+    let servers = Servers::start();
+    for kind in servers.every_strategy() {
         let name = kind.name();
-        let r = redis.as_ref();
+        let r = Some(&servers);
         assert_clean_error(&get(missing.to_str().unwrap(), name, &["k"], r), "No such file");
         assert_clean_error(&get(dir.path().to_str().unwrap(), name, &["k"], r), "not a regular file");
         assert_clean_error(&get(&malformed, name, &["good"], r), "bad.txt:2: malformed line: no separator");
-        let lenient =
-            kvbench(&["get", "--lenient", "--data", &malformed, "--strategy", name, "--redis-url", &url, "good"]);
+        let server_args = servers.args();
+        let lenient = kvbench(
+            &[&["get", "--lenient", "--data", &malformed, "--strategy", name][..], &to_strs(&server_args), &["good"]]
+                .concat(),
+        );
         assert_eq!((lenient.status.code(), lenient.stdout.as_slice()), (Some(0), &b"1\n"[..]), "{name}");
     }
 }
@@ -170,12 +203,12 @@ fn empty_files_invalid_keys_and_odd_bytes_have_defined_results() {
     let out = get(&empty, "scan", &["k"], None);
     assert_eq!((out.status.code(), stderr(&out)), (Some(1), "not found: k\n".to_owned()));
     let odd = write(dir.path(), "odd.txt", b"bin \xff\xfe raw\r\nlast\tno newline");
-    let redis = RedisServer::for_test();
-    for kind in every_strategy(&redis) {
-        let out = get(&odd, kind.name(), &["bin", "last"], redis.as_ref());
+    let servers = Servers::start();
+    for kind in servers.every_strategy() {
+        let out = get(&odd, kind.name(), &["bin", "last"], Some(&servers));
         assert_eq!(out.stdout, b"\xff\xfe raw\nno newline\n", "{kind}");
-        assert_clean_error(&get(&odd, kind.name(), &["has space"], redis.as_ref()), "invalid key");
-        assert_clean_error(&get(&odd, kind.name(), &[""], redis.as_ref()), "invalid key");
+        assert_clean_error(&get(&odd, kind.name(), &["has space"], Some(&servers)), "invalid key");
+        assert_clean_error(&get(&odd, kind.name(), &[""], Some(&servers)), "invalid key");
     }
     assert_clean_error(&kvbench(&["get", "--data", &odd, "--strategy", "lru(2,scan)", "bin"]), "ratio");
     assert_clean_error(&kvbench(&["get", "--data", &odd, "--strategy", "nope", "bin"]), "invalid value 'nope'");

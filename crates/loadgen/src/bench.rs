@@ -53,13 +53,18 @@ pub struct Measured {
     pub report: LoadReport,
     /// The server process's CPU and RSS during the load.
     pub used: Resources,
+    /// The same for each of the server's nodes ([`crate::Running::nodes`], e.g. a Redis Cluster's), in their order.
+    pub nodes: Vec<Resources>,
 }
 
-/// Applies `spec` to the server process `pid`, checking answers against `reference`, sampling the process meanwhile.
-pub fn measure(spec: &LoadSpec, pid: u32, oracle: &Oracle) -> Result<Measured, LoadError> {
+/// Applies `spec` to the server process `pid` (answering with the processes
+/// `nodes`, if any), checking answers against `oracle`, sampling every one of them meanwhile.
+pub fn measure(spec: &LoadSpec, pid: u32, nodes: &[u32], oracle: &Oracle) -> Result<Measured, LoadError> {
     let sampler = ProcSampler::start(pid, SAMPLE_EVERY);
+    let node_samplers: Vec<ProcSampler> = nodes.iter().map(|&pid| ProcSampler::start(pid, SAMPLE_EVERY)).collect();
     let report = crate::run(spec, &oracle.keys, &*oracle.lookup, &AtomicU64::new(0))?;
-    Ok(Measured { report, used: sampler.finish() })
+    let nodes = node_samplers.into_iter().map(ProcSampler::finish).collect();
+    Ok(Measured { report, used: sampler.finish(), nodes })
 }
 
 /// The data file of `dataset` in `dir`, generated first if it is not there.

@@ -2,6 +2,12 @@
 //! [`Processes`], which starts each as a process of its own (`kvbench serve`,
 //! `redis-server`, the Python dict), so its CPU and memory are its own.
 //!
+//! `kvbench serve --strategy redis-cluster` answers from a Redis Cluster:
+//! [`Processes`] starts one first ([`RedisCluster`], [`DEFAULT_NODES`]
+//! nodes), hands its URLs to the server, which loads the data file into it
+//! (the strategy's own load), and reports the nodes as [`Running::nodes`] so
+//! their memory and CPU are recorded beside the server's.
+//!
 //! The macro benchmark and the soak take any [`Launcher`], so they can also
 //! be run (and tested) against servers started some other way.
 
@@ -9,9 +15,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use kvbench_lookup::OpenOptions;
+use kvbench_lookup::{OpenOptions, StrategyKind};
+use kvbench_peers::cluster::DEFAULT_NODES;
 use kvbench_peers::serve::{ServeError, ServeProcess};
-use kvbench_peers::{PeerError, Pinning, RedisServer};
+use kvbench_peers::{PeerError, Pinning, RedisCluster, RedisServer};
 
 use crate::sweep::Server;
 use crate::target::Protocol;
@@ -22,6 +29,11 @@ pub trait Running {
     fn pid(&self) -> u32;
     /// Where it speaks `protocol`, if it does.
     fn addr(&self, protocol: Protocol) -> Option<SocketAddr>;
+    /// Other processes answering with it (a Redis Cluster's nodes), in a
+    /// stable order, whose CPU and RSS are recorded beside its own; none by default.
+    fn nodes(&self) -> Vec<u32> {
+        Vec::new()
+    }
 }
 
 impl Running for ServeProcess {
@@ -47,6 +59,39 @@ impl Running for RedisServer {
     }
 }
 
+/// `kvbench serve` answering from a Redis Cluster started for it; dropping
+/// stops the server first, then every node.
+struct ClusterBacked {
+    serve: ServeProcess,
+    cluster: RedisCluster,
+}
+
+impl Running for ClusterBacked {
+    fn pid(&self) -> u32 {
+        self.serve.pid()
+    }
+
+    fn addr(&self, protocol: Protocol) -> Option<SocketAddr> {
+        Running::addr(&self.serve, protocol)
+    }
+
+    fn nodes(&self) -> Vec<u32> {
+        self.cluster.pids()
+    }
+}
+
+/// Why a Redis peer is [`Launched::Unavailable`] when redis-server is missing.
+const REDIS_MISSING: &str = "not installed (Debian: apt-get install redis-server)";
+
+/// A started Redis peer, `None` if redis-server is not installed, or the error.
+fn installed<T>(started: Result<T, PeerError>) -> Result<Option<T>, LaunchError> {
+    match started {
+        Ok(peer) => Ok(Some(peer)),
+        Err(PeerError::NotInstalled) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
 /// What [`Launcher::start`] did.
 pub enum Launched {
     /// The server runs.
@@ -61,7 +106,7 @@ pub enum LaunchError {
     /// `kvbench serve` or the Python dict did not come up.
     #[error(transparent)]
     Serve(#[from] ServeError),
-    /// `redis-server` did not come up.
+    /// `redis-server` (or a Redis Cluster) did not come up.
     #[error(transparent)]
     Redis(#[from] PeerError),
     /// The data could not be loaded into `redis-server`.
@@ -96,27 +141,41 @@ impl Processes {
     }
 }
 
+impl Processes {
+    /// Pins a peer's processes (redis-server, a cluster's nodes) to the first CPU, as a one-thread server is.
+    fn pin_peer(&self, pids: &[u32]) {
+        if self.pinning.active() {
+            for &pid in pids {
+                kvbench_peers::pinning::pin(pid, 0);
+            }
+        }
+    }
+}
+
 impl Launcher for Processes {
     fn start(&self, server: &Server, data: &Path) -> Result<Launched, LaunchError> {
         let running: Box<dyn Running> = match server {
             Server::Kvbench { strategy, threads } => {
-                let args = ["--threads".to_owned(), threads.to_string(), "--strategy".into(), strategy.to_string()];
+                let mut args =
+                    vec!["--threads".to_owned(), threads.to_string(), "--strategy".into(), strategy.to_string()];
                 let cpus = self.pinning.server_cpus(*threads);
-                Box::new(ServeProcess::kvbench(&self.exe, data, &args, cpus.as_deref(), self.timeout)?)
+                if strategy.reader() == StrategyKind::RedisCluster {
+                    let Some(cluster) = installed(RedisCluster::start(DEFAULT_NODES))? else {
+                        return Ok(Launched::Unavailable(REDIS_MISSING.into()));
+                    };
+                    self.pin_peer(&cluster.pids());
+                    args.extend(["--redis-cluster".to_owned(), cluster.urls().join(",")]);
+                    let serve = ServeProcess::kvbench(&self.exe, data, &args, cpus.as_deref(), self.timeout)?;
+                    Box::new(ClusterBacked { serve, cluster })
+                } else {
+                    Box::new(ServeProcess::kvbench(&self.exe, data, &args, cpus.as_deref(), self.timeout)?)
+                }
             }
             Server::Redis => {
-                let redis = match RedisServer::start() {
-                    Ok(redis) => redis,
-                    Err(PeerError::NotInstalled) => {
-                        return Ok(Launched::Unavailable(
-                            "not installed (Debian: apt-get install redis-server)".into(),
-                        ));
-                    }
-                    Err(err) => return Err(err.into()),
+                let Some(redis) = installed(RedisServer::start())? else {
+                    return Ok(Launched::Unavailable(REDIS_MISSING.into()));
                 };
-                if self.pinning.active() {
-                    kvbench_peers::pinning::pin(redis.pid(), 0);
-                }
+                self.pin_peer(&[redis.pid()]);
                 kvbench_lookup::redis::load(data, &redis.url(), &OpenOptions::default())?;
                 Box::new(redis)
             }

@@ -14,6 +14,12 @@
 //! measured on the same server and protocol at [`BASE_CONNECTIONS`]; once per
 //! run, `wrk` repeats the base HTTP load on the same server and keys to
 //! cross-check the generator's figures.
+//!
+//! A server answering through other processes (`redis-cluster`: kvbench over
+//! a local Redis Cluster, see [`crate::Running::nodes`]) has each node
+//! sampled beside it: its peak RSS and CPU are recorded as the strategy
+//! `LABEL node I` (I from 1), and the nodes' peak RSS summed as `LABEL nodes`,
+//! with the same metrics (`server_rss`, `server_cpu`) as the server's own.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,7 +31,7 @@ use kvbench_harness::suite::dataset_info;
 use kvbench_harness::warm::{self, Warmed};
 use kvbench_peers::Pinning;
 use kvbench_peers::wrk::{self, WrkError, WrkLoad};
-use kvbench_results::{DatasetInfo, LoadInfo, Metric, ResultSet, RunInfo};
+use kvbench_results::{DatasetInfo, LoadInfo, Metric, Record, ResultSet, RunInfo};
 use kvbench_workload::{Keys, Workload};
 
 use crate::bench::{BenchError, Measured, ensure_data, measure};
@@ -166,7 +172,7 @@ pub fn run(
                 progress.note(&format!("{}: {warm_up_errors} errors while warming up", group.server.label()));
             }
             let before = cache.read(progress);
-            let measured = measure(&spec, server.pid(), &oracle)?;
+            let measured = measure(&spec, server.pid(), &server.nodes(), &oracle)?;
             let hit_rate = before.zip(cache.read(progress)).and_then(|(b, a)| a.hit_rate_since(&b));
             let throughput = measured.report.throughput();
             let base = load.pace == Pace::Closed && load.connections == BASE_CONNECTIONS;
@@ -190,6 +196,7 @@ pub fn run(
             let records = record::records(&measured.report, Some(&measured.used), &subject, &run_info);
             out.results.records.extend(records);
             out.results.records.extend(subject.records(hit_rate.map(|r| (Metric::HitRate, r)), &run_info));
+            out.results.records.extend(node_records(&measured, &subject, &run_info));
             progress.done(1);
             if base && load.protocol == Protocol::Http && cross_check {
                 cross_check = false;
@@ -232,6 +239,31 @@ pub fn run(
         }
     }
     Ok(out)
+}
+
+/// The records of a server's nodes (a Redis Cluster's, for `redis-cluster`)
+/// during a load: each node's peak RSS and CPU, labelled `LABEL node I` (from
+/// 1), then all nodes' peak RSS summed, labelled `LABEL nodes`.
+fn node_records(measured: &Measured, subject: &Subject, run: &RunInfo) -> Vec<Record> {
+    if measured.nodes.is_empty() {
+        return Vec::new();
+    }
+    let labelled = |label: String| Subject { strategy: label, ..subject.clone() };
+    let mut records: Vec<Record> = measured
+        .nodes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, used)| {
+            let values = [
+                (Metric::ServerRss, used.rss_max as f64),
+                (Metric::ServerCpu, used.user_percent + used.system_percent),
+            ];
+            labelled(format!("{} node {}", subject.strategy, i + 1)).records(values, run)
+        })
+        .collect();
+    let total = measured.nodes.iter().map(|n| n.rss_max as f64).sum();
+    records.extend(labelled(format!("{} nodes", subject.strategy)).records([(Metric::ServerRss, total)], run));
+    records
 }
 
 /// Where a server's cache counters are read: its HTTP address (`/metrics`), if it serves HTTP.

@@ -136,7 +136,7 @@ impl Soak {
             workload: Workload::UNIFORM,
             seed,
         };
-        Ok(measure(&spec, self.server.pid(), &self.oracle)?)
+        Ok(measure(&spec, self.server.pid(), &self.server.nodes(), &self.oracle)?)
     }
 }
 

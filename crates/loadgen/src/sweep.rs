@@ -221,6 +221,8 @@ pub fn plan(scale: Scale) -> Vec<Group> {
     ];
     // The engines a user might pick instead, served the same way.
     groups.extend(StrategyKind::ENGINES.map(|kind| group(plain(kind), million, 1, at_base())));
+    // kvbench answering from a local Redis Cluster (started, loaded and sampled per node by the launcher).
+    groups.push(group(plain(StrategyKind::RedisCluster), million, 1, at_base()));
     groups.extend([
         group(lru(0.1), million, 1, at_base()),
         group(lru(0.5), million, 1, at_base()),

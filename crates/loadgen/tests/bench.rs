@@ -11,7 +11,7 @@ use kvbench_loadgen::LaunchError;
 use kvbench_loadgen::sweep::{BASE_CONNECTIONS, Group, Load, Pace, Scale, Server, plan};
 use kvbench_loadgen::{Launched, Launcher, MacroOptions, Protocol, Running, Soak, SoakOptions, macro_run};
 use kvbench_lookup::OpenOptions;
-use kvbench_peers::Pinning;
+use kvbench_peers::{Pinning, RedisCluster};
 use kvbench_results::Metric;
 use kvbench_server::{Config, DataSource, Limits};
 use kvbench_workload::Dataset;
@@ -46,6 +46,46 @@ impl Launcher for InProcess {
         let source = DataSource { path: data.to_owned(), strategy: strategy.clone(), options: OpenOptions::default() };
         let server = kvbench_server::Server::start(config, source).map_err(|e| LaunchError::Other(Box::new(e)))?;
         Ok(Launched::Running(Box::new(Served(server))))
+    }
+}
+
+/// Starts a local Redis Cluster and a kvbench server in this process answering from it.
+struct InProcessOverCluster;
+
+/// The server and the cluster it answers from; the server stops first.
+struct OverCluster {
+    served: Served,
+    cluster: RedisCluster,
+}
+
+impl Running for OverCluster {
+    fn pid(&self) -> u32 {
+        self.served.pid()
+    }
+
+    fn addr(&self, protocol: Protocol) -> Option<SocketAddr> {
+        self.served.addr(protocol)
+    }
+
+    fn nodes(&self) -> Vec<u32> {
+        self.cluster.pids()
+    }
+}
+
+impl Launcher for InProcessOverCluster {
+    fn start(&self, server: &Server, data: &Path) -> Result<Launched, LaunchError> {
+        let Server::Kvbench { strategy, threads } = server else {
+            return Ok(Launched::Unavailable("not started by this test".into()));
+        };
+        let Some(cluster) = RedisCluster::for_test() else {
+            return Ok(Launched::Unavailable("redis-server not installed".into()));
+        };
+        let any = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+        let config = Config { http: any, resp: any, threads: *threads, signals: false, limits: Limits::default() };
+        let options = OpenOptions { redis_cluster: Some(cluster.urls()), ..OpenOptions::default() };
+        let source = DataSource { path: data.to_owned(), strategy: strategy.clone(), options };
+        let server = kvbench_server::Server::start(config, source).map_err(|e| LaunchError::Other(Box::new(e)))?;
+        Ok(Launched::Running(Box::new(OverCluster { served: Served(server), cluster })))
     }
 }
 
@@ -194,4 +234,44 @@ fn a_short_soak_runs_every_slice_without_errors() {
     assert!(out.requests() > 0 && out.rss_peak() >= out.rss_last() && out.rss_last() > 0);
     let bad = SoakOptions { fraction: 1.5, ..options };
     assert!(matches!(Soak::start(bad, &InProcess), Err(kvbench_loadgen::BenchError::Options(_))));
+}
+
+#[test]
+fn a_server_over_a_cluster_answers_rightly_and_each_nodes_memory_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let strategy = kvbench_lookup::Strategy::Plain(kvbench_lookup::StrategyKind::RedisCluster);
+    let load = |protocol| Load { protocol, connections: 4, pace: Pace::Closed };
+    let group = Group {
+        server: Server::Kvbench { strategy, threads: 1 },
+        dataset: Dataset::new(2_000).into(),
+        loads: vec![load(Protocol::Http), load(Protocol::Resp)],
+    };
+    let options = MacroOptions {
+        data_dir: dir.path().to_owned(),
+        duration: Duration::from_millis(100),
+        quick: true,
+        cross_check: false,
+        pinning: Pinning::none(),
+        seed: 7,
+    };
+    let mut progress = Counted::default();
+    let out = macro_run::run(&[group], &options, &InProcessOverCluster, &mut progress).unwrap();
+    if progress.notes.iter().any(|n| n.contains("not installed")) {
+        return;
+    }
+    assert_eq!(out.rows.len(), 2, "{:?}", progress.notes);
+    assert_eq!(out.errors(), 0);
+    for row in &out.rows {
+        assert!(row.measured.report.found == row.measured.report.requests && row.measured.report.requests > 0);
+        assert_eq!(row.measured.nodes.len(), 3);
+        assert!(row.measured.nodes.iter().all(|n| n.rss_max > 0), "{:?}", row.measured.nodes);
+    }
+    let rss = |label: &str| {
+        out.results.records.iter().filter(|r| r.metric == Metric::ServerRss && r.strategy == label).count()
+    };
+    for label in ["redis-cluster", "redis-cluster node 1", "redis-cluster node 2", "redis-cluster node 3"] {
+        assert_eq!(rss(label), 2, "{label}");
+    }
+    let total: Vec<_> = out.results.records.iter().filter(|r| r.strategy == "redis-cluster nodes").collect();
+    assert!(total.len() == 2 && total.iter().all(|r| r.metric == Metric::ServerRss && r.value > 0.0));
 }

@@ -93,7 +93,7 @@ pub enum OpenError {
     },
     /// The Redis db holds keys kvbench did not load, so it is left alone.
     #[error(
-        "redis db at {url} holds {keys} keys not loaded by kvbench; choose another db (redis://host:port/N) or flush it"
+        "redis db at {url} holds {keys} keys not loaded by kvbench; choose another db (redis://host:port/N) or cluster, or flush it"
     )]
     ForeignData {
         /// The db's URL (without any password).

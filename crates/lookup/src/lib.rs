@@ -20,9 +20,11 @@
 //! | `EngineLookup` over `Cdb` (`cdb.rs`) | `cdb` | the records in a constant database, cdb2 (feature `cdb`) |
 //! | `EngineLookup` over `Redb` (`redb.rs`) | `redb` | the records in a redb B-tree (feature `redb`) |
 //! | `redis::RedisLookup` (`redis.rs`) | `redis` | the records loaded into a real Redis server, one `GET` per lookup (feature `redis`) |
+//! | `redis_cluster::RedisClusterLookup` (`redis_cluster.rs`) | `redis-cluster` | the records spread over a Redis Cluster's primaries, one `GET` per lookup to the key's node (feature `redis`) |
 //!
 //! The engines share `store.rs`: the store beside the data, its stamp, its
-//! checks and its rebuilds. [`open`] opens any strategy by [`Strategy`] (`registry.rs`); `format.rs`
+//! checks and its rebuilds; the two Redis strategies share `redis_load.rs`
+//! (the load, its marker, the connection pool). [`open`] opens any strategy by [`Strategy`] (`registry.rs`); `format.rs`
 //! defines the file format ([`split_line`], [`check_key`]); [`Reference`] is
 //! the obviously-correct model the tests compare to; [`DataFile`] maps a data
 //! file; [`profile()`] measures what a file holds (records, duplicates, key
@@ -48,6 +50,10 @@ mod phf_index;
 mod redb;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(feature = "redis")]
+pub mod redis_cluster;
+#[cfg(feature = "redis")]
+mod redis_load;
 mod scan;
 mod scan_lines;
 #[cfg(feature = "sqlite")]
@@ -171,6 +177,9 @@ pub struct OpenOptions {
     /// The Redis db the `redis` strategy loads and reads, e.g. `redis://host:6379/2`;
     /// default [`DEFAULT_REDIS_URL`].
     pub redis_url: Option<String>,
+    /// Seed node URLs of the Redis Cluster the `redis-cluster` strategy loads
+    /// and reads, e.g. `redis://127.0.0.1:7000`; no default (it must be given).
+    pub redis_cluster: Option<Vec<String>>,
 }
 
 /// The Redis db used when [`OpenOptions::redis_url`] is `None`.

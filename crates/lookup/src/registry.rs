@@ -49,11 +49,13 @@ pub enum StrategyKind {
     Redb,
     /// The same lookups over a real Redis server (loaded from the data file).
     Redis,
+    /// The same lookups over a Redis Cluster's primaries (loaded from the data file).
+    RedisCluster,
 }
 
 impl StrategyKind {
     /// Every strategy, in the order tables list them.
-    pub const ALL: [StrategyKind; 13] = [
+    pub const ALL: [StrategyKind; 14] = [
         StrategyKind::ScanLines,
         StrategyKind::Scan,
         StrategyKind::HashMap,
@@ -67,6 +69,7 @@ impl StrategyKind {
         StrategyKind::Cdb,
         StrategyKind::Redb,
         StrategyKind::Redis,
+        StrategyKind::RedisCluster,
     ];
 
     /// The embedded engines a user might pick instead of kvbench's own strategies.
@@ -84,12 +87,19 @@ impl StrategyKind {
             StrategyKind::Lru => "lru",
             StrategyKind::Warming => "warming",
             StrategyKind::Redis => "redis",
+            StrategyKind::RedisCluster => "redis-cluster",
             StrategyKind::Fst => "fst",
             StrategyKind::Lmdb => "lmdb",
             StrategyKind::Sqlite => "sqlite",
             StrategyKind::Cdb => "cdb",
             StrategyKind::Redb => "redb",
         }
+    }
+
+    /// Whether this kind answers from a server that must be running (`redis`,
+    /// `redis-cluster`), not from the data file alone.
+    pub fn needs_server(self) -> bool {
+        matches!(self, StrategyKind::Redis | StrategyKind::RedisCluster)
     }
 
     /// Whether this kind keeps its index or store beside the data (built once, then reopened).
@@ -265,8 +275,12 @@ fn open_plain(path: &Path, kind: StrategyKind, opts: &OpenOptions) -> Result<Box
         StrategyKind::Warming => Box::new(Warming::open(path, opts)?),
         #[cfg(feature = "redis")]
         StrategyKind::Redis => Box::new(crate::redis::RedisLookup::open(path, opts)?),
+        #[cfg(feature = "redis")]
+        StrategyKind::RedisCluster => Box::new(crate::redis_cluster::RedisClusterLookup::open(path, opts)?),
         #[cfg(not(feature = "redis"))]
-        StrategyKind::Redis => return Err(OpenError::Config("built without the redis feature".into())),
+        StrategyKind::Redis | StrategyKind::RedisCluster => {
+            return Err(OpenError::Config("built without the redis feature".into()));
+        }
         StrategyKind::Fst => Box::new(FstIndex::open(path, opts)?),
         #[cfg(feature = "lmdb")]
         StrategyKind::Lmdb => Box::new(EngineLookup::<crate::lmdb::Lmdb>::open(path, opts)?),

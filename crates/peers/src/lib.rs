@@ -5,6 +5,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`serve`] | [`serve::ServeProcess`]: `kvbench serve` or the Python dict baseline as a process of its own |
+//! | [`cluster`] | [`RedisCluster`]: N `redis-server`s in cluster mode, every slot assigned |
 //! | [`pinning`] | [`Pinning`]: which CPUs the servers and the load generator run on |
 //! | [`wrk`] | `wrk` on the same server and keys, to cross-check kvbench's load generator |
 //!
@@ -12,15 +13,18 @@
 //! bound to 127.0.0.1 only, and is killed and reaped when dropped, so nothing
 //! outlives the test or benchmark that started it.
 
+pub mod cluster;
 pub mod pinning;
 pub mod serve;
 pub mod wrk;
 
+pub use cluster::RedisCluster;
 pub use pinning::Pinning;
 
+use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -48,6 +52,9 @@ pub enum PeerError {
     /// An I/O error starting the process or picking a port.
     #[error("starting redis-server: {0}")]
     Io(#[from] io::Error),
+    /// The servers started but did not form a cluster (a command refused, or no `cluster_state:ok` in time).
+    #[error("redis cluster: {0}")]
+    Cluster(String),
 }
 
 /// A running `redis-server` on a loopback port; stopped when dropped.
@@ -61,9 +68,19 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts `redis-server` on a free loopback port and waits until it answers `PING`.
     pub fn start() -> Result<RedisServer, PeerError> {
+        RedisServer::start_in(&std::env::temp_dir(), &|_| Ok(Vec::new()))
+    }
+
+    /// Starts one in `dir` (its log and working folder) with the arguments
+    /// `extra` gives for the port it got (tried afresh on each port), and
+    /// waits until it answers `PING`.
+    pub(crate) fn start_in(
+        dir: &Path,
+        extra: &dyn Fn(u16) -> io::Result<Vec<OsString>>,
+    ) -> Result<RedisServer, PeerError> {
         let mut detail = String::new();
         for _ in 0..ATTEMPTS {
-            match Self::try_start()? {
+            match Self::try_start(dir, extra)? {
                 Ok(server) => return Ok(server),
                 Err(why) => detail = why,
             }
@@ -75,14 +92,7 @@ impl RedisServer {
     /// redis-server is not installed; panics instead if `CI` is set (CI must
     /// install it) or if it is installed but fails to start.
     pub fn for_test() -> Option<RedisServer> {
-        match RedisServer::start() {
-            Ok(server) => Some(server),
-            Err(PeerError::NotInstalled) if std::env::var_os("CI").is_none() => {
-                eprintln!("skipping: redis-server not installed");
-                None
-            }
-            Err(e) => panic!("{e}"),
-        }
+        for_test(RedisServer::start())
     }
 
     /// The address it listens on (127.0.0.1 and its port).
@@ -101,16 +111,20 @@ impl RedisServer {
     }
 
     /// One attempt on one port: `Ok(Err(why))` means "try another port".
-    fn try_start() -> Result<Result<RedisServer, String>, PeerError> {
+    fn try_start(
+        dir: &Path,
+        extra: &dyn Fn(u16) -> io::Result<Vec<OsString>>,
+    ) -> Result<Result<RedisServer, String>, PeerError> {
         let addr = free_port()?;
-        let log = std::env::temp_dir().join(format!("kvbench-redis-{}-{}.log", std::process::id(), addr.port()));
+        let log = dir.join(format!("kvbench-redis-{}-{}.log", std::process::id(), addr.port()));
         let spawned = Command::new(REDIS_SERVER)
             .args(["--port", &addr.port().to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--protected-mode", "no", "--daemonize", "no"])
             .arg("--logfile")
             .arg(&log)
             .arg("--dir")
-            .arg(std::env::temp_dir())
+            .arg(dir)
+            .args(extra(addr.port())?)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -165,6 +179,19 @@ impl Drop for RedisServer {
     }
 }
 
+/// `started` for a test: `None` (after saying so on stderr) when redis-server
+/// is not installed and `CI` is not set; a panic on any other error.
+pub(crate) fn for_test<T>(started: Result<T, PeerError>) -> Option<T> {
+    match started {
+        Ok(server) => Some(server),
+        Err(PeerError::NotInstalled) if std::env::var_os("CI").is_none() => {
+            eprintln!("skipping: redis-server not installed");
+            None
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
+
 /// Whether `program` is an executable file on `PATH`, where `Command` looks for it.
 pub(crate) fn on_path(program: &str) -> bool {
     use std::os::unix::fs::PermissionsExt;
@@ -174,12 +201,12 @@ pub(crate) fn on_path(program: &str) -> bool {
 }
 
 /// A loopback port that was free a moment ago (bound to port 0, then released).
-fn free_port() -> io::Result<SocketAddr> {
+pub(crate) fn free_port() -> io::Result<SocketAddr> {
     TcpListener::bind("127.0.0.1:0")?.local_addr()
 }
 
 /// Sends one inline command and reads one reply (a line, or a bulk string in full).
-fn ask(addr: SocketAddr, command: &[u8]) -> io::Result<Vec<u8>> {
+pub(crate) fn ask(addr: SocketAddr, command: &[u8]) -> io::Result<Vec<u8>> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(200))?;
     stream.set_read_timeout(Some(Duration::from_millis(500)))?;
     stream.write_all(command)?;
