@@ -38,7 +38,11 @@ pub struct Needs {
 fn per_key(kind: StrategyKind, building: bool) -> (u64, u64) {
     let build = |memory: u64| if building { memory } else { 0 };
     match kind {
-        StrategyKind::ScanLines | StrategyKind::Scan | StrategyKind::Redis | StrategyKind::Lru => (0, 0),
+        StrategyKind::ScanLines
+        | StrategyKind::Scan
+        | StrategyKind::Redis
+        | StrategyKind::RedisCluster
+        | StrategyKind::Lru => (0, 0),
         // A packed table of offsets and hashes: 76 B/key at 10M, more while it grows.
         StrategyKind::HashMap | StrategyKind::Warming => (110, 0),
         // Sorting (hash, offset) pairs in memory before writing 17.7 B/key.
