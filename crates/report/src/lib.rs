@@ -10,6 +10,7 @@
 //!   (numbers are written by [`kvbench_results::units`], as in the terminal).
 //! - [`charts`]: one module per chart, each drawn to SVG and PNG.
 //! - [`markdown`]: the report text and tables computed from the data.
+//! - [`projection`]: what a 1B-key file would need, projected from bytes per key (labelled as such).
 //! - [`conclusions`]: the report's findings, one function each, with the inputs each lacked.
 
 pub mod charts;
@@ -17,6 +18,7 @@ pub mod conclusions;
 pub mod data;
 pub mod growth;
 pub mod markdown;
+pub mod projection;
 pub mod style;
 
 use std::path::{Path, PathBuf};

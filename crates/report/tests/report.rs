@@ -545,3 +545,36 @@ fn growth_factors_limited_runs_and_skipped_cases_are_reported_apart() {
     let main = readme.lines().find(|l| l.starts_with("| mmap-index (reopen) | 100M |")).unwrap();
     assert!(main.contains("1.8 µs") && !main.contains("95 µs"), "{main}");
 }
+
+#[test]
+fn a_1b_key_projection_is_labelled_and_computed_from_bytes_per_key() {
+    let mut cluster = ResultSet::new("kvbench bench macro");
+    let load = LoadInfo {
+        protocol: "resp".into(),
+        connections: 64,
+        server_threads: 1,
+        rate: None,
+        seed: None,
+        client: None,
+        pinned: true,
+    };
+    let rss = |strategy: &str, value| {
+        Record::new(strategy, &ds(1_000_000), "uniform", Metric::ServerRss, value, &run()).with_load(load.clone())
+    };
+    // 3 nodes of 70 MB: 210 B/key at 1M keys.
+    for node in 1..=3 {
+        cluster.records.push(rss(&format!("redis-cluster node {node}"), 70e6));
+    }
+    cluster.records.push(rss("redis-cluster nodes", 210e6));
+    let mut suite = suite_at_scale();
+    let reopen = CaseStart::Reopen.label("mmap-index");
+    suite.records.push(Record::new(&reopen, &ds(100_000_000), "-", Metric::DiskBytesPerKey, 17.7, &run()));
+    let readme = readme_of(vec![suite, cluster]);
+    assert!(readme.contains("## Projection to 1B keys (not measured)"), "{readme}");
+    assert!(readme.contains("**A projection, not a measurement:**"));
+    // 210 B/key × 1B = 196 GiB: 5 nodes of 64 GiB filled to 75 % (48 GiB each).
+    let row = readme.lines().find(|l| l.starts_with("| redis-cluster (3 nodes measured) | 1M |")).unwrap();
+    assert!(row.contains("210.0 B/key") && row.contains("| 196 GiB |") && row.contains("5 nodes of 64 GiB"), "{row}");
+    let row = readme.lines().find(|l| l.starts_with("| mmap-index | 100M |")).unwrap();
+    assert!(row.contains("90.0 B/key resident") && row.contains("| 84 GiB |") && row.contains("16 GiB index"), "{row}");
+}
