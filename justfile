@@ -42,6 +42,17 @@ publish:
     cp results/latest/*.json results/reference/
     {{kvbench}} report --results results/reference --out reports
 
+# Scale (~1 h, ~12 GB of disk, root for the limit): the core strategies on 10K..100M keys, then 100M under a
+# 2 GiB memory limit (page cache included; no scan: it would read the whole file from disk per lookup), then a
+# local 3-node Redis Cluster behind kvbench serve on 1M keys;
+# results in results/latest/scale/, its report in results/latest/scale/report/ (growth, limits, 1B projection).
+scale:
+    mkdir -p results/latest/scale
+    {{kvbench}} suite --keys 10k,1M,10M,100M --strategies 'scan,hashmap,mmap-index,phf-index,lru(0.1,mmap-index)' --runs 3 --results results/latest/scale/suite.json --no-report
+    {{kvbench}} suite --keys 100M --memory-limit 2GiB --strategies 'hashmap,mmap-index,phf-index,lru(0.01,mmap-index)' --workloads 'uniform;zipf:0.99' --runs 3 --results results/latest/scale/limited.json --no-report
+    {{kvbench}} bench macro --data data/kv-1M-normal_30_5-s42.txt --strategies 'hashmap,redis-cluster' --results results/latest/scale/macro.json
+    {{kvbench}} report --results results/latest/scale --out results/latest/scale/report
+
 # Serve the 1M-key dataset over HTTP (:8080) and RESP (:6380) until Ctrl-C; e.g. `just serve --strategy hashmap`.
 serve *ARGS:
     {{kvbench}} gen --keys 1M --out-dir data

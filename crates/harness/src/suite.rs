@@ -142,6 +142,8 @@ pub struct ProbeOptions {
     pub cgroup: Option<PathBuf>,
     /// Time for all of a case's workloads ([`crate::probe::ProbeSpec::budget`]).
     pub budget: Option<std::time::Duration>,
+    /// Seed node URLs of the Redis Cluster that `redis-cluster` cases load and read.
+    pub redis_cluster: Option<Vec<String>>,
 }
 
 /// The arguments that make `kvbench probe` run `case` on `data` (after the subcommand).
@@ -177,6 +179,10 @@ pub fn probe_args(data: &Path, case: &Case, options: &ProbeOptions) -> Vec<Strin
     }
     if let Some(budget) = options.budget {
         args.extend(["--budget".to_owned(), format!("{}ms", budget.as_millis())]);
+    }
+    if let Some(urls) = options.redis_cluster.as_ref().filter(|_| case.strategy.reader() == StrategyKind::RedisCluster)
+    {
+        args.extend(["--redis-cluster".to_owned(), urls.join(",")]);
     }
     args
 }

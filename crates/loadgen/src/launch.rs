@@ -115,6 +115,9 @@ pub enum LaunchError {
     /// A server started some other way (another [`Launcher`]) failed.
     #[error("cannot start the server: {0}")]
     Other(Box<dyn std::error::Error + Send + Sync>),
+    /// The data file could not be dropped from the page cache before a memory-limited server.
+    #[error("cannot drop the data file from the page cache: {0}")]
+    Evict(std::io::Error),
 }
 
 /// Starts the servers of a plan.
@@ -132,12 +135,15 @@ pub struct Processes {
     pub pinning: Pinning,
     /// How long a server may take to come up (building a strategy on a big file takes a while).
     pub timeout: Duration,
+    /// A memory-limited cgroup (`kvbench_harness::cgroup`) each `kvbench serve` joins before
+    /// opening its data, which is evicted from the page cache first; peers run without it.
+    pub cgroup: Option<PathBuf>,
 }
 
 impl Processes {
     /// Servers started from the kvbench executable `exe`, given 300 s to come up.
     pub fn new(exe: PathBuf, pinning: Pinning) -> Processes {
-        Processes { exe, pinning, timeout: Duration::from_secs(300) }
+        Processes { exe, pinning, timeout: Duration::from_secs(300), cgroup: None }
     }
 }
 
@@ -159,6 +165,11 @@ impl Launcher for Processes {
                 let mut args =
                     vec!["--threads".to_owned(), threads.to_string(), "--strategy".into(), strategy.to_string()];
                 let cpus = self.pinning.server_cpus(*threads);
+                if let Some(dir) = &self.cgroup {
+                    // Pages cached earlier are charged elsewhere and would be served from outside the limit.
+                    kvbench_harness::memory::evict_page_cache(data).map_err(LaunchError::Evict)?;
+                    args.extend(["--cgroup".to_owned(), dir.display().to_string()]);
+                }
                 if strategy.reader() == StrategyKind::RedisCluster {
                     let Some(cluster) = installed(RedisCluster::start(DEFAULT_NODES))? else {
                         return Ok(Launched::Unavailable(REDIS_MISSING.into()));

@@ -120,14 +120,7 @@ fn the_quick_plan_runs_every_load_with_checked_answers_and_records_it() {
     // A peer this launcher cannot start is skipped, with a note.
     let redis = Group { server: Server::Redis, ..groups[0].clone() };
     groups.push(redis.clone());
-    let options = MacroOptions {
-        data_dir: dir.path().to_owned(),
-        duration: Duration::from_millis(100),
-        quick: true,
-        cross_check: false,
-        pinning: Pinning::none(),
-        seed: 42,
-    };
+    let options = quick_options(dir.path(), 42);
     let mut progress = Counted::default();
     let out = macro_run::run(&groups, &options, &InProcess, &mut progress).unwrap();
     assert_eq!((progress.total, progress.done), ((loads + redis.loads.len()) as u64, progress.total));
@@ -246,14 +239,7 @@ fn a_server_over_a_cluster_answers_rightly_and_each_nodes_memory_is_recorded() {
         dataset: Dataset::new(2_000).into(),
         loads: vec![load(Protocol::Http), load(Protocol::Resp)],
     };
-    let options = MacroOptions {
-        data_dir: dir.path().to_owned(),
-        duration: Duration::from_millis(100),
-        quick: true,
-        cross_check: false,
-        pinning: Pinning::none(),
-        seed: 7,
-    };
+    let options = quick_options(dir.path(), 7);
     let mut progress = Counted::default();
     let out = macro_run::run(&[group], &options, &InProcessOverCluster, &mut progress).unwrap();
     if progress.notes.iter().any(|n| n.contains("not installed")) {
@@ -274,4 +260,16 @@ fn a_server_over_a_cluster_answers_rightly_and_each_nodes_memory_is_recorded() {
     }
     let total: Vec<_> = out.results.records.iter().filter(|r| r.strategy == "redis-cluster nodes").collect();
     assert!(total.len() == 2 && total.iter().all(|r| r.metric == Metric::ServerRss && r.value > 0.0));
+}
+
+/// A quick macro run's options: 100 ms loads, no cross-check, unpinned, data generated into `dir`.
+fn quick_options(dir: &std::path::Path, seed: u64) -> MacroOptions {
+    MacroOptions {
+        data_dir: dir.to_owned(),
+        duration: Duration::from_millis(100),
+        quick: true,
+        cross_check: false,
+        pinning: Pinning::none(),
+        seed,
+    }
 }

@@ -13,7 +13,6 @@ use common::*;
 use kvbench_lookup::redis::{MARKER_KEY, RedisLookup};
 use kvbench_lookup::{Lookup, OpenError, OpenOptions, Strategy, open};
 use kvbench_peers::RedisServer;
-use proptest::test_runner::{Config, TestRunner};
 
 /// Opens `strategy` with its Redis at `url`, whatever other options the check sets.
 fn opener(strategy: &str, url: String) -> impl Fn(&Path, &OpenOptions) -> Opened {
@@ -32,14 +31,7 @@ fn connect(url: &str) -> redis::Connection {
 fn the_differential_suite_passes_over_redis() {
     let Some(server) = RedisServer::for_test() else { return };
     for (strategy, db) in [("redis", 0), ("lru(0.5,redis)", 1)] {
-        let open = opener(strategy, format!("{}{db}", server.url()));
-        handwritten_cases(&open);
-        invalid_keys_are_errors(&open);
-        empty_file_has_no_keys(&open);
-        malformed_lines(&open);
-        bad_paths(&open);
-        let mut runner = TestRunner::new(Config { cases: 16, ..Config::default() });
-        runner.run(&data_file(), |data| random_files(&open, &data)).unwrap();
+        every_check_in_turn(&opener(strategy, format!("{}{db}", server.url())), 16);
     }
 }
 

@@ -14,7 +14,6 @@ use common::*;
 use kvbench_lookup::redis_cluster::{MARKER_KEY, RedisClusterLookup};
 use kvbench_lookup::{Lookup, LookupError, OpenError, OpenOptions, Strategy, open};
 use kvbench_peers::RedisCluster;
-use proptest::test_runner::{Config, TestRunner};
 
 /// Options reaching the cluster through every node's URL.
 fn options(cluster: &RedisCluster) -> OpenOptions {
@@ -37,13 +36,7 @@ fn the_differential_suite_passes_over_a_cluster() {
         let open = move |path: &Path, opts: &OpenOptions| {
             open(path, &strategy, &OpenOptions { redis_cluster: Some(urls.clone()), ..opts.clone() })
         };
-        handwritten_cases(&open);
-        invalid_keys_are_errors(&open);
-        empty_file_has_no_keys(&open);
-        malformed_lines(&open);
-        bad_paths(&open);
-        let mut runner = TestRunner::new(Config { cases: 16, ..Config::default() });
-        runner.run(&data_file(), |data| random_files(&open, &data)).unwrap();
+        every_check_in_turn(&open, 16);
     }
 }
 

@@ -13,9 +13,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use clap::Args;
+use kvbench_harness::cgroup::{self, CgroupError};
 use kvbench_results::units::ByteSize;
 use kvbench_server::{Config, DataSource, Limits, Server};
 
+use crate::human;
 use crate::strategy_args::StrategyArgs;
 
 /// Options of `kvbench serve`.
@@ -52,6 +54,9 @@ pub struct ServeArgs {
     /// --max-connections, what bounds the memory clients can hold.
     #[arg(long, value_name = "SIZE", default_value = "1MiB")]
     max_resp_command: ByteSize,
+    /// Join this memory-limited cgroup before opening the data (made by `bench macro --memory-limit`).
+    #[arg(long, value_name = "DIR", hide = true)]
+    cgroup: Option<PathBuf>,
 }
 
 /// The most threads `--threads` accepts. Past a few per CPU, threads only
@@ -89,6 +94,12 @@ fn limits(args: &ServeArgs) -> Limits {
 
 /// Runs `kvbench serve` until a signal stops it.
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    if let Some(dir) = &args.cgroup {
+        // Before the data is opened, so that everything the strategy holds is inside the limit.
+        cgroup::join(dir)?;
+        let limit = cgroup::current_limit().ok_or_else(|| CgroupError::NotApplied { dir: dir.clone() })?;
+        eprintln!("kvbench serve: under a memory limit of {} (page cache included)", human::bytes(limit));
+    }
     let threads = args.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, usize::from), usize::from);
     let config = Config { http: args.http.0, resp: args.resp.0, threads, signals: true, limits: limits(args) };
     let source = DataSource {

@@ -17,6 +17,8 @@ use kvbench_harness::suite::{
 };
 use kvbench_harness::timing::{Plan, SLOW_OP};
 use kvbench_lookup::{OpenOptions, Strategies, Strategy, StrategyKind};
+use kvbench_peers::RedisCluster;
+use kvbench_peers::cluster::DEFAULT_NODES;
 use kvbench_results::recommend::{HEADER, latency_workload, recommend};
 use kvbench_results::units::{ByteSize, approx_count, percentile_or_max, relative_interval};
 use kvbench_results::{
@@ -121,6 +123,9 @@ pub struct ProbeArgs {
     /// Time for all the workloads of a slow case together.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     budget: Option<std::time::Duration>,
+    /// For `redis-cluster`: the cluster's seed node URLs.
+    #[arg(long, value_name = "URL,…", value_delimiter = ',')]
+    redis_cluster: Option<Vec<String>>,
 }
 
 fn pool_size(count: Option<Count>) -> usize {
@@ -136,7 +141,11 @@ pub fn probe(args: &ProbeArgs) -> anyhow::Result<ExitCode> {
     let spec = ProbeSpec {
         data: args.data.clone(),
         strategy: args.strategy.clone(),
-        opts: OpenOptions { lenient: args.lenient, ..OpenOptions::default() },
+        opts: OpenOptions {
+            lenient: args.lenient,
+            redis_cluster: args.redis_cluster.clone(),
+            ..OpenOptions::default()
+        },
         fresh_index: args.fresh_index,
         cold: args.cold,
         workloads: args.workloads.clone(),
@@ -173,6 +182,13 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
         .map(|size| MemoryLimit::create(size.0))
         .transpose()
         .context("--memory-limit runs each probe in a cgroup")?;
+    // A `redis-cluster` case reads a local cluster the suite starts (and stops when done).
+    let cluster = cases
+        .iter()
+        .any(|c| c.strategy.reader() == StrategyKind::RedisCluster)
+        .then(|| RedisCluster::start(DEFAULT_NODES))
+        .transpose()
+        .context("redis-cluster is measured over a local Redis Cluster")?;
     let datasets = datasets(args)?;
     let skips = skips(&datasets, &cases, limit.as_ref().map(MemoryLimit::bytes), args.datasets.lenient);
     for ((info, path), skip) in datasets.iter().zip(&skips) {
@@ -215,6 +231,7 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
             lenient: args.datasets.lenient,
             cgroup: limit.as_ref().map(|l| l.dir().to_owned()),
             budget: Some(args.case_budget),
+            redis_cluster: cluster.as_ref().map(RedisCluster::urls),
         };
         match probe_in_child(&exe, path, case, &options) {
             Ok(report) if report.memory_limit != limit.as_ref().map(MemoryLimit::bytes) => {
@@ -441,7 +458,10 @@ impl Table<'_> {
         let rows: Vec<Vec<String>> = self
             .cases
             .iter()
-            .map(|case| {
+            .zip(self.reports)
+            // A case skipped (it could not fit) has no runs, and is listed after the tables.
+            .filter(|(_, runs)| !runs.is_empty())
+            .map(|(case, _)| {
                 let c = case.label();
                 let get = |m| self.get(&c, "-", m);
                 let ready = if self.wide {

@@ -1,6 +1,6 @@
 //! The differential checks every strategy must pass (each must answer
-//! exactly what the simple `Reference` answers), shared by `strategies.rs`
-//! and `redis.rs`.
+//! exactly what the simple `Reference` answers), shared by `strategies.rs`,
+//! `redis.rs` and `redis_cluster.rs`.
 #![allow(clippy::unwrap_used, dead_code)]
 
 use std::path::Path;
@@ -140,6 +140,19 @@ pub fn data_file() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
         }
         data
     })
+}
+
+/// Every check in turn, then `cases` random files: for a strategy served by
+/// one running server (`redis`, `redis-cluster`), whose checks must not run
+/// in parallel (each new file makes the next open flush and reload it).
+pub fn every_check_in_turn(open: Open<'_>, cases: u32) {
+    handwritten_cases(open);
+    invalid_keys_are_errors(open);
+    empty_file_has_no_keys(open);
+    malformed_lines(open);
+    bad_paths(open);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases, ..ProptestConfig::default() });
+    runner.run(&data_file(), |data| random_files(open, &data)).unwrap();
 }
 
 pub fn random_files(open: Open<'_>, data: &[u8]) -> Result<(), TestCaseError> {

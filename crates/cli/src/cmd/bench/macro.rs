@@ -8,10 +8,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use kvbench_harness::cgroup::MemoryLimit;
 use kvbench_loadgen::sweep::{Scale, file_strategies, plan, plan_for_files};
 use kvbench_loadgen::{MacroOptions, MacroRow, Processes, macro_run};
 use kvbench_lookup::Strategies;
 use kvbench_peers::Pinning;
+use kvbench_results::units::ByteSize;
+use kvbench_results::{PYTHON_DICT, REDIS_SERVER};
 
 use crate::data_args::describe;
 use crate::human;
@@ -46,6 +49,11 @@ pub struct MacroArgs {
     /// Strategies to serve --data files with [default: hashmap,mmap-index,phf-index,lru(0.1,mmap-index)].
     #[arg(long, value_name = "LIST", requires = "data")]
     strategies: Option<Strategies>,
+    /// Run each `kvbench serve` inside a cgroup memory limit of SIZE that counts the page
+    /// cache, e.g. `2GiB` (its data evicted from the page cache first); redis-server and the
+    /// Python dict run without one. Needs root.
+    #[arg(long, value_name = "SIZE")]
+    memory_limit: Option<ByteSize>,
 }
 
 /// Runs `kvbench bench macro`.
@@ -73,7 +81,20 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
         let strategies = args.strategies.clone().map_or_else(file_strategies, |s| s.0);
         plan_for_files(&files, &strategies)
     };
-    let outcome = macro_run::run(&groups, &options, &Processes::new(exe, pinning), &mut Bar::new("macro"))?;
+    let limit = args
+        .memory_limit
+        .map(|size| MemoryLimit::create(size.0))
+        .transpose()
+        .context("--memory-limit runs each kvbench serve in a cgroup")?;
+    let processes = Processes { cgroup: limit.as_ref().map(|l| l.dir().to_owned()), ..Processes::new(exe, pinning) };
+    let mut outcome = macro_run::run(&groups, &options, &processes, &mut Bar::new("macro"))?;
+    if let Some(limit) = &limit {
+        // Only kvbench's own servers ran inside the limit; the peers' figures are not limited.
+        let peer = |s: &str| s == REDIS_SERVER || s == PYTHON_DICT || s.starts_with("redis-cluster node");
+        for record in outcome.results.records.iter_mut().filter(|r| !peer(&r.strategy)) {
+            record.memory_limit = Some(limit.bytes());
+        }
+    }
     let header = [
         "strategy",
         "data",
