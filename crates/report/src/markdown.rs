@@ -280,6 +280,8 @@ fn limited_table(data: &Data, out: &mut String) {
     let rows: Vec<Vec<String>> = cases
         .iter()
         .map(|(case, dataset, limit)| {
+            let uniform = if CaseStart::Cold.marks(case) { cold_workload("uniform") } else { "uniform".into() };
+            let uniform = uniform.as_str();
             let get = |w: &str, m| {
                 data.limited().find(|r| {
                     &r.strategy == case
@@ -291,10 +293,10 @@ fn limited_table(data: &Data, out: &mut String) {
             };
             let value = |w: &str, m| get(w, m).map(|r| r.value);
             // Few lookups are timed where each waits for the disk: the slowest stands for the tail.
-            let tail = match get("uniform", Metric::LatencyP99) {
+            let tail = match get(uniform, Metric::LatencyP99) {
                 Some(p99) => with_interval(Some(p99)),
                 None => {
-                    get("uniform", Metric::LatencyMax).map_or_else(|| "–".into(), |m| format!("max {}", nanos(m.value)))
+                    get(uniform, Metric::LatencyMax).map_or_else(|| "–".into(), |m| format!("max {}", nanos(m.value)))
                 }
             };
             vec![
@@ -302,10 +304,10 @@ fn limited_table(data: &Data, out: &mut String) {
                 dataset.label(),
                 bytes(*limit as f64),
                 with_interval(get("-", Metric::OpenTime)),
-                with_interval(get("uniform", Metric::LatencyP50)),
+                with_interval(get(uniform, Metric::LatencyP50)),
                 tail,
-                cell(value("uniform", Metric::MajorFaultsPerLookup), |v| format!("{v:.2}")),
-                cell(value("uniform", Metric::DiskReadBytesPerLookup), bytes),
+                cell(value(uniform, Metric::MajorFaultsPerLookup), |v| format!("{v:.2}")),
+                cell(value(uniform, Metric::DiskReadBytesPerLookup), bytes),
                 cell(value("-", Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
             ]
         })
@@ -331,7 +333,9 @@ fn projection_table(data: &Data, out: &mut String) {
     use crate::projection::{self, NODE_BYTES, NODE_FILL, TARGET_KEYS};
     let gib = |b: f64| format!("{:.0} GiB", b / (1u64 << 30) as f64);
     let mut rows = Vec::new();
-    if let Some(c) = projection::cluster(data) {
+    // The projection sets the cluster beside one machine: without the cluster's figures it has no question.
+    let Some(c) = projection::cluster(data) else { return };
+    {
         rows.push(vec![
             format!("redis-cluster ({} nodes measured)", c.nodes),
             approx_count(c.keys),

@@ -51,8 +51,8 @@ pub(crate) struct XAxis<'a> {
     pub format: &'a dyn Fn(&f64) -> String,
 }
 
-/// A panel of `lines` over `x`: requests per second on a linear axis for
-/// throughput, a log axis for anything else (latencies and times; bytes).
+/// A panel of `lines` over `x`: requests per second and bytes on a linear
+/// axis from 0, a log time axis for anything else (latencies, times).
 pub(crate) fn metric_panel<DB: DrawingBackend>(
     panel: &DrawingArea<DB, Shift>,
     caption: &str,
@@ -68,13 +68,14 @@ where
     let mut builder = ChartBuilder::on(panel);
     builder.caption(caption, (FONT, 18)).margin(10).x_label_area_size(45).y_label_area_size(80);
     let (x_lo, x_hi) = x.range;
-    if metric == Metric::Throughput {
+    let bytes = metric.unit() == Unit::Bytes;
+    if metric == Metric::Throughput || bytes {
         let mut chart = builder.build_cartesian_2d((x_lo..x_hi).log_scale(), 0.0..max_or(values(), 1.25, 1.0))?;
         chart
             .configure_mesh()
             .x_desc(x.desc)
             .x_label_formatter(x.format)
-            .y_label_formatter(&|v| format!("{:.0}k", v / 1e3))
+            .y_label_formatter(&|v| if bytes { format!("{v:.0} B") } else { format!("{:.0}k", v / 1e3) })
             .label_style((FONT, 13))
             .axis_desc_style((FONT, 14))
             .draw()?;
@@ -82,12 +83,11 @@ where
     } else {
         let (lo, hi) = (min_or(values(), 1.5, 1e4), max_or(values(), 1.5, 1e7));
         let mut chart = builder.build_cartesian_2d((x_lo..x_hi).log_scale(), (lo..hi).log_scale())?;
-        let bytes = metric.unit() == Unit::Bytes;
         chart
             .configure_mesh()
             .x_desc(x.desc)
             .x_label_formatter(x.format)
-            .y_label_formatter(&|v| if bytes { format!("{v:.0} B") } else { nanos(*v) })
+            .y_label_formatter(&|v| nanos(*v))
             .label_style((FONT, 13))
             .axis_desc_style((FONT, 14))
             .draw()?;

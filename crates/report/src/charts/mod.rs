@@ -114,7 +114,7 @@ pub fn all() -> Vec<ChartSpec> {
         chart!(
             growth,
             "Growth with the key count",
-            "How each strategy's costs grow from the smallest to the largest dataset measured: p50 and p99 of uniform lookups timed alone, the time to open from nothing (a build), and resident bytes per key (log scales). The table below gives each strategy's factor from 1M keys to the largest dataset."
+            "How each strategy's costs grow from the smallest to the largest dataset measured: p50 and p99 of uniform lookups timed alone and the time to open from nothing (a build; for an LRU, its open over the reused index), on log scales, and resident bytes per key. Where a dataset past 1M keys was measured, \"Growth from 1M\" above gives each strategy's factor."
         ),
         chart!(
             cache_sweep,
