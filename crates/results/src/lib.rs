@@ -8,6 +8,7 @@
 //! - [`gungraun`]: importing gungraun's instruction counts (`summary.json`) into records.
 //! - [`bmf`]: exporting to Bencher's metric format, for tracking services.
 //! - [`compare`]: two result sets compared, real regressions told from noise (`kvbench compare`).
+//! - [`changepoint`]: steps (E-divisive) and drift (Mann–Kendall) in a figure's history over commits.
 //! - [`units`]: durations, sizes and counts written for people, one way for terminal and report.
 //! - [`markdown`]: the Markdown table the report and `compare --markdown` write.
 //! - [`stats`]: the median of repeated runs and its distribution-free confidence interval.
@@ -15,6 +16,7 @@
 //! - [`names`]: names the writers of records and their readers (the report) must spell alike.
 
 pub mod bmf;
+pub mod changepoint;
 pub mod compare;
 pub mod criterion;
 pub mod env;
