@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use cmd::bench::{baselines as bench_baselines, r#macro as bench_macro, soak as bench_soak};
-use cmd::{compare, export, generate, get, import, load, redis_load, report, serve, suite};
+use cmd::{compare, export, generate, get, history, import, load, redis_load, report, serve, suite};
 use kvbench_harness::alloc::CountingAlloc;
 
 /// Heap accounting for `kvbench probe`; every other command stops the counting
@@ -55,6 +55,9 @@ enum Command {
     Import(import::ImportArgs),
     /// Draw the charts and a README.md from results (default: this machine's, into results/latest/report/).
     Report(report::ReportArgs),
+    /// The history of main: add a run, find where figures stepped or drift.
+    #[command(subcommand)]
+    History(history::History),
     /// Measure one strategy in this process and print a JSON report (used by `suite`).
     #[command(hide = true)]
     Probe(suite::ProbeArgs),
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => compare::merge(&args),
         Command::Import(args) => import::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::History(command) => history::run(&command),
         Command::Probe(args) => suite::probe(&args),
     };
     match result {

@@ -9,6 +9,7 @@
 //! - [`bmf`]: exporting to Bencher's metric format, for tracking services.
 //! - [`compare`]: two result sets compared, real regressions told from noise (`kvbench compare`).
 //! - [`changepoint`]: steps (E-divisive) and drift (Mann–Kendall) in a figure's history over commits.
+//! - [`history`]: the history of main, a results file per run, and each figure's steps and drift over it.
 //! - [`units`]: durations, sizes and counts written for people, one way for terminal and report.
 //! - [`markdown`]: the Markdown table the report and `compare --markdown` write.
 //! - [`stats`]: the median of repeated runs and its distribution-free confidence interval.
@@ -21,6 +22,7 @@ pub mod compare;
 pub mod criterion;
 pub mod env;
 pub mod gungraun;
+pub mod history;
 pub mod io;
 pub mod markdown;
 pub mod names;
