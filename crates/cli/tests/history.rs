@@ -53,6 +53,18 @@ fn the_history_names_the_commit_where_a_figure_stepped() {
     assert!(row.contains("step at c06 (after c05)") && row.contains("+2.8%"), "{row}");
     assert!(!stdout.contains("hashmap 10k"), "hashmap never moved: {stdout}");
 
+    let out_dir = dir.path().join("trend");
+    let drawn = kvbench(&["history", "report", "--history", history, "--out", out_dir.to_str().unwrap()]);
+    assert!(drawn.status.success(), "{}", String::from_utf8_lossy(&drawn.stderr));
+    for ext in ["svg", "png"] {
+        let size = std::fs::metadata(out_dir.join(format!("trend-instructions.{ext}"))).unwrap().len();
+        assert!(size > 2000, "trend-instructions.{ext}: {size} bytes");
+    }
+    let svg = std::fs::read_to_string(out_dir.join("trend-instructions.svg")).unwrap();
+    assert!(svg.contains("mmap-index") && svg.contains("+2.8% @c06"), "the step is marked with its commit");
+    let readme = std::fs::read_to_string(out_dir.join("README.md")).unwrap();
+    assert!(readme.contains("step at c06 (after c05)") && readme.contains("![trend-instructions.png]"), "{readme}");
+
     let empty = kvbench(&["history", "report", "--history", dir.path().join("none").to_str().unwrap()]);
     assert_eq!(empty.status.code(), Some(2));
     assert!(!String::from_utf8_lossy(&empty.stderr).contains("panicked"));

@@ -12,6 +12,7 @@
 //! - [`markdown`]: the report text and tables computed from the data.
 //! - [`projection`]: what a 1B-key file would need, projected from bytes per key (labelled as such).
 //! - [`conclusions`]: the report's findings, one function each, with the inputs each lacked.
+//! - [`trend`]: the history of main drawn per metric family, its steps marked (`kvbench history report --out`).
 
 pub mod charts;
 pub mod conclusions;
@@ -20,6 +21,7 @@ pub mod growth;
 pub mod markdown;
 pub mod projection;
 pub mod style;
+pub mod trend;
 
 use std::path::{Path, PathBuf};
 

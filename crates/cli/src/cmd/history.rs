@@ -40,6 +40,9 @@ pub struct ReportArgs {
     /// The history folder.
     #[arg(long, value_name = "DIR", default_value = "history")]
     history: PathBuf,
+    /// Also draw the trend charts (one per metric family, steps marked) and a README.md into this folder.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
 }
 
 /// Runs `kvbench history …`.
@@ -60,15 +63,37 @@ pub fn run(command: &History) -> anyhow::Result<ExitCode> {
             );
             let series = history::series(&runs);
             let found = history::analyze(&series, &Settings::default());
-            println!("{} runs, {} figures; {} with a step or a drift", runs.len(), series.len(), found.len());
-            print(&found);
+            let summary =
+                format!("{} runs, {} figures; {} with a step or a drift", runs.len(), series.len(), found.len());
+            println!("{summary}");
+            println!("{}", human::table(&HEADER, &rows(&found)));
+            if let Some(out) = &args.out {
+                let charts = kvbench_report::trend::draw_all(&series, &found, out)?;
+                let mut text = format!(
+                    "# The history of main\n\nDrawn by `kvbench history report` from {}. {summary}. Steps: \
+                     E-divisive means with a permutation test (significance 0.01), each at the first commit measured \
+                     at the new level; drift: Mann-Kendall over the last {DRIFT_WINDOW} runs.\n\n",
+                    args.history.display()
+                );
+                text.push_str(&kvbench_results::markdown::table(&HEADER, &rows(&found)));
+                for chart in charts.iter().filter(|c| c.extension().is_some_and(|e| e == "png")) {
+                    let name = chart.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    text.push_str(&format!("\n![{name}]({name})\n"));
+                }
+                let readme = out.join("README.md");
+                std::fs::write(&readme, text).with_context(|| format!("cannot write {}", readme.display()))?;
+                eprintln!("wrote {} charts and {}", charts.len(), readme.display());
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The findings as a table: one row per step and per drift.
-fn print(found: &[Findings]) {
+/// The columns of the findings table.
+const HEADER: [&str; 5] = ["figure", "what", "level", "change", "confidence"];
+
+/// The findings as table rows: one per step and per drift.
+fn rows(found: &[Findings]) -> Vec<Vec<String>> {
     let value = |metric: Metric, v: f64| match metric.unit() {
         Unit::Ns => nanos(v),
         Unit::Bytes => bytes(v),
@@ -96,7 +121,7 @@ fn print(found: &[Findings]) {
             ]);
         }
     }
-    println!("{}", human::table(&["figure", "what", "level", "change", "confidence"], &rows));
+    rows
 }
 
 /// A commit as tables show it.
