@@ -38,8 +38,15 @@ pub enum HistoryError {
 }
 
 /// Adds one run (the records of `sets`, all from one commit) to the history in
-/// `dir` (created if needed); returns the file written.
+/// `dir` (created if needed), named by when it ended; returns the file written.
 pub fn add(dir: &Path, sets: &[ResultSet]) -> Result<PathBuf, HistoryError> {
+    add_at(dir, sets, None)
+}
+
+/// [`add`], named by `commit_time` (the commit's date, RFC 3339) when given: a
+/// backfill measures old commits now, and the history must keep them in
+/// commit order, not in the order they were measured.
+pub fn add_at(dir: &Path, sets: &[ResultSet], commit_time: Option<&str>) -> Result<PathBuf, HistoryError> {
     let mut run = ResultSet::new(SOURCE);
     run.records =
         sets.iter().flat_map(|s| s.records.iter().cloned()).map(|r| Record { histogram: None, ..r }).collect();
@@ -52,8 +59,9 @@ pub fn add(dir: &Path, sets: &[ResultSet]) -> Result<PathBuf, HistoryError> {
     if commits.len() > 1 {
         return Err(HistoryError::SeveralCommits(commits.join(", ")));
     }
-    // The latest timestamp of the run: when it ended.
-    let stamp = run.records.iter().map(|r| r.run.timestamp.as_str()).max().unwrap_or("unknown").replace(':', "");
+    // The commit's time, or the latest timestamp of the run: when it ended.
+    let ended = run.records.iter().map(|r| r.run.timestamp.as_str()).max().unwrap_or("unknown");
+    let stamp = commit_time.unwrap_or(ended).replace(':', "");
     let path = dir.join(format!("{stamp}-{}.json", commit.get(..12).unwrap_or(&commit)));
     if path.exists() {
         return Err(HistoryError::Exists(path));
@@ -208,6 +216,10 @@ mod tests {
         let mixed = add(dir.path(), &[run("a", 50, &[("hashmap", 1.0)]), run("b", 50, &[("hashmap", 1.0)])]);
         assert!(matches!(mixed, Err(HistoryError::SeveralCommits(_))), "{mixed:?}");
         assert!(matches!(add(dir.path(), &[]), Err(HistoryError::Empty)));
+        // A backfilled run is named by its commit's date, so it sorts among the others in commit order.
+        let old = tempfile::tempdir().unwrap();
+        let named = add_at(old.path(), &[run("c99", 59, &[("hashmap", 1.0)])], Some("2026-11-01T09:00:00+00:00"));
+        assert!(named.unwrap().ends_with("2026-11-01T090000+0000-c99.json"));
 
         let runs = load(dir.path()).unwrap();
         assert_eq!(runs.len(), 16);
