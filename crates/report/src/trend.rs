@@ -91,7 +91,6 @@ where
     root.fill(&WHITE)?;
     let root = root.titled(family.title(), (FONT, 24))?;
     let mut strategies: Vec<&str> = series.iter().map(|s| s.key.strategy.as_str()).collect();
-    strategies.dedup();
     strategies.sort_unstable();
     strategies.dedup();
     let columns = strategies.len().clamp(1, 3);

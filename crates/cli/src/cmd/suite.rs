@@ -303,6 +303,8 @@ fn skips(
     lenient: bool,
 ) -> Vec<Vec<Option<String>>> {
     let opts = OpenOptions { lenient, ..OpenOptions::default() };
+    // Read once: what the machine has available before any case runs.
+    let memory = limit.or_else(fit::available_memory).unwrap_or(u64::MAX);
     let mut disk_used = 0;
     let mut planned: Vec<PathBuf> = Vec::new();
     datasets
@@ -314,7 +316,6 @@ fn skips(
                 .map(|case| {
                     let sidecar = case.strategy.sidecar(path, &opts);
                     let store_exists = sidecar.as_ref().is_some_and(|s| s.exists());
-                    let memory = limit.or_else(fit::available_memory).unwrap_or(u64::MAX);
                     let disk = fit::free_disk(sidecar.as_deref().unwrap_or(path)).map(|d| d.saturating_sub(disk_used));
                     let room = fit::Room { memory, limited: limit.is_some(), disk, store_exists };
                     let why = fit::why_not(case, file_bytes, info.keys, room);
