@@ -77,15 +77,9 @@ bench-server KEYS="1000000" SECONDS="10":
     benches/server/peers.sh {{KEYS}} {{SECONDS}}
 
 # One run of the CI set into DIR: suite on 10K keys + instruction counts (needs valgrind, gungraun-runner); ~25 s.
+# The same code path as each commit of `kvbench history backfill` and the history job on main (history.yml).
 ci-bench-run DIR="results/current":
-    #!/usr/bin/env bash
-    set -euo pipefail
-    cargo build --release --quiet -p kvbench
-    target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-    rm -rf {{DIR}} "$target/gungraun" && mkdir -p {{DIR}}
-    {{kvbench}} suite --keys 10k --workloads 'uniform;miss' --results {{DIR}}/suite.json --no-report
-    cargo bench --quiet --bench instructions -- --save-summary=json
-    {{kvbench}} import --from gungraun "$target/gungraun" --results {{DIR}}/instructions.json
+    {{kvbench}} history run --out {{DIR}}
 
 # The CI regression gate (benches/gate.sh): the before commit (BEFORE_REV, default the merge-base with main) and
 # the working tree built side by side, 10 runs each of the CI set alternately in one job, judged by

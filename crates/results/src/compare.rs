@@ -120,7 +120,7 @@ fn threshold(metric: Metric, strategy: &str, t: &Thresholds) -> f64 {
 }
 
 /// The smallest change of `metric` that can count, in its unit, whatever its percentage.
-fn floor(metric: Metric, dataset: &DatasetInfo, t: &Thresholds) -> f64 {
+pub(crate) fn floor(metric: Metric, dataset: &DatasetInfo, t: &Thresholds) -> f64 {
     match metric {
         Metric::LatencyP50 | Metric::LatencyP90 | Metric::LatencyP99 | Metric::LatencyP999 | Metric::LatencyMax => {
             2.0 * t.clock_tick_ns
@@ -409,8 +409,8 @@ pub enum MergeError {
     },
 }
 
-/// CPU, cores and kernel of a run, as one string.
-fn machine(run: &RunInfo) -> String {
+/// CPU, cores and kernel of a run, as one string: runs whose wall-clock figures compare have the same.
+pub fn machine(run: &RunInfo) -> String {
     format!("{}, {} cores, {}", run.cpu, run.cores, run.os)
 }
 

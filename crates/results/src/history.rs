@@ -8,11 +8,15 @@
 //! its distribution). The folder is meant to be a worktree of a branch of its
 //! own (`bench-history`): the history stays with the repository and grows
 //! with every push, without a clone of `main` carrying it.
+//!
+//! **The gate's verdicts on the history** ([`gate_marks`]) are computed, not
+//! stored: see there why.
 
 use std::path::{Path, PathBuf};
 
 use crate::changepoint::{self, ChangePoint, Drift, Settings};
-use crate::schema::{Metric, Record, ResultSet};
+use crate::compare::{self, Thresholds, Verdict};
+use crate::schema::{Metric, Record, ResultSet, Spread};
 
 /// Source of the result sets the history stores.
 pub const SOURCE: &str = "kvbench history";
@@ -32,6 +36,12 @@ pub enum HistoryError {
     /// The records came from more than one commit: a run is one commit's.
     #[error("the records come from several commits ({0}): add one run at a time")]
     SeveralCommits(String),
+    /// The history holds no runs to compare with.
+    #[error("the history holds no runs: add some with `kvbench history add`")]
+    NoRuns,
+    /// The runs of the change to place could not be merged.
+    #[error("the change's runs: {0}")]
+    Candidate(#[from] crate::compare::MergeError),
     /// This run is in the history already.
     #[error("{} is in the history already", .0.display())]
     Exists(PathBuf),
@@ -51,9 +61,8 @@ pub fn add_at(dir: &Path, sets: &[ResultSet], commit_time: Option<&str>) -> Resu
     run.records =
         sets.iter().flat_map(|s| s.records.iter().cloned()).map(|r| Record { histogram: None, ..r }).collect();
     let first = run.records.first().ok_or(HistoryError::Empty)?;
-    let commit = first.run.commit.clone().unwrap_or_else(|| "unknown".into());
-    let mut commits: Vec<String> =
-        run.records.iter().map(|r| r.run.commit.clone().unwrap_or_else(|| "unknown".into())).collect();
+    let commit = commit_of(first);
+    let mut commits: Vec<String> = run.records.iter().map(commit_of).collect();
     commits.sort();
     commits.dedup();
     if commits.len() > 1 {
@@ -98,6 +107,8 @@ pub struct Point {
     pub timestamp: String,
     /// The value.
     pub value: f64,
+    /// Its uncertainty within the run, when the figure has one (a lookup mean's rounds).
+    pub spread: Option<Spread>,
 }
 
 /// A figure over the runs of the history, oldest first.
@@ -109,23 +120,41 @@ pub struct Series {
     pub points: Vec<Point>,
 }
 
-/// Every figure's series over `runs` (oldest first), by key; load runs and
-/// memory-limited figures are left out.
+impl SeriesKey {
+    /// The key of the series `record` belongs to.
+    pub fn of(record: &Record) -> Self {
+        SeriesKey {
+            metric: record.metric,
+            strategy: record.strategy.clone(),
+            dataset: record.dataset.label(),
+            workload: record.workload.clone(),
+        }
+    }
+
+    /// `strategy dataset workload metric`, as tables name the figure.
+    pub fn name(&self) -> String {
+        format!("{} {} {} {}", self.strategy, self.dataset, self.workload, self.metric.name())
+    }
+}
+
+/// Whether the history follows `record`: load runs and memory-limited figures are left out.
+pub fn tracked(record: &Record) -> bool {
+    record.load.is_none() && record.memory_limit.is_none()
+}
+
+/// The commit a record names, `unknown` when it names none.
+fn commit_of(record: &Record) -> String {
+    record.run.commit.clone().unwrap_or_else(|| "unknown".into())
+}
+
+/// Every figure's series over `runs` (oldest first), by key; only [`tracked`] figures.
 pub fn series(runs: &[ResultSet]) -> Vec<Series> {
     let mut out: Vec<Series> = Vec::new();
     for run in runs {
-        for r in run.records.iter().filter(|r| r.load.is_none() && r.memory_limit.is_none()) {
-            let key = SeriesKey {
-                metric: r.metric,
-                strategy: r.strategy.clone(),
-                dataset: r.dataset.label(),
-                workload: r.workload.clone(),
-            };
-            let point = Point {
-                commit: r.run.commit.clone().unwrap_or_else(|| "unknown".into()),
-                timestamp: r.run.timestamp.clone(),
-                value: r.value,
-            };
+        for r in run.records.iter().filter(|r| tracked(r)) {
+            let key = SeriesKey::of(r);
+            let point =
+                Point { commit: commit_of(r), timestamp: r.run.timestamp.clone(), value: r.value, spread: r.spread };
             match out.iter_mut().find(|s| s.key == key) {
                 Some(s) => s.points.push(point),
                 None => out.push(Series { key, points: vec![point] }),
@@ -177,6 +206,67 @@ pub fn analyze(series: &[Series], settings: &Settings) -> Vec<Findings> {
             (!steps.is_empty() || drift.is_some()).then(|| Findings { key: s.key.clone(), steps, drift })
         })
         .collect()
+}
+
+/// The gate's verdict on one figure of a run of the history, against the run before it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GateMark {
+    /// The figure.
+    pub key: SeriesKey,
+    /// The commit of the run judged.
+    pub commit: String,
+    /// The commit of the run before it, judged against.
+    pub previous: String,
+    /// [`Verdict::Regressed`] or [`Verdict::Improved`].
+    pub verdict: Verdict,
+    /// (after − before) / before of the two values.
+    pub change: Option<f64>,
+}
+
+/// The regressions and improvements the gate's rule ([`compare::compare`],
+/// with `thresholds`) finds between each run of the history and the run
+/// before it, oldest first.
+///
+/// **Computed, not stored.** The gate of a pull request judges its own A/B
+/// job (the base and the merge commit, ten runs a side in one job); the run
+/// the history keeps is another job, on the push to main, and a commit pushed
+/// without a pull request (or backfilled) was never gated at all. Storing the
+/// pull request's verdict beside the run would mark the chart with a judgement
+/// of other runs than the ones drawn, and only for some commits. Judging each
+/// drawn run against the one drawn before it, with the very code and
+/// thresholds the gate uses, marks every run alike and can be redrawn from the
+/// history alone. It is weaker evidence than the gate's: one run a side from
+/// two jobs. The gate's rule already says what that allows: counts
+/// (instructions, heap) are judged on their values; a wall-clock figure with
+/// no spread within its run (a percentile, an open time) is noise, never a
+/// regression; and wall-clock figures of runs on different machines get no
+/// verdict ([`Verdict::OtherMachine`]). So the marks are mostly on counts and
+/// on lookup means (whose timed rounds give a spread).
+pub fn gate_marks(runs: &[ResultSet], thresholds: &Thresholds) -> Vec<GateMark> {
+    let tracked_records = |run: &ResultSet| run.records.iter().filter(|r| tracked(r)).cloned().collect::<Vec<_>>();
+    let mut out = Vec::new();
+    for pair in runs.windows(2) {
+        let (before, after) = (tracked_records(&pair[0]), tracked_records(&pair[1]));
+        let (Some(previous), Some(commit)) = (before.first().map(commit_of), after.first().map(commit_of)) else {
+            continue;
+        };
+        let judged = compare::compare(&[before], &[after], thresholds);
+        for change in judged.changes.iter().filter(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Improved)) {
+            out.push(GateMark {
+                key: SeriesKey {
+                    metric: change.metric,
+                    strategy: change.strategy.clone(),
+                    dataset: change.dataset.label(),
+                    workload: change.workload.clone(),
+                },
+                commit: commit.clone(),
+                previous: previous.clone(),
+                verdict: change.verdict,
+                change: change.change,
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -234,5 +324,42 @@ mod tests {
         assert_eq!((step.commit.as_str(), step.previous.as_str()), ("c08", "c07"));
         assert!((step.change.relative() - 16.0 / 566.5).abs() < 1e-9, "{step:?}");
         assert_eq!(found[0].drift, None, "one step is not a drift over the last 10 runs once it is behind them");
+    }
+
+    #[test]
+    fn the_gates_rule_marks_each_run_against_the_one_before() {
+        // Instructions: +9.4 % at c04 (beyond the gate's 5 %), -10 % at c06; +2 % at c02 is under it.
+        let values = [566.5, 566.5, 577.8, 577.8, 632.0, 632.0, 568.8];
+        let mut runs: Vec<ResultSet> =
+            values.iter().enumerate().map(|(i, v)| run(&format!("c{i:02}"), i as u32, &[("mmap-index", *v)])).collect();
+        // A lookup mean whose best round is 40 % slower at c05, and whose spread overlaps at c06.
+        for (i, set) in runs.iter_mut().enumerate() {
+            let mean = if i == 5 { 56.0 } else { 40.0 };
+            let r = Record {
+                metric: Metric::LookupMean,
+                value: mean,
+                unit: Metric::LookupMean.unit(),
+                ..set.records[0].clone()
+            };
+            set.records.push(r.with_spread(mean * 0.99, mean * 1.1, crate::SpreadKind::MinMax));
+        }
+        let marks = gate_marks(&runs, &Thresholds::default());
+        let seen: Vec<(&str, &str, Metric, Verdict)> =
+            marks.iter().map(|m| (m.commit.as_str(), m.previous.as_str(), m.key.metric, m.verdict)).collect();
+        assert_eq!(
+            seen,
+            [
+                ("c04", "c03", Metric::Instructions, Verdict::Regressed),
+                ("c05", "c04", Metric::LookupMean, Verdict::Regressed),
+                ("c06", "c05", Metric::LookupMean, Verdict::Improved),
+                ("c06", "c05", Metric::Instructions, Verdict::Improved),
+            ]
+        );
+        assert!((marks[0].change.unwrap() - (632.0 / 577.8 - 1.0)).abs() < 1e-9);
+        assert_eq!(marks[0].key.strategy, "mmap-index");
+        // Runs on another machine: the lookup mean's jump is not judged, the count's is.
+        runs[5].records.iter_mut().for_each(|r| r.run.cpu = "Other CPU".into());
+        let marks = gate_marks(&runs, &Thresholds::default());
+        assert!(marks.iter().all(|m| m.key.metric == Metric::Instructions), "{marks:?}");
     }
 }

@@ -10,6 +10,7 @@
 //! - [`compare`]: two result sets compared, real regressions told from noise (`kvbench compare`).
 //! - [`changepoint`]: steps (E-divisive) and drift (Mann–Kendall) in a figure's history over commits.
 //! - [`history`]: the history of main, a results file per run, and each figure's steps and drift over it.
+//! - [`recent`]: a change's figures against main's recent runs in the history (beyond their range, drifting).
 //! - [`units`]: durations, sizes and counts written for people, one way for terminal and report.
 //! - [`markdown`]: the Markdown table the report and `compare --markdown` write.
 //! - [`stats`]: the median of repeated runs and its distribution-free confidence interval.
@@ -26,6 +27,7 @@ pub mod history;
 pub mod io;
 pub mod markdown;
 pub mod names;
+pub mod recent;
 pub mod recommend;
 pub mod schema;
 pub mod stats;

@@ -118,6 +118,25 @@ pub fn percentile_or_max(percentile: Option<f64>, max: Option<f64>, samples: u64
     }
 }
 
+/// A fraction as a percentage, `5.0 %`; two decimals under 0.1 % (`0.02 %`: an instruction count's
+/// small step is real); `∞` when it is not finite (a change from nothing).
+pub fn percent(fraction: f64) -> String {
+    let percent = fraction * 100.0;
+    if !percent.is_finite() {
+        "∞".into()
+    } else if percent != 0.0 && percent.abs() < 0.1 {
+        format!("{percent:.2} %")
+    } else {
+        format!("{percent:.1} %")
+    }
+}
+
+/// [`percent`] with its sign: `+5.0 %`, `-0.02 %`, `+0.0 %`.
+pub fn signed_percent(fraction: f64) -> String {
+    let sign = if fraction < 0.0 { "-" } else { "+" };
+    format!("{sign}{}", percent(fraction.abs()))
+}
+
 /// A value in `unit`, as tables show it.
 pub fn value(unit: Unit, v: f64) -> String {
     match unit {
@@ -163,6 +182,14 @@ fn significant(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentages_keep_small_steps_visible() {
+        assert_eq!(signed_percent(0.05), "+5.0 %");
+        assert_eq!(signed_percent(-0.0002), "-0.02 %");
+        assert_eq!(signed_percent(0.0), "+0.0 %");
+        assert_eq!(percent(f64::INFINITY), "∞");
+    }
 
     #[test]
     fn sample_counts_and_intervals() {

@@ -1,15 +1,18 @@
 //! `kvbench history`: the history of main (a results file per run of the CI
-//! bench set) and the steps and drift the detector finds in it.
+//! bench set), the steps, drift and gate verdicts found in it, the CI bench set
+//! itself (`run`, which the CI job on main and `backfill` share), and a
+//! change's figures placed against the recent runs (`compare`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use kvbench_report::trend;
 use kvbench_results::changepoint::Settings;
-use kvbench_results::history::{self, DRIFT_WINDOW, Findings};
-use kvbench_results::units::{bytes, nanos};
-use kvbench_results::{Metric, Unit};
+use kvbench_results::compare::Thresholds;
+use kvbench_results::history;
+use kvbench_results::recent::{self, AgainstRecent};
 
 use crate::human;
 
@@ -18,9 +21,15 @@ use crate::human;
 pub enum History {
     /// Add one run (a results file, or a folder of them from one commit) to the history.
     Add(AddArgs),
-    /// The steps (E-divisive, each at the commit that introduced it) and the drift over the
-    /// last runs of every figure in the history.
+    /// The steps (E-divisive, each at the commit that introduced it), the drift over the last
+    /// runs and the gate's verdicts (each run against the one before) of every figure in the history.
     Report(ReportArgs),
+    /// Run the CI bench set on this checkout (suite on 10K keys, instruction counts) into a folder,
+    /// as CI does on every push to main before `history add`.
+    Run(RunArgs),
+    /// Place a change's figures (e.g. the gate's results/current/after) against the last runs of
+    /// main in the history: within their range, beyond it by how much, drifting with it.
+    Compare(CompareArgs),
     /// Start a history for an existing project: build each commit of a range in a worktree,
     /// run the CI bench set on it (suite on 10K keys, instruction counts) and add the run.
     Backfill(BackfillArgs),
@@ -51,6 +60,10 @@ pub struct AddArgs {
     /// The history folder (a worktree of the `bench-history` branch).
     #[arg(long, value_name = "DIR", default_value = "history")]
     history: PathBuf,
+    /// Name the run by this time (RFC 3339, e.g. the commit's `git log -1 --format=%cI`) instead of
+    /// when it ended, so runs sort in commit order whenever they were measured.
+    #[arg(long, value_name = "TIME")]
+    date: Option<String>,
 }
 
 /// Options of `kvbench history report`.
@@ -59,9 +72,39 @@ pub struct ReportArgs {
     /// The history folder.
     #[arg(long, value_name = "DIR", default_value = "history")]
     history: PathBuf,
-    /// Also draw the trend charts (one per metric family, steps marked) and a README.md into this folder.
+    /// Also draw the trend charts (one per metric family: spreads, steps and the gate's verdicts
+    /// marked) and the findings as README.md and index.html into this folder.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+}
+
+/// Options of `kvbench history run`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Where the run's results go (emptied first): suite.json and instructions.json.
+    #[arg(long, value_name = "DIR", default_value = "results/current")]
+    out: PathBuf,
+    /// Where the suite's dataset is generated (or found).
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    data_dir: PathBuf,
+}
+
+/// Options of `kvbench history compare`.
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// The change's results: a file, or a folder of runs as `kvbench compare` reads it (the gate's
+    /// results/current/after).
+    #[arg(value_name = "RESULTS")]
+    results: PathBuf,
+    /// The history folder.
+    #[arg(long, value_name = "DIR", default_value = "history")]
+    history: PathBuf,
+    /// Also write the placement as Markdown (for the pull request's summary) to FILE.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// List the figures within their range too.
+    #[arg(long)]
+    all: bool,
 }
 
 /// Runs `kvbench history …`.
@@ -69,11 +112,34 @@ pub fn run(command: &History) -> anyhow::Result<ExitCode> {
     match command {
         History::Add(args) => {
             let sets = kvbench_results::io::read_all(&args.results)?;
-            let path = history::add(&args.history, &sets)
+            let path = history::add_at(&args.history, &sets, args.date.as_deref())
                 .with_context(|| format!("cannot add {} to the history", args.results.display()))?;
             eprintln!("added {}", path.display());
         }
         History::Backfill(args) => return backfill(args),
+        History::Run(args) => {
+            let target = target_dir()?;
+            let kvbench = std::env::current_exe().context("cannot find this kvbench's executable")?;
+            measure_tree(Path::new("."), &kvbench, &target, &args.data_dir, &args.out)?;
+            eprintln!("the CI bench set's results are in {}", args.out.display());
+        }
+        History::Compare(args) => {
+            let runs = history::load(&args.history)?;
+            let change = kvbench_results::io::read_runs(&args.results).context("cannot read results")?;
+            let placed = recent::against_recent(&runs, &change, &Settings::default(), &Thresholds::default())
+                .with_context(|| {
+                    format!("cannot place {} against {}", args.results.display(), args.history.display())
+                })?;
+            let rows = placed.rows(args.all);
+            if !rows.is_empty() {
+                println!("{}", human::table(&AgainstRecent::HEADER, &rows));
+            }
+            println!("{}", placed.summary());
+            if let Some(path) = &args.markdown {
+                std::fs::write(path, placed.markdown(args.all))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+        }
         History::Report(args) => {
             let runs = history::load(&args.history)?;
             anyhow::ensure!(
@@ -83,30 +149,30 @@ pub fn run(command: &History) -> anyhow::Result<ExitCode> {
             );
             let series = history::series(&runs);
             let found = history::analyze(&series, &Settings::default());
-            let summary =
-                format!("{} runs, {} figures; {} with a step or a drift", runs.len(), series.len(), found.len());
-            println!("{summary}");
-            println!("{}", human::table(&HEADER, &rows(&found)));
+            let marks = history::gate_marks(&runs, &Thresholds::default());
+            println!("{}", trend::summary(runs.len(), &series, &found));
+            println!("{}", human::table(&trend::FINDINGS_HEADER, &trend::findings_rows(&found)));
+            if !marks.is_empty() {
+                println!("the gate's verdicts, each run against the run before it:");
+                println!("{}", human::table(&trend::GATE_HEADER, &trend::gate_rows(&marks)));
+            }
             if let Some(out) = &args.out {
-                let charts = kvbench_report::trend::draw_all(&series, &found, out)?;
-                let mut text = format!(
-                    "# The history of main\n\nDrawn by `kvbench history report` from {}. {summary}. Steps: \
-                     E-divisive means with a permutation test (significance 0.01), each at the first commit measured \
-                     at the new level; drift: Mann-Kendall over the last {DRIFT_WINDOW} runs.\n\n",
-                    args.history.display()
-                );
-                text.push_str(&kvbench_results::markdown::table(&HEADER, &rows(&found)));
-                for chart in charts.iter().filter(|c| c.extension().is_some_and(|e| e == "png")) {
-                    let name = chart.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                    text.push_str(&format!("\n![{name}]({name})\n"));
-                }
-                let readme = out.join("README.md");
-                std::fs::write(&readme, text).with_context(|| format!("cannot write {}", readme.display()))?;
-                eprintln!("wrote {} charts and {}", charts.len(), readme.display());
+                let source = args.history.display().to_string();
+                let written = trend::write_report(&source, runs.len(), &series, &found, &marks, out)?;
+                eprintln!("wrote {} files into {}", written.len(), out.display());
             }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The target directory cargo builds this workspace into (`cargo metadata`).
+fn target_dir() -> anyhow::Result<PathBuf> {
+    let metadata = output(Command::new("cargo").args(["metadata", "--format-version", "1", "--no-deps"]))?;
+    let json: serde_json::Value = serde_json::from_str(&metadata).context("cannot read cargo metadata")?;
+    let dir =
+        json.get("target_directory").and_then(|d| d.as_str()).context("cargo metadata names no target directory")?;
+    Ok(PathBuf::from(dir))
 }
 
 /// Runs `kvbench history backfill`: every commit of the range in turn; a
@@ -159,30 +225,44 @@ fn backfill(args: &BackfillArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(1))
 }
 
-/// Checks `commit` out into `tree` and runs the CI bench set there (as its own `just
-/// ci-bench-run` does): the suite on 10K keys and the instruction counts, into `out`.
+/// Checks `commit` out into `tree`, builds its kvbench and runs the CI bench set there with it
+/// ([`measure_tree`]) into `out`: an old commit is measured by its own code.
 fn measure_commit(commit: &str, tree: &Path, target: &Path, data: &Path, out: &Path) -> anyhow::Result<()> {
     let _ = Command::new("git").args(["worktree", "remove", "--force"]).arg(tree).stderr(Stdio::null()).status();
     output(Command::new("git").args(["worktree", "add", "--detach"]).arg(tree).arg(commit))?;
-    let in_tree = |program: &str| {
+    output(Command::new("cargo").current_dir(tree).env("CARGO_TARGET_DIR", target).args([
+        "build",
+        "--release",
+        "--locked",
+        "--quiet",
+        "-p",
+        "kvbench",
+    ]))?;
+    measure_tree(tree, &target.join("release").join("kvbench"), target, data, out)
+}
+
+/// The CI bench set, run in the source tree `tree` with the kvbench binary `kvbench` (built from
+/// it) and the build folder `target`: the suite on 10K keys (dataset in `data`) and the
+/// instruction counts (`cargo bench --bench instructions`, imported), into `out` (emptied first).
+fn measure_tree(tree: &Path, kvbench: &Path, target: &Path, data: &Path, out: &Path) -> anyhow::Result<()> {
+    let in_tree = |program: &Path| {
         let mut command = Command::new(program);
         command.current_dir(tree).env("CARGO_TARGET_DIR", target);
         command
     };
-    output(in_tree("cargo").args(["build", "--release", "--locked", "--quiet", "-p", "kvbench"]))?;
-    let kvbench = target.join("release").join("kvbench");
     let _ = std::fs::remove_dir_all(out);
-    std::fs::create_dir_all(out)?;
-    let suite = out.join("suite.json");
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    // Paths the commands get are absolute: they run in `tree`.
+    let (data, out) = (std::path::absolute(data)?, std::path::absolute(out)?);
     output(
-        in_tree(&kvbench.to_string_lossy())
+        in_tree(kvbench)
             .args(["suite", "--keys", "10k", "--workloads", "uniform;miss", "--no-report", "--data-dir"])
-            .arg(data)
+            .arg(&data)
             .arg("--results")
-            .arg(&suite),
+            .arg(out.join("suite.json")),
     )?;
     let _ = std::fs::remove_dir_all(target.join("gungraun"));
-    output(in_tree("cargo").args([
+    output(in_tree(Path::new("cargo")).args([
         "bench",
         "--quiet",
         "--locked",
@@ -192,7 +272,7 @@ fn measure_commit(commit: &str, tree: &Path, target: &Path, data: &Path, out: &P
         "--save-summary=json",
     ]))?;
     output(
-        in_tree(&kvbench.to_string_lossy())
+        in_tree(kvbench)
             .args(["import", "--from", "gungraun"])
             .arg(target.join("gungraun"))
             .arg("--results")
@@ -211,44 +291,4 @@ fn output(command: &mut Command) -> anyhow::Result<String> {
         anyhow::bail!("{shown} failed ({}): {}", out.status, tail.join(" | "));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// The columns of the findings table.
-const HEADER: [&str; 5] = ["figure", "what", "level", "change", "confidence"];
-
-/// The findings as table rows: one per step and per drift.
-fn rows(found: &[Findings]) -> Vec<Vec<String>> {
-    let value = |metric: Metric, v: f64| match metric.unit() {
-        Unit::Ns => nanos(v),
-        Unit::Bytes => bytes(v),
-        _ => format!("{v:.1}"),
-    };
-    let mut rows = Vec::new();
-    for f in found {
-        let what = format!("{} {} {} {}", f.key.strategy, f.key.dataset, f.key.workload, f.key.metric.name());
-        for s in &f.steps {
-            rows.push(vec![
-                what.clone(),
-                format!("step at {} (after {})", short(&s.commit), short(&s.previous)),
-                format!("{} -> {}", value(f.key.metric, s.change.before), value(f.key.metric, s.change.after)),
-                format!("{:+.1}%", s.change.relative() * 100.0),
-                format!("{:.1}%", s.change.confidence() * 100.0),
-            ]);
-        }
-        if let Some(d) = f.drift {
-            rows.push(vec![
-                what.clone(),
-                format!("drift over the last {DRIFT_WINDOW} runs"),
-                format!("{} per run", value(f.key.metric, d.slope)),
-                format!("{:+.1}%", d.relative * 100.0),
-                format!("{:.1}%", (1.0 - d.p_value) * 100.0),
-            ]);
-        }
-    }
-    rows
-}
-
-/// A commit as tables show it.
-fn short(commit: &str) -> &str {
-    commit.get(..12).unwrap_or(commit)
 }
