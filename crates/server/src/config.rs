@@ -10,7 +10,7 @@ pub struct Config {
     pub http: Option<SocketAddr>,
     /// Where to serve RESP, if at all; port 0 picks a free port.
     pub resp: Option<SocketAddr>,
-    /// Threads serving requests: 1 is a single-threaded event loop.
+    /// Threads serving requests, each an event loop of its own (1: a single-threaded server).
     pub threads: usize,
     /// Stop on SIGINT/SIGTERM and reload on SIGHUP (off for in-process servers in tests).
     pub signals: bool,

@@ -1,9 +1,11 @@
 //! kvbench's server: HTTP/1.1 and RESP (Redis protocol) front ends over any
 //! [`Lookup`](kvbench_lookup::Lookup) strategy.
 //!
-//! One process serves one data file with one strategy, on one thread
-//! (`threads = 1`: a tokio current-thread runtime, so every request is served
-//! by the same thread) or several (a multi-thread runtime). The strategy is
+//! One process serves one data file with one strategy, on one thread or
+//! several. Each thread is a tokio current-thread runtime with listeners of its
+//! own on the same addresses (`SO_REUSEPORT` past one thread), so a connection
+//! is served start to end by the thread that accepted it: no work stealing, no
+//! wake-ups across threads, and per-thread request counters. The strategy is
 //! held behind an atomic pointer so a reload (SIGHUP) builds the new one in
 //! the background and swaps it in without failing a request.
 //!

@@ -1,12 +1,16 @@
 //! Counters kept on the request path and their Prometheus text exposition.
 //!
-//! The hot path only touches relaxed atomics. prometheus-client's own
+//! The hot path only touches relaxed atomics, and those of the thread it runs
+//! on: the per-request counters are kept in one cache-line-aligned shard per
+//! thread (threads share a shard only past [`SHARDS`]), summed at scrape
+//! time, so server threads do not pass one line back and forth per request.
+//! prometheus-client's own
 //! `Histogram` takes a write lock per observation, which would make every
 //! server thread queue on one lock per request, so the lookup histogram is a
 //! fixed array of atomic buckets here and prometheus-client only encodes it,
 //! once per scrape, through a [`Collector`].
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
 
 use kvbench_lookup::CacheStats;
@@ -43,19 +47,38 @@ const FIRST_BUCKET_NS: u64 = 250;
 /// Buckets up to 250 ns × 2^16 ≈ 16 ms, then +Inf.
 const BUCKETS: usize = 18;
 
-/// Everything the server counts while it runs.
+/// Shards of the per-request counters.
+const SHARDS: usize = 8;
+
+/// The counters every request touches, one set per thread.
 #[derive(Debug, Default)]
-pub struct Metrics {
+#[repr(align(128))]
+struct Hot {
     http: [AtomicU64; STATUSES.len()],
     resp_commands: AtomicU64,
     resp_errors: AtomicU64,
+    lookup_buckets: [AtomicU64; BUCKETS],
+    lookup_ns: AtomicU64,
+}
+
+/// The shard of the calling thread, given out in turn as threads first count.
+fn shard() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SHARD: usize = NEXT.fetch_add(1, Relaxed) % SHARDS;
+    }
+    SHARD.with(|shard| *shard)
+}
+
+/// Everything the server counts while it runs.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    hot: [Hot; SHARDS],
     accepted: [AtomicU64; 2],
     open: [AtomicU64; 2],
     refused: AtomicU64,
     reloads_ok: AtomicU64,
     reloads_failed: AtomicU64,
-    lookup_buckets: [AtomicU64; BUCKETS],
-    lookup_ns: AtomicU64,
 }
 
 /// The counter of `protocol` in a per-protocol pair.
@@ -68,30 +91,48 @@ fn of<T>(pair: &[T; 2], protocol: Protocol) -> &T {
 }
 
 impl Metrics {
+    /// The calling thread's shard of the per-request counters.
+    fn hot(&self) -> &Hot {
+        let [first, ..] = &self.hot;
+        self.hot.get(shard()).unwrap_or(first)
+    }
+
     /// Counts one HTTP response.
     pub fn http_status(&self, status: u16) {
         // Anything unexpected is counted as a 500.
         let i = STATUSES.iter().position(|&s| s == status).unwrap_or(STATUSES.len() - 2);
-        if let Some(counter) = self.http.get(i) {
+        if let Some(counter) = self.hot().http.get(i) {
             counter.fetch_add(1, Relaxed);
         }
     }
 
     /// Counts one RESP command and whether it was answered with an error.
     pub fn resp_command(&self, error: bool) {
-        self.resp_commands.fetch_add(1, Relaxed);
+        self.resp_commands(1, error);
+    }
+
+    /// Counts `n` RESP commands, all answered with an error or none.
+    pub fn resp_commands(&self, n: u64, error: bool) {
+        let hot = self.hot();
+        hot.resp_commands.fetch_add(n, Relaxed);
         if error {
-            self.resp_errors.fetch_add(1, Relaxed);
+            hot.resp_errors.fetch_add(n, Relaxed);
         }
     }
 
     /// Records one lookup's duration.
     pub fn lookup(&self, took: Duration) {
-        let ns = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
-        if let Some(counter) = self.lookup_buckets.get(bucket(ns)) {
-            counter.fetch_add(1, Relaxed);
+        self.lookups(took, 1);
+    }
+
+    /// Records `n` lookups that took `each` apiece (a batch's time per key).
+    pub fn lookups(&self, each: Duration, n: u64) {
+        let ns = u64::try_from(each.as_nanos()).unwrap_or(u64::MAX);
+        let hot = self.hot();
+        if let Some(counter) = hot.lookup_buckets.get(bucket(ns)) {
+            counter.fetch_add(n, Relaxed);
         }
-        self.lookup_ns.fetch_add(ns, Relaxed);
+        hot.lookup_ns.fetch_add(ns.saturating_mul(n), Relaxed);
     }
 
     /// A connection was accepted.
@@ -138,28 +179,35 @@ impl Metrics {
 
     fn snapshot(&self, served: &Served, data: &str) -> Snapshot {
         let load = |a: &AtomicU64| a.load(Relaxed);
+        let sum = |counter: fn(&Hot) -> &AtomicU64| self.hot.iter().map(|hot| load(counter(hot))).sum::<u64>();
+        let summed = |counters: fn(&Hot) -> &[AtomicU64]| {
+            self.hot.iter().fold(Vec::new(), |mut total: Vec<u64>, hot| {
+                total.resize(counters(hot).len(), 0);
+                total.iter_mut().zip(counters(hot)).for_each(|(t, c)| *t += load(c));
+                total
+            })
+        };
         let mut bound = FIRST_BUCKET_NS as f64 / 1e9;
-        let mut buckets = self
-            .lookup_buckets
-            .iter()
+        let mut buckets = summed(|hot| &hot.lookup_buckets)
+            .into_iter()
             .map(|count| {
                 let upper = bound;
                 bound *= 2.0;
-                (upper, load(count))
+                (upper, count)
             })
             .collect::<Vec<_>>();
         if let Some(last) = buckets.last_mut() {
             last.0 = f64::MAX; // prometheus-client writes it as `+Inf`
         }
         Snapshot {
-            http: STATUSES.iter().zip(&self.http).map(|(s, n)| (*s, load(n))).collect(),
-            resp_commands: load(&self.resp_commands),
-            resp_errors: load(&self.resp_errors),
+            http: STATUSES.iter().copied().zip(summed(|hot| &hot.http)).collect(),
+            resp_commands: sum(|hot| &hot.resp_commands),
+            resp_errors: sum(|hot| &hot.resp_errors),
             accepted: [load(&self.accepted[0]), load(&self.accepted[1])],
             open: [load(&self.open[0]), load(&self.open[1])],
             refused: load(&self.refused),
             reloads: [load(&self.reloads_ok), load(&self.reloads_failed)],
-            lookup_seconds: load(&self.lookup_ns) as f64 / 1e9,
+            lookup_seconds: sum(|hot| &hot.lookup_ns) as f64 / 1e9,
             lookup_buckets: buckets,
             data: escape_label(data),
             strategy: escape_label(&served.name),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use socket2::{Domain, Protocol as SocketProtocol, Socket, Type};
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 use tokio::signal::unix::{SignalKind, signal};
@@ -59,21 +60,62 @@ impl Server {
             served.open_time.as_secs_f64() * 1e3
         ));
         let shared = Arc::new(Shared::new(source, served));
-        let runtime = runtime(config.threads)?;
-        let _entered = runtime.enter();
-        let http = config.http.map(listen).transpose()?;
-        let resp = config.resp.map(listen).transpose()?;
-        let local = |l: &Option<TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
+        // One current-thread runtime per thread, each accepting on listeners of its
+        // own (see `listen`): a connection is served start to end by the thread that
+        // accepted it, with no work stealing and no wake-ups across threads, so a
+        // second thread adds capacity without adding CPU per request.
+        let runtimes = (0..config.threads).map(|_| runtime()).collect::<Result<Vec<_>, _>>()?;
+        let http = config.http.map(|addr| listen(addr, &runtimes)).transpose()?.unwrap_or_default();
+        let resp = config.resp.map(|addr| listen(addr, &runtimes)).transpose()?.unwrap_or_default();
+        let local = |l: &[TcpListener]| l.first().and_then(|l| l.local_addr().ok());
         let bound = Bound { http: local(&http), resp: local(&resp) };
         let (shutdown, stop) = watch::channel(false);
         if config.signals {
+            let _entered = runtimes.first().map(Runtime::enter);
             watch_signals(shutdown.clone(), shared.clone())?;
         }
-        let task = serve(shared.clone(), http, resp, config.limits, stop);
+        let slots = Arc::new(Semaphore::new(config.limits.max_connections));
+        // Set once the first thread's grace period is over: the others stop then.
+        let (finished, done) = watch::channel(false);
+        let mut threads = Vec::new();
+        let mut http = http.into_iter().map(Some).chain(std::iter::repeat_with(|| None));
+        let mut resp = resp.into_iter().map(Some).chain(std::iter::repeat_with(|| None));
+        let mut first = None;
+        for (i, runtime) in runtimes.into_iter().enumerate() {
+            let listeners = [(http.next().flatten(), Protocol::Http), (resp.next().flatten(), Protocol::Resp)];
+            let accepting = Accepting {
+                shared: shared.clone(),
+                limits: config.limits.clone(),
+                slots: slots.clone(),
+                stop: stop.clone(),
+            };
+            if i == 0 {
+                first = Some((runtime, serve(accepting, listeners)));
+                continue;
+            }
+            let mut done = done.clone();
+            let task = async move {
+                accepting.spawn(listeners);
+                let _ = done.wait_for(|done| *done).await;
+            };
+            let thread = std::thread::Builder::new()
+                .name(format!("kvbench-serve-{i}"))
+                .spawn(move || {
+                    runtime.block_on(task);
+                    runtime.shutdown_timeout(Duration::from_millis(100));
+                })
+                .map_err(ServerError::Runtime)?;
+            threads.push(thread);
+        }
+        let (runtime, task) = first.ok_or_else(|| ServerError::Config("--threads must be at least 1".into()))?;
         let thread = std::thread::Builder::new()
             .name("kvbench-serve".into())
             .spawn(move || {
                 runtime.block_on(task);
+                finished.send_replace(true);
+                for thread in threads {
+                    let _ = thread.join();
+                }
                 // A reload still building must not hold the process up.
                 runtime.shutdown_timeout(Duration::from_millis(100));
             })
@@ -119,24 +161,38 @@ impl Drop for Server {
     }
 }
 
-fn runtime(threads: usize) -> Result<Runtime, ServerError> {
-    let mut builder = if threads == 1 {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        let mut builder = tokio::runtime::Builder::new_multi_thread();
-        builder.worker_threads(threads);
-        builder
-    };
-    builder.enable_all().thread_name("kvbench-worker").build().map_err(ServerError::Runtime)
+fn runtime() -> Result<Runtime, ServerError> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(ServerError::Runtime)
 }
 
-fn listen(addr: SocketAddr) -> Result<TcpListener, ServerError> {
-    let bind = || {
-        let listener = std::net::TcpListener::bind(addr)?;
-        listener.set_nonblocking(true)?;
-        TcpListener::from_std(listener)
-    };
-    bind().map_err(|source| ServerError::Bind { addr, source })
+/// Binds `addr` once per runtime, each listener registered with its runtime.
+///
+/// With several, every socket sets `SO_REUSEPORT` and binds the same address
+/// (port 0 resolved by the first), so the kernel spreads new connections over
+/// the threads by their addresses; one thread keeps a port of its own.
+fn listen(addr: SocketAddr, runtimes: &[Runtime]) -> Result<Vec<TcpListener>, ServerError> {
+    let shared = runtimes.len() > 1;
+    let mut at = addr;
+    let mut listeners = Vec::with_capacity(runtimes.len());
+    for runtime in runtimes {
+        let _entered = runtime.enter();
+        let bind = || {
+            let socket = Socket::new(Domain::for_address(at), Type::STREAM, Some(SocketProtocol::TCP))?;
+            socket.set_reuse_address(true)?;
+            if shared {
+                socket.set_reuse_port(true)?;
+            }
+            socket.bind(&at.into())?;
+            socket.listen(1024)?;
+            socket.set_nonblocking(true)?;
+            let listener = TcpListener::from_std(socket.into())?;
+            Ok::<_, std::io::Error>(listener)
+        };
+        let listener = bind().map_err(|source| ServerError::Bind { addr, source })?;
+        at = listener.local_addr().map_err(|source| ServerError::Bind { addr, source })?;
+        listeners.push(listener);
+    }
+    Ok(listeners)
 }
 
 /// Installs the handlers before the addresses are announced, so a signal sent
@@ -168,23 +224,34 @@ fn watch_signals(shutdown: watch::Sender<bool>, shared: Arc<Shared>) -> Result<(
     Ok(())
 }
 
-/// Accepts on both listeners, reloads on request, and on shutdown stops
-/// accepting and waits (up to the grace period) for open connections.
-async fn serve(
+/// What every thread's accept loops share.
+struct Accepting {
     shared: Arc<Shared>,
-    http: Option<TcpListener>,
-    resp: Option<TcpListener>,
     limits: Limits,
-    mut stop: watch::Receiver<bool>,
-) {
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
-    for (listener, protocol) in [(http, Protocol::Http), (resp, Protocol::Resp)] {
-        if let Some(listener) = listener {
-            let accept = accept(listener, protocol, shared.clone(), limits.clone(), slots.clone(), stop.clone());
-            tokio::spawn(accept);
+    slots: Arc<Semaphore>,
+    stop: watch::Receiver<bool>,
+}
+
+impl Accepting {
+    /// Starts an accept loop on the current runtime for each listener given.
+    fn spawn(&self, listeners: [(Option<TcpListener>, Protocol); 2]) {
+        for (listener, protocol) in listeners {
+            if let Some(listener) = listener {
+                let (shared, limits, slots, stop) =
+                    (self.shared.clone(), self.limits.clone(), self.slots.clone(), self.stop.clone());
+                tokio::spawn(accept(listener, protocol, shared, limits, slots, stop));
+            }
         }
     }
-    tokio::spawn(shared.clone().reload_on_request());
+}
+
+/// The first thread's work: accepts on its listeners, reloads on request, and
+/// on shutdown stops accepting and waits (up to the grace period) for the open
+/// connections of every thread.
+async fn serve(accepting: Accepting, listeners: [(Option<TcpListener>, Protocol); 2]) {
+    accepting.spawn(listeners);
+    tokio::spawn(accepting.shared.clone().reload_on_request());
+    let Accepting { limits, slots, mut stop, .. } = accepting;
     stopped(&mut stop).await;
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     if tokio::time::timeout(limits.shutdown_grace, slots.acquire_many(all)).await.is_err() {

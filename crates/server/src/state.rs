@@ -118,12 +118,28 @@ impl Shared {
         mut each: impl FnMut(Result<Option<&[u8]>, LookupError>),
     ) -> Result<(), LookupError> {
         let start = Instant::now();
+        // One key (a client that does not pipeline): `get`, with no batch to allocate.
+        if let [key] = keys {
+            let found = served.lookup.get(key);
+            self.metrics.lookup(start.elapsed());
+            let checked = match found {
+                Ok(value) => {
+                    each(Ok(value.as_deref()));
+                    served.lookup.check_data()
+                }
+                Err(err @ LookupError::InvalidKey(_)) => {
+                    each(Err(err));
+                    served.lookup.check_data()
+                }
+                Err(err) => Err(err),
+            };
+            self.changed(served, &checked);
+            return checked;
+        }
         let mut answers = Vec::with_capacity(keys.len());
         served.lookup.get_many(keys, &mut answers);
-        let per_key = start.elapsed() / u32::try_from(keys.len().max(1)).unwrap_or(u32::MAX);
-        for _ in keys {
-            self.metrics.lookup(per_key);
-        }
+        let n = u32::try_from(keys.len().max(1)).unwrap_or(u32::MAX);
+        self.metrics.lookups(start.elapsed() / n, u64::from(n));
         let mut failed = None;
         for answer in answers {
             match answer {

@@ -257,14 +257,20 @@ impl<'a> Session<'a> {
         if keys.is_empty() {
             return;
         }
-        let batch: Vec<&[u8]> = keys.iter().map(|r| buf.get(r.clone()).unwrap_or_default()).collect();
-        let answered = self.values(&batch, out);
-        for _ in &batch {
-            // Each GET alone would have got the error.
-            if let Err(err) = &answered {
-                lookup_error(out, err);
+        // On the stack: the server looks up at most a run of pipelined `GET`s (`GET_RUN`) at once.
+        for run in keys.chunks(super::GET_RUN) {
+            let mut batch: [&[u8]; super::GET_RUN] = [&[]; super::GET_RUN];
+            for (slot, range) in batch.iter_mut().zip(run) {
+                *slot = buf.get(range.clone()).unwrap_or_default();
             }
-            self.shared.metrics.resp_command(answered.is_err());
+            let answered = self.values(batch.get(..run.len()).unwrap_or_default(), out);
+            if let Err(err) = &answered {
+                // Each GET alone would have got the error.
+                for _ in run {
+                    lookup_error(out, err);
+                }
+            }
+            self.shared.metrics.resp_commands(run.len() as u64, answered.is_err());
         }
         keys.clear();
     }
