@@ -57,6 +57,15 @@ pub struct Measured {
     pub nodes: Vec<Resources>,
 }
 
+impl Measured {
+    /// Requests answered per second of the server process's CPU (user and
+    /// system) during the load; `None` where no CPU was sampled.
+    pub fn requests_per_cpu_second(&self) -> Option<f64> {
+        let cpu = (self.used.user_percent + self.used.system_percent) / 100.0;
+        (cpu > 0.0).then(|| self.report.throughput() / cpu)
+    }
+}
+
 /// Applies `spec` to the server process `pid` (answering with the processes
 /// `nodes`, if any), checking answers against `oracle`, sampling every one of them meanwhile.
 pub fn measure(spec: &LoadSpec, pid: u32, nodes: &[u32], oracle: &Oracle) -> Result<Measured, LoadError> {

@@ -30,6 +30,7 @@ use kvbench_harness::progress::Progress;
 use kvbench_harness::suite::dataset_info;
 use kvbench_harness::warm::{self, Warmed};
 use kvbench_peers::Pinning;
+use kvbench_peers::perf::{PerfError, SyscallCount};
 use kvbench_peers::wrk::{self, WrkError, WrkLoad};
 use kvbench_results::{DatasetInfo, LoadInfo, Metric, Record, ResultSet, RunInfo};
 use kvbench_workload::{Keys, Workload};
@@ -97,6 +98,8 @@ pub struct MacroRow {
     pub warm_up_errors: u64,
     /// The server's cache hit rate during the load, if it has a cache.
     pub hit_rate: Option<f64>,
+    /// The server's system calls per request, counted after a base load where perf could.
+    pub syscalls: Option<f64>,
     /// What the load and the server's sampling measured.
     pub measured: Measured,
 }
@@ -132,6 +135,8 @@ pub fn run(
     progress.start(plan.iter().map(|g| g.loads.len() as u64).sum());
     let mut out = MacroOutcome { results: ResultSet::new("kvbench bench macro"), rows: Vec::new(), notes: Vec::new() };
     let mut cross_check = options.cross_check;
+    // Until perf is found missing or refused, once.
+    let mut count_syscalls = true;
     for group in plan {
         let (data, dataset) = match &group.dataset {
             Data::Generated(d) => (ensure_data(d, &options.data_dir)?, dataset_info(d)),
@@ -198,6 +203,22 @@ pub fn run(
             out.results.records.extend(subject.records(hit_rate.map(|r| (Metric::HitRate, r)), &run_info));
             out.results.records.extend(node_records(&measured, &subject, &run_info));
             progress.done(1);
+            let mut syscalls = None;
+            if base && count_syscalls {
+                match syscalls_per_request(&spec, server.pid(), &oracle, options.duration)? {
+                    Ok(Some(per_request)) => {
+                        syscalls = Some(per_request);
+                        out.results
+                            .records
+                            .extend(subject.records([(Metric::SyscallsPerRequest, per_request)], &run_info));
+                    }
+                    Ok(None) => {}
+                    Err(err) => {
+                        count_syscalls = false;
+                        progress.note(&format!("not counting the servers' system calls: {err}"));
+                    }
+                }
+            }
             if base && load.protocol == Protocol::Http && cross_check {
                 cross_check = false;
                 let load = WrkLoad {
@@ -234,11 +255,34 @@ pub fn run(
                 warmed,
                 warm_up_errors,
                 hit_rate,
+                syscalls,
                 measured,
             });
         }
     }
     Ok(out)
+}
+
+/// Longest window a server's system calls are counted in, after its base load.
+const SYSCALL_WINDOW: Duration = Duration::from_secs(2);
+
+/// System calls per request of server `pid` under the load of `spec`, in a
+/// window of its own (closed loop, at most [`SYSCALL_WINDOW`] and `duration`)
+/// with `perf stat` attached; `Ok(Err)` where perf cannot count, `Ok(Ok(None))`
+/// if the window answered nothing.
+fn syscalls_per_request(
+    spec: &LoadSpec,
+    pid: u32,
+    oracle: &Oracle,
+    duration: Duration,
+) -> Result<Result<Option<f64>, PerfError>, BenchError> {
+    let count = match SyscallCount::attach(pid) {
+        Ok(count) => count,
+        Err(err) => return Ok(Err(err)),
+    };
+    let window = LoadSpec { stop: Stop::Duration(duration.min(SYSCALL_WINDOW)), rate: None, ..spec.clone() };
+    let report = crate::run(&window, &oracle.keys, &*oracle.lookup, &AtomicU64::new(0))?;
+    Ok(count.finish().map(|calls| (report.requests > 0).then(|| calls as f64 / report.requests as f64)))
 }
 
 /// The records of a server's nodes (a Redis Cluster's, for `redis-cluster`)

@@ -8,12 +8,14 @@
 //! | [`cluster`] | [`RedisCluster`]: N `redis-server`s in cluster mode, every slot assigned |
 //! | [`pinning`] | [`Pinning`]: which CPUs the servers and the load generator run on |
 //! | [`wrk`] | `wrk` on the same server and keys, to cross-check kvbench's load generator |
+//! | [`perf`] | [`perf::SyscallCount`]: `perf stat` counting a server's system calls over a window |
 //!
 //! A [`RedisServer`] runs without persistence (`--save "" --appendonly no`),
 //! bound to 127.0.0.1 only, and is killed and reaped when dropped, so nothing
 //! outlives the test or benchmark that started it.
 
 pub mod cluster;
+pub mod perf;
 pub mod pinning;
 pub mod serve;
 pub mod wrk;

@@ -110,6 +110,14 @@ impl Data {
             .map(|(r, _)| r.value)
     }
 
+    /// Requests per second of server CPU in the load of `throughput` (a
+    /// [`Metric::Throughput`] record): its requests/s over the server's CPU
+    /// (user + system, in cores) in the same load; `None` without a CPU figure.
+    pub fn requests_per_cpu_second(&self, throughput: &Record) -> Option<f64> {
+        let cpu = self.same_load(throughput, Metric::ServerCpu)? / 100.0;
+        (cpu > 0.0).then(|| throughput.value / cpu)
+    }
+
     /// Closed-loop runs at [`BASE_CONNECTIONS`] with `metric`, on any dataset, in the order run.
     pub fn at_base_connections(&self, metric: Metric) -> impl Iterator<Item = (&Record, &LoadInfo)> {
         self.loads(metric).filter(|(_, l)| l.rate.is_none() && l.connections == BASE_CONNECTIONS)

@@ -473,7 +473,9 @@ fn load_table(data: &Data, out: &mut String) {
          {BASE_CONNECTIONS} connections, uniform keys from the whole file, a seed per load, every answer checked). **max** is the best throughput over the \
          connection sweep (1–256) where one ran; CPU (user + system, % of one core) and peak RSS are sampled from \
          `/proc` every 100 ms (RSS counts the pages of a mapped data file the server touched, which live in the \
-         page cache: see the main table for the anonymous/file split); **req/CPU-s** is requests per second of server CPU; \
+         page cache: see the main table for the anonymous/file split); **req/CPU-s** is requests per second of server CPU \
+         (what the server itself spends, whatever the client's speed); **syscalls/req** is the server's system calls per request, \
+         counted by `perf stat` in a 2 s window of the same load after it (where perf could count); \
          **client CPU** is the load generator's (one thread: near 100 % it, not the server, sets the pace); **hit rate** \
          is the server's cache hit rate during the load, after a warm-up until it settled.\n"
     );
@@ -482,13 +484,14 @@ fn load_table(data: &Data, out: &mut String) {
         "data",
         "protocol",
         "req/s",
+        "req/CPU-s",
+        "syscalls/req",
         "max req/s",
         "p50",
         "p99",
         "p99.9",
         "CPU",
         "peak RSS",
-        "req/CPU-s",
         "errors",
         "client CPU",
         "hit rate",
@@ -497,19 +500,19 @@ fn load_table(data: &Data, out: &mut String) {
         .into_iter()
         .map(|(r, l)| {
             let get = |m| data.same_load(r, m);
-            let per_cpu = get(Metric::ServerCpu).filter(|c| *c > 0.0).map(|c| r.value / (c / 100.0));
             vec![
                 server_name(&r.strategy, l.server_threads),
                 r.dataset.label(),
                 l.protocol.to_uppercase(),
                 format!("{:.1}k", r.value / 1e3),
+                cell(data.requests_per_cpu_second(r), |v| format!("{:.0}k", v / 1e3)),
+                cell(get(Metric::SyscallsPerRequest), |v| format!("{v:.2}")),
                 best_closed_loop(data, r).map_or_else(|| "–".into(), |(v, c)| format!("{:.1}k ({c})", v / 1e3)),
                 cell(get(Metric::LatencyP50), nanos),
                 cell(get(Metric::LatencyP99), nanos),
                 cell(get(Metric::LatencyP999), nanos),
                 cell(get(Metric::ServerCpu), |v| format!("{v:.0} %")),
                 cell(get(Metric::ServerRss), bytes),
-                cell(per_cpu, |v| format!("{:.0}k", v / 1e3)),
                 cell(get(Metric::Errors), |v| format!("{v:.0}")),
                 cell(get(Metric::ClientCpu), |v| format!("{v:.0} %")),
                 cell(get(Metric::HitRate), |v| format!("{:.1} %", 100.0 * v)),

@@ -21,13 +21,15 @@ use crate::units;
 /// Version 6 added [`Record::memory_limit`] (a figure measured under a
 /// cgroup memory limit), [`ResultSet::skipped`] (cases that could not fit)
 /// and the fault and disk-read metrics.
-pub const SCHEMA_VERSION: u32 = 6;
+///
+/// Version 7 added [`Metric::SyscallsPerRequest`].
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// The oldest version this kvbench still reads: version 2 only added load
 /// runs ([`Record::load`] and the server metrics), version 3 latency
 /// histograms ([`Record::histogram`]) and the whole-process metrics of the
 /// baselines, and versions 4 and 5 only optional fields, so older files read as
-/// they are (with the meaning their version gave them).
+/// they are (with the meaning their version gave them), as do 6 and 7.
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// The `source` of the result sets `kvbench bench baselines` writes, by which reports tell them apart.
@@ -122,6 +124,11 @@ pub enum Metric {
     MinorFaultsPerLookup,
     /// Bytes read from storage per lookup (readahead included), over a workload's lookups.
     DiskReadBytesPerLookup,
+    // --- Server efficiency (schema 7) ---
+    /// System calls the server process made per request answered, counted by
+    /// `perf stat` in a window of its own after the load (counting slows every
+    /// system call, so the load's CPU figures are taken without it).
+    SyscallsPerRequest,
 }
 
 /// The unit of a metric's value.
@@ -154,7 +161,7 @@ pub enum Direction {
 
 impl Metric {
     /// Every metric, in table order.
-    pub const ALL: [Metric; 34] = [
+    pub const ALL: [Metric; 35] = [
         Metric::GetMean,
         Metric::LookupMean,
         Metric::LatencyP50,
@@ -189,6 +196,7 @@ impl Metric {
         Metric::MajorFaultsPerLookup,
         Metric::MinorFaultsPerLookup,
         Metric::DiskReadBytesPerLookup,
+        Metric::SyscallsPerRequest,
     ];
 
     /// The unit values of this metric are in.
@@ -209,9 +217,11 @@ impl Metric {
             | Metric::DiskReadBytesPerLookup => Unit::Bytes,
             Metric::Throughput => Unit::PerSecond,
             Metric::ServerCpu | Metric::ClientCpu => Unit::Percent,
-            Metric::Errors | Metric::Instructions | Metric::MajorFaultsPerLookup | Metric::MinorFaultsPerLookup => {
-                Unit::Count
-            }
+            Metric::Errors
+            | Metric::Instructions
+            | Metric::MajorFaultsPerLookup
+            | Metric::MinorFaultsPerLookup
+            | Metric::SyscallsPerRequest => Unit::Count,
             _ => Unit::Ns,
         }
     }
@@ -261,6 +271,7 @@ impl Metric {
             Metric::MajorFaultsPerLookup => "major_faults_per_lookup",
             Metric::MinorFaultsPerLookup => "minor_faults_per_lookup",
             Metric::DiskReadBytesPerLookup => "disk_read_bytes_per_lookup",
+            Metric::SyscallsPerRequest => "syscalls_per_request",
         }
     }
 

@@ -15,6 +15,7 @@ pub mod offered_load;
 pub mod open_time;
 pub mod percentiles;
 pub mod scaling;
+pub mod server_efficiency;
 pub mod server_resources;
 pub mod tradeoff;
 
@@ -150,6 +151,11 @@ pub fn all() -> Vec<ChartSpec> {
             server_resources,
             "Server CPU and memory under load",
             "CPU (user + system, % of one core) and peak resident memory of each server process, sampled from /proc every 100 ms during the closed-loop runs at 64 connections."
+        ),
+        chart!(
+            server_efficiency,
+            "What a request costs the server",
+            "Requests answered per second of the server process's own CPU (user + system) in the closed-loop runs at 64 connections, and its system calls per request, counted by perf in a window of the same load after it: the server's efficiency, whatever the client's speed."
         ),
         chart!(
             tradeoff,

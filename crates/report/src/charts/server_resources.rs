@@ -11,13 +11,16 @@ use super::{DrawResult, max_or};
 use crate::data::{Data, load_label};
 use crate::style::{FONT, color};
 
+/// A bar: its row label (server and threads), protocol and value.
+pub(crate) type Bar = (String, String, f64);
+
 /// `(row label, protocol, value)` of `metric` for every closed-loop run at the base connections.
-fn bars(data: &Data, metric: Metric) -> Vec<(String, String, f64)> {
+pub(crate) fn bars(data: &Data, metric: Metric) -> Vec<Bar> {
     data.at_base_connections(metric).map(|(r, l)| (load_label(r, l), l.protocol.clone(), r.value)).collect()
 }
 
-/// A panel: its metric, caption, the unit bars are drawn in, and how values read.
-type Panel = (Metric, &'static str, f64, fn(f64) -> String);
+/// A panel: its bars, caption, the unit bars are drawn in, and how values read.
+pub(crate) type Panel = (fn(&Data) -> Vec<Bar>, &'static str, f64, fn(f64) -> String);
 
 /// The chart needs sampled load runs.
 pub fn missing(data: &Data) -> Option<String> {
@@ -31,24 +34,38 @@ pub fn draw<DB: DrawingBackend>(data: &Data, root: &DrawingArea<DB, Shift>) -> D
 where
     DB::ErrorType: 'static,
 {
+    let mib = 1024.0 * 1024.0;
+    let panels: [Panel; 2] = [
+        (|d| bars(d, Metric::ServerCpu), "CPU, % of one core (HTTP solid, RESP light)", 1.0, |v| format!("{v:.0} %")),
+        (|d| bars(d, Metric::ServerRss), "peak RSS, MiB", mib, bytes),
+    ];
+    draw_panels(data, root, "Server CPU and peak RSS under load (64 connections, closed loop)", &panels)
+}
+
+/// Draws `panels` side by side under `title`, one row per server (its
+/// protocols as two bars), the rows those of the first panel.
+pub(crate) fn draw_panels<DB: DrawingBackend>(
+    data: &Data,
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    kinds: &[Panel],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
     root.fill(&WHITE)?;
-    let root = root.titled("Server CPU and peak RSS under load (64 connections, closed loop)", (FONT, 24))?;
-    let panels = root.split_evenly((1, 2));
+    let root = root.titled(title, (FONT, 24))?;
+    let panels = root.split_evenly((1, kinds.len().max(1)));
     let mut rows: Vec<String> = Vec::new();
-    for (label, _, _) in bars(data, Metric::ServerCpu) {
+    for (label, _, _) in kinds.first().map(|k| (k.0)(data)).unwrap_or_default() {
         if !rows.contains(&label) {
             rows.push(label);
         }
     }
-    let mib = 1024.0 * 1024.0;
-    let kinds: [Panel; 2] = [
-        (Metric::ServerCpu, "CPU, % of one core (HTTP solid, RESP light)", 1.0, |v| format!("{v:.0} %")),
-        (Metric::ServerRss, "peak RSS, MiB", mib, bytes),
-    ];
-    for (k, (panel, (metric, caption, scale, label))) in panels.iter().zip(kinds).enumerate() {
+    for (k, (panel, &(bars, caption, scale, label))) in panels.iter().zip(kinds).enumerate() {
         // Server names once, left of the first panel.
         let first = k == 0;
-        let bars = bars(data, metric);
+        let bars = bars(data);
         let top = max_or(bars.iter().map(|b| b.2 / scale), 1.35, 1.0);
         // A segmented range of 0..n has n + 1 segments; the last would stay empty.
         let n = rows.len().max(1) as i32 - 1;

@@ -108,6 +108,8 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
         "CPU",
         "RSS",
         "errors",
+        "req/CPU-s",
+        "syscalls/req",
         "client CPU",
         "hit rate",
     ];
@@ -134,6 +136,8 @@ fn row(row: &MacroRow) -> Vec<String> {
     .into_iter()
     .chain(load_cells(&row.measured))
     .chain([
+        row.measured.requests_per_cpu_second().map_or("-".into(), |r| format!("{:.0}k", r / 1e3)),
+        row.syscalls.map_or("-".into(), |s| format!("{s:.2}")),
         format!("{:.0} %", row.measured.report.client_cpu_percent()),
         row.hit_rate.map_or("-".into(), |r| format!("{:.1} %", 100.0 * r)),
     ])
