@@ -9,7 +9,8 @@
 # With BEFORE=<another kvbench binary>, its servers run beside the current ones (before/after in
 # one run). With FLOOR=<kvbench-floor binary> (benches/server/floor), the smallest servers that
 # answer GET over epoll (RESP and HTTP) and io_uring (RESP) run too: what a server that does
-# nothing else spends, almost all of it in the kernel.
+# nothing else spends, almost all of it in the kernel; and the epoll one pausing 20 us after each
+# batch (COALESCE_US=20: fewer sleeps and wake-ups per request, at some latency).
 # Server CPU is user + system from /proc/PID/stat around each run; requests are the client's count.
 # After the rounds, each server's system calls per request are counted by `perf stat -e
 # raw_syscalls:sys_enter` over one more run (a window of its own: counting slows every system call).
@@ -47,7 +48,7 @@ start() {
     proto[$name]=$protocol
     servers+=("$name")
     for _ in $(seq 300); do grep -Eq "$pattern" "$work/$name.out" 2>/dev/null && break; sleep 0.1; done
-    port[$name]=$(grep -Eo "$pattern" "$work/$name.out" | head -1 | grep -Eo '[0-9]+$')
+    port[$name]=$(grep -Eo "$pattern" "$work/$name.out" | head -1 | grep -Eo '[0-9]+$' || true)
 }
 kv() { # NAME BINARY PROTOCOL THREADS
     local cpus=0 off=http
@@ -69,6 +70,7 @@ for t in 1 2; do
 done
 if [ -n "${FLOOR:-}" ]; then
     start floor-epoll-resp resp 0 'listening [0-9]+' "$FLOOR" epoll-resp "$data"
+    start floor-epoll-resp-pause20 resp 0 'listening [0-9]+' env COALESCE_US=20 "$FLOOR" epoll-resp "$data"
     start floor-uring-resp resp 0 'listening [0-9]+' "$FLOOR" uring-resp "$data"
     start floor-epoll-http http 0 'listening [0-9]+' "$FLOOR" epoll-http "$data"
 fi
@@ -153,6 +155,7 @@ ratio("kvbench-resp-t2", "before-resp-t2", "RESP 2 threads: after / before")
 ratio("before-resp-t2", "before-resp-t1", "before: RESP 2 threads / 1 thread")
 ratio("floor-epoll-resp", "redis-server", "floor epoll RESP / redis-server")
 ratio("floor-uring-resp", "redis-server", "floor io_uring RESP / redis-server")
+ratio("floor-epoll-resp-pause20", "redis-server", "floor epoll RESP, 20 us pause a batch / redis-server")
 ratio("floor-epoll-resp", "kvbench-resp-t1", "floor epoll RESP / kvbench RESP")
 ratio("floor-epoll-http", "kvbench-http-t1", "floor epoll HTTP / kvbench HTTP")
 ratio("floor-epoll-http", "before-http-t1", "floor epoll HTTP / before HTTP")
