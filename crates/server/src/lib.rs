@@ -2,10 +2,10 @@
 //! [`Lookup`](kvbench_lookup::Lookup) strategy.
 //!
 //! One process serves one data file with one strategy, on one thread or
-//! several. Each thread is a tokio current-thread runtime with listeners of its
-//! own on the same addresses (`SO_REUSEPORT` past one thread), so a connection
-//! is served start to end by the thread that accepted it: no work stealing, no
-//! wake-ups across threads, and per-thread request counters. The strategy is
+//! several. Each thread is a tokio current-thread runtime; the first accepts
+//! and deals the connections out in turn, and a connection is served start to
+//! end by the thread it was dealt to: no work stealing, no wake-ups across
+//! threads, and per-thread request counters. The strategy is
 //! held behind an atomic pointer so a reload (SIGHUP) builds the new one in
 //! the background and swaps it in without failing a request.
 //!

@@ -5,11 +5,10 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use socket2::{Domain, Protocol as SocketProtocol, Socket, Type};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use crate::config::{Config, Limits};
 use crate::error::ServerError;
@@ -60,46 +59,46 @@ impl Server {
             served.open_time.as_secs_f64() * 1e3
         ));
         let shared = Arc::new(Shared::new(source, served));
-        // One current-thread runtime per thread, each accepting on listeners of its
-        // own (see `listen`): a connection is served start to end by the thread that
-        // accepted it, with no work stealing and no wake-ups across threads, so a
-        // second thread adds capacity without adding CPU per request.
-        let runtimes = (0..config.threads).map(|_| runtime()).collect::<Result<Vec<_>, _>>()?;
-        let http = config.http.map(|addr| listen(addr, &runtimes)).transpose()?.unwrap_or_default();
-        let resp = config.resp.map(|addr| listen(addr, &runtimes)).transpose()?.unwrap_or_default();
-        let local = |l: &[TcpListener]| l.first().and_then(|l| l.local_addr().ok());
+        // One current-thread runtime per thread. The first accepts every connection
+        // and deals them out in turn; a connection is then served start to end by the
+        // thread it was dealt to, with no work stealing and no wake-ups across threads,
+        // so a second thread adds capacity without adding CPU per request. (Listeners
+        // of their own per thread, with SO_REUSEPORT, would let a second server started
+        // on the same port join them silently.)
+        let mut runtimes = (0..config.threads).map(|_| runtime()).collect::<Result<Vec<_>, _>>()?.into_iter();
+        let first = runtimes.next().ok_or_else(|| ServerError::Config("--threads must be at least 1".into()))?;
+        let entered = first.enter();
+        let http = config.http.map(listen).transpose()?;
+        let resp = config.resp.map(listen).transpose()?;
+        let local = |l: &Option<TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
         let bound = Bound { http: local(&http), resp: local(&resp) };
         let (shutdown, stop) = watch::channel(false);
         if config.signals {
-            let _entered = runtimes.first().map(Runtime::enter);
             watch_signals(shutdown.clone(), shared.clone())?;
         }
-        let slots = Arc::new(Semaphore::new(config.limits.max_connections));
+        drop(entered);
+        let connections = Connections { shared: shared.clone(), limits: config.limits.clone(), stop };
         // Set once the first thread's grace period is over: the others stop then.
         let (finished, done) = watch::channel(false);
+        let mut dealers = Vec::new();
         let mut threads = Vec::new();
-        let mut http = http.into_iter().map(Some).chain(std::iter::repeat_with(|| None));
-        let mut resp = resp.into_iter().map(Some).chain(std::iter::repeat_with(|| None));
-        let mut first = None;
-        for (i, runtime) in runtimes.into_iter().enumerate() {
-            let listeners = [(http.next().flatten(), Protocol::Http), (resp.next().flatten(), Protocol::Resp)];
-            let accepting = Accepting {
-                shared: shared.clone(),
-                limits: config.limits.clone(),
-                slots: slots.clone(),
-                stop: stop.clone(),
-            };
-            if i == 0 {
-                first = Some((runtime, serve(accepting, listeners)));
-                continue;
-            }
-            let mut done = done.clone();
+        for (i, runtime) in runtimes.enumerate() {
+            let (dealer, mut dealt) = mpsc::unbounded_channel::<Dealt>();
+            dealers.push(dealer);
+            let (connections, mut done) = (connections.clone(), done.clone());
             let task = async move {
-                accepting.spawn(listeners);
-                let _ = done.wait_for(|done| *done).await;
+                loop {
+                    tokio::select! {
+                        dealt = dealt.recv() => match dealt {
+                            Some(dealt) => connections.serve_dealt(dealt),
+                            None => break,
+                        },
+                        _ = done.wait_for(|done| *done) => break,
+                    }
+                }
             };
             let thread = std::thread::Builder::new()
-                .name(format!("kvbench-serve-{i}"))
+                .name(format!("kvbench-serve-{}", i + 1))
                 .spawn(move || {
                     runtime.block_on(task);
                     runtime.shutdown_timeout(Duration::from_millis(100));
@@ -107,17 +106,18 @@ impl Server {
                 .map_err(ServerError::Runtime)?;
             threads.push(thread);
         }
-        let (runtime, task) = first.ok_or_else(|| ServerError::Config("--threads must be at least 1".into()))?;
+        let slots = Arc::new(Semaphore::new(config.limits.max_connections));
+        let task = serve(connections, [(http, Protocol::Http), (resp, Protocol::Resp)], slots, dealers.into());
         let thread = std::thread::Builder::new()
             .name("kvbench-serve".into())
             .spawn(move || {
-                runtime.block_on(task);
+                first.block_on(task);
                 finished.send_replace(true);
                 for thread in threads {
                     let _ = thread.join();
                 }
                 // A reload still building must not hold the process up.
-                runtime.shutdown_timeout(Duration::from_millis(100));
+                first.shutdown_timeout(Duration::from_millis(100));
             })
             .map_err(ServerError::Runtime)?;
         Ok(Server { bound, shared, shutdown, thread: Some(thread) })
@@ -165,34 +165,13 @@ fn runtime() -> Result<Runtime, ServerError> {
     tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(ServerError::Runtime)
 }
 
-/// Binds `addr` once per runtime, each listener registered with its runtime.
-///
-/// With several, every socket sets `SO_REUSEPORT` and binds the same address
-/// (port 0 resolved by the first), so the kernel spreads new connections over
-/// the threads by their addresses; one thread keeps a port of its own.
-fn listen(addr: SocketAddr, runtimes: &[Runtime]) -> Result<Vec<TcpListener>, ServerError> {
-    let shared = runtimes.len() > 1;
-    let mut at = addr;
-    let mut listeners = Vec::with_capacity(runtimes.len());
-    for runtime in runtimes {
-        let _entered = runtime.enter();
-        let bind = || {
-            let socket = Socket::new(Domain::for_address(at), Type::STREAM, Some(SocketProtocol::TCP))?;
-            socket.set_reuse_address(true)?;
-            if shared {
-                socket.set_reuse_port(true)?;
-            }
-            socket.bind(&at.into())?;
-            socket.listen(1024)?;
-            socket.set_nonblocking(true)?;
-            let listener = TcpListener::from_std(socket.into())?;
-            Ok::<_, std::io::Error>(listener)
-        };
-        let listener = bind().map_err(|source| ServerError::Bind { addr, source })?;
-        at = listener.local_addr().map_err(|source| ServerError::Bind { addr, source })?;
-        listeners.push(listener);
-    }
-    Ok(listeners)
+fn listen(addr: SocketAddr) -> Result<TcpListener, ServerError> {
+    let bind = || {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        TcpListener::from_std(listener)
+    };
+    bind().map_err(|source| ServerError::Bind { addr, source })
 }
 
 /// Installs the handlers before the addresses are announced, so a signal sent
@@ -224,34 +203,63 @@ fn watch_signals(shutdown: watch::Sender<bool>, shared: Arc<Shared>) -> Result<(
     Ok(())
 }
 
-/// What every thread's accept loops share.
-struct Accepting {
+/// What a connection's task needs, on whichever thread serves it.
+#[derive(Clone)]
+struct Connections {
     shared: Arc<Shared>,
     limits: Limits,
-    slots: Arc<Semaphore>,
     stop: watch::Receiver<bool>,
 }
 
-impl Accepting {
-    /// Starts an accept loop on the current runtime for each listener given.
-    fn spawn(&self, listeners: [(Option<TcpListener>, Protocol); 2]) {
-        for (listener, protocol) in listeners {
-            if let Some(listener) = listener {
-                let (shared, limits, slots, stop) =
-                    (self.shared.clone(), self.limits.clone(), self.slots.clone(), self.stop.clone());
-                tokio::spawn(accept(listener, protocol, shared, limits, slots, stop));
+/// A connection the accepting thread deals to another: the socket (out of the
+/// accepting runtime), its protocol and its place under the connection limit.
+struct Dealt {
+    stream: std::net::TcpStream,
+    protocol: Protocol,
+    slot: OwnedSemaphorePermit,
+}
+
+impl Connections {
+    /// Serves `stream` on the current runtime until it closes; its `slot` is freed then.
+    fn serve(&self, stream: TcpStream, protocol: Protocol, slot: OwnedSemaphorePermit) {
+        let (shared, limits, stop) = (self.shared.clone(), self.limits.clone(), self.stop.clone());
+        tokio::spawn(async move {
+            shared.metrics.opened(protocol);
+            match protocol {
+                Protocol::Http => crate::http::serve_connection(stream, shared.clone(), limits, stop).await,
+                Protocol::Resp => crate::resp::serve_connection(stream, shared.clone(), limits, stop).await,
             }
+            shared.metrics.closed(protocol);
+            drop(slot);
+        });
+    }
+
+    /// Serves a connection dealt by the accepting thread on this thread's runtime.
+    fn serve_dealt(&self, dealt: Dealt) {
+        match TcpStream::from_std(dealt.stream) {
+            Ok(stream) => self.serve(stream, dealt.protocol, dealt.slot),
+            // The socket could not join this thread's poller: it is closed.
+            Err(err) => crate::log(format_args!("dropped a connection: {err}")),
         }
     }
 }
 
-/// The first thread's work: accepts on its listeners, reloads on request, and
-/// on shutdown stops accepting and waits (up to the grace period) for the open
-/// connections of every thread.
-async fn serve(accepting: Accepting, listeners: [(Option<TcpListener>, Protocol); 2]) {
-    accepting.spawn(listeners);
-    tokio::spawn(accepting.shared.clone().reload_on_request());
-    let Accepting { limits, slots, mut stop, .. } = accepting;
+/// The first thread's work: accepts on the listeners and deals the connections
+/// out, reloads on request, and on shutdown stops accepting and waits (up to
+/// the grace period) for the open connections of every thread.
+async fn serve(
+    connections: Connections,
+    listeners: [(Option<TcpListener>, Protocol); 2],
+    slots: Arc<Semaphore>,
+    dealers: Arc<[mpsc::UnboundedSender<Dealt>]>,
+) {
+    for (listener, protocol) in listeners {
+        if let Some(listener) = listener {
+            tokio::spawn(accept(listener, protocol, connections.clone(), slots.clone(), dealers.clone()));
+        }
+    }
+    tokio::spawn(connections.shared.clone().reload_on_request());
+    let Connections { limits, mut stop, .. } = connections;
     stopped(&mut stop).await;
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     if tokio::time::timeout(limits.shutdown_grace, slots.acquire_many(all)).await.is_err() {
@@ -259,14 +267,17 @@ async fn serve(accepting: Accepting, listeners: [(Option<TcpListener>, Protocol)
     }
 }
 
+/// Accepts on `listener` until shutdown: each connection is served here or dealt
+/// to the next of the other threads, in turn.
 async fn accept(
     listener: TcpListener,
     protocol: Protocol,
-    shared: Arc<Shared>,
-    limits: Limits,
+    connections: Connections,
     slots: Arc<Semaphore>,
-    mut stop: watch::Receiver<bool>,
+    dealers: Arc<[mpsc::UnboundedSender<Dealt>]>,
 ) {
+    let mut stop = connections.stop.clone();
+    let mut turn = 0;
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -282,20 +293,23 @@ async fn accept(
             }
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
-            shared.metrics.refused();
+            connections.shared.metrics.refused();
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let (shared, limits, stop) = (shared.clone(), limits.clone(), stop.clone());
-        tokio::spawn(async move {
-            shared.metrics.opened(protocol);
-            match protocol {
-                Protocol::Http => crate::http::serve_connection(stream, shared.clone(), limits, stop).await,
-                Protocol::Resp => crate::resp::serve_connection(stream, shared.clone(), limits, stop).await,
+        turn = (turn + 1) % (dealers.len() + 1);
+        let Some(dealer) = turn.checked_sub(1).and_then(|i| dealers.get(i)) else {
+            connections.serve(stream, protocol, slot);
+            continue;
+        };
+        // A socket registered with this runtime's poller leaves it before another takes it.
+        match stream.into_std() {
+            Ok(stream) => {
+                // A thread that has stopped drops what is dealt to it: the connection closes.
+                let _ = dealer.send(Dealt { stream, protocol, slot });
             }
-            shared.metrics.closed(protocol);
-            drop(slot);
-        });
+            Err(err) => crate::log(format_args!("dropped a connection: {err}")),
+        }
     }
 }
 
