@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
-use kvbench_lookup::{Lookup, LookupError, OpenError, OpenOptions, Strategy};
+use kvbench_lookup::{Lookup, LookupError, OpenError, OpenOptions, Strategy, Value};
 use tokio::sync::Notify;
 
 use crate::metrics::Metrics;
@@ -115,31 +115,30 @@ impl Shared {
         &self,
         served: &Served,
         keys: &[&[u8]],
-        mut each: impl FnMut(Result<Option<&[u8]>, LookupError>),
+        each: impl FnMut(Result<Option<&[u8]>, LookupError>),
     ) -> Result<(), LookupError> {
         let start = Instant::now();
         // One key (a client that does not pipeline): `get`, with no batch to allocate.
         if let [key] = keys {
             let found = served.lookup.get(key);
             self.metrics.lookup(start.elapsed());
-            let checked = match found {
-                Ok(value) => {
-                    each(Ok(value.as_deref()));
-                    served.lookup.check_data()
-                }
-                Err(err @ LookupError::InvalidKey(_)) => {
-                    each(Err(err));
-                    served.lookup.check_data()
-                }
-                Err(err) => Err(err),
-            };
-            self.changed(served, &checked);
-            return checked;
+            return self.hand_out(served, [found], each);
         }
         let mut answers = Vec::with_capacity(keys.len());
         served.lookup.get_many(keys, &mut answers);
         let n = u32::try_from(keys.len().max(1)).unwrap_or(u32::MAX);
         self.metrics.lookups(start.elapsed() / n, u64::from(n));
+        self.hand_out(served, answers, each)
+    }
+
+    /// Gives `each` every answer (a value, `None`, or a key's own error), then
+    /// checks the file: the first other error, or the check's, is the result.
+    fn hand_out<'v>(
+        &self,
+        served: &Served,
+        answers: impl IntoIterator<Item = Result<Option<Value<'v>>, LookupError>>,
+        mut each: impl FnMut(Result<Option<&[u8]>, LookupError>),
+    ) -> Result<(), LookupError> {
         let mut failed = None;
         for answer in answers {
             match answer {
