@@ -12,3 +12,4 @@ pub mod redis_load;
 pub mod report;
 pub mod serve;
 pub mod suite;
+pub mod suite_table;

@@ -1,0 +1,356 @@
+//! The suite's results as the terminal shows them: one dataset's tables, the
+//! legend, the notes, and what to use.
+
+use std::path::Path;
+
+use kvbench_harness::latency::MIN_BEYOND;
+use kvbench_harness::probe::ProbeReport;
+use kvbench_harness::suite::Case;
+use kvbench_harness::timing::SLOW_OP;
+use kvbench_lookup::{Strategy, StrategyKind};
+use kvbench_results::recommend::{HEADER, latency_workload, recommend};
+use kvbench_results::units::{ByteSize, approx_count, percentile_or_max, relative_interval};
+use kvbench_results::{DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record, names::cold_workload};
+use kvbench_workload::Workload;
+
+use crate::human;
+
+/// One dataset's results as the terminal shows them: start-up and memory,
+/// one table of lookup times per workload, the cold starts.
+pub struct Table<'a> {
+    /// The dataset's records, each the median of its runs.
+    pub records: &'a [Record],
+    /// The cases measured, in the suite's order.
+    pub cases: &'a [Case],
+    /// Per case (in `cases`' order), the reports of its runs: file size, notes, costs.
+    pub reports: &'a [Vec<ProbeReport>],
+    /// The workloads every warm case ran.
+    pub workloads: &'a [Workload],
+    /// Every column (`--wide`), rather than what fits 100 columns.
+    pub wide: bool,
+}
+
+/// Keeps the cells of the columns whose `keep` is true.
+fn columns<T: Clone>(cells: &[T], keep: &[bool]) -> Vec<T> {
+    cells.iter().zip(keep).filter(|(_, k)| **k).map(|(c, _)| c.clone()).collect()
+}
+
+impl Table<'_> {
+    fn get(&self, case: &str, workload: &str, metric: Metric) -> Option<&Record> {
+        self.records.iter().find(|r| r.strategy == case && r.workload == workload && r.metric == metric)
+    }
+
+    /// A record's value written by `write`, with its interval as percentages when it has one.
+    fn with_interval(&self, record: Option<&Record>, write: impl Fn(f64) -> String) -> String {
+        let Some(r) = record else { return "-".into() };
+        match r.spread {
+            Some(s) if r.value > 0.0 => format!("{} {}", write(r.value), relative_interval(r.value, s.lower, s.upper)),
+            _ => write(r.value),
+        }
+    }
+
+    /// A percentile's record, or the slowest lookup where too few were timed
+    /// for it (`max of 194: 2.46 ms`; narrow tables: `max 2.46 ms`).
+    fn percentile(&self, percentile: Option<&Record>, max: Option<&Record>) -> String {
+        match (percentile, max) {
+            (None, Some(m)) if !self.wide => format!("max {}", human::nanos(m.value)),
+            _ => {
+                let samples = max.and_then(|m| m.samples).unwrap_or(0);
+                percentile_or_max(percentile.map(|r| r.value), max.map(|r| r.value), samples)
+                    .unwrap_or_else(|| "-".into())
+            }
+        }
+    }
+
+    /// `rows` under `header`, only the columns `keep` marks unless wide; the first column left-aligned.
+    fn show(&self, header: &[&str], rows: &[Vec<String>], keep: &[bool]) {
+        let all = vec![true; header.len()];
+        let keep = if self.wide { &all[..] } else { keep };
+        let rows: Vec<Vec<String>> = rows.iter().map(|r| columns(r, keep)).collect();
+        println!("{}\n", human::table_with(&columns(header, keep), &rows, 1));
+    }
+
+    fn plain(&self, record: Option<&Record>, write: impl Fn(f64) -> String) -> String {
+        record.map_or_else(|| "-".into(), |r| write(r.value))
+    }
+
+    /// The first report of any run of any case, for what is the same in every run (the file's size, the clock).
+    fn any_report(&self) -> Option<&ProbeReport> {
+        self.reports.iter().flatten().next()
+    }
+
+    /// The median over runs and cases of a cost every probe measures.
+    fn cost(&self, of: impl Fn(&ProbeReport) -> f64) -> f64 {
+        let values: Vec<f64> = self.reports.iter().flatten().map(of).collect();
+        kvbench_results::stats::median_ci(&values, 0.0).map_or(0.0, |m| m.median)
+    }
+
+    pub fn print(&self, dataset: &DatasetInfo, path: &Path, runs: u32, seed: u64) {
+        let file_bytes = self.any_report().map_or(0, |r| r.file_bytes);
+        let name = match &dataset.file {
+            Some(_) => dataset.label(),
+            None => format!("{} keys", dataset.label()),
+        };
+        println!(
+            "\n{name}: {} ({}); each figure the median of {runs} {} in fresh processes",
+            path.display(),
+            human::bytes(file_bytes),
+            human::plural(u64::from(runs), "run"),
+        );
+        if let Some(file) = &dataset.file {
+            println!("{}", describe(file));
+        }
+        println!();
+        self.start_up_and_memory();
+        for w in self.workloads {
+            self.lookups(&w.to_string());
+        }
+        self.cold_starts();
+        self.explain(runs, seed);
+        self.notes();
+        self.ratios(file_bytes);
+    }
+
+    fn warm_cases(&self) -> impl Iterator<Item = String> + '_ {
+        self.cases.iter().filter(|c| !c.cold).map(Case::label)
+    }
+
+    fn start_up_and_memory(&self) {
+        println!("Start-up and memory");
+        let bytes = |v: f64| human::bytes(v as u64);
+        let rows: Vec<Vec<String>> = self
+            .cases
+            .iter()
+            .zip(self.reports)
+            // A case skipped (it could not fit) has no runs, and is listed after the tables.
+            .filter(|(_, runs)| !runs.is_empty())
+            .map(|(case, _)| {
+                let c = case.label();
+                let get = |m| self.get(&c, "-", m);
+                let ready = if self.wide {
+                    self.with_interval(get(Metric::ReadyTime), human::nanos)
+                } else {
+                    self.plain(get(Metric::ReadyTime), human::nanos)
+                };
+                vec![
+                    c.clone(),
+                    self.with_interval(get(Metric::OpenTime), human::nanos),
+                    ready,
+                    self.plain(get(Metric::HeapBytes), bytes),
+                    self.plain(get(Metric::AnonRssBytes), bytes),
+                    self.plain(get(Metric::FileRssBytes), bytes),
+                    self.plain(get(Metric::AnonBytesPerKey), |v| format!("{v:.1}")),
+                    self.plain(get(Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
+                ]
+            })
+            .collect();
+        let header = ["strategy", "open", "ready", "heap", "anon RSS", "file RSS", "anon B/key", "resident B/key"];
+        self.show(&header, &rows, &[true, true, true, true, true, true, false, true]);
+    }
+
+    fn lookups(&self, workload: &str) {
+        println!("{workload}: time per lookup");
+        let rows: Vec<Vec<String>> = self
+            .warm_cases()
+            // Every case that measured the workload (a batched one has no lookups timed alone).
+            .filter(|c| self.get(c, workload, Metric::LookupMean).is_some())
+            .map(|c| {
+                let get = |m| self.get(&c, workload, m);
+                let tail = self.percentile(get(Metric::LatencyP99), get(Metric::LatencyMax));
+                vec![
+                    c.clone(),
+                    self.with_interval(get(Metric::LookupMean), human::nanos),
+                    self.with_interval(get(Metric::ChainLatency), human::nanos),
+                    self.with_interval(get(Metric::LatencyP50), human::nanos),
+                    tail,
+                    samples(get(Metric::LookupMean), get(Metric::ChainLatency), get(Metric::LatencyMax)),
+                    self.plain(get(Metric::HitRate), |h| format!("{:.0}%", h * 100.0)),
+                    self.plain(get(Metric::MajorFaultsPerLookup), |f| format!("{f:.2}")),
+                    self.plain(get(Metric::DiskReadBytesPerLookup), |b| human::bytes(b as u64)),
+                ]
+            })
+            .collect();
+        // Faults and reads matter where the data does not fit in memory; elsewhere they are ~0.
+        let faulting = self
+            .records
+            .iter()
+            .any(|r| r.workload == workload && r.metric == Metric::MajorFaultsPerLookup && r.value >= 0.01);
+        let header = [
+            "strategy",
+            "overlapped",
+            "chained",
+            "alone p50",
+            "alone p99",
+            "lookups timed",
+            "hit rate",
+            "major faults/lookup",
+            "read/lookup",
+        ];
+        self.show(&header, &rows, &[true, true, true, true, true, false, true, faulting, faulting]);
+    }
+
+    fn cold_starts(&self) {
+        let cold: Vec<String> = self.cases.iter().filter(|c| c.cold).map(Case::label).collect();
+        let Some(first) = self.workloads.first() else { return };
+        if cold.is_empty() {
+            return;
+        }
+        let workload = cold_workload(first);
+        println!("Cold starts (page cache dropped before opening; {first} keys)");
+        let percent = |v: f64| format!("{:.0}%", v * 100.0);
+        let rows: Vec<Vec<String>> = cold
+            .iter()
+            .map(|c| {
+                let get = |w: &str, m| self.get(c, w, m);
+                let max = get(&workload, Metric::LatencyMax);
+                let p50 = self.percentile(get(&workload, Metric::LatencyP50), max);
+                let next = match self.wide {
+                    true => format!("{p50} (of {})", approx_count(max.and_then(|m| m.samples).unwrap_or(0))),
+                    false => p50,
+                };
+                vec![
+                    c.clone(),
+                    self.with_interval(get("-", Metric::OpenTime), human::nanos),
+                    self.with_interval(get(&workload, Metric::FirstLookup), human::nanos),
+                    next,
+                    format!(
+                        "{} -> {}",
+                        self.plain(get("-", Metric::ColdResidentBefore), percent),
+                        self.plain(get("-", Metric::ColdResidentAfterOpen), percent)
+                    ),
+                ]
+            })
+            .collect();
+        let header = ["strategy", "open", "first lookup", "next p50", "cached before -> after open"];
+        self.show(&header, &rows, &[true; 5]);
+    }
+
+    fn explain(&self, runs: u32, seed: u64) {
+        let level =
+            self.records.iter().find_map(|r| r.spread.and_then(|s| s.level)).map_or_else(String::new, |l| {
+                format!(" (the true median lies inside with {:.0}% confidence)", l * 100.0)
+            });
+        let ns = |of: fn(&ProbeReport) -> f64| format!("{:.1} ns", self.cost(of));
+        let text = format!(
+            "How to read it. Each figure is the median of {runs} runs, each in a fresh process, all runs of all cases \
+             in one shuffled order (seed {seed}); -a%/+b% is its confidence interval{level}, as lopsided as the runs \
+             were.\n\
+             - overlapped: lookups back to back over independent keys; the CPU overlaps their cache misses, so this \
+             is one thread's throughput (1 / lookups per second), not the wait for one answer. It includes ~{} per \
+             lookup of the loop fetching the next key.\n\
+             - chained: each lookup starts only after the previous answer arrived (its key depends on that answer, \
+             and an lfence separates them): the latency of one lookup when lookups do not overlap; the loop's own \
+             ~{} subtracted.\n\
+             - alone: each lookup timed on its own (HdrHistogram), ~{} of clock reads subtracted (the clock moves in \
+             ~{} ticks). A percentile is shown only when at least {MIN_BEYOND} lookups lie beyond it (p99: 500), \
+             otherwise the slowest of the n timed (`max`; --wide shows n and every interval).\n\
+             - lookups timed (per run): overlapped / chained / alone. A lookup slower than {} is timed one by one \
+             only ('one by one'): its overlapped and chained figures are the mean of those lookups, which do not \
+             overlap by more than a cache miss.\n\
+             - overlapped and chained are CPU time of the probe's thread (time the machine gave to other work \
+             does not count; the probes ran for {} of the wall time of those rounds); alone is wall time.\n\
+             - memory: growth of the probe process over its state before opening, after all lookups and after \
+             malloc_trim (memory the allocator kept after freeing it is not charged); resident B/key counts \
+             anonymous and file-backed (page cache of mapped files) memory per key.",
+            ns(|r| r.harness_overhead_ns),
+            ns(|r| r.chain_floor_ns),
+            ns(|r| r.clock_overhead_ns),
+            ns(|r| r.clock_tick_ns),
+            human::nanos(SLOW_OP.as_nanos() as f64),
+            self.cpu_share(),
+        );
+        println!("{}", human::wrap(&text, 100));
+    }
+
+    /// The median share of wall time the probes ran during their timed rounds, e.g. `93%`.
+    fn cpu_share(&self) -> String {
+        let shares: Vec<f64> = self
+            .reports
+            .iter()
+            .flatten()
+            .flat_map(|r| &r.workloads)
+            .filter_map(|w| w.overlapped?.rounds)
+            .filter(|r| r.wall_median_ns > 0.0)
+            .map(|r| r.median_ns / r.wall_median_ns)
+            .collect();
+        kvbench_results::stats::median_ci(&shares, 0.0)
+            .map_or_else(|| "?".into(), |m| format!("{:.0}%", m.median * 100.0))
+    }
+
+    /// What the strategies and the probe said about each case (index reused or
+    /// rebuilt, a key pool that inflates hit rates, a failed eviction): the
+    /// figures depend on it. Each distinct note once, however many runs said it.
+    fn notes(&self) {
+        for (case, runs) in self.cases.iter().zip(self.reports) {
+            let mut notes: Vec<&str> = Vec::new();
+            for note in runs.iter().flat_map(|r| &r.notes) {
+                if !notes.contains(&note.as_str()) {
+                    notes.push(note);
+                }
+            }
+            let retained = runs.iter().filter_map(|r| r.allocator_retained).max().unwrap_or(0);
+            let retained = (retained >= 1 << 20).then(|| {
+                format!("the allocator kept {} freed during open (released before measuring)", human::bytes(retained))
+            });
+            let all: Vec<&str> = notes.into_iter().chain(retained.as_deref()).collect();
+            if !all.is_empty() {
+                println!("{}: {}", case.label(), all.join("; "));
+            }
+        }
+    }
+
+    fn ratios(&self, file_bytes: u64) {
+        let scan = Strategy::Plain(StrategyKind::Scan).to_string();
+        let miss = self.get(&scan, &Workload::MISS.to_string(), Metric::LookupMean);
+        if let (Some(miss), Some(floor)) = (miss, self.get(MEMCHR_PASS, "-", Metric::LookupMean)) {
+            println!(
+                "scan: a miss (a full scan) takes {:.2}x one memchr pass over the file ({}), each the median of its runs",
+                miss.value / floor.value,
+                self.with_interval(Some(floor), human::nanos)
+            );
+        }
+        let map = Strategy::Plain(StrategyKind::HashMap).to_string();
+        if let Some(heap) = self.get(&map, "-", Metric::HeapBytes) {
+            println!("hashmap heap / file size: {:.2}x", heap.value / file_bytes.max(1) as f64);
+        }
+    }
+}
+
+/// The recommendation for one dataset, computed from its records (`kvbench_results::recommend`).
+pub fn what_to_use(records: &[Record], dataset: &DatasetInfo, budget: Option<ByteSize>) {
+    let Some(workload) = latency_workload(records, dataset) else { return };
+    let r = recommend(records, dataset, &workload, budget.map(|b| b.0));
+    println!("\nWhat to use for {} on this machine", r.dataset);
+    println!("{}", human::table(&HEADER, &r.rows()));
+    println!("{}", human::wrap(&r.legend(), 100));
+}
+
+/// What a user's file holds, in one paragraph: records, keys, duplicates, lengths.
+fn describe(file: &FileInfo) -> String {
+    let lengths = |l: &LenSummary| format!("{}/{}/{}/{} B", l.min, l.median, l.p99, l.max);
+    let skipped = match file.skipped {
+        0 => String::new(),
+        n => format!(", {n} malformed {} skipped", human::plural(n, "line")),
+    };
+    format!(
+        "{} records, {} distinct keys, {} {} (the first line of a key wins){skipped}; \
+         key length min/median/p99/max {}, value length {}; fingerprint {}",
+        file.records,
+        file.distinct_keys,
+        file.duplicates,
+        human::plural(file.duplicates, "duplicate"),
+        lengths(&file.key_len),
+        lengths(&file.value_len),
+        file.fingerprint.get(..12).unwrap_or(&file.fingerprint),
+    )
+}
+
+/// Lookups timed per run for each way of timing: `1.2M / 800k / 200k`, or
+/// `12 one by one` for a slow lookup, whose three figures come from the same lookups.
+fn samples(overlapped: Option<&Record>, chained: Option<&Record>, alone: Option<&Record>) -> String {
+    let n = |r: Option<&Record>| r.and_then(|r| r.samples);
+    match (n(overlapped), n(chained), n(alone)) {
+        (Some(o), Some(c), Some(a)) if o == a && c == a => format!("{} one by one", approx_count(a)),
+        (o, c, a) => [o, c, a].map(|n| n.map_or_else(|| "-".into(), approx_count)).join(" / "),
+    }
+}
