@@ -104,8 +104,24 @@ fn a_probe_refuses_a_cgroup_it_cannot_join() {
     let dir = tempfile::tempdir().unwrap();
     let data = generated(dir.path(), "1k");
     let not_a_group = dir.path().join("no-such-group");
-    let args = ["probe", "--quick", "--strategy", "scan", "--data", data.to_str().unwrap()];
-    let out = kvbench(&[&args[..], &["--cgroup", not_a_group.to_str().unwrap()]].concat());
+    let plan = kvbench_harness::suite::SuitePlan {
+        datasets: Vec::new(),
+        cases: Vec::new(),
+        workloads: kvbench_harness::suite::default_workloads(),
+        runs: 1,
+        seed: 1,
+        key_pool: usize::MAX,
+        quick: true,
+        lenient: false,
+        memory_limit: None,
+        case_budget: None,
+        prober: kvbench_harness::suite::Prober::InProcess,
+    };
+    let case = kvbench_harness::suite::Case::new("scan".parse().unwrap());
+    let spec = plan.spec(&data, &case, 0, Some(&not_a_group), None);
+    let spec_file = dir.path().join("spec.json");
+    std::fs::write(&spec_file, serde_json::to_vec(&spec).unwrap()).unwrap();
+    let out = kvbench(&["probe", "--spec", spec_file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("cannot set a memory limit") && stderr(&out).contains("no-such-group"));
     assert!(!stderr(&out).contains("panicked"));

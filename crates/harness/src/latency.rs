@@ -118,7 +118,7 @@ pub fn histogram() -> Histogram<u64> {
 }
 
 /// How many lookups to time one by one.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SampleBudget {
     /// Stop after this many lookups…
     pub max_ops: u64,

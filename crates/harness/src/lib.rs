@@ -23,5 +23,6 @@ pub mod memory;
 pub mod probe;
 pub mod progress;
 pub mod suite;
+mod text;
 pub mod timing;
 pub mod warm;

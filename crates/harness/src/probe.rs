@@ -28,12 +28,15 @@ use crate::latency::{self, Latencies, SampleBudget};
 use crate::memory::{MemorySnapshot, evict_page_cache, resident_fraction, trim_main_arena, warm_page_cache};
 use crate::timing::{Plan, RoundStats, measure, measure_chained, probe_speed};
 
-/// What a probe measures.
-#[derive(Clone, Debug)]
+/// What a probe measures: all of it, so that a suite hands a child process
+/// its probe as one serialized value (JSON on its stdin) and a probe
+/// option is one field here, checked by the compiler on both sides.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProbeSpec {
     /// The data file.
     pub data: PathBuf,
-    /// The strategy to open on it.
+    /// The strategy to open on it, by its label (`lru(0.1,mmap-index)`).
+    #[serde(with = "crate::text")]
     pub strategy: Strategy,
     /// Open options (lenient parsing, sidecar path).
     pub opts: OpenOptions,
@@ -43,7 +46,8 @@ pub struct ProbeSpec {
     /// and time only the first lookups: a cold start. (Otherwise both are read
     /// into the page cache first, whatever ran before.)
     pub cold: bool,
-    /// Workloads to run, in order, on the same opened strategy.
+    /// Workloads to run, in order, on the same opened strategy, by their labels.
+    #[serde(with = "crate::text::many")]
     pub workloads: Vec<Workload>,
     /// At most this many of the file's keys are drawn from (every k-th line beyond).
     pub key_pool: usize,

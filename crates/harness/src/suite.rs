@@ -10,13 +10,16 @@
 //! ([`aggregate`], [`kvbench_results::stats`]).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use kvbench_lookup::{OpenError, OpenOptions, Strategy, StrategyKind};
 use kvbench_results::{CaseStart, DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record, RunInfo};
 use kvbench_workload::Workload;
 
 use crate::probe::{Mean, ProbeReport};
+
+mod driver;
+
+pub use driver::{DatasetOutcome, FIRST_LOOKUPS, Prober, SuiteOutcome, SuitePlan, probe_in_child, run};
 
 /// One configuration the suite measures.
 #[derive(Clone, Debug, PartialEq)]
@@ -115,7 +118,7 @@ pub enum SuiteError {
         /// What it printed on stderr.
         stderr: String,
     },
-    /// The probe's output was not a report.
+    /// The probe's output was not a report (or its spec could not be written).
     #[error("probe of {case} printed no report: {source}")]
     Output {
         /// Case label.
@@ -123,86 +126,31 @@ pub enum SuiteError {
         /// The parse error.
         source: serde_json::Error,
     },
-}
-
-/// How a child probe measures.
-#[derive(Clone, Debug)]
-pub struct ProbeOptions {
-    /// At most this many of the file's keys are looked up.
-    pub key_pool: usize,
-    /// Workloads for warm cases (cold cases run only the first, uniform).
-    pub workloads: Vec<Workload>,
-    /// Short rounds ([`crate::timing::Plan::quick`]).
-    pub quick: bool,
-    /// Seed of the workloads' key streams ([`run_seed`] gives each run its own).
-    pub seed: u64,
-    /// Skip malformed lines of the data file (and count them) instead of failing.
-    pub lenient: bool,
-    /// A memory-limited cgroup for the probe to join ([`crate::cgroup`]).
-    pub cgroup: Option<PathBuf>,
-    /// Time for all of a case's workloads ([`crate::probe::ProbeSpec::budget`]).
-    pub budget: Option<std::time::Duration>,
-    /// Seed node URLs of the Redis Cluster that `redis-cluster` cases load and read.
-    pub redis_cluster: Option<Vec<String>>,
-}
-
-/// The arguments that make `kvbench probe` run `case` on `data` (after the subcommand).
-pub fn probe_args(data: &Path, case: &Case, options: &ProbeOptions) -> Vec<String> {
-    let mut args = vec![
-        "--data".to_owned(),
-        data.display().to_string(),
-        "--strategy".to_owned(),
-        case.strategy.to_string(),
-        "--key-pool".to_owned(),
-        options.key_pool.to_string(),
-        "--seed".to_owned(),
-        options.seed.to_string(),
-    ];
-    let workloads = if case.cold { &options.workloads[..options.workloads.len().min(1)] } else { &options.workloads };
-    for w in workloads {
-        args.push("--workload".to_owned());
-        args.push(w.to_string());
-    }
-    let flags = [
-        (case.fresh_index, "--fresh-index"),
-        (case.cold, "--cold"),
-        (options.quick, "--quick"),
-        (options.lenient, "--lenient"),
-    ];
-    for (on, flag) in flags {
-        if on {
-            args.push(flag.to_owned());
-        }
-    }
-    if let Some(dir) = &options.cgroup {
-        args.extend(["--cgroup".to_owned(), dir.display().to_string()]);
-    }
-    if let Some(budget) = options.budget {
-        args.extend(["--budget".to_owned(), format!("{}ms", budget.as_millis())]);
-    }
-    if let Some(urls) = options.redis_cluster.as_ref().filter(|_| case.strategy.reader() == StrategyKind::RedisCluster)
-    {
-        args.extend(["--redis-cluster".to_owned(), urls.join(",")]);
-    }
-    args
-}
-
-/// Runs `<exe> probe …` for `case` and reads its JSON report from stdout.
-pub fn probe_in_child(exe: &Path, data: &Path, case: &Case, options: &ProbeOptions) -> Result<ProbeReport, SuiteError> {
-    let output = Command::new(exe)
-        .arg("probe")
-        .args(probe_args(data, case, options))
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|source| SuiteError::Spawn { exe: exe.to_owned(), source })?;
-    if !output.status.success() {
-        return Err(SuiteError::Failed {
-            case: case.label(),
-            status: output.status,
-            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        });
-    }
-    serde_json::from_slice(&output.stdout).map_err(|source| SuiteError::Output { case: case.label(), source })
+    /// A probe run in this process ([`Prober::InProcess`]) failed.
+    #[error("probe of {case} failed: {source}")]
+    Probe {
+        /// Case label.
+        case: String,
+        /// What went wrong.
+        source: crate::probe::ProbeError,
+    },
+    /// The plan has no case to run.
+    #[error("the suite has no case to run (no strategy selected)")]
+    NoCases,
+    /// The index sidecars or stores that reopened cases reuse could not be built.
+    #[error("cannot build the index of {path}: {source}", path = path.display())]
+    Prepare {
+        /// The data file.
+        path: PathBuf,
+        /// Why.
+        source: OpenError,
+    },
+    /// The memory limit the probes run under could not be set up.
+    #[error("a memory limit runs each probe in a cgroup: {0}")]
+    Limit(#[from] crate::cgroup::CgroupError),
+    /// The local Redis Cluster that `redis-cluster` cases read could not be started.
+    #[error("redis-cluster is measured over a local Redis Cluster: {0}")]
+    Cluster(#[from] kvbench_peers::PeerError),
 }
 
 /// How results name a generated dataset: its key count and value-length distribution.

@@ -97,7 +97,7 @@ impl RoundStats {
 }
 
 /// How long to measure one workload.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// Time for each way of timing the lookups (overlapped rounds, chained
     /// rounds, one by one). A slow operation ([`is_slow`]) is timed one by one

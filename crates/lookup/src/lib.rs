@@ -165,7 +165,7 @@ impl<L: Lookup + ?Sized> Lookup for Box<L> {
 }
 
 /// How a strategy treats the data file when it opens it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OpenOptions {
     /// Skip malformed lines (and count them) instead of failing on the first one.
     pub lenient: bool,

@@ -1,31 +1,23 @@
 //! `kvbench suite` (the main job), `kvbench bench micro` (the same matrix,
 //! any options) and `kvbench probe` (one measurement, run by them in a child).
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use kvbench_harness::cgroup::MemoryLimit;
-use kvbench_harness::fit;
-use kvbench_harness::latency::SampleBudget;
-use kvbench_harness::probe::{self, ProbeReport, ProbeSpec};
-use kvbench_harness::suite::{
-    self as harness_suite, Case, ProbeOptions, cases_for, dataset_info, default_cases, default_workloads,
-    probe_in_child, run_seed, schedule,
-};
-use kvbench_harness::timing::Plan;
-use kvbench_lookup::{OpenOptions, Strategies, Strategy, StrategyKind};
-use kvbench_peers::RedisCluster;
-use kvbench_peers::cluster::DEFAULT_NODES;
+use kvbench_harness::probe::{self, ProbeSpec};
+use kvbench_harness::progress::Progress;
+use kvbench_harness::suite::{self, Prober, SuitePlan, cases_for, dataset_info, default_cases, default_workloads};
+use kvbench_lookup::Strategies;
+use kvbench_results::DatasetInfo;
 use kvbench_results::units::ByteSize;
-use kvbench_results::{DatasetInfo, Record, ResultSet, RunInfo, Skipped};
 use kvbench_workload::{Count, Dataset, Workload};
 
 use crate::data_args::DataArgs;
 use crate::human;
-use crate::output::progress_bar;
+use crate::output::{Bar, progress_bar};
 
 use super::suite_table;
 
@@ -86,75 +78,24 @@ pub struct SuiteArgs {
     case_budget: std::time::Duration,
 }
 
-/// Options of `kvbench probe`.
+/// Options of `kvbench probe`: a suite's child process, handed its whole probe as one value.
 #[derive(Args, Debug)]
 pub struct ProbeArgs {
-    /// The data file.
-    #[arg(long, value_name = "FILE")]
-    data: PathBuf,
-    /// Strategy label: `scan`, `hashmap`, `lru(0.1,mmap-index)`, …
-    #[arg(long)]
-    strategy: Strategy,
-    /// Workloads to run, in order (repeatable).
-    #[arg(long = "workload", value_name = "W", default_values = ["uniform", "miss"])]
-    workloads: Vec<Workload>,
-    /// Delete the index sidecar before opening.
-    #[arg(long)]
-    fresh_index: bool,
-    /// Drop the page cache before opening; time only the first lookups.
-    #[arg(long)]
-    cold: bool,
-    /// Skip malformed lines.
-    #[arg(long)]
-    lenient: bool,
-    /// At most this many keys are drawn from [default: all].
-    #[arg(long, value_name = "N", value_parser = Count::positive)]
-    key_pool: Option<Count>,
-    /// Seed of the workloads' key streams.
-    #[arg(long, value_name = "N", default_value_t = 7)]
-    seed: u64,
-    /// Short timing rounds.
-    #[arg(long)]
-    quick: bool,
-    /// Join this memory-limited cgroup once the keys are drawn (made by `suite --memory-limit`).
-    #[arg(long, value_name = "DIR", hide = true)]
-    cgroup: Option<PathBuf>,
-    /// Time for all the workloads of a slow case together.
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
-    budget: Option<std::time::Duration>,
-    /// For `redis-cluster`: the cluster's seed node URLs.
-    #[arg(long, value_name = "URL,…", value_delimiter = ',')]
-    redis_cluster: Option<Vec<String>>,
+    /// The probe to run: a `ProbeSpec` as JSON, from this file, or `-` for stdin (as the suite hands it).
+    #[arg(long, value_name = "FILE", default_value = "-")]
+    spec: PathBuf,
 }
 
-fn pool_size(count: Option<Count>) -> usize {
-    count.map_or(usize::MAX, |c| usize::try_from(c.0).unwrap_or(usize::MAX))
-}
-
-fn plan(quick: bool) -> Plan {
-    if quick { Plan::quick() } else { Plan::default() }
-}
-
-/// Runs `kvbench probe`: one measurement, JSON on stdout.
+/// Runs `kvbench probe`: one measurement, its report as JSON on stdout.
 pub fn probe(args: &ProbeArgs) -> anyhow::Result<ExitCode> {
-    let spec = ProbeSpec {
-        data: args.data.clone(),
-        strategy: args.strategy.clone(),
-        opts: OpenOptions {
-            lenient: args.lenient,
-            redis_cluster: args.redis_cluster.clone(),
-            ..OpenOptions::default()
-        },
-        fresh_index: args.fresh_index,
-        cold: args.cold,
-        workloads: args.workloads.clone(),
-        key_pool: pool_size(args.key_pool),
-        plan: plan(args.quick),
-        first_lookups: SampleBudget { max_ops: 1000, max_time: std::time::Duration::from_secs(2), min_ops: 3 },
-        seed: args.seed,
-        cgroup: args.cgroup.clone(),
-        budget: args.budget,
+    let json = if args.spec.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).context("cannot read the probe's spec from stdin")?;
+        text
+    } else {
+        std::fs::read_to_string(&args.spec).with_context(|| format!("cannot read {}", args.spec.display()))?
     };
+    let spec: ProbeSpec = serde_json::from_str(&json).context("the probe's spec is not a ProbeSpec")?;
     let report = probe::run(&spec)?;
     println!("{}", serde_json::to_string(&report)?);
     Ok(ExitCode::SUCCESS)
@@ -166,174 +107,109 @@ fn fresh_seed() -> u64 {
     (nanos as u64) ^ u64::from(std::process::id()).rotate_left(32)
 }
 
-/// Runs the matrix: datasets, every run of every case in a fresh process in
-/// shuffled order, tables, results.
+/// Runs the matrix ([`kvbench_harness::suite::run`], each probe in a fresh
+/// process of this executable), prints its tables, writes the results and the report.
 pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the kvbench executable to run probes")?;
-    let run_info = RunInfo::detect(args.quick);
     let cases = match &args.strategies {
         Some(list) => cases_for(&list.0),
         None => default_cases(),
     };
     anyhow::ensure!(!cases.is_empty(), "--strategies selected no strategy");
-    let limit = args
-        .memory_limit
-        .map(|size| MemoryLimit::create(size.0))
-        .transpose()
-        .context("--memory-limit runs each probe in a cgroup")?;
-    // A `redis-cluster` case reads a local cluster the suite starts (and stops when done).
-    let cluster = cases
-        .iter()
-        .any(|c| c.strategy.reader() == StrategyKind::RedisCluster)
-        .then(|| RedisCluster::start(DEFAULT_NODES))
-        .transpose()
-        .context("redis-cluster is measured over a local Redis Cluster")?;
-    let datasets = datasets(args)?;
-    let skips = skips(&datasets, &cases, limit.as_ref().map(MemoryLimit::bytes), args.datasets.lenient);
-    for ((info, path), skip) in datasets.iter().zip(&skips) {
-        let running: Vec<Case> =
-            cases.iter().zip(skip).filter(|(_, why)| why.is_none()).map(|(c, _)| c.clone()).collect();
-        let wrote = harness_suite::prepare_dataset(path, &running, args.datasets.lenient)
-            .with_context(|| format!("cannot build the index of {}", path.display()))?;
-        for sidecar in wrote.iter().filter(|_| info.file.is_some()) {
-            eprintln!("wrote the index sidecar {} beside your file (later runs reuse it)", sidecar.display());
-        }
-    }
-    let runs = args.runs.unwrap_or(if args.quick { 3 } else { 5 });
-    let seed = args.seed.unwrap_or_else(fresh_seed);
+    let plan = SuitePlan {
+        datasets: datasets(args)?,
+        cases,
+        workloads: if args.workloads.is_empty() { default_workloads() } else { args.workloads.clone() },
+        runs: args.runs.unwrap_or(if args.quick { 3 } else { 5 }),
+        seed: args.seed.unwrap_or_else(fresh_seed),
+        key_pool: args.key_pool.map_or(usize::MAX, |c| usize::try_from(c.0).unwrap_or(usize::MAX)),
+        quick: args.quick,
+        lenient: args.datasets.lenient,
+        memory_limit: args.memory_limit.map(|size| size.0),
+        case_budget: Some(args.case_budget),
+        prober: Prober::Child(exe),
+    };
+    let (runs, seed) = (plan.runs, plan.seed);
     eprintln!("{runs} runs per case in shuffled order, seed {seed} (--seed {seed} repeats the order and the keys)");
-    if let Some(limit) = &limit {
-        eprintln!("each probe runs under a memory limit of {} (page cache included)", human::bytes(limit.bytes()));
+    if let Some(limit) = plan.memory_limit {
+        eprintln!("each probe runs under a memory limit of {} (page cache included)", human::bytes(limit));
     }
-    let workloads = if args.workloads.is_empty() { default_workloads() } else { args.workloads.clone() };
-    let jobs: Vec<_> = schedule(datasets.len(), cases.len(), runs, seed)
-        .into_iter()
-        .filter(|j| skips[j.dataset][j.case].is_none())
-        .collect();
-    let bar = progress_bar(jobs.len() as u64, "measuring");
-    // Per dataset and case, the reports of its runs.
-    let mut reports: Vec<Vec<Vec<ProbeReport>>> = vec![vec![Vec::new(); cases.len()]; datasets.len()];
-    let mut failures = 0;
-    // Without a terminal the bar is hidden: say each finished run on a line, so a piped run is not silent.
-    let piped = !std::io::stderr().is_terminal();
-    let total = jobs.len();
-    for (done, job) in jobs.into_iter().enumerate() {
-        let ((dataset, path), case) = (&datasets[job.dataset], &cases[job.case]);
-        let what = format!("{} {} (run {})", dataset.label(), case.label(), job.run + 1);
-        bar.set_message(what.clone());
-        let started = std::time::Instant::now();
-        let options = ProbeOptions {
-            key_pool: pool_size(args.key_pool),
-            workloads: workloads.clone(),
-            quick: args.quick,
-            seed: run_seed(seed, job.run),
-            lenient: args.datasets.lenient,
-            cgroup: limit.as_ref().map(|l| l.dir().to_owned()),
-            budget: Some(args.case_budget),
-            redis_cluster: cluster.as_ref().map(RedisCluster::urls),
-        };
-        match probe_in_child(&exe, path, case, &options) {
-            Ok(report) if report.memory_limit != limit.as_ref().map(MemoryLimit::bytes) => {
-                failures += 1;
-                let read = report.memory_limit.map_or_else(|| "none".into(), human::bytes);
-                bar.suspend(|| eprintln!("kvbench: {what}: the probe read back a memory limit of {read}"));
-            }
-            Ok(report) => reports[job.dataset][job.case].push(report),
-            Err(e) => {
-                failures += 1;
-                bar.suspend(|| eprintln!("kvbench: {e}"));
-            }
-        }
-        bar.inc(1);
-        if piped {
-            eprintln!("[{}/{total}] {what}: {}", done + 1, human::nanos(started.elapsed().as_nanos() as f64));
-        }
-    }
-    bar.finish_and_clear();
-    let mut results = ResultSet::new("kvbench suite");
-    results.memory_budget = args.memory_budget.map(|b| b.0);
-    for ((info, _), skip) in datasets.iter().zip(&skips) {
-        for (case, why) in cases.iter().zip(skip) {
-            if let Some(reason) = why {
-                results.skipped.push(Skipped {
-                    strategy: case.label(),
-                    dataset: info.clone(),
-                    reason: reason.clone(),
-                    memory_limit: limit.as_ref().map(MemoryLimit::bytes),
-                });
-            }
-        }
-    }
-    for (((info, path), per_case), skip) in datasets.iter().zip(&reports).zip(&skips) {
-        let mut records = Vec::new();
-        for (case, runs) in cases.iter().zip(per_case) {
-            let each: Vec<Vec<Record>> =
-                runs.iter().map(|r| harness_suite::records(info, &case.label(), r, &run_info)).collect();
-            records.extend(harness_suite::aggregate(&each));
-        }
+    let mut outcome = suite::run(&plan, &mut RunLines::new("measuring"))?;
+    for d in &outcome.datasets {
         let table = suite_table::Table {
-            records: &records,
-            cases: &cases,
-            reports: per_case,
-            workloads: &workloads,
+            records: &d.records,
+            cases: &plan.cases,
+            reports: &d.reports,
+            workloads: &plan.workloads,
             wide: args.wide,
         };
-        table.print(info, path, runs, seed);
-        for (case, why) in cases.iter().zip(skip) {
+        table.print(&d.info, &d.path, runs, seed);
+        for (case, why) in plan.cases.iter().zip(&d.skipped) {
             if let Some(why) = why {
                 println!("{}: skipped, {why}", case.label());
             }
         }
-        suite_table::what_to_use(&records, info, args.memory_budget);
-        results.records.extend(records);
+        suite_table::what_to_use(&d.records, &d.info, args.memory_budget);
     }
-    kvbench_results::io::write(&args.results, &results)?;
-    eprintln!("wrote {} records to {}", results.records.len(), args.results.display());
+    outcome.results.memory_budget = args.memory_budget.map(|b| b.0);
+    kvbench_results::io::write(&args.results, &outcome.results)?;
+    eprintln!("wrote {} records to {}", outcome.results.records.len(), args.results.display());
     if !args.no_report {
         let folder = args.results.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         super::report::write(folder, &args.report)?;
     }
-    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if outcome.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// Per dataset and case, why the case cannot run there ([`fit::why_not`]),
-/// said as it is decided; `limit` is the memory limit the probes run under.
-/// Disk is counted as it would fill: a store that a case builds is no
-/// longer free for the next.
-fn skips(
-    datasets: &[(DatasetInfo, PathBuf)],
-    cases: &[Case],
-    limit: Option<u64>,
-    lenient: bool,
-) -> Vec<Vec<Option<String>>> {
-    let opts = OpenOptions { lenient, ..OpenOptions::default() };
-    // Read once: what the machine has available before any case runs.
-    let memory = limit.or_else(fit::available_memory).unwrap_or(u64::MAX);
-    let mut disk_used = 0;
-    let mut planned: Vec<PathBuf> = Vec::new();
-    datasets
-        .iter()
-        .map(|(info, path)| {
-            let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
-            cases
-                .iter()
-                .map(|case| {
-                    let sidecar = case.strategy.sidecar(path, &opts);
-                    let store_exists = sidecar.as_ref().is_some_and(|s| s.exists());
-                    let disk = fit::free_disk(sidecar.as_deref().unwrap_or(path)).map(|d| d.saturating_sub(disk_used));
-                    let room = fit::Room { memory, limited: limit.is_some(), disk, store_exists };
-                    let why = fit::why_not(case, file_bytes, info.keys, room);
-                    if let Some(why) = &why {
-                        eprintln!("skipping {} {}: {why}", info.label(), case.label());
-                    } else if let Some(sidecar) = sidecar.filter(|s| !planned.contains(s)) {
-                        disk_used += fit::needs(case, file_bytes, info.keys, store_exists).disk;
-                        planned.push(sidecar);
-                    }
-                    why
-                })
-                .collect()
-        })
-        .collect()
+/// The suite's progress: a bar on a terminal; piped, a line per finished run,
+/// so a run in CI or under `tee` is not silent for minutes.
+struct RunLines {
+    bar: Bar,
+    piped: bool,
+    what: String,
+    started: std::time::Instant,
+    done: u64,
+    total: u64,
+}
+
+impl RunLines {
+    fn new(what: &str) -> Self {
+        let piped = !std::io::stderr().is_terminal();
+        RunLines {
+            bar: Bar::new(what),
+            piped,
+            what: String::new(),
+            started: std::time::Instant::now(),
+            done: 0,
+            total: 0,
+        }
+    }
+}
+
+impl Progress for RunLines {
+    fn start(&mut self, total: u64) {
+        self.total = total;
+        self.bar.start(total);
+    }
+
+    fn doing(&mut self, what: &str) {
+        self.what = what.to_owned();
+        self.started = std::time::Instant::now();
+        self.bar.doing(what);
+    }
+
+    fn done(&mut self, steps: u64) {
+        self.done += steps;
+        self.bar.done(steps);
+        if self.piped {
+            let took = human::nanos(self.started.elapsed().as_nanos() as f64);
+            eprintln!("[{}/{}] {}: {took}", self.done, self.total, self.what);
+        }
+    }
+
+    fn note(&mut self, message: &str) {
+        self.bar.note(message);
+    }
 }
 
 /// The datasets to measure, each as results name it and its path: the

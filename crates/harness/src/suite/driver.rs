@@ -1,0 +1,292 @@
+//! The suite's run as a library call: [`run`] takes a [`SuitePlan`] and
+//! reports as it goes to a [`Progress`]; the binary only parses flags into
+//! the plan and prints the [`SuiteOutcome`].
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use kvbench_lookup::{OpenOptions, StrategyKind};
+use kvbench_peers::RedisCluster;
+use kvbench_peers::cluster::DEFAULT_NODES;
+use kvbench_results::units::bytes;
+use kvbench_results::{DatasetInfo, Record, ResultSet, RunInfo, Skipped};
+use kvbench_workload::Workload;
+
+use super::{Case, SuiteError, aggregate, prepare_dataset, records, run_seed, schedule};
+use crate::cgroup::MemoryLimit;
+use crate::fit;
+use crate::latency::SampleBudget;
+use crate::probe::{self, ProbeReport, ProbeSpec};
+use crate::progress::Progress;
+use crate::timing::Plan;
+
+/// How many of a cold start's first lookups are timed, and for how long at most.
+pub const FIRST_LOOKUPS: SampleBudget = SampleBudget { max_ops: 1000, max_time: Duration::from_secs(2), min_ops: 3 };
+
+/// Where each probe runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Prober {
+    /// In a fresh child process: `<exe> probe`, handed its [`ProbeSpec`] as
+    /// JSON on stdin, printing its [`ProbeReport`] as JSON on stdout. Memory
+    /// figures are then the strategy's own: how the suite measures.
+    Child(PathBuf),
+    /// In this process, one after another: for tests of the pipeline, whose
+    /// memory figures include whatever ran before.
+    InProcess,
+}
+
+/// What a suite measures and how: the whole input of [`run`].
+#[derive(Clone, Debug)]
+pub struct SuitePlan {
+    /// The datasets, each as results name it and its path (generated or the user's).
+    pub datasets: Vec<(DatasetInfo, PathBuf)>,
+    /// The cases measured on every dataset.
+    pub cases: Vec<Case>,
+    /// The workloads of every warm case (a cold case runs only the first).
+    pub workloads: Vec<Workload>,
+    /// Runs of each case, each its own probe.
+    pub runs: u32,
+    /// Seed of the runs' order and of their keys.
+    pub seed: u64,
+    /// At most this many of a file's keys are drawn from.
+    pub key_pool: usize,
+    /// Short timing rounds ([`Plan::quick`]): checks that everything runs.
+    pub quick: bool,
+    /// Skip malformed lines (and count them) instead of failing.
+    pub lenient: bool,
+    /// Run each probe inside a cgroup memory limit of this many bytes (page cache included).
+    pub memory_limit: Option<u64>,
+    /// Time for all the workloads of a slow case together.
+    pub case_budget: Option<Duration>,
+    /// Where the probes run.
+    pub prober: Prober,
+}
+
+impl SuitePlan {
+    /// The probe of run `run` of `case` on `data`: the one place a suite
+    /// option becomes a probe's. `cgroup` and `cluster` are what the run set up.
+    pub fn spec(
+        &self,
+        data: &Path,
+        case: &Case,
+        run: u32,
+        cgroup: Option<&Path>,
+        cluster: Option<&[String]>,
+    ) -> ProbeSpec {
+        let workloads = if case.cold { &self.workloads[..self.workloads.len().min(1)] } else { &self.workloads[..] };
+        let reads_cluster = case.strategy.reader() == StrategyKind::RedisCluster;
+        ProbeSpec {
+            data: data.to_owned(),
+            strategy: case.strategy.clone(),
+            opts: OpenOptions {
+                lenient: self.lenient,
+                redis_cluster: cluster.filter(|_| reads_cluster).map(<[String]>::to_vec),
+                ..OpenOptions::default()
+            },
+            fresh_index: case.fresh_index,
+            cold: case.cold,
+            workloads: workloads.to_vec(),
+            key_pool: self.key_pool,
+            plan: if self.quick { Plan::quick() } else { Plan::default() },
+            first_lookups: FIRST_LOOKUPS,
+            seed: run_seed(self.seed, run),
+            cgroup: cgroup.map(Path::to_owned),
+            budget: self.case_budget,
+        }
+    }
+}
+
+/// One dataset's share of a suite's outcome.
+#[derive(Clone, Debug)]
+pub struct DatasetOutcome {
+    /// How results name the dataset.
+    pub info: DatasetInfo,
+    /// Its file.
+    pub path: PathBuf,
+    /// Its records, each the median of its runs.
+    pub records: Vec<Record>,
+    /// Per case (in the plan's order), the reports of its runs that succeeded.
+    pub reports: Vec<Vec<ProbeReport>>,
+    /// Per case (in the plan's order), why it was skipped here, if it was.
+    pub skipped: Vec<Option<String>>,
+}
+
+/// What a suite measured.
+#[derive(Clone, Debug)]
+pub struct SuiteOutcome {
+    /// Per dataset, in the plan's order.
+    pub datasets: Vec<DatasetOutcome>,
+    /// Every record and every skipped case, as the results file holds them.
+    pub results: ResultSet,
+    /// Runs that failed, each said (they were also reported as notes as they failed).
+    pub failures: Vec<String>,
+}
+
+/// Runs the suite: the stores that reopen cases need, then every run of
+/// every case that fits, each a probe ([`SuitePlan::prober`]), in one shuffled
+/// order; the runs' records aggregated per dataset into medians with intervals.
+///
+/// A run that fails is said (`progress.note`) and counted in
+/// [`SuiteOutcome::failures`]; the others go on. Errors are what stops the
+/// whole suite: no case, a memory limit or cluster that cannot be set up, a
+/// store that cannot be built.
+pub fn run(plan: &SuitePlan, progress: &mut dyn Progress) -> Result<SuiteOutcome, SuiteError> {
+    if plan.cases.is_empty() {
+        return Err(SuiteError::NoCases);
+    }
+    let run_info = RunInfo::detect(plan.quick);
+    let limit = plan.memory_limit.map(MemoryLimit::create).transpose()?;
+    let limit_bytes = limit.as_ref().map(MemoryLimit::bytes);
+    // A `redis-cluster` case reads a local cluster the suite starts (and stops when done).
+    let cluster = plan
+        .cases
+        .iter()
+        .any(|c| c.strategy.reader() == StrategyKind::RedisCluster)
+        .then(|| RedisCluster::start(DEFAULT_NODES))
+        .transpose()?;
+    let urls = cluster.as_ref().map(RedisCluster::urls);
+    let skips = skips(&plan.datasets, &plan.cases, limit_bytes, plan.lenient, progress);
+    for ((info, path), skip) in plan.datasets.iter().zip(&skips) {
+        let running: Vec<Case> =
+            plan.cases.iter().zip(skip).filter(|(_, why)| why.is_none()).map(|(c, _)| c.clone()).collect();
+        let wrote = prepare_dataset(path, &running, plan.lenient)
+            .map_err(|source| SuiteError::Prepare { path: path.clone(), source })?;
+        for sidecar in wrote.iter().filter(|_| info.file.is_some()) {
+            progress
+                .note(&format!("wrote the index sidecar {} beside your file (later runs reuse it)", sidecar.display()));
+        }
+    }
+    let jobs: Vec<_> = schedule(plan.datasets.len(), plan.cases.len(), plan.runs, plan.seed)
+        .into_iter()
+        .filter(|j| skips[j.dataset][j.case].is_none())
+        .collect();
+    progress.start(jobs.len() as u64);
+    let mut reports: Vec<Vec<Vec<ProbeReport>>> = vec![vec![Vec::new(); plan.cases.len()]; plan.datasets.len()];
+    let mut failures = Vec::new();
+    for job in jobs {
+        let ((info, path), case) = (&plan.datasets[job.dataset], &plan.cases[job.case]);
+        let what = format!("{} {} (run {})", info.label(), case.label(), job.run + 1);
+        progress.doing(&what);
+        let spec = plan.spec(path, case, job.run, limit.as_ref().map(MemoryLimit::dir), urls.as_deref());
+        let failed = match probe_with(&plan.prober, &spec, case) {
+            Ok(report) if report.memory_limit != limit_bytes => {
+                let read = report.memory_limit.map_or_else(|| "none".into(), |b| bytes(b as f64));
+                Some(format!("{what}: the probe read back a memory limit of {read}"))
+            }
+            Ok(report) => {
+                reports[job.dataset][job.case].push(report);
+                None
+            }
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(failure) = failed {
+            progress.note(&format!("kvbench: {failure}"));
+            failures.push(failure);
+        }
+        progress.done(1);
+    }
+    let mut results = ResultSet::new("kvbench suite");
+    let mut datasets = Vec::new();
+    for (((info, path), per_case), skip) in plan.datasets.iter().zip(reports).zip(skips) {
+        for (case, why) in plan.cases.iter().zip(&skip) {
+            if let Some(reason) = why {
+                results.skipped.push(Skipped {
+                    strategy: case.label(),
+                    dataset: info.clone(),
+                    reason: reason.clone(),
+                    memory_limit: limit_bytes,
+                });
+            }
+        }
+        let mut dataset_records = Vec::new();
+        for (case, runs) in plan.cases.iter().zip(&per_case) {
+            let each: Vec<Vec<Record>> = runs.iter().map(|r| records(info, &case.label(), r, &run_info)).collect();
+            dataset_records.extend(aggregate(&each));
+        }
+        results.records.extend(dataset_records.iter().cloned());
+        datasets.push(DatasetOutcome {
+            info: info.clone(),
+            path: path.clone(),
+            records: dataset_records,
+            reports: per_case,
+            skipped: skip,
+        });
+    }
+    Ok(SuiteOutcome { datasets, results, failures })
+}
+
+/// Runs one probe where `prober` says.
+fn probe_with(prober: &Prober, spec: &ProbeSpec, case: &Case) -> Result<ProbeReport, SuiteError> {
+    match prober {
+        Prober::Child(exe) => probe_in_child(exe, spec, case),
+        Prober::InProcess => probe::run(spec).map_err(|source| SuiteError::Probe { case: case.label(), source }),
+    }
+}
+
+/// Runs `<exe> probe` with `spec` as JSON on its stdin and reads its JSON report from stdout.
+pub fn probe_in_child(exe: &Path, spec: &ProbeSpec, case: &Case) -> Result<ProbeReport, SuiteError> {
+    let spawn = |source| SuiteError::Spawn { exe: exe.to_owned(), source };
+    let mut child = Command::new(exe)
+        .arg("probe")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(spawn)?;
+    let json = serde_json::to_vec(spec).map_err(|source| SuiteError::Output { case: case.label(), source })?;
+    // The child reads its whole spec before it writes anything, so writing first cannot deadlock.
+    let written = child.stdin.take().map(|mut stdin| stdin.write_all(&json));
+    let output = child.wait_with_output().map_err(spawn)?;
+    if !output.status.success() {
+        return Err(SuiteError::Failed {
+            case: case.label(),
+            status: output.status,
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        });
+    }
+    if let Some(Err(source)) = written {
+        return Err(spawn(source));
+    }
+    serde_json::from_slice(&output.stdout).map_err(|source| SuiteError::Output { case: case.label(), source })
+}
+
+/// Per dataset and case, why the case cannot run there ([`fit::why_not`]),
+/// said as it is decided; `limit` is the memory limit the probes run under.
+/// Disk is counted as it would fill: a store that a case builds is no
+/// longer free for the next.
+fn skips(
+    datasets: &[(DatasetInfo, PathBuf)],
+    cases: &[Case],
+    limit: Option<u64>,
+    lenient: bool,
+    progress: &mut dyn Progress,
+) -> Vec<Vec<Option<String>>> {
+    let opts = OpenOptions { lenient, ..OpenOptions::default() };
+    // Read once: what the machine has available before any case runs.
+    let memory = limit.or_else(fit::available_memory).unwrap_or(u64::MAX);
+    let mut disk_used = 0;
+    let mut planned: Vec<PathBuf> = Vec::new();
+    let mut out = Vec::new();
+    for (info, path) in datasets {
+        let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+        let mut per_case = Vec::new();
+        for case in cases {
+            let sidecar = case.strategy.sidecar(path, &opts);
+            let store_exists = sidecar.as_ref().is_some_and(|s| s.exists());
+            let disk = fit::free_disk(sidecar.as_deref().unwrap_or(path)).map(|d| d.saturating_sub(disk_used));
+            let room = fit::Room { memory, limited: limit.is_some(), disk, store_exists };
+            let why = fit::why_not(case, file_bytes, info.keys, room);
+            if let Some(why) = &why {
+                progress.note(&format!("skipping {} {}: {why}", info.label(), case.label()));
+            } else if let Some(sidecar) = sidecar.filter(|s| !planned.contains(s)) {
+                disk_used += fit::needs(case, file_bytes, info.keys, store_exists).disk;
+                planned.push(sidecar);
+            }
+            per_case.push(why);
+        }
+        out.push(per_case);
+    }
+    out
+}
