@@ -66,6 +66,15 @@ pub struct ProbeSpec {
     /// out, the remaining workloads are not timed (and say so), so a scan of
     /// a 100M-key file takes minutes, not hours.
     pub budget: Option<Duration>,
+    /// How long `warming` may take to become ready before the probe gives up
+    /// (a spec written without it waits 600 s, as probes always did).
+    #[serde(default = "default_ready_timeout")]
+    pub ready_timeout: Duration,
+}
+
+/// What a probe waits for `warming` to become ready when its spec does not say.
+fn default_ready_timeout() -> Duration {
+    Duration::from_secs(600)
 }
 
 /// A time per lookup and what it rests on.
@@ -555,7 +564,7 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
     let open_ns = start.elapsed().as_nanos() as u64;
     let resident_after_open = cold_fraction();
     let ready_ns = if spec.strategy.kind() == StrategyKind::Warming && !spec.cold {
-        wait_ready(&*lookup, Duration::from_secs(600))?;
+        wait_ready(&*lookup, spec.ready_timeout)?;
         lookup.info().ready_after.map(|d| d.as_nanos() as u64)
     } else {
         None

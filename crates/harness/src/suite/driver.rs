@@ -25,6 +25,9 @@ use crate::timing::Plan;
 /// How many of a cold start's first lookups are timed, and for how long at most.
 pub const FIRST_LOOKUPS: SampleBudget = SampleBudget { max_ops: 1000, max_time: Duration::from_secs(2), min_ops: 3 };
 
+/// How long a `warming` case may take to become ready, at most.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(600);
+
 /// Where each probe runs.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Prober {
@@ -94,6 +97,7 @@ impl SuitePlan {
             seed: run_seed(self.seed, run),
             cgroup: cgroup.map(Path::to_owned),
             budget: self.case_budget,
+            ready_timeout: READY_TIMEOUT,
         }
     }
 }
@@ -289,4 +293,44 @@ fn skips(
         out.push(per_case);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_probe_spec_travels_as_json_and_reads_back_whole() {
+        let plan = SuitePlan {
+            datasets: Vec::new(),
+            cases: Vec::new(),
+            workloads: vec![Workload::UNIFORM, Workload::ZIPF, Workload::UNIFORM.batched(64)],
+            runs: 3,
+            seed: 5,
+            key_pool: 1_000,
+            quick: true,
+            lenient: true,
+            memory_limit: None,
+            case_budget: Some(Duration::from_secs(60)),
+            prober: Prober::InProcess,
+        };
+        let warm: Case = Case::new("lru(0.1,mmap-index)".parse().expect("a strategy"));
+        let spec = plan.spec(Path::new("data/1M.txt"), &warm, 2, Some(Path::new("/sys/fs/cgroup/x")), None);
+        let json = serde_json::to_string(&spec).expect("serializes");
+        assert!(json.contains(r#""strategy":"lru(0.1,mmap-index)""#), "labels as a person types them: {json}");
+        assert!(json.contains(r#""workloads":["uniform","zipf:0.99","uniform,batch=64"]"#), "{json}");
+        let back: ProbeSpec = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back, spec);
+        assert_eq!((back.seed, back.opts.lenient, back.key_pool), (run_seed(5, 2), true, 1_000));
+
+        let cold = Case { cold: true, ..Case::new("scan".parse().expect("a strategy")) };
+        let spec = plan.spec(Path::new("data/1M.txt"), &cold, 0, None, Some(&["redis://127.0.0.1:1".into()]));
+        assert_eq!(spec.workloads, [Workload::UNIFORM], "a cold case runs only the first workload");
+        assert_eq!(spec.opts.redis_cluster, None, "only a redis-cluster case is given the cluster");
+
+        let mut bad = serde_json::to_value(&spec).expect("a value");
+        bad["strategy"] = "no-such-strategy".into();
+        let error = serde_json::from_value::<ProbeSpec>(bad).expect_err("refused").to_string();
+        assert!(error.contains("no-such-strategy"), "{error}");
+    }
 }
