@@ -95,6 +95,9 @@ fn main() -> ExitCode {
         kvbench_harness::alloc::stop_counting();
     }
     let cli = Cli::parse();
+    if cli.command.prints_to_a_pipe() {
+        end_quietly_on_a_closed_pipe();
+    }
     let result = match cli.command {
         Command::Gen(args) => generate::run(&args),
         Command::Get(args) => get::run(&args),
@@ -119,5 +122,35 @@ fn main() -> ExitCode {
             eprintln!("kvbench: {}", human::error_chain(&err));
             ExitCode::from(2)
         }
+    }
+}
+
+impl Command {
+    /// Whether the command's work is printing to stdout, so that a reader
+    /// that stops early (`| head`) should simply end it. Commands that run
+    /// servers or child processes, or write to sockets and pipes of their
+    /// own, keep Rust's default (a write error, not a signal), so a child
+    /// that exits early cannot kill them.
+    fn prints_to_a_pipe(&self) -> bool {
+        matches!(
+            self,
+            Command::Get(_)
+                | Command::Export(_)
+                | Command::Compare(_)
+                | Command::Merge(_)
+                | Command::Import(_)
+                | Command::Report(_)
+        )
+    }
+}
+
+/// Restores SIGPIPE's default action: `kvbench export … | head` ends like
+/// `cat … | head`, quietly, where Rust's ignored SIGPIPE would make the next
+/// `println!` panic on the closed pipe.
+fn end_quietly_on_a_closed_pipe() {
+    // SAFETY: setting a signal's disposition to SIG_DFL installs no handler
+    // and touches no Rust state; it runs before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
