@@ -8,7 +8,7 @@ mod strategy_args;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use cmd::bench::{baselines as bench_baselines, r#macro as bench_macro, soak as bench_soak};
 use cmd::{compare, export, generate, get, history, import, load, redis_load, report, serve, suite};
 use kvbench_harness::alloc::CountingAlloc;
@@ -58,6 +58,13 @@ enum Command {
     /// The history of main: add a run, find where figures stepped or drift.
     #[command(subcommand)]
     History(history::History),
+    /// Print a shell completion script, e.g. `kvbench completions bash > /etc/bash_completion.d/kvbench`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print kvbench's man page (roff), e.g. `kvbench man > kvbench.1 && man ./kvbench.1`.
+    Man,
     /// Measure one strategy in this process and print a JSON report (used by `suite`).
     #[command(hide = true)]
     Probe(suite::ProbeArgs),
@@ -115,6 +122,8 @@ fn main() -> ExitCode {
         Command::Report(args) => report::run(&args),
         Command::History(command) => history::run(&command),
         Command::Probe(args) => suite::probe(&args),
+        Command::Completions { shell } => completions(shell),
+        Command::Man => man(),
     };
     match result {
         Ok(code) => code,
@@ -140,6 +149,8 @@ impl Command {
                 | Command::Merge(_)
                 | Command::Import(_)
                 | Command::Report(_)
+                | Command::Completions { .. }
+                | Command::Man
         )
     }
 }
@@ -153,4 +164,16 @@ fn end_quietly_on_a_closed_pipe() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+}
+
+/// Prints the completion script of `shell` for every subcommand and option.
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+    clap_complete::generate(shell, &mut Cli::command(), "kvbench", &mut std::io::stdout());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the man page of kvbench (its subcommands listed, as `--help` shows them).
+fn man() -> anyhow::Result<ExitCode> {
+    clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+    Ok(ExitCode::SUCCESS)
 }

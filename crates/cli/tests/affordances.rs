@@ -1,5 +1,6 @@
-//! A reader that stops early (`kvbench export … | head`) ends the command
-//! quietly, as it ends `cat`: no panic, no message.
+//! What people expect of a command-line tool: a reader that stops early
+//! (`kvbench export … | head`) ends the command quietly, as it ends `cat`;
+//! shell completions and a man page.
 #![allow(clippy::unwrap_used)]
 
 use std::io::Read;
@@ -31,4 +32,25 @@ fn printing_commands_end_quietly_when_the_reader_stops() {
         let quiet = status.success() || status.signal() == Some(libc::SIGPIPE);
         assert!(quiet, "{args:?} ended by SIGPIPE or printed everything, not {status:?}");
     }
+}
+
+fn kvbench(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_kvbench")).args(args).output().unwrap()
+}
+
+#[test]
+fn completions_and_the_man_page_name_every_subcommand() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = kvbench(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {}", String::from_utf8_lossy(&out.stderr));
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(["suite", "serve", "compare", "--memory-limit"].iter().all(|w| script.contains(w)), "{shell}");
+    }
+    let out = kvbench(&["completions", "no-such-shell"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("possible values"));
+    let man = kvbench(&["man"]);
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(man.status.success() && page.starts_with(".ie") && page.contains(".TH kvbench 1"), "{page}");
+    assert!(page.contains("suite") && page.contains("serve"), "{page}");
 }
