@@ -131,11 +131,22 @@ impl fmt::Display for StrategyKind {
 impl FromStr for StrategyKind {
     type Err = OpenError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        StrategyKind::ALL
-            .into_iter()
-            .find(|k| k.name() == s)
-            .ok_or_else(|| OpenError::Config(format!("unknown strategy {s:?}")))
+        StrategyKind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| OpenError::Config(unknown_strategy(s)))
     }
+}
+
+/// Says that `s` names no strategy, the closest spelling if one is near
+/// (`hasmap` → `hashmap`), and every valid one.
+fn unknown_strategy(s: &str) -> String {
+    let names = StrategyKind::ALL.map(StrategyKind::name);
+    // Within a third of the name's length: a typo, not another word.
+    let closest = names
+        .iter()
+        .map(|n| (strsim::levenshtein(s, n), n))
+        .filter(|(d, n)| *d * 3 <= n.len().max(3))
+        .min()
+        .map_or_else(String::new, |(_, n)| format!(" (did you mean {n:?}?)"));
+    format!("unknown strategy {s:?}{closest}; the strategies are {}", names.join(", "))
 }
 
 /// A fully configured strategy: a kind plus, for `lru`, its ratio and backing.
@@ -305,6 +316,18 @@ fn open_plain(path: &Path, kind: StrategyKind, opts: &OpenOptions) -> Result<Box
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misspelt_strategy_is_answered_with_the_closest_and_every_name() {
+        let error = |s: &str| s.parse::<StrategyKind>().expect_err("not a strategy").to_string();
+        let typo = error("hasmap");
+        assert!(typo.contains(r#"unknown strategy "hasmap" (did you mean "hashmap"?)"#), "{typo}");
+        assert!(StrategyKind::ALL.iter().all(|k| typo.contains(k.name())), "every name listed: {typo}");
+        assert!(error("mmap_index").contains(r#"did you mean "mmap-index"?"#));
+        assert!(!error("postgres").contains("did you mean"), "no suggestion far from every name");
+        let in_a_list = "scan,lru(0.1,phf-idx)".parse::<Strategies>().expect_err("phf-idx").to_string();
+        assert!(in_a_list.contains(r#"did you mean "phf-index"?"#), "{in_a_list}");
+    }
 
     #[test]
     fn labels_round_trip() {
