@@ -1,6 +1,8 @@
 //! Numbers for people in the terminal: the units every table and the report
-//! share ([`kvbench_results::units`]), and the terminal's text table.
+//! share ([`kvbench_results::units`]), the terminal's text table
+//! ([`kvbench_results::table`]) and prose wrapped to the terminal's width.
 
+use kvbench_results::table::Table;
 use kvbench_results::units;
 
 pub use kvbench_results::units::nanos;
@@ -10,30 +12,10 @@ pub fn bytes(b: u64) -> String {
     units::bytes(b as f64)
 }
 
-/// Left-aligned first two columns, right-aligned others, columns padded to fit.
+/// Left-aligned first two columns, right-aligned others, columns padded to fit
+/// ([`Table::text`], every column).
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    table_with(header, rows, 2)
-}
-
-/// [`table`] with the first `left` columns left-aligned.
-pub fn table_with(header: &[&str], rows: &[Vec<String>], left: usize) -> String {
-    let width = |col: usize| {
-        rows.iter().map(|r| r.get(col).map_or(0, |c| c.chars().count())).chain([header[col].chars().count()]).max()
-    };
-    let widths: Vec<usize> = (0..header.len()).map(|c| width(c).unwrap_or(0)).collect();
-    let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(i, (cell, w))| if i < left { format!("{cell:<w$}") } else { format!("{cell:>w$}") })
-            .collect();
-        padded.join("  ").trim_end().to_owned()
-    };
-    let mut out = vec![line(header.to_vec())];
-    out.push(widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
-    out.extend(rows.iter().map(|r| line(r.iter().map(String::as_str).collect())));
-    out.join("\n")
+    Table::of(header, rows).text(true)
 }
 
 /// `text` with each line wrapped at `width` columns between words; a

@@ -3,11 +3,14 @@
 
 use std::fmt::Write;
 
+use kvbench_results::cells::{Slowest, figure, tail, with_interval};
+use kvbench_results::legend::{Legend, Term};
 use kvbench_results::markdown::table;
 use kvbench_results::names::cold_workload;
 use kvbench_results::recommend::{HEADER, recommend_all};
-use kvbench_results::units::{approx_count, bytes, nanos, percentile_or_max, relative_interval};
-use kvbench_results::{BASE_CONNECTIONS, CaseStart, DatasetInfo, Metric, Record, SpreadKind};
+use kvbench_results::table::{Cell, Format, Table};
+use kvbench_results::units::{approx_count, bytes, nanos};
+use kvbench_results::{BASE_CONNECTIONS, CaseStart, DatasetInfo, Metric, Record};
 
 use crate::charts::ChartSpec;
 use crate::charts::batch::{batch_size, batched};
@@ -130,33 +133,18 @@ fn list(out: &mut String, title: &str, lines: &[String]) {
     }
 }
 
-/// A table cell: `value` written by `write`, or `–` when there is none.
+/// A table cell of plain text: `value` written by `write`, or Markdown's empty cell.
 fn cell(value: Option<f64>, write: impl Fn(f64) -> String) -> String {
-    value.map_or_else(|| "–".to_owned(), write)
-}
-
-/// A suite figure with its confidence interval as percentages (`348 ns
-/// -5%/+15%`), or `–`. Only a median-of-runs interval is shown: the min–max
-/// of one process's rounds in older files is not one.
-fn with_interval(record: Option<&Record>) -> String {
-    let Some(r) = record else { return "–".into() };
-    match r.spread {
-        Some(s) if r.value > 0.0 && s.kind == SpreadKind::MedianCi => {
-            format!("{} {}", nanos(r.value), relative_interval(r.value, s.lower, s.upper))
-        }
-        _ => nanos(r.value),
-    }
+    Cell::of(value, write).render(Format::Markdown)
 }
 
 /// The tail of `case`'s lookups timed alone under `workload` (its p99, or
-/// the slowest where too few were timed for one; `–` when neither was
+/// the slowest where too few were timed for one; empty when neither was
 /// recorded), and how many were timed.
-fn tail_cell(data: &Data, case: &str, keys: u64, workload: &str) -> (String, Option<u64>) {
+fn tail_cell(data: &Data, case: &str, keys: u64, workload: &str) -> (Cell, Option<u64>) {
     let get = |m| data.record(Source::Suite, case, keys, workload, m);
     let max = get(Metric::LatencyMax);
-    let samples = max.and_then(|r| r.samples);
-    let tail = percentile_or_max(get(Metric::LatencyP99).map(|r| r.value), max.map(|r| r.value), samples.unwrap_or(0));
-    (tail.unwrap_or_else(|| "–".into()), samples)
+    (tail(get(Metric::LatencyP99), max, Slowest::Counted), max.and_then(|r| r.samples))
 }
 
 /// Per strategy and dataset, from `kvbench suite`: open time, lookup times
@@ -167,47 +155,15 @@ fn main_table(data: &Data, out: &mut String) {
         return;
     }
     let runs = data.records(Source::Suite).find_map(|r| r.runs).unwrap_or(1);
+    let legend = Legend {
+        runs,
+        level: Legend::level_of(data.records(Source::Suite)),
+        terms: vec![Term::Overlapped, Term::Chained, Term::Alone, Term::TimedAlone, Term::Cold, Term::Memory],
+        measured: None,
+    };
     let _ = writeln!(out, "\n## Main table\n");
-    let _ = writeln!(
-        out,
-        "Per strategy and dataset, from `kvbench suite`, uniformly drawn keys. Each figure is the median of {runs} \
-         runs, each in a fresh process, in shuffled order; `-a%/+b%` is its confidence interval (distribution-free, \
-         from the runs: their min–max for 5 runs, at 94 %). **overlapped**: time per lookup with lookups back to \
-         back, whose cache misses the CPU overlaps: throughput, not latency. **chained**: each lookup waits for the \
-         previous answer: the latency of one lookup. **p50/p99 alone**: each lookup timed on its own, the clock's \
-         cost subtracted; a p99 needs 500 lookups timed per run, otherwise the slowest of them is shown (`max of n`). \
-         **n**: lookups timed alone per run. Cold rows: the page cache dropped before opening; the first lookup, \
-         then the median of the next ones (warm where opening read the whole file: see the cold-start notes). \
-         **resident B/key**: anonymous plus file-backed (mapped pages) memory per key.\n"
-    );
-    let mut rows = Vec::new();
-    for d in &datasets {
-        for case in data.strategies(Source::Suite, d.keys, "-", Metric::OpenTime) {
-            let cold = CaseStart::Cold.marks(&case);
-            let workload = if cold { cold_workload("uniform") } else { "uniform".into() };
-            let get = |w: &str, m| data.record(Source::Suite, &case, d.keys, w, m);
-            let value = |w: &str, m| get(w, m).map(|r| r.value);
-            let (tail, samples) = tail_cell(data, &case, d.keys, &workload);
-            let (overlapped, chained) = if cold {
-                (format!("first: {}", with_interval(get(&workload, Metric::FirstLookup))), "–".into())
-            } else {
-                (with_interval(get(&workload, Metric::LookupMean)), with_interval(get(&workload, Metric::ChainLatency)))
-            };
-            rows.push(vec![
-                case.clone(),
-                d.label(),
-                with_interval(get("-", Metric::OpenTime)),
-                overlapped,
-                chained,
-                with_interval(get(&workload, Metric::LatencyP50)),
-                tail,
-                samples.map_or_else(|| "–".into(), approx_count),
-                cell(value("-", Metric::AnonBytesPerKey), |v| format!("{v:.1}")),
-                cell(value("-", Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
-                cell(value("-", Metric::HeapBytes), bytes),
-            ]);
-        }
-    }
+    let _ =
+        writeln!(out, "Per strategy and dataset, from `kvbench suite`, uniformly drawn keys. {}\n", legend.markdown());
     let header = [
         "strategy",
         "keys",
@@ -221,7 +177,35 @@ fn main_table(data: &Data, out: &mut String) {
         "resident B/key",
         "heap",
     ];
-    out.push_str(&table(&header, &rows));
+    let mut table = Table::new(&header);
+    for d in &datasets {
+        for case in data.strategies(Source::Suite, d.keys, "-", Metric::OpenTime) {
+            let cold = CaseStart::Cold.marks(&case);
+            let workload = if cold { cold_workload("uniform") } else { "uniform".into() };
+            let get = |w: &str, m| data.record(Source::Suite, &case, d.keys, w, m);
+            let (tail, samples) = tail_cell(data, &case, d.keys, &workload);
+            let (overlapped, chained) = if cold {
+                (Cell::text("first: ").then(with_interval(get(&workload, Metric::FirstLookup), nanos)), Cell::empty())
+            } else {
+                let of = |m| with_interval(get(&workload, m), nanos);
+                (of(Metric::LookupMean), of(Metric::ChainLatency))
+            };
+            table.push(vec![
+                Cell::text(case.clone()),
+                Cell::text(d.label()),
+                with_interval(get("-", Metric::OpenTime), nanos),
+                overlapped,
+                chained,
+                with_interval(get(&workload, Metric::LatencyP50), nanos),
+                tail,
+                Cell::of(samples, approx_count),
+                figure(get("-", Metric::AnonBytesPerKey), |v| format!("{v:.1}")),
+                figure(get("-", Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
+                figure(get("-", Metric::HeapBytes), bytes),
+            ]);
+        }
+    }
+    out.push_str(&table.markdown());
 }
 
 /// Each strategy's growth factor from 1M keys to the largest dataset, per cost
@@ -277,7 +261,18 @@ fn limited_table(data: &Data, out: &mut String) {
          on a machine with that much memory. Uniform keys; latencies timed alone; faults and bytes read from disk per \
          lookup over all of the workload's lookups (warm-up included).\n"
     );
-    let rows: Vec<Vec<String>> = cases
+    let header = [
+        "strategy",
+        "keys",
+        "limit",
+        "open",
+        "p50 alone",
+        "p99 alone",
+        "major faults/lookup",
+        "read/lookup",
+        "resident B/key",
+    ];
+    let rows: Vec<Vec<Cell>> = cases
         .iter()
         .map(|(case, dataset, limit)| {
             let uniform = if CaseStart::Cold.marks(case) { cold_workload("uniform") } else { "uniform".into() };
@@ -291,39 +286,25 @@ fn limited_table(data: &Data, out: &mut String) {
                         && r.metric == m
                 })
             };
-            let value = |w: &str, m| get(w, m).map(|r| r.value);
             // Few lookups are timed where each waits for the disk: the slowest stands for the tail.
-            let tail = match get(uniform, Metric::LatencyP99) {
-                Some(p99) => with_interval(Some(p99)),
-                None => {
-                    get(uniform, Metric::LatencyMax).map_or_else(|| "–".into(), |m| format!("max {}", nanos(m.value)))
-                }
+            let p99 = match get(uniform, Metric::LatencyP99) {
+                Some(p99) => with_interval(Some(p99), nanos),
+                None => tail(None, get(uniform, Metric::LatencyMax), Slowest::Short),
             };
             vec![
-                case.clone(),
-                dataset.label(),
-                bytes(*limit as f64),
-                with_interval(get("-", Metric::OpenTime)),
-                with_interval(get(uniform, Metric::LatencyP50)),
-                tail,
-                cell(value(uniform, Metric::MajorFaultsPerLookup), |v| format!("{v:.2}")),
-                cell(value(uniform, Metric::DiskReadBytesPerLookup), bytes),
-                cell(value("-", Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
+                Cell::text(case.clone()),
+                Cell::text(dataset.label()),
+                Cell::text(bytes(*limit as f64)),
+                with_interval(get("-", Metric::OpenTime), nanos),
+                with_interval(get(uniform, Metric::LatencyP50), nanos),
+                p99,
+                figure(get(uniform, Metric::MajorFaultsPerLookup), |v| format!("{v:.2}")),
+                figure(get(uniform, Metric::DiskReadBytesPerLookup), bytes),
+                figure(get("-", Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
             ]
         })
         .collect();
-    let header = [
-        "strategy",
-        "keys",
-        "limit",
-        "open",
-        "p50 alone",
-        "p99 alone",
-        "major faults/lookup",
-        "read/lookup",
-        "resident B/key",
-    ];
-    out.push_str(&table(&header, &rows));
+    out.push_str(&Table::new(&header).with_rows(rows).markdown());
 }
 
 /// What a 1B-key file would need: a Redis Cluster's nodes against one
@@ -420,10 +401,6 @@ fn engines_table(data: &Data, out: &mut String) {
          uniform keys asked together (`{batch}`, `get_many`), a throughput. Figures are medians of runs with their \
          intervals, as in the main table.\n"
     );
-    let rows: Vec<Vec<String>> = datasets
-        .iter()
-        .flat_map(|d| OWN.iter().chain(&ENGINES).filter_map(|s| engine_row(data, s, d, &batch)))
-        .collect();
     let header = [
         "strategy",
         "keys",
@@ -436,27 +413,28 @@ fn engines_table(data: &Data, out: &mut String) {
         "p99 alone",
         per_batch.as_str(),
     ];
-    out.push_str(&table(&header, &rows));
+    let rows = datasets.iter().flat_map(|d| OWN.iter().chain(&ENGINES).filter_map(|s| engine_row(data, s, d, &batch)));
+    out.push_str(&Table::new(&header).with_rows(rows).markdown());
 }
 
 /// One row of [`engines_table`]: `strategy` on `dataset`; `None` when it was not measured there.
-fn engine_row(data: &Data, strategy: &str, dataset: &DatasetInfo, batch: &str) -> Option<Vec<String>> {
+fn engine_row(data: &Data, strategy: &str, dataset: &DatasetInfo, batch: &str) -> Option<Vec<Cell>> {
     let keys = dataset.keys;
     let cases = Cases::of(data, strategy, keys)?;
     let steady = cases.steady()?;
     let of = |case: Option<&str>, w: &str, m| case.and_then(|c| data.record(Source::Suite, c, keys, w, m));
-    let value = |w: &str, m| of(Some(steady), w, m).map(|r| r.value);
+    let steady_figure = |w: &str, m| of(Some(steady), w, m);
     Some(vec![
-        strategy.to_owned(),
-        dataset.label(),
-        with_interval(of(cases.build.as_deref(), "-", Metric::OpenTime)),
-        with_interval(of(cases.reopen.as_deref(), "-", Metric::OpenTime)),
-        cell(value("-", Metric::DiskBytesPerKey), |v| format!("{v:.1}")),
-        cell(value("-", Metric::AnonRssBytes), bytes),
-        cell(value("-", Metric::FileRssBytes), bytes),
-        with_interval(of(Some(steady), "uniform", Metric::LatencyP50)),
+        Cell::text(strategy),
+        Cell::text(dataset.label()),
+        with_interval(of(cases.build.as_deref(), "-", Metric::OpenTime), nanos),
+        with_interval(of(cases.reopen.as_deref(), "-", Metric::OpenTime), nanos),
+        figure(steady_figure("-", Metric::DiskBytesPerKey), |v| format!("{v:.1}")),
+        figure(steady_figure("-", Metric::AnonRssBytes), bytes),
+        figure(steady_figure("-", Metric::FileRssBytes), bytes),
+        with_interval(of(Some(steady), "uniform", Metric::LatencyP50), nanos),
         tail_cell(data, steady, keys, "uniform").0,
-        with_interval(of(Some(steady), batch, Metric::LookupMean)),
+        with_interval(of(Some(steady), batch, Metric::LookupMean), nanos),
     ])
 }
 
@@ -611,21 +589,7 @@ fn baselines_table(data: &Data, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use kvbench_results::{DEFAULT_VALUE_LEN, DatasetInfo, RunInfo};
-
     use super::*;
-
-    #[test]
-    fn only_an_interval_of_runs_is_shown_as_one() {
-        let dataset = DatasetInfo::generated(1_000_000, DEFAULT_VALUE_LEN);
-        let record = Record::new("hashmap", &dataset, "uniform", Metric::LookupMean, 348.0, &RunInfo::detect(true));
-        let runs =
-            Record::median_of_runs(&[331.0, 348.0, 402.0, 340.0, 351.0].map(|v| Record { value: v, ..record.clone() }));
-        assert_eq!(with_interval(runs.as_ref()), "348 ns -5%/+16%");
-        // Older files: the min–max of one process's rounds is not a confidence interval.
-        assert_eq!(with_interval(Some(&record.clone().with_spread(300.0, 400.0, SpreadKind::MinMax))), "348 ns");
-        assert_eq!(with_interval(None), "–");
-    }
 
     #[test]
     fn mixed_dirty_and_foreign_sources_are_said() {

@@ -12,12 +12,16 @@
 //! - [`history`]: the history of main, a results file per run, and each figure's steps and drift over it.
 //! - [`recent`]: a change's figures against main's recent runs in the history (beyond their range, drifting).
 //! - [`units`]: durations, sizes and counts written for people, one way for terminal and report.
-//! - [`markdown`]: the Markdown table the report and `compare --markdown` write.
+//! - [`table`]: a table of results, written as the terminal's aligned text or as Markdown from the same rows.
+//! - [`cells`]: the cells of the suite's figures (a figure, its interval, a latency tail), one rule for both.
+//! - [`legend`]: how to read the suite's tables, one text for the terminal and the report.
+//! - [`markdown`]: a Markdown table of plain text cells in one call ([`table::Table::markdown`]).
 //! - [`stats`]: the median of repeated runs and its distribution-free confidence interval.
 //! - [`recommend`]: "what to use": the best strategy per goal, computed from a run's records.
 //! - [`names`]: names the writers of records and their readers (the report) must spell alike.
 
 pub mod bmf;
+pub mod cells;
 pub mod changepoint;
 pub mod compare;
 pub mod criterion;
@@ -25,12 +29,14 @@ pub mod env;
 pub mod gungraun;
 pub mod history;
 pub mod io;
+pub mod legend;
 pub mod markdown;
 pub mod names;
 pub mod recent;
 pub mod recommend;
 pub mod schema;
 pub mod stats;
+pub mod table;
 pub mod units;
 
 pub use env::{RunInfo, build_commit, stamp_build_commit};

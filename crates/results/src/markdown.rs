@@ -1,15 +1,11 @@
-//! Markdown tables, as the report and `kvbench compare --markdown` write them.
+//! Markdown tables of plain text cells, as `kvbench compare --markdown`, the
+//! history and the report's other tables write them: a shorthand for [`Table::markdown`].
 
-use std::fmt::Write;
+use crate::table::Table;
 
 /// A Markdown table: a header row, its rule, and one line per row (cells as given).
 pub fn table(header: &[impl AsRef<str>], rows: &[Vec<String>]) -> String {
-    let header: Vec<&str> = header.iter().map(AsRef::as_ref).collect();
-    let mut out = format!("| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len()));
-    for row in rows {
-        let _ = writeln!(out, "| {} |", row.join(" | "));
-    }
-    out
+    Table::of(header, rows).markdown()
 }
 
 #[cfg(test)]

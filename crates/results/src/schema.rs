@@ -1,10 +1,12 @@
 //! Records and result sets: what was measured, on what, and how precisely.
+//!
+//! The data model only: nothing here writes a figure for people. What does
+//! ([`crate::units`], with [`DatasetInfo::label`]) imports this module, never
+//! the other way round.
 
 use serde::{Deserialize, Serialize};
 
 use crate::env::RunInfo;
-use crate::names::DEFAULT_VALUE_LEN;
-use crate::units;
 
 /// Version of the file format; readers refuse files of another version.
 ///
@@ -336,7 +338,7 @@ impl Spread {
 pub struct DatasetInfo {
     /// Distinct keys in the file (for a generated dataset, its lines).
     pub keys: u64,
-    /// Value-length distribution, e.g. [`DEFAULT_VALUE_LEN`] or `fixed:300`;
+    /// Value-length distribution, e.g. [`DEFAULT_VALUE_LEN`](crate::DEFAULT_VALUE_LEN) or `fixed:300`;
     /// `file:NAME` for a file kvbench did not generate.
     pub value_len: String,
     /// What a file the user brought holds, measured; `None` for a generated dataset.
@@ -353,15 +355,6 @@ impl DatasetInfo {
     /// A file the user brought, described by what was measured of it.
     pub fn file(file: FileInfo) -> Self {
         DatasetInfo { keys: file.distinct_keys, value_len: format!("file:{}", file.name), file: Some(file) }
-    }
-
-    /// A short label: `10k`, `1M`, `1M fixed:300` for non-default values, or a file's name.
-    pub fn label(&self) -> String {
-        if let Some(file) = &self.file {
-            return file.name.clone();
-        }
-        let keys = units::count(self.keys);
-        if self.value_len == DEFAULT_VALUE_LEN { keys } else { format!("{keys} {}", self.value_len) }
     }
 }
 
@@ -649,6 +642,7 @@ impl ResultSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::names::DEFAULT_VALUE_LEN;
 
     fn run() -> RunInfo {
         RunInfo {

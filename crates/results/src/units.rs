@@ -6,8 +6,13 @@
 //! Three digits tell strategies apart; a fourth would be noise on a shared
 //! 2-core machine, and a figure must read the same in the terminal and in the
 //! report, so there is one precision.
+//!
+//! Formatting depends on the data model, not the reverse: this module writes
+//! values by their [`Unit`] and labels a [`DatasetInfo`], and
+//! [`crate::schema`] imports nothing from here.
 
-use crate::schema::Unit;
+use crate::names::DEFAULT_VALUE_LEN;
+use crate::schema::{DatasetInfo, Unit};
 
 /// Nanoseconds per unit of time, smallest first.
 const TIME: [(f64, &str); 4] = [(1.0, "ns"), (1e3, "µs"), (1e6, "ms"), (1e9, "s")];
@@ -146,6 +151,17 @@ pub fn value(unit: Unit, v: f64) -> String {
         Unit::PerSecond => format!("{v:.0}/s"),
         Unit::Percent => format!("{v:.0} %"),
         Unit::Count => format!("{v:.1}"),
+    }
+}
+
+impl DatasetInfo {
+    /// A short label: `10k`, `1M`, `1M fixed:300` for non-default values, or a file's name.
+    pub fn label(&self) -> String {
+        if let Some(file) = &self.file {
+            return file.name.clone();
+        }
+        let keys = count(self.keys);
+        if self.value_len == DEFAULT_VALUE_LEN { keys } else { format!("{keys} {}", self.value_len) }
     }
 }
 

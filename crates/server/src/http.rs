@@ -86,7 +86,7 @@ pub(crate) async fn serve_connection(
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}
-        _ = crate::server::stopped(&mut shutdown) => {
+        _ = crate::stop::stopped(&mut shutdown) => {
             conn.as_mut().graceful_shutdown();
             // hyper waits for a request it has started reading, however slowly
             // it arrives; one it has read is answered at once (lookups do not

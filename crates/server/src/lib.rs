@@ -18,6 +18,7 @@
 //! | `resp.rs` | the RESP2/RESP3 command subset Redis clients and tools need | [`Parser`], [`RespLimits`], [`ProtocolError`], [`Limit`] |
 //! | `metrics.rs` | request counters, the lookup-latency histogram, Prometheus text | [`Protocol`] |
 //! | `error.rs` | what can stop the server from starting | [`ServerError`] |
+//! | `stop.rs` | the shutdown signal the server and both front ends wait on | — |
 //!
 //! The parser and the key decoding are public so that `kvbench-fuzz` can
 //! check them on their own.
@@ -33,6 +34,7 @@ mod metrics;
 mod resp;
 mod server;
 mod state;
+mod stop;
 
 pub use config::{Config, Limits};
 pub use error::ServerError;

@@ -62,7 +62,7 @@ pub(crate) async fn serve_connection(
     // or watch registration per request costs more than the lookup itself.
     let mut last_command = Instant::now();
     let idle = tokio::time::sleep(limits.idle_timeout);
-    let stop = crate::server::stopped(&mut shutdown);
+    let stop = crate::stop::stopped(&mut shutdown);
     tokio::pin!(idle, stop);
     // The keys of a run of pipelined `GET`s not answered yet, as ranges of
     // `input`: they are looked up as one batch when the run ends.

@@ -14,6 +14,7 @@ use crate::config::{Config, Limits};
 use crate::error::ServerError;
 use crate::metrics::{Metrics, Protocol};
 use crate::state::{DataSource, Shared};
+use crate::stop::stopped;
 
 /// The addresses the server actually listens on (port 0 resolved).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -311,9 +312,4 @@ async fn accept(
             Err(err) => crate::log(format_args!("dropped a connection: {err}")),
         }
     }
-}
-
-/// Resolves once a shutdown has been asked for (or the server is gone).
-pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
-    let _ = stop.wait_for(|stop| *stop).await;
 }

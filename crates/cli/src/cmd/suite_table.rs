@@ -8,8 +8,11 @@ use kvbench_harness::probe::ProbeReport;
 use kvbench_harness::suite::Case;
 use kvbench_harness::timing::SLOW_OP;
 use kvbench_lookup::{Strategy, StrategyKind};
+use kvbench_results::cells::{Slowest, figure, tail, with_interval};
+use kvbench_results::legend::{Legend, Measured, Term};
 use kvbench_results::recommend::{HEADER, latency_workload, recommend};
-use kvbench_results::units::{ByteSize, approx_count, percentile_or_max, relative_interval};
+use kvbench_results::table::{self, Cell, Format};
+use kvbench_results::units::{ByteSize, approx_count};
 use kvbench_results::{DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record, names::cold_workload};
 use kvbench_workload::Workload;
 
@@ -30,48 +33,21 @@ pub struct Table<'a> {
     pub wide: bool,
 }
 
-/// Keeps the cells of the columns whose `keep` is true.
-fn columns<T: Clone>(cells: &[T], keep: &[bool]) -> Vec<T> {
-    cells.iter().zip(keep).filter(|(_, k)| **k).map(|(c, _)| c.clone()).collect()
-}
-
 impl Table<'_> {
     fn get(&self, case: &str, workload: &str, metric: Metric) -> Option<&Record> {
         self.records.iter().find(|r| r.strategy == case && r.workload == workload && r.metric == metric)
     }
 
-    /// A record's value written by `write`, with its interval as percentages when it has one.
-    fn with_interval(&self, record: Option<&Record>, write: impl Fn(f64) -> String) -> String {
-        let Some(r) = record else { return "-".into() };
-        match r.spread {
-            Some(s) if r.value > 0.0 => format!("{} {}", write(r.value), relative_interval(r.value, s.lower, s.upper)),
-            _ => write(r.value),
-        }
-    }
-
     /// A percentile's record, or the slowest lookup where too few were timed
     /// for it (`max of 194: 2.46 ms`; narrow tables: `max 2.46 ms`).
-    fn percentile(&self, percentile: Option<&Record>, max: Option<&Record>) -> String {
-        match (percentile, max) {
-            (None, Some(m)) if !self.wide => format!("max {}", human::nanos(m.value)),
-            _ => {
-                let samples = max.and_then(|m| m.samples).unwrap_or(0);
-                percentile_or_max(percentile.map(|r| r.value), max.map(|r| r.value), samples)
-                    .unwrap_or_else(|| "-".into())
-            }
-        }
+    fn percentile(&self, percentile: Option<&Record>, max: Option<&Record>) -> Cell {
+        tail(percentile, max, if self.wide { Slowest::Counted } else { Slowest::Short })
     }
 
     /// `rows` under `header`, only the columns `keep` marks unless wide; the first column left-aligned.
-    fn show(&self, header: &[&str], rows: &[Vec<String>], keep: &[bool]) {
-        let all = vec![true; header.len()];
-        let keep = if self.wide { &all[..] } else { keep };
-        let rows: Vec<Vec<String>> = rows.iter().map(|r| columns(r, keep)).collect();
-        println!("{}\n", human::table_with(&columns(header, keep), &rows, 1));
-    }
-
-    fn plain(&self, record: Option<&Record>, write: impl Fn(f64) -> String) -> String {
-        record.map_or_else(|| "-".into(), |r| write(r.value))
+    fn show(&self, header: &[&str], rows: Vec<Vec<Cell>>, keep: &[bool]) {
+        let table = table::Table::new(header).left_aligned(1).narrow(keep).with_rows(rows);
+        println!("{}\n", table.text(self.wide));
     }
 
     /// The first report of any run of any case, for what is the same in every run (the file's size, the clock).
@@ -118,7 +94,7 @@ impl Table<'_> {
     fn start_up_and_memory(&self) {
         println!("Start-up and memory");
         let bytes = |v: f64| human::bytes(v as u64);
-        let rows: Vec<Vec<String>> = self
+        let rows: Vec<Vec<Cell>> = self
             .cases
             .iter()
             .zip(self.reports)
@@ -128,29 +104,29 @@ impl Table<'_> {
                 let c = case.label();
                 let get = |m| self.get(&c, "-", m);
                 let ready = if self.wide {
-                    self.with_interval(get(Metric::ReadyTime), human::nanos)
+                    with_interval(get(Metric::ReadyTime), human::nanos)
                 } else {
-                    self.plain(get(Metric::ReadyTime), human::nanos)
+                    figure(get(Metric::ReadyTime), human::nanos)
                 };
                 vec![
-                    c.clone(),
-                    self.with_interval(get(Metric::OpenTime), human::nanos),
+                    Cell::text(c.clone()),
+                    with_interval(get(Metric::OpenTime), human::nanos),
                     ready,
-                    self.plain(get(Metric::HeapBytes), bytes),
-                    self.plain(get(Metric::AnonRssBytes), bytes),
-                    self.plain(get(Metric::FileRssBytes), bytes),
-                    self.plain(get(Metric::AnonBytesPerKey), |v| format!("{v:.1}")),
-                    self.plain(get(Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
+                    figure(get(Metric::HeapBytes), bytes),
+                    figure(get(Metric::AnonRssBytes), bytes),
+                    figure(get(Metric::FileRssBytes), bytes),
+                    figure(get(Metric::AnonBytesPerKey), |v| format!("{v:.1}")),
+                    figure(get(Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
                 ]
             })
             .collect();
         let header = ["strategy", "open", "ready", "heap", "anon RSS", "file RSS", "anon B/key", "resident B/key"];
-        self.show(&header, &rows, &[true, true, true, true, true, true, false, true]);
+        self.show(&header, rows, &[true, true, true, true, true, true, false, true]);
     }
 
     fn lookups(&self, workload: &str) {
         println!("{workload}: time per lookup");
-        let rows: Vec<Vec<String>> = self
+        let rows: Vec<Vec<Cell>> = self
             .warm_cases()
             // Every case that measured the workload (a batched one has no lookups timed alone).
             .filter(|c| self.get(c, workload, Metric::LookupMean).is_some())
@@ -158,15 +134,15 @@ impl Table<'_> {
                 let get = |m| self.get(&c, workload, m);
                 let tail = self.percentile(get(Metric::LatencyP99), get(Metric::LatencyMax));
                 vec![
-                    c.clone(),
-                    self.with_interval(get(Metric::LookupMean), human::nanos),
-                    self.with_interval(get(Metric::ChainLatency), human::nanos),
-                    self.with_interval(get(Metric::LatencyP50), human::nanos),
+                    Cell::text(c.clone()),
+                    with_interval(get(Metric::LookupMean), human::nanos),
+                    with_interval(get(Metric::ChainLatency), human::nanos),
+                    with_interval(get(Metric::LatencyP50), human::nanos),
                     tail,
                     samples(get(Metric::LookupMean), get(Metric::ChainLatency), get(Metric::LatencyMax)),
-                    self.plain(get(Metric::HitRate), |h| format!("{:.0}%", h * 100.0)),
-                    self.plain(get(Metric::MajorFaultsPerLookup), |f| format!("{f:.2}")),
-                    self.plain(get(Metric::DiskReadBytesPerLookup), |b| human::bytes(b as u64)),
+                    figure(get(Metric::HitRate), |h| format!("{:.0}%", h * 100.0)),
+                    figure(get(Metric::MajorFaultsPerLookup), |f| format!("{f:.2}")),
+                    figure(get(Metric::DiskReadBytesPerLookup), |b| human::bytes(b as u64)),
                 ]
             })
             .collect();
@@ -186,7 +162,7 @@ impl Table<'_> {
             "major faults/lookup",
             "read/lookup",
         ];
-        self.show(&header, &rows, &[true, true, true, true, true, false, true, faulting, faulting]);
+        self.show(&header, rows, &[true, true, true, true, true, false, true, faulting, faulting]);
     }
 
     fn cold_starts(&self) {
@@ -198,72 +174,55 @@ impl Table<'_> {
         let workload = cold_workload(first);
         println!("Cold starts (page cache dropped before opening; {first} keys)");
         let percent = |v: f64| format!("{:.0}%", v * 100.0);
-        let rows: Vec<Vec<String>> = cold
+        let rows: Vec<Vec<Cell>> = cold
             .iter()
             .map(|c| {
                 let get = |w: &str, m| self.get(c, w, m);
                 let max = get(&workload, Metric::LatencyMax);
                 let p50 = self.percentile(get(&workload, Metric::LatencyP50), max);
                 let next = match self.wide {
-                    true => format!("{p50} (of {})", approx_count(max.and_then(|m| m.samples).unwrap_or(0))),
+                    true => p50.then(format!(" (of {})", approx_count(max.and_then(|m| m.samples).unwrap_or(0)))),
                     false => p50,
                 };
+                let cached = [
+                    figure(get("-", Metric::ColdResidentBefore), percent),
+                    figure(get("-", Metric::ColdResidentAfterOpen), percent),
+                ];
                 vec![
-                    c.clone(),
-                    self.with_interval(get("-", Metric::OpenTime), human::nanos),
-                    self.with_interval(get(&workload, Metric::FirstLookup), human::nanos),
+                    Cell::text(c.clone()),
+                    with_interval(get("-", Metric::OpenTime), human::nanos),
+                    with_interval(get(&workload, Metric::FirstLookup), human::nanos),
                     next,
-                    format!(
-                        "{} -> {}",
-                        self.plain(get("-", Metric::ColdResidentBefore), percent),
-                        self.plain(get("-", Metric::ColdResidentAfterOpen), percent)
-                    ),
+                    Cell::join(cached, " -> "),
                 ]
             })
             .collect();
         let header = ["strategy", "open", "first lookup", "next p50", "cached before -> after open"];
-        self.show(&header, &rows, &[true; 5]);
+        self.show(&header, rows, &[true; 5]);
     }
 
     fn explain(&self, runs: u32, seed: u64) {
-        let level =
-            self.records.iter().find_map(|r| r.spread.and_then(|s| s.level)).map_or_else(String::new, |l| {
-                format!(" (the true median lies inside with {:.0}% confidence)", l * 100.0)
-            });
-        let ns = |of: fn(&ProbeReport) -> f64| format!("{:.1} ns", self.cost(of));
-        let text = format!(
-            "How to read it. Each figure is the median of {runs} runs, each in a fresh process, all runs of all cases \
-             in one shuffled order (seed {seed}); -a%/+b% is its confidence interval{level}, as lopsided as the runs \
-             were.\n\
-             - overlapped: lookups back to back over independent keys; the CPU overlaps their cache misses, so this \
-             is one thread's throughput (1 / lookups per second), not the wait for one answer. It includes ~{} per \
-             lookup of the loop fetching the next key.\n\
-             - chained: each lookup starts only after the previous answer arrived (its key depends on that answer, \
-             and an lfence separates them): the latency of one lookup when lookups do not overlap; the loop's own \
-             ~{} subtracted.\n\
-             - alone: each lookup timed on its own (HdrHistogram), ~{} of clock reads subtracted (the clock moves in \
-             ~{} ticks). A percentile is shown only when at least {MIN_BEYOND} lookups lie beyond it (p99: 500), \
-             otherwise the slowest of the n timed (`max`; --wide shows n and every interval).\n\
-             - lookups timed (per run): overlapped / chained / alone. A lookup slower than {} is timed one by one \
-             only ('one by one'): its overlapped and chained figures are the mean of those lookups, which do not \
-             overlap by more than a cache miss.\n\
-             - overlapped and chained are CPU time of the probe's thread (time the machine gave to other work \
-             does not count; the probes ran for {} of the wall time of those rounds); alone is wall time.\n\
-             - memory: growth of the probe process over its state before opening, after all lookups and after \
-             malloc_trim (memory the allocator kept after freeing it is not charged); resident B/key counts \
-             anonymous and file-backed (page cache of mapped files) memory per key.",
-            ns(|r| r.harness_overhead_ns),
-            ns(|r| r.chain_floor_ns),
-            ns(|r| r.clock_overhead_ns),
-            ns(|r| r.clock_tick_ns),
-            human::nanos(SLOW_OP.as_nanos() as f64),
-            self.cpu_share(),
-        );
-        println!("{}", human::wrap(&text, 100));
+        let measured = Measured {
+            seed,
+            loop_ns: self.cost(|r| r.harness_overhead_ns),
+            chain_floor_ns: self.cost(|r| r.chain_floor_ns),
+            clock_ns: self.cost(|r| r.clock_overhead_ns),
+            clock_tick_ns: self.cost(|r| r.clock_tick_ns),
+            cpu_share: self.cpu_share(),
+            min_beyond: MIN_BEYOND,
+            slow_op_ns: SLOW_OP.as_nanos() as f64,
+        };
+        let legend = Legend {
+            runs,
+            level: Legend::level_of(self.records),
+            terms: vec![Term::Overlapped, Term::Chained, Term::Alone, Term::Timed, Term::CpuTime, Term::Memory],
+            measured: Some(measured),
+        };
+        println!("{}", human::wrap(&legend.text(), 100));
     }
 
-    /// The median share of wall time the probes ran during their timed rounds, e.g. `93%`.
-    fn cpu_share(&self) -> String {
+    /// The median share of wall time the probes ran during their timed rounds (0.93); `None` without rounds.
+    fn cpu_share(&self) -> Option<f64> {
         let shares: Vec<f64> = self
             .reports
             .iter()
@@ -273,8 +232,7 @@ impl Table<'_> {
             .filter(|r| r.wall_median_ns > 0.0)
             .map(|r| r.median_ns / r.wall_median_ns)
             .collect();
-        kvbench_results::stats::median_ci(&shares, 0.0)
-            .map_or_else(|| "?".into(), |m| format!("{:.0}%", m.median * 100.0))
+        kvbench_results::stats::median_ci(&shares, 0.0).map(|m| m.median)
     }
 
     /// What the strategies and the probe said about each case (index reused or
@@ -306,7 +264,7 @@ impl Table<'_> {
             println!(
                 "scan: a miss (a full scan) takes {:.2}x one memchr pass over the file ({}), each the median of its runs",
                 miss.value / floor.value,
-                self.with_interval(Some(floor), human::nanos)
+                with_interval(Some(floor), human::nanos).render(Format::Text)
             );
         }
         let map = Strategy::Plain(StrategyKind::HashMap).to_string();
@@ -347,10 +305,10 @@ fn describe(file: &FileInfo) -> String {
 
 /// Lookups timed per run for each way of timing: `1.2M / 800k / 200k`, or
 /// `12 one by one` for a slow lookup, whose three figures come from the same lookups.
-fn samples(overlapped: Option<&Record>, chained: Option<&Record>, alone: Option<&Record>) -> String {
+fn samples(overlapped: Option<&Record>, chained: Option<&Record>, alone: Option<&Record>) -> Cell {
     let n = |r: Option<&Record>| r.and_then(|r| r.samples);
     match (n(overlapped), n(chained), n(alone)) {
-        (Some(o), Some(c), Some(a)) if o == a && c == a => format!("{} one by one", approx_count(a)),
-        (o, c, a) => [o, c, a].map(|n| n.map_or_else(|| "-".into(), approx_count)).join(" / "),
+        (Some(o), Some(c), Some(a)) if o == a && c == a => Cell::text(format!("{} one by one", approx_count(a))),
+        (o, c, a) => Cell::join([o, c, a].map(|n| Cell::of(n, approx_count)), " / "),
     }
 }
