@@ -91,11 +91,11 @@ ci-bench:
 # the CI set merged (median values, spreads covering every run). Its wall-clock figures only mean something against
 # runs on the same machine (compare says when the machines differ); the gate itself is `just ci-bench`.
 bless RUNS="3":
-    rm -rf results/runs
-    for i in $(seq {{RUNS}}); do just ci-bench-run results/runs/$i; done
+    rm -rf results/current/bless
+    for i in $(seq {{RUNS}}); do just ci-bench-run results/current/bless/$i; done
     rm -rf results/gate && mkdir -p results/gate
-    {{kvbench}} merge results/runs/* --results results/gate/blessed.json
-    rm -rf results/runs
+    {{kvbench}} merge results/current/bless/* --results results/gate/blessed.json
+    rm -rf results/current/bless
 
 # The same checks as `just cargo-fuzz` (crates/fuzz), driven by proptest's generators; needs no nightly compiler.
 # Fuzz the RESP parser, HTTP key decoding and the data-file parser, SECS seconds each (proptest on stable, fresh seeds).
