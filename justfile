@@ -37,7 +37,7 @@ report:
     {{kvbench}} report --results results/latest --out results/latest/report
 
 # Publish this machine's full run as the reference: results/latest/*.json to results/reference/, then redraw reports/.
-# Run every benchmark first, from one clean commit, on a quiet machine (README: "Publishing the reference run").
+# Run every benchmark first, from one clean commit, on a quiet machine (docs/methodology.md: "Publishing the reference run").
 publish:
     cp results/latest/*.json results/reference/
     {{kvbench}} report --results results/reference --out reports
