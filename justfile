@@ -37,7 +37,7 @@ report:
     {{kvbench}} report --results results/latest --out results/latest/report
 
 # Publish this machine's full run as the reference: results/latest/*.json to results/reference/, then redraw reports/.
-# Run every benchmark first, from one clean commit, on a quiet machine (README: "Publishing the reference run").
+# Run every benchmark first, from one clean commit, on a quiet machine (docs/methodology.md: "Publishing the reference run").
 publish:
     cp results/latest/*.json results/reference/
     {{kvbench}} report --results results/reference --out reports
@@ -91,11 +91,11 @@ ci-bench:
 # the CI set merged (median values, spreads covering every run). Its wall-clock figures only mean something against
 # runs on the same machine (compare says when the machines differ); the gate itself is `just ci-bench`.
 bless RUNS="3":
-    rm -rf results/runs
-    for i in $(seq {{RUNS}}); do just ci-bench-run results/runs/$i; done
+    rm -rf results/current/bless
+    for i in $(seq {{RUNS}}); do just ci-bench-run results/current/bless/$i; done
     rm -rf results/gate && mkdir -p results/gate
-    {{kvbench}} merge results/runs/* --results results/gate/blessed.json
-    rm -rf results/runs
+    {{kvbench}} merge results/current/bless/* --results results/gate/blessed.json
+    rm -rf results/current/bless
 
 # The same checks as `just cargo-fuzz` (crates/fuzz), driven by proptest's generators; needs no nightly compiler.
 # Fuzz the RESP parser, HTTP key decoding and the data-file parser, SECS seconds each (proptest on stable, fresh seeds).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The bench-history branch in CI (README: "Regression tracking over time"):
+# The bench-history branch in CI (docs/ci.md: "The history of main: `kvbench history`"):
 #
 #   benches/history.sh add RESULTS        on a push to main (.github/workflows/history.yml): put the
 #                                         branch into the worktree ./history (an orphan branch if origin

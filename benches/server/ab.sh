@@ -20,9 +20,10 @@
 # client's and the server's threads spent runnable but waiting for a CPU
 # (/proc/PID/task/*/schedstat), which shows who takes turns with whom.
 #
-# Used for the README's "Servers under load" section: the counting allocator's
-# cost (the same commit built with and without it) and why two server threads
-# trail one on two CPUs.
+# Used for two write-ups on the reference machine: the counting allocator's
+# cost (the same commit built with and without it,
+# results/runs/2026-11-30-epyc-2vcpu-allocator-ab/NOTES.md) and why two server
+# threads trail one on two CPUs (results/runs/2026-11-30-epyc-2vcpu-server-threads/NOTES.md).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
