@@ -296,3 +296,60 @@ fn links_are_found_outside_code() {
         ]
     );
 }
+
+/// `kvbench ARGS --help`, as the binary prints it.
+fn help(args: &[String]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvbench")).args(args).arg("--help").output().unwrap();
+    assert!(out.status.success(), "kvbench {args:?} --help: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The subcommands a help text lists under `Commands:` (but `help`).
+fn subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        // A command's line starts with two spaces; a wrapped description is indented further.
+        .filter(|l| l.starts_with("  ") && !l[2..].starts_with(' '))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .filter(|name| name != "help")
+        .collect()
+}
+
+/// The command reference: every visible command and subcommand with its help, depth first.
+fn command_reference() -> String {
+    let mut out = String::new();
+    let mut todo: Vec<Vec<String>> = vec![Vec::new()];
+    while let Some(args) = todo.pop() {
+        let text = help(&args);
+        let name = std::iter::once("kvbench".to_owned()).chain(args.iter().cloned()).collect::<Vec<_>>().join(" ");
+        out.push_str(&format!("\n### `{name}`\n\n```text\n{}\n```\n", text.trim_end()));
+        let children = subcommands(&text);
+        todo.extend(children.into_iter().rev().map(|c| [args.clone(), vec![c]].concat()));
+    }
+    out
+}
+
+#[test]
+fn the_guides_command_reference_is_the_binarys_help() {
+    let path = repo_root().join("docs/guide.md");
+    let guide = fs::read_to_string(&path).unwrap();
+    let (start, end) = ("<!-- command reference -->\n", "<!-- end of the command reference -->");
+    let from = guide.find(start).expect("the guide marks where its command reference starts") + start.len();
+    let to = guide.find(end).expect("and where it ends");
+    let written = &guide[from..to];
+    let current = command_reference();
+    if std::env::var_os("KVBENCH_BLESS").is_some() {
+        fs::write(&path, format!("{}{current}{}", &guide[..from], &guide[to..])).unwrap();
+        return;
+    }
+    assert!(
+        written == current,
+        "docs/guide.md's command reference is not the binary's help: run `KVBENCH_BLESS=1 cargo test -p kvbench --test docs`"
+    );
+    for command in ["gen", "suite", "bench micro", "history backfill", "completions", "man"] {
+        assert!(written.contains(&format!("### `kvbench {command}`")), "{command} is in the reference");
+    }
+    assert!(!written.contains("kvbench probe"), "a hidden command is not");
+}
