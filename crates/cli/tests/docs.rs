@@ -299,7 +299,13 @@ fn links_are_found_outside_code() {
 
 /// `kvbench ARGS --help`, as the binary prints it.
 fn help(args: &[String]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvbench")).args(args).arg("--help").output().unwrap();
+    // Help wraps to the terminal: 100 columns, whoever runs the test.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvbench"))
+        .args(args)
+        .arg("--help")
+        .env("COLUMNS", "100")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "kvbench {args:?} --help: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
