@@ -4,10 +4,9 @@
 use std::fmt::Write;
 
 use kvbench_results::markdown::table;
-use kvbench_results::names::cold_workload;
 use kvbench_results::recommend::{HEADER, recommend_all};
 use kvbench_results::units::{approx_count, bytes, nanos, percentile_or_max, relative_interval};
-use kvbench_results::{BASE_CONNECTIONS, CaseStart, DatasetInfo, Metric, Record, SpreadKind};
+use kvbench_results::{BASE_CONNECTIONS, CaseId, CaseStart, DatasetInfo, Metric, Record, SpreadKind, Workload};
 
 use crate::charts::ChartSpec;
 use crate::charts::batch::{batch_size, batched};
@@ -151,7 +150,7 @@ fn with_interval(record: Option<&Record>) -> String {
 /// The tail of `case`'s lookups timed alone under `workload` (its p99, or
 /// the slowest where too few were timed for one; `–` when neither was
 /// recorded), and how many were timed.
-fn tail_cell(data: &Data, case: &str, keys: u64, workload: &str) -> (String, Option<u64>) {
+fn tail_cell(data: &Data, case: &CaseId, keys: u64, workload: Option<Workload>) -> (String, Option<u64>) {
     let get = |m| data.record(Source::Suite, case, keys, workload, m);
     let max = get(Metric::LatencyMax);
     let samples = max.and_then(|r| r.samples);
@@ -182,29 +181,29 @@ fn main_table(data: &Data, out: &mut String) {
     );
     let mut rows = Vec::new();
     for d in &datasets {
-        for case in data.strategies(Source::Suite, d.keys, "-", Metric::OpenTime) {
-            let cold = CaseStart::Cold.marks(&case);
-            let workload = if cold { cold_workload("uniform") } else { "uniform".into() };
-            let get = |w: &str, m| data.record(Source::Suite, &case, d.keys, w, m);
-            let value = |w: &str, m| get(w, m).map(|r| r.value);
-            let (tail, samples) = tail_cell(data, &case, d.keys, &workload);
+        for case in data.strategies(Source::Suite, d.keys, None, Metric::OpenTime) {
+            let cold = case.started(CaseStart::Cold);
+            let workload = Some(Workload::UNIFORM);
+            let get = |w: Option<Workload>, m| data.record(Source::Suite, &case, d.keys, w, m);
+            let value = |w: Option<Workload>, m| get(w, m).map(|r| r.value);
+            let (tail, samples) = tail_cell(data, &case, d.keys, workload);
             let (overlapped, chained) = if cold {
-                (format!("first: {}", with_interval(get(&workload, Metric::FirstLookup))), "–".into())
+                (format!("first: {}", with_interval(get(workload, Metric::FirstLookup))), "–".into())
             } else {
-                (with_interval(get(&workload, Metric::LookupMean)), with_interval(get(&workload, Metric::ChainLatency)))
+                (with_interval(get(workload, Metric::LookupMean)), with_interval(get(workload, Metric::ChainLatency)))
             };
             rows.push(vec![
-                case.clone(),
+                case.to_string(),
                 d.label(),
-                with_interval(get("-", Metric::OpenTime)),
+                with_interval(get(None, Metric::OpenTime)),
                 overlapped,
                 chained,
-                with_interval(get(&workload, Metric::LatencyP50)),
+                with_interval(get(workload, Metric::LatencyP50)),
                 tail,
                 samples.map_or_else(|| "–".into(), approx_count),
-                cell(value("-", Metric::AnonBytesPerKey), |v| format!("{v:.1}")),
-                cell(value("-", Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
-                cell(value("-", Metric::HeapBytes), bytes),
+                cell(value(None, Metric::AnonBytesPerKey), |v| format!("{v:.1}")),
+                cell(value(None, Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
+                cell(value(None, Metric::HeapBytes), bytes),
             ]);
         }
     }
@@ -259,9 +258,9 @@ fn growth_table(data: &Data, out: &mut String) {
 /// The suite's figures under a memory limit (page cache included): files
 /// larger than memory. Left out when none was measured.
 fn limited_table(data: &Data, out: &mut String) {
-    let mut cases: Vec<(String, DatasetInfo, u64)> = Vec::new();
+    let mut cases: Vec<(CaseId, DatasetInfo, u64)> = Vec::new();
     for r in data.limited() {
-        let key = (r.strategy.clone(), r.dataset.clone(), r.memory_limit.unwrap_or(0));
+        let key = (r.case.clone(), r.dataset.clone(), r.memory_limit.unwrap_or(0));
         if !cases.contains(&key) && r.metric == Metric::OpenTime {
             cases.push(key);
         }
@@ -280,18 +279,17 @@ fn limited_table(data: &Data, out: &mut String) {
     let rows: Vec<Vec<String>> = cases
         .iter()
         .map(|(case, dataset, limit)| {
-            let uniform = if CaseStart::Cold.marks(case) { cold_workload("uniform") } else { "uniform".into() };
-            let uniform = uniform.as_str();
-            let get = |w: &str, m| {
+            let uniform = Some(Workload::UNIFORM);
+            let get = |w: Option<Workload>, m| {
                 data.limited().find(|r| {
-                    &r.strategy == case
+                    &r.case == case
                         && &r.dataset == dataset
                         && r.memory_limit == Some(*limit)
                         && r.workload == w
                         && r.metric == m
                 })
             };
-            let value = |w: &str, m| get(w, m).map(|r| r.value);
+            let value = |w: Option<Workload>, m| get(w, m).map(|r| r.value);
             // Few lookups are timed where each waits for the disk: the slowest stands for the tail.
             let tail = match get(uniform, Metric::LatencyP99) {
                 Some(p99) => with_interval(Some(p99)),
@@ -300,15 +298,15 @@ fn limited_table(data: &Data, out: &mut String) {
                 }
             };
             vec![
-                case.clone(),
+                case.to_string(),
                 dataset.label(),
                 bytes(*limit as f64),
-                with_interval(get("-", Metric::OpenTime)),
+                with_interval(get(None, Metric::OpenTime)),
                 with_interval(get(uniform, Metric::LatencyP50)),
                 tail,
                 cell(value(uniform, Metric::MajorFaultsPerLookup), |v| format!("{v:.2}")),
                 cell(value(uniform, Metric::DiskReadBytesPerLookup), bytes),
-                cell(value("-", Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
+                cell(value(None, Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
             ]
         })
         .collect();
@@ -385,7 +383,7 @@ fn skipped_list(data: &Data, out: &mut String) {
         .skipped()
         .map(|s| {
             let limit = s.memory_limit.map_or_else(String::new, |l| format!(" under a {} limit", bytes(l as f64)));
-            format!("{} on {} keys{limit}: {}", s.strategy, s.dataset.label(), s.reason)
+            format!("{} on {} keys{limit}: {}", s.case, s.dataset.label(), s.reason)
         })
         .collect();
     list(out, "Skipped: could not fit", &lines);
@@ -400,7 +398,7 @@ fn engines_table(data: &Data, out: &mut String) {
     if !ENGINES.iter().any(measured) {
         return;
     }
-    let batch = batched(data).unwrap_or_else(|| "uniform,batch=64".into());
+    let batch = batched(data).unwrap_or_else(|| Workload::UNIFORM.batched(64));
     let per_batch = format!("per key in batches of {}", batch_size(&batch).unwrap_or(64));
     let _ = writeln!(out, "\n## Engines\n");
     let _ = writeln!(
@@ -422,7 +420,7 @@ fn engines_table(data: &Data, out: &mut String) {
     );
     let rows: Vec<Vec<String>> = datasets
         .iter()
-        .flat_map(|d| OWN.iter().chain(&ENGINES).filter_map(|s| engine_row(data, s, d, &batch)))
+        .flat_map(|d| OWN.iter().chain(&ENGINES).filter_map(|s| engine_row(data, s, d, batch)))
         .collect();
     let header = [
         "strategy",
@@ -440,23 +438,25 @@ fn engines_table(data: &Data, out: &mut String) {
 }
 
 /// One row of [`engines_table`]: `strategy` on `dataset`; `None` when it was not measured there.
-fn engine_row(data: &Data, strategy: &str, dataset: &DatasetInfo, batch: &str) -> Option<Vec<String>> {
+fn engine_row(data: &Data, strategy: &str, dataset: &DatasetInfo, batch: Workload) -> Option<Vec<String>> {
     let keys = dataset.keys;
     let cases = Cases::of(data, strategy, keys)?;
     let steady = cases.steady()?;
-    let of = |case: Option<&str>, w: &str, m| case.and_then(|c| data.record(Source::Suite, c, keys, w, m));
-    let value = |w: &str, m| of(Some(steady), w, m).map(|r| r.value);
+    let uniform = Some(Workload::UNIFORM);
+    let of =
+        |case: Option<&CaseId>, w: Option<Workload>, m| case.and_then(|c| data.record(Source::Suite, c, keys, w, m));
+    let value = |w: Option<Workload>, m| of(Some(steady), w, m).map(|r| r.value);
     Some(vec![
         strategy.to_owned(),
         dataset.label(),
-        with_interval(of(cases.build.as_deref(), "-", Metric::OpenTime)),
-        with_interval(of(cases.reopen.as_deref(), "-", Metric::OpenTime)),
-        cell(value("-", Metric::DiskBytesPerKey), |v| format!("{v:.1}")),
-        cell(value("-", Metric::AnonRssBytes), bytes),
-        cell(value("-", Metric::FileRssBytes), bytes),
-        with_interval(of(Some(steady), "uniform", Metric::LatencyP50)),
-        tail_cell(data, steady, keys, "uniform").0,
-        with_interval(of(Some(steady), batch, Metric::LookupMean)),
+        with_interval(of(cases.build.as_ref(), None, Metric::OpenTime)),
+        with_interval(of(cases.reopen.as_ref(), None, Metric::OpenTime)),
+        cell(value(None, Metric::DiskBytesPerKey), |v| format!("{v:.1}")),
+        cell(value(None, Metric::AnonRssBytes), bytes),
+        cell(value(None, Metric::FileRssBytes), bytes),
+        with_interval(of(Some(steady), uniform, Metric::LatencyP50)),
+        tail_cell(data, steady, keys, uniform).0,
+        with_interval(of(Some(steady), Some(batch), Metric::LookupMean)),
     ])
 }
 
@@ -501,7 +501,7 @@ fn load_table(data: &Data, out: &mut String) {
         .map(|(r, l)| {
             let get = |m| data.same_load(r, m);
             vec![
-                server_name(&r.strategy, l.server_threads),
+                server_name(&r.case, l.server_threads),
                 r.dataset.label(),
                 l.protocol.to_uppercase(),
                 format!("{:.1}k", r.value / 1e3),
@@ -527,7 +527,7 @@ fn load_table(data: &Data, out: &mut String) {
 fn best_closed_loop(data: &Data, run: &Record) -> Option<(f64, u32)> {
     let load = run.load.as_ref()?;
     data.loads(Metric::Throughput)
-        .filter(|(o, ol)| o.strategy == run.strategy && o.dataset == run.dataset && ol.rate.is_none())
+        .filter(|(o, ol)| o.case == run.case && o.dataset == run.dataset && ol.rate.is_none())
         .filter(|(_, ol)| ol.protocol == load.protocol && ol.server_threads == load.server_threads)
         .map(|(o, ol)| (o.value, ol.connections))
         .max_by(|a, b| a.0.total_cmp(&b.0))
@@ -536,9 +536,9 @@ fn best_closed_loop(data: &Data, run: &Record) -> Option<(f64, u32)> {
 /// Criterion's cache sweep at its largest dataset: time and hit rate per cache size.
 fn sweep_table(data: &Data, out: &mut String) {
     let Some(d) = data.largest(Source::Criterion) else { return };
-    let columns: Vec<(String, String)> = ["uniform", "zipf:0.99"]
-        .iter()
-        .flat_map(|w| sweep(data, d.keys, w, Metric::HitRate).into_iter().map(move |(b, _)| (w.to_string(), b)))
+    let columns: Vec<(Workload, String)> = [Workload::UNIFORM, Workload::ZIPF]
+        .into_iter()
+        .flat_map(|w| sweep(data, d.keys, w, Metric::HitRate).into_iter().map(move |(b, _)| (w, b)))
         .collect();
     if columns.is_empty() {
         return;
@@ -547,7 +547,7 @@ fn sweep_table(data: &Data, out: &mut String) {
     let _ = writeln!(out, "Mean lookup time (criterion) and hit rate of an LRU holding a fraction of the keys.\n");
     let header: Vec<String> =
         ["cache size".to_owned()].into_iter().chain(columns.iter().map(|(w, b)| format!("over {b}, {w}"))).collect();
-    let ratios: Vec<f64> = sweep(data, d.keys, "uniform", Metric::HitRate)
+    let ratios: Vec<f64> = sweep(data, d.keys, Workload::UNIFORM, Metric::HitRate)
         .first()
         .map(|(_, p)| p.iter().map(|x| x.0).collect())
         .unwrap_or_default();
@@ -556,7 +556,7 @@ fn sweep_table(data: &Data, out: &mut String) {
         .map(|r| {
             let cells = columns.iter().map(|(w, b)| {
                 let find = |m| {
-                    sweep(data, d.keys, w, m)
+                    sweep(data, d.keys, *w, m)
                         .into_iter()
                         .find(|(x, _)| x == b)
                         .and_then(|(_, p)| p.iter().find(|p| (p.0 - r).abs() < 0.5).map(|p| p.1))
@@ -592,9 +592,10 @@ fn baselines_table(data: &Data, out: &mut String) {
         }))
         .collect();
     let rows: Vec<Vec<String>> = data
-        .strategies(Source::Baselines, largest.keys, "uniform", Metric::ProcessTime)
+        .strategies(Source::Baselines, largest.keys, Some(Workload::UNIFORM), Metric::ProcessTime)
         .into_iter()
         .map(|program| {
+            let program = program.strategy;
             let cells = datasets.iter().flat_map(|d| {
                 let get = |m| data.baseline(&program, d.keys, m);
                 [
@@ -618,7 +619,8 @@ mod tests {
     #[test]
     fn only_an_interval_of_runs_is_shown_as_one() {
         let dataset = DatasetInfo::generated(1_000_000, DEFAULT_VALUE_LEN);
-        let record = Record::new("hashmap", &dataset, "uniform", Metric::LookupMean, 348.0, &RunInfo::detect(true));
+        let uniform = Some(Workload::UNIFORM);
+        let record = Record::new("hashmap", &dataset, uniform, Metric::LookupMean, 348.0, &RunInfo::detect(true));
         let runs =
             Record::median_of_runs(&[331.0, 348.0, 402.0, 340.0, 351.0].map(|v| Record { value: v, ..record.clone() }));
         assert_eq!(with_interval(runs.as_ref()), "348 ns -5%/+16%");

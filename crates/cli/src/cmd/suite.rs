@@ -256,7 +256,7 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
         for (case, why) in cases.iter().zip(skip) {
             if let Some(reason) = why {
                 results.skipped.push(Skipped {
-                    strategy: case.label(),
+                    case: case.id(),
                     dataset: info.clone(),
                     reason: reason.clone(),
                     memory_limit: limit.as_ref().map(MemoryLimit::bytes),
@@ -268,7 +268,7 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
         let mut records = Vec::new();
         for (case, runs) in cases.iter().zip(per_case) {
             let each: Vec<Vec<Record>> =
-                runs.iter().map(|r| harness_suite::records(info, &case.label(), r, &run_info)).collect();
+                runs.iter().map(|r| harness_suite::records(info, &case.id(), r, &run_info)).collect();
             records.extend(harness_suite::aggregate(&each));
         }
         let table = suite_table::Table {

@@ -10,7 +10,7 @@ use kvbench_harness::timing::SLOW_OP;
 use kvbench_lookup::{Strategy, StrategyKind};
 use kvbench_results::recommend::{HEADER, latency_workload, recommend};
 use kvbench_results::units::{ByteSize, approx_count, percentile_or_max, relative_interval};
-use kvbench_results::{DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record, names::cold_workload};
+use kvbench_results::{CaseId, DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record};
 use kvbench_workload::Workload;
 
 use crate::human;
@@ -36,8 +36,8 @@ fn columns<T: Clone>(cells: &[T], keep: &[bool]) -> Vec<T> {
 }
 
 impl Table<'_> {
-    fn get(&self, case: &str, workload: &str, metric: Metric) -> Option<&Record> {
-        self.records.iter().find(|r| r.strategy == case && r.workload == workload && r.metric == metric)
+    fn get(&self, case: &CaseId, workload: Option<Workload>, metric: Metric) -> Option<&Record> {
+        self.records.iter().find(|r| r.case == *case && r.workload == workload && r.metric == metric)
     }
 
     /// A record's value written by `write`, with its interval as percentages when it has one.
@@ -103,7 +103,7 @@ impl Table<'_> {
         println!();
         self.start_up_and_memory();
         for w in self.workloads {
-            self.lookups(&w.to_string());
+            self.lookups(*w);
         }
         self.cold_starts();
         self.explain(runs, seed);
@@ -111,8 +111,8 @@ impl Table<'_> {
         self.ratios(file_bytes);
     }
 
-    fn warm_cases(&self) -> impl Iterator<Item = String> + '_ {
-        self.cases.iter().filter(|c| !c.cold).map(Case::label)
+    fn warm_cases(&self) -> impl Iterator<Item = CaseId> + '_ {
+        self.cases.iter().filter(|c| !c.cold).map(Case::id)
     }
 
     fn start_up_and_memory(&self) {
@@ -125,8 +125,8 @@ impl Table<'_> {
             // A case skipped (it could not fit) has no runs, and is listed after the tables.
             .filter(|(_, runs)| !runs.is_empty())
             .map(|(case, _)| {
-                let c = case.label();
-                let get = |m| self.get(&c, "-", m);
+                let (id, c) = (case.id(), case.label());
+                let get = |m| self.get(&id, None, m);
                 let ready = if self.wide {
                     self.with_interval(get(Metric::ReadyTime), human::nanos)
                 } else {
@@ -148,8 +148,9 @@ impl Table<'_> {
         self.show(&header, &rows, &[true, true, true, true, true, true, false, true]);
     }
 
-    fn lookups(&self, workload: &str) {
+    fn lookups(&self, workload: Workload) {
         println!("{workload}: time per lookup");
+        let workload = Some(workload);
         let rows: Vec<Vec<String>> = self
             .warm_cases()
             // Every case that measured the workload (a batched one has no lookups timed alone).
@@ -158,7 +159,7 @@ impl Table<'_> {
                 let get = |m| self.get(&c, workload, m);
                 let tail = self.percentile(get(Metric::LatencyP99), get(Metric::LatencyMax));
                 vec![
-                    c.clone(),
+                    c.to_string(),
                     self.with_interval(get(Metric::LookupMean), human::nanos),
                     self.with_interval(get(Metric::ChainLatency), human::nanos),
                     self.with_interval(get(Metric::LatencyP50), human::nanos),
@@ -190,33 +191,33 @@ impl Table<'_> {
     }
 
     fn cold_starts(&self) {
-        let cold: Vec<String> = self.cases.iter().filter(|c| c.cold).map(Case::label).collect();
+        let cold: Vec<CaseId> = self.cases.iter().filter(|c| c.cold).map(Case::id).collect();
         let Some(first) = self.workloads.first() else { return };
         if cold.is_empty() {
             return;
         }
-        let workload = cold_workload(first);
+        let workload = Some(*first);
         println!("Cold starts (page cache dropped before opening; {first} keys)");
         let percent = |v: f64| format!("{:.0}%", v * 100.0);
         let rows: Vec<Vec<String>> = cold
             .iter()
             .map(|c| {
-                let get = |w: &str, m| self.get(c, w, m);
-                let max = get(&workload, Metric::LatencyMax);
-                let p50 = self.percentile(get(&workload, Metric::LatencyP50), max);
+                let get = |w: Option<Workload>, m| self.get(c, w, m);
+                let max = get(workload, Metric::LatencyMax);
+                let p50 = self.percentile(get(workload, Metric::LatencyP50), max);
                 let next = match self.wide {
                     true => format!("{p50} (of {})", approx_count(max.and_then(|m| m.samples).unwrap_or(0))),
                     false => p50,
                 };
                 vec![
-                    c.clone(),
-                    self.with_interval(get("-", Metric::OpenTime), human::nanos),
-                    self.with_interval(get(&workload, Metric::FirstLookup), human::nanos),
+                    c.to_string(),
+                    self.with_interval(get(None, Metric::OpenTime), human::nanos),
+                    self.with_interval(get(workload, Metric::FirstLookup), human::nanos),
                     next,
                     format!(
                         "{} -> {}",
-                        self.plain(get("-", Metric::ColdResidentBefore), percent),
-                        self.plain(get("-", Metric::ColdResidentAfterOpen), percent)
+                        self.plain(get(None, Metric::ColdResidentBefore), percent),
+                        self.plain(get(None, Metric::ColdResidentAfterOpen), percent)
                     ),
                 ]
             })
@@ -300,17 +301,17 @@ impl Table<'_> {
     }
 
     fn ratios(&self, file_bytes: u64) {
-        let scan = Strategy::Plain(StrategyKind::Scan).to_string();
-        let miss = self.get(&scan, &Workload::MISS.to_string(), Metric::LookupMean);
-        if let (Some(miss), Some(floor)) = (miss, self.get(MEMCHR_PASS, "-", Metric::LookupMean)) {
+        let scan = CaseId::plain(Strategy::Plain(StrategyKind::Scan).to_string());
+        let miss = self.get(&scan, Some(Workload::MISS), Metric::LookupMean);
+        if let (Some(miss), Some(floor)) = (miss, self.get(&MEMCHR_PASS.into(), None, Metric::LookupMean)) {
             println!(
                 "scan: a miss (a full scan) takes {:.2}x one memchr pass over the file ({}), each the median of its runs",
                 miss.value / floor.value,
                 self.with_interval(Some(floor), human::nanos)
             );
         }
-        let map = Strategy::Plain(StrategyKind::HashMap).to_string();
-        if let Some(heap) = self.get(&map, "-", Metric::HeapBytes) {
+        let map = CaseId::plain(Strategy::Plain(StrategyKind::HashMap).to_string());
+        if let Some(heap) = self.get(&map, None, Metric::HeapBytes) {
             println!("hashmap heap / file size: {:.2}x", heap.value / file_bytes.max(1) as f64);
         }
     }
@@ -319,7 +320,7 @@ impl Table<'_> {
 /// The recommendation for one dataset, computed from its records (`kvbench_results::recommend`).
 pub fn what_to_use(records: &[Record], dataset: &DatasetInfo, budget: Option<ByteSize>) {
     let Some(workload) = latency_workload(records, dataset) else { return };
-    let r = recommend(records, dataset, &workload, budget.map(|b| b.0));
+    let r = recommend(records, dataset, workload, budget.map(|b| b.0));
     println!("\nWhat to use for {} on this machine", r.dataset);
     println!("{}", human::table(&HEADER, &r.rows()));
     println!("{}", human::wrap(&r.legend(), 100));
