@@ -37,7 +37,7 @@ use gungraun::{Callgrind, LibraryBenchmarkConfig, library_benchmark, library_ben
 use kvbench_harness::probe::warm_cache;
 use kvbench_lookup::{Lookup, OpenOptions, Strategy, open};
 use kvbench_workload::file_keys;
-use kvbench_workload::{Dataset, KeyStream, Workload};
+use kvbench_workload::{Dataset, KeyStream, KeyStreams, Workload};
 
 /// Keys in the dataset (`10k` in the ids).
 const KEYS: u64 = 10_000;

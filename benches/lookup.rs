@@ -27,9 +27,9 @@ use kvbench_harness::probe::warm_cache;
 use kvbench_lookup::Warming;
 use kvbench_lookup::{Lookup, OpenOptions, Strategy, StrategyKind, open};
 use kvbench_results::criterion::{benchmark_id, default_dir, import};
-use kvbench_results::{DatasetInfo, Metric, Record, ResultSet, RunInfo};
+use kvbench_results::{CaseId, CaseStart, DatasetInfo, Metric, Record, ResultSet, RunInfo};
 use kvbench_workload::file_keys;
-use kvbench_workload::{Dataset, KeyStream, Sampler, Workload};
+use kvbench_workload::{Dataset, KeyStream, KeyStreams, Sampler, Workload};
 
 /// How much to run.
 struct Mode {
@@ -188,7 +188,7 @@ fn get_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInfo
             let name = strategy.to_string();
             let mut sampler = workload.sampler(&keys, 11);
             if let Some(rate) = hit_rate(&*lookup, &mut sampler) {
-                run.extra.push(Record::new(&name, info, &label, Metric::HitRate, rate, &run.info));
+                run.extra.push(Record::new(&name, info, Some(workload), Metric::HitRate, rate, &run.info));
             }
             let mut group = c.benchmark_group(format!("get/{}/{label}", info.label()));
             mode.configure(&mut group, slow);
@@ -212,7 +212,7 @@ fn get_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInfo
                 )
             });
             group.finish();
-            run.ids.push(benchmark_id("get", info, &label, &name));
+            run.ids.push(benchmark_id("get", info, Some(&workload), &name.into()));
         }
     }
 }
@@ -247,7 +247,8 @@ fn batch_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetIn
             .map(Strategy::Plain)
             .collect();
     for workload in [Workload::UNIFORM, Workload::MISS] {
-        let label = format!("{workload},batch={BATCH}");
+        let batched = workload.batched(BATCH);
+        let label = batched.to_string();
         for strategy in &strategies {
             let lookup = open_ready(path, strategy);
             let name = strategy.to_string();
@@ -274,7 +275,7 @@ fn batch_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetIn
                 )
             });
             group.finish();
-            run.ids.push(benchmark_id("get", info, &label, &name));
+            run.ids.push(benchmark_id("get", info, Some(&batched), &name.into()));
         }
     }
 }
@@ -285,9 +286,9 @@ fn open_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInf
     // Each iteration is timed alone: the sidecar is deleted before it when
     // building, and a warming instance's background build is waited for
     // after it, so no iteration competes with the previous one's leftovers.
-    let mut bench = |name: &str, fresh_index: Option<&Strategy>, open: &mut dyn FnMut() -> Box<dyn Lookup>| {
+    let mut bench = |case: CaseId, fresh_index: Option<&Strategy>, open: &mut dyn FnMut() -> Box<dyn Lookup>| {
         let sidecar = fresh_index.and_then(|s| s.sidecar(path, &OpenOptions::default()));
-        group.bench_function(name, |b| {
+        group.bench_function(case.to_string(), |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
@@ -302,15 +303,16 @@ fn open_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInf
                 total
             })
         });
-        run.ids.push(benchmark_id("open", info, "-", name));
+        run.ids.push(benchmark_id("open", info, None, &case));
     };
     for kind in [StrategyKind::Scan, StrategyKind::HashMap] {
-        bench(kind.name(), None, &mut || open_or_die(path, &Strategy::Plain(kind)));
+        bench(kind.name().into(), None, &mut || open_or_die(path, &Strategy::Plain(kind)));
     }
     for kind in [StrategyKind::MmapIndex, StrategyKind::PhfIndex].into_iter().chain(StrategyKind::ENGINES) {
         let index = Strategy::Plain(kind);
-        bench(&format!("{kind} (build)"), Some(&index), &mut || open_or_die(path, &index));
-        bench(&format!("{kind} (reopen)"), None, &mut || open_or_die(path, &index));
+        let case = |start| CaseId::new(kind.to_string(), Some(start));
+        bench(case(CaseStart::Build), Some(&index), &mut || open_or_die(path, &index));
+        bench(case(CaseStart::Reopen), None, &mut || open_or_die(path, &index));
     }
     group.finish();
     // `warming` until its map serves: recorded as its ready time.
@@ -329,7 +331,7 @@ fn open_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInf
         })
     });
     group.finish();
-    run.ids.push(benchmark_id("ready", info, "-", "warming"));
+    run.ids.push(benchmark_id("ready", info, None, &"warming".into()));
     // `warming` until it can answer: its build is waited for outside the timing.
     let mut group = c.benchmark_group(format!("open/{}/-", info.label()));
     mode.configure(&mut group, true);
@@ -349,7 +351,7 @@ fn open_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInf
         })
     });
     group.finish();
-    run.ids.push(benchmark_id("open", info, "-", "warming"));
+    run.ids.push(benchmark_id("open", info, None, &"warming".into()));
 }
 
 fn main() {

@@ -10,7 +10,7 @@ use kvbench_lookup::DataFile;
 use kvbench_lookup::{LookupError, OpenError, OpenOptions, Strategy, StrategyKind};
 use kvbench_results::{DatasetInfo, Metric, Record, ResultSet, RunInfo, SpreadKind};
 use kvbench_workload::file_keys;
-use kvbench_workload::{Dataset, Workload};
+use kvbench_workload::{Dataset, KeyStreams, Workload};
 
 use crate::measure::{Measurement, RunBudget, measure};
 use crate::{Baseline, InstallError, Program, Scripts};
@@ -179,7 +179,7 @@ pub fn records(label: &str, dataset: &DatasetInfo, m: &Measurement, run: &RunInf
     [(Metric::ProcessTime, m.process), (Metric::ProcessPeakRss, m.peak_rss), (Metric::LookupMean, m.per_lookup)]
         .into_iter()
         .map(|(metric, s)| {
-            Record::new(label, dataset, &WORKLOAD.to_string(), metric, s.median, run).with_spread(
+            Record::new(label, dataset, Some(WORKLOAD), metric, s.median, run).with_spread(
                 s.min,
                 s.max,
                 SpreadKind::MinMax,
@@ -208,6 +208,6 @@ mod tests {
                 (Metric::LookupMean, 2.0, Some((1.0, 3.0))),
             ]
         );
-        assert!(records.iter().all(|r| r.strategy == "py-dict" && r.workload == "uniform"));
+        assert!(records.iter().all(|r| r.is_plain("py-dict") && r.workload == Some(Workload::UNIFORM)));
     }
 }

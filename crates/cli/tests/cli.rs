@@ -10,7 +10,7 @@ use kvbench_lookup::StrategyKind;
 use kvbench_peers::{RedisCluster, RedisServer};
 use kvbench_report::conclusions::conclusions;
 use kvbench_report::data::Source;
-use kvbench_results::{Metric, SpreadKind};
+use kvbench_results::{Metric, SpreadKind, Workload};
 
 fn kvbench(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kvbench")).args(args).output().unwrap()
@@ -267,7 +267,11 @@ fn the_suite_runs_every_case_on_a_small_dataset() {
         assert!(results.records.iter().all(|r| r.run.commit.as_deref() == Some(stamped)), "{stamped}");
     }
     let has = |strategy: &str, workload: &str, metric: Metric| {
-        results.records.iter().any(|r| r.strategy == strategy && r.workload == workload && r.metric == metric)
+        // By the labels people read: `scan (cold)`, `uniform@cold`.
+        results
+            .records
+            .iter()
+            .any(|r| r.case.to_string() == strategy && r.workload_label() == workload && r.metric == metric)
     };
     for label in labels {
         assert!(has(label, "-", Metric::OpenTime), "{label}");
@@ -333,6 +337,7 @@ fn the_terminal_and_the_report_write_a_figure_alike() {
     for (workload, metric, value) in
         [("-", Metric::OpenTime, 1e6), ("uniform", Metric::LatencyP50, p50), ("-", Metric::HeapBytes, heap)]
     {
+        let workload = workload.parse().ok();
         set.records.push(Record::new("hashmap", &dataset, workload, metric, value, &run));
     }
     let results = dir.path().join("results/suite.json");
@@ -415,7 +420,7 @@ fn bench_baselines_times_every_program_with_checked_answers() {
     let set = kvbench_results::io::read(&results).unwrap();
     assert_eq!(set.source, kvbench_results::BASELINES_SOURCE);
     let programs: Vec<&str> =
-        set.records.iter().filter(|r| r.metric == Metric::ProcessTime).map(|r| r.strategy.as_str()).collect();
+        set.records.iter().filter(|r| r.metric == Metric::ProcessTime).map(|r| r.case.strategy.as_str()).collect();
     // Where an interpreter is missing its baselines are skipped with a reason; CI installs them all.
     let expected = if std::env::var_os("CI").is_some() { 12 } else { 5 };
     assert!(programs.len() >= expected, "{programs:?}\n{}", stderr(&out));
@@ -455,9 +460,9 @@ fn compare_fails_only_on_a_real_regression_and_writes_markdown() {
     let set = |mean: f64, heap: f64| {
         let (run, dataset) = (RunInfo::detect(true), DatasetInfo::generated(10_000, DEFAULT_VALUE_LEN));
         let mut set = ResultSet::new("test");
-        let lookup = Record::new("hashmap", &dataset, "uniform", Metric::LookupMean, mean, &run);
+        let lookup = Record::new("hashmap", &dataset, Some(Workload::UNIFORM), Metric::LookupMean, mean, &run);
         set.records.push(lookup.with_spread(mean * 0.97, mean * 1.03, SpreadKind::MinMax));
-        set.records.push(Record::new("hashmap", &dataset, "-", Metric::HeapBytes, heap, &run));
+        set.records.push(Record::new("hashmap", &dataset, None, Metric::HeapBytes, heap, &run));
         set
     };
     let write_set = |name: &str, s: &ResultSet| {
@@ -535,7 +540,7 @@ fn the_suite_measures_a_users_own_files_and_recommends_from_their_records() {
     assert_eq!((a.records, a.distinct_keys, a.duplicates, a.skipped), (1502, 1501, 1, 1));
     assert_eq!((a.value_len.min, a.value_len.max), (0, 100));
     assert_eq!(files[0].label(), "mine.tsv");
-    let mut cases: Vec<&str> = results.records.iter().map(|r| r.strategy.as_str()).collect();
+    let mut cases: Vec<String> = results.records.iter().map(|r| r.case.to_string()).collect();
     cases.sort_unstable();
     cases.dedup();
     let expected = ["hashmap", "lru(0.5,hashmap)", "mmap-index (build)", "mmap-index (cold)", "mmap-index (reopen)"];
@@ -640,8 +645,9 @@ fn batches_of_slow_lookups_are_noted_not_timed() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
     let results = kvbench_results::io::read(&json).unwrap();
-    let timed = |workload: &str| results.records.iter().any(|r| r.strategy == "scan-lines" && r.workload == workload);
-    assert!(timed("uniform") && !timed("uniform,batch=64"), "{stdout}");
+    let timed =
+        |workload: Workload| results.records.iter().any(|r| r.is_plain("scan-lines") && r.workload == Some(workload));
+    assert!(timed(Workload::UNIFORM) && !timed(Workload::UNIFORM.batched(64)), "{stdout}");
     assert!(stdout.contains("uniform,batch=64: not timed: each lookup takes over 100 µs"), "{stdout}");
 }
 
@@ -659,7 +665,8 @@ fn batched_workloads_are_timed_per_key_by_the_suite_and_refused_by_load() {
     assert!(stdout.contains("uniform,batch=8: time per lookup"), "{stdout}");
     let results = kvbench_results::io::read(&json).unwrap();
     let batched = |case: &str, metric: Metric| {
-        results.records.iter().any(|r| r.strategy == case && r.workload == "uniform,batch=8" && r.metric == metric)
+        let batch = Some(Workload::UNIFORM.batched(8));
+        results.records.iter().any(|r| r.case.to_string() == case && r.workload == batch && r.metric == metric)
     };
     for case in ["hashmap", "phf-index (build)", "phf-index (reopen)", "scan"] {
         assert!(batched(case, Metric::LookupMean), "{case}: no time per key");

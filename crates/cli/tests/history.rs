@@ -5,7 +5,7 @@
 
 use std::process::{Command, Output};
 
-use kvbench_results::{DEFAULT_VALUE_LEN, DatasetInfo, Metric, Record, ResultSet, RunInfo};
+use kvbench_results::{DEFAULT_VALUE_LEN, DatasetInfo, Metric, Record, ResultSet, RunInfo, Workload};
 
 fn kvbench(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kvbench")).args(args).output().unwrap()
@@ -31,7 +31,7 @@ fn run_with(i: u32, mmap: f64) -> ResultSet {
     let dataset = DatasetInfo::generated(10_000, DEFAULT_VALUE_LEN);
     let mut set = ResultSet::new("gungraun (cargo bench --bench instructions)");
     for (strategy, value) in [("mmap-index", mmap), ("hashmap", 401.0)] {
-        set.records.push(Record::new(strategy, &dataset, "hit", Metric::Instructions, value, &info));
+        set.records.push(Record::new(strategy, &dataset, Some(Workload::UNIFORM), Metric::Instructions, value, &info));
     }
     set
 }
@@ -112,7 +112,7 @@ fn a_change_is_placed_against_the_recent_runs_of_main() {
     assert!(stdout.contains("1 worse than main's recent range, 0 better, 1 within"), "{stdout}");
     let md = std::fs::read_to_string(md).unwrap();
     assert!(md.starts_with("### Against the recent history of main"), "{md}");
-    let row = md.lines().find(|l| l.starts_with("| mmap-index 10k hit instructions")).unwrap();
+    let row = md.lines().find(|l| l.starts_with("| mmap-index 10k uniform instructions")).unwrap();
     assert!(row.contains("582.5 – 582.5 (10 runs)") && row.contains("worse than the worst by 5.0 %"), "{row}");
     assert!(row.ends_with("| – |"), "one run above a flat level is not a drift: {row}");
     assert!(!md.contains("| hashmap"), "within its range: {md}");

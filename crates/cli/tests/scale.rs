@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use kvbench_results::{Metric, ResultSet};
+use kvbench_results::{Metric, ResultSet, Workload};
 
 fn kvbench(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kvbench")).args(args).output().unwrap()
@@ -78,7 +78,7 @@ fn under_a_memory_limit_what_cannot_fit_is_skipped_and_the_rest_runs_inside_it()
     assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
     let results = results.unwrap();
 
-    let skipped: Vec<&str> = results.skipped.iter().map(|s| s.strategy.as_str()).collect();
+    let skipped: Vec<String> = results.skipped.iter().map(|s| s.case.to_string()).collect();
     assert_eq!(skipped, ["hashmap"], "{:?}", results.skipped);
     let why = &results.skipped[0].reason;
     assert!(why.contains("of the memory limit (128 MiB)"), "{why}");
@@ -86,12 +86,12 @@ fn under_a_memory_limit_what_cannot_fit_is_skipped_and_the_rest_runs_inside_it()
     assert!(stdout.contains("hashmap: skipped, needs ~"), "{stdout}");
     assert!(stderr(&out).contains("skipping 200k.txt hashmap: needs ~"), "{}", stderr(&out));
 
-    assert!(!results.records.iter().any(|r| r.strategy == "hashmap"));
+    assert!(!results.records.iter().any(|r| r.case.strategy == "hashmap"));
     for case in ["scan", "mmap-index (reopen)", "mmap-index (build)"] {
-        let records: Vec<_> = results.records.iter().filter(|r| r.strategy == case).collect();
+        let records: Vec<_> = results.records.iter().filter(|r| r.case.to_string() == case).collect();
         assert!(!records.is_empty(), "{case} ran");
         assert!(records.iter().all(|r| r.memory_limit == Some(128 << 20)), "{case}: the limit read back");
-        let has = |m| records.iter().any(|r| r.metric == m && r.workload == "uniform");
+        let has = |m| records.iter().any(|r| r.metric == m && r.workload == Some(Workload::UNIFORM));
         assert!(has(Metric::MajorFaultsPerLookup) && has(Metric::MinorFaultsPerLookup), "{case}: faults recorded");
     }
     assert!(stdout.contains("under a memory limit: files evicted before opening"), "{stdout}");
@@ -137,10 +137,10 @@ fn a_slow_case_stops_at_its_time_budget_and_says_so() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
     let results = results.unwrap();
-    let timed = |w: &str| results.records.iter().find(|r| r.workload == w && r.metric == Metric::LatencyMax);
-    let first = timed("uniform").unwrap();
+    let timed = |w| results.records.iter().find(|r| r.workload == Some(w) && r.metric == Metric::LatencyMax);
+    let first = timed(Workload::UNIFORM).unwrap();
     assert!(first.samples.is_some_and(|n| n >= 1), "it says how many lookups it timed: {first:?}");
-    assert!(timed("miss").is_none(), "{stdout}");
+    assert!(timed(Workload::MISS).is_none(), "{stdout}");
     assert!(stdout.contains("miss: not timed, the case's time budget of 1ms ran out"), "{stdout}");
 }
 
@@ -196,7 +196,7 @@ fn the_suite_measures_redis_cluster_over_a_cluster_it_starts() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
     let results = results.unwrap();
-    let p50 = results.records.iter().find(|r| r.strategy == "redis-cluster" && r.metric == Metric::LatencyP50);
+    let p50 = results.records.iter().find(|r| r.is_plain("redis-cluster") && r.metric == Metric::LatencyP50);
     assert!(p50.is_some_and(|r| r.value > 0.0), "{stdout}");
 }
 

@@ -235,7 +235,8 @@ fn kvbench_load_checks_every_answer_and_samples_the_server() {
         assert_eq!(get(kvbench_results::Metric::LatencyP50).histogram.as_ref().map(|h| h.total()), Some(500));
         assert!(get(kvbench_results::Metric::ServerRss).value > 0.0);
         let throughput = get(kvbench_results::Metric::Throughput);
-        assert_eq!((throughput.strategy.as_str(), throughput.workload.as_str()), ("under-test", "uniform,miss=0.5"));
+        let workload = throughput.workload.map(|w| w.to_string());
+        assert_eq!((throughput.case.to_string(), workload), ("under-test".into(), Some("uniform,miss=0.5".into())));
         assert_eq!(throughput.load.as_ref().map(|l| (l.protocol.as_str(), l.connections)), Some((&target[..4], 4)));
     }
     // Checked against another version of the data, every answer is wrong: exit status 1.
@@ -294,13 +295,13 @@ fn bench_macro_serves_a_users_own_file_with_the_chosen_strategies() {
     let (text, set) =
         bench_macro_quick(dir.path(), &["--strategies", "hashmap,lru(0.5,hashmap)", "--data", data.to_str().unwrap()]);
     let loads: Vec<_> = set.records.iter().filter(|r| r.metric == kvbench_results::Metric::Throughput).collect();
-    let mut servers: Vec<&str> = loads.iter().map(|r| r.strategy.as_str()).collect();
+    let mut servers: Vec<&str> = loads.iter().map(|r| r.case.strategy.as_str()).collect();
     servers.dedup();
     // The chosen strategies over both protocols, then the peers that are installed here.
     assert_eq!(&servers[..2], ["hashmap", "lru(0.5,hashmap)"], "{text}");
     assert!(loads.iter().all(|r| r.dataset.file.as_ref().is_some_and(|f| f.name == "mine.tsv" && f.duplicates == 1)));
     // kvbench answered every request as the file gives it (the peers are other programs, loaded as they come).
-    let ours = |r: &&kvbench_results::Record| r.strategy.contains("hashmap");
+    let ours = |r: &&kvbench_results::Record| r.case.strategy.contains("hashmap");
     let errors: Vec<_> =
         set.records.iter().filter(|r| r.metric == kvbench_results::Metric::Errors).filter(ours).collect();
     assert!(errors.len() == 4 && errors.iter().all(|r| r.value == 0.0), "{errors:?}");

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use kvbench_lookup::DataFile;
 use kvbench_lookup::{Lookup, LookupError, OpenError, OpenOptions, Strategy, StrategyKind};
 use kvbench_workload::file_keys;
-use kvbench_workload::{KeyStream, Workload};
+use kvbench_workload::{KeyStream, KeyStreams, Workload};
 use serde::{Deserialize, Serialize};
 
 use crate::cgroup::{self, CgroupError};
@@ -106,8 +106,8 @@ impl Mean {
 /// One workload's results.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkloadReport {
-    /// Workload label (`uniform`, `zipf:0.99`, `miss`; `@cold` appended for a cold start).
-    pub workload: String,
+    /// The workload (`uniform`, `zipf:0.99`, `miss`), written as its label.
+    pub workload: Workload,
     /// Time per lookup with lookups back to back, overlapping (throughput);
     /// the harness's loop is included, not subtracted. `None` for cold starts.
     pub overlapped: Option<Mean>,
@@ -201,9 +201,9 @@ pub struct ProbeReport {
 }
 
 impl ProbeReport {
-    /// The results of the workload labelled `label`.
-    pub fn workload(&self, label: &str) -> Option<&WorkloadReport> {
-        self.workloads.iter().find(|w| w.workload == label)
+    /// The results of `workload`.
+    pub fn workload(&self, workload: Workload) -> Option<&WorkloadReport> {
+        self.workloads.iter().find(|w| w.workload == workload)
     }
 }
 
@@ -437,7 +437,7 @@ fn run_workload(
     if spec.cold {
         let (first, alone) = cold_lookups(&spec.first_lookups, lookup, stream, costs.clock)?;
         return Ok(Some(WorkloadReport {
-            workload: kvbench_results::names::cold_workload(workload),
+            workload,
             overlapped: None,
             chained: None,
             alone,
@@ -464,7 +464,7 @@ fn run_workload(
         let rounds =
             measure(&spec.plan, |i| batch_checked(lookup, stream, at + i * batch as u64, &mut keys, &mut answers))?;
         return Ok(Some(WorkloadReport {
-            workload: workload.to_string(),
+            workload,
             overlapped: Some(Mean::of_rounds(rounds.per(batch as u64), 0.0)),
             chained: None,
             alone: Latencies::default(),
@@ -512,7 +512,7 @@ fn run_workload(
         )
     };
     Ok(Some(WorkloadReport {
-        workload: workload.to_string(),
+        workload,
         overlapped: Some(overlapped),
         chained: Some(chained),
         alone,

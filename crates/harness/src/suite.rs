@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use kvbench_lookup::{OpenError, OpenOptions, Strategy, StrategyKind};
-use kvbench_results::{CaseStart, DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record, RunInfo};
+use kvbench_results::{CaseId, CaseStart, DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record, RunInfo};
 use kvbench_workload::Workload;
 
 use crate::probe::{Mean, ProbeReport};
@@ -38,15 +38,21 @@ impl Case {
         Case { strategy, fresh_index: false, cold: false }
     }
 
-    /// How tables and results name the case, e.g. `mmap-index (build)`.
-    pub fn label(&self) -> String {
+    /// What results call the case: the strategy and how it started.
+    pub fn id(&self) -> CaseId {
         let s = &self.strategy;
-        match (self.fresh_index, self.cold, s) {
-            (_, true, _) => CaseStart::Cold.label(s),
-            (true, false, _) => CaseStart::Build.label(s),
-            (false, false, Strategy::Plain(kind)) if kind.keeps_sidecar() => CaseStart::Reopen.label(s),
-            _ => s.to_string(),
-        }
+        let start = match (self.fresh_index, self.cold, s) {
+            (_, true, _) => Some(CaseStart::Cold),
+            (true, false, _) => Some(CaseStart::Build),
+            (false, false, Strategy::Plain(kind)) if kind.keeps_sidecar() => Some(CaseStart::Reopen),
+            _ => None,
+        };
+        CaseId::new(s.to_string(), start)
+    }
+
+    /// How tables name the case, e.g. `mmap-index (build)`.
+    pub fn label(&self) -> String {
+        self.id().to_string()
     }
 }
 
@@ -244,12 +250,13 @@ pub fn prepare_dataset(data: &Path, cases: &[Case], lenient: bool) -> Result<Vec
 /// The records of one probe (one run): open and ready times, memory, and per
 /// workload the overlapped and chained times, the supported latency
 /// percentiles and the hit rate, each with the samples it rests on.
-pub fn records(dataset: &DatasetInfo, case: &str, report: &ProbeReport, run: &RunInfo) -> Vec<Record> {
-    let rec = |workload: &str, metric, value| Record::new(case, dataset, workload, metric, value, run);
+pub fn records(dataset: &DatasetInfo, case: &CaseId, report: &ProbeReport, run: &RunInfo) -> Vec<Record> {
+    let rec =
+        |workload: Option<Workload>, metric, value| Record::new(case.clone(), dataset, workload, metric, value, run);
     // One open, one snapshot per run: a single sample each.
-    let once = |workload: &str, metric, value| rec(workload, metric, value).with_samples(1);
-    let mut out = vec![once("-", Metric::OpenTime, report.open_ns as f64)];
-    out.extend(report.ready_ns.map(|ns| once("-", Metric::ReadyTime, ns as f64)));
+    let once = |workload: Option<Workload>, metric, value| rec(workload, metric, value).with_samples(1);
+    let mut out = vec![once(None, Metric::OpenTime, report.open_ns as f64)];
+    out.extend(report.ready_ns.map(|ns| once(None, Metric::ReadyTime, ns as f64)));
     let (m, o) = (&report.memory_steady, &report.memory_open);
     for (metric, value) in [
         (Metric::HeapBytes, m.heap),
@@ -259,19 +266,19 @@ pub fn records(dataset: &DatasetInfo, case: &str, report: &ProbeReport, run: &Ru
         (Metric::OpenAnonRssBytes, o.anon),
         (Metric::OpenFileRssBytes, o.file),
     ] {
-        out.extend(value.map(|v| once("-", metric, v as f64)));
+        out.extend(value.map(|v| once(None, metric, v as f64)));
     }
     if let Some(keys) = report.keys.or(report.records).filter(|&k| k > 0) {
         let per_key = |bytes: u64| bytes as f64 / keys as f64;
-        out.extend(m.anon.map(|a| once("-", Metric::AnonBytesPerKey, per_key(a))));
+        out.extend(m.anon.map(|a| once(None, Metric::AnonBytesPerKey, per_key(a))));
         let resident = m.anon.zip(m.file).map(|(a, f)| a + f);
-        out.extend(resident.map(|r| once("-", Metric::ResidentBytesPerKey, per_key(r))));
-        out.extend(report.index_bytes.map(|b| once("-", Metric::DiskBytesPerKey, per_key(b))));
+        out.extend(resident.map(|r| once(None, Metric::ResidentBytesPerKey, per_key(r))));
+        out.extend(report.index_bytes.map(|b| once(None, Metric::DiskBytesPerKey, per_key(b))));
     }
-    out.extend(report.resident_before.map(|f| once("-", Metric::ColdResidentBefore, f)));
-    out.extend(report.resident_after_open.map(|f| once("-", Metric::ColdResidentAfterOpen, f)));
+    out.extend(report.resident_before.map(|f| once(None, Metric::ColdResidentBefore, f)));
+    out.extend(report.resident_after_open.map(|f| once(None, Metric::ColdResidentAfterOpen, f)));
     for w in &report.workloads {
-        let label = w.workload.as_str();
+        let label = Some(w.workload);
         let mean = |metric, m: &Mean| rec(label, metric, m.ns).with_samples(m.samples).with_subtracted(m.subtracted);
         out.extend(w.overlapped.map(|m| mean(Metric::LookupMean, &m)));
         out.extend(w.chained.map(|m| mean(Metric::ChainLatency, &m)));
@@ -296,7 +303,7 @@ pub fn records(dataset: &DatasetInfo, case: &str, report: &ProbeReport, run: &Ru
     }
     if let Some(floor) = &report.memchr_pass {
         // The bandwidth floor of a full scan, as a pseudo-strategy beside it.
-        let record = Record::new(MEMCHR_PASS, dataset, "-", Metric::LookupMean, floor.median_ns, run);
+        let record = Record::new(MEMCHR_PASS, dataset, None, Metric::LookupMean, floor.median_ns, run);
         out.push(record.with_samples(floor.samples()));
     }
     for record in &mut out {
@@ -364,7 +371,7 @@ mod tests {
             open_ns,
             ready_ns: None,
             workloads: vec![crate::probe::WorkloadReport {
-                workload: "uniform".into(),
+                workload: Workload::UNIFORM,
                 overlapped: Some(mean(40.0)),
                 chained: Some(mean(45.0)),
                 alone,
@@ -390,19 +397,20 @@ mod tests {
     #[test]
     fn a_run_records_what_its_samples_support_and_how_many_they_were() {
         let dataset = DatasetInfo::generated(1_024, kvbench_results::DEFAULT_VALUE_LEN);
-        let out = records(&dataset, "hashmap", &report(1_000, 50.0), &RunInfo::detect(true));
-        let find = |w: &str, m| out.iter().find(|r| r.workload == w && r.metric == m);
+        let out = records(&dataset, &"hashmap".into(), &report(1_000, 50.0), &RunInfo::detect(true));
+        let uniform = Some(Workload::UNIFORM);
+        let find = |w: Option<Workload>, m| out.iter().find(|r| r.workload == w && r.metric == m);
         assert!(out.iter().all(|r| r.samples.is_some()), "every record says how many samples it rests on");
         // 100 lookups timed alone support p50 and p90, not p99 or p99.9: the max of 100 stands for the tail.
-        assert!(find("uniform", Metric::LatencyP90).is_some() && find("uniform", Metric::LatencyP99).is_none());
-        assert_eq!(find("uniform", Metric::LatencyMax).map(|r| (r.value, r.samples)), Some((900.0, Some(100))));
-        let chain = find("uniform", Metric::ChainLatency).unwrap();
+        assert!(find(uniform, Metric::LatencyP90).is_some() && find(uniform, Metric::LatencyP99).is_none());
+        assert_eq!(find(uniform, Metric::LatencyMax).map(|r| (r.value, r.samples)), Some((900.0, Some(100))));
+        let chain = find(uniform, Metric::ChainLatency).unwrap();
         assert_eq!((chain.value, chain.samples, chain.subtracted), (45.0, Some(3_000), Some(12.0)));
-        assert_eq!(find("uniform", Metric::LatencyP50).unwrap().subtracted, Some(20.0));
+        assert_eq!(find(uniform, Metric::LatencyP50).unwrap().subtracted, Some(20.0));
         // Resident memory counts the mapped file's pages too: (4 KiB + 8 KiB) / 1 024 keys.
-        assert_eq!(find("-", Metric::ResidentBytesPerKey).unwrap().value, 12.0);
-        assert_eq!(find("-", Metric::AnonBytesPerKey).unwrap().value, 4.0);
-        assert_eq!(find("-", Metric::DiskBytesPerKey).unwrap().value, 2.0);
+        assert_eq!(find(None, Metric::ResidentBytesPerKey).unwrap().value, 12.0);
+        assert_eq!(find(None, Metric::AnonBytesPerKey).unwrap().value, 4.0);
+        assert_eq!(find(None, Metric::DiskBytesPerKey).unwrap().value, 2.0);
     }
 
     #[test]
@@ -411,7 +419,7 @@ mod tests {
         let run = RunInfo::detect(true);
         let runs: Vec<Vec<Record>> = [(3_000, 52.0), (1_000, 50.0), (2_000, 70.0)]
             .iter()
-            .map(|&(open, p50)| records(&dataset, "hashmap", &report(open, p50), &run))
+            .map(|&(open, p50)| records(&dataset, &"hashmap".into(), &report(open, p50), &run))
             .collect();
         let merged = aggregate(&runs);
         assert_eq!(merged.len(), runs[0].len(), "one record per measurement");

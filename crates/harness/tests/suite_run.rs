@@ -7,7 +7,7 @@ use kvbench_harness::alloc::CountingAlloc;
 use kvbench_harness::progress::Progress;
 use kvbench_harness::suite::{self, Case, Prober, SuitePlan, cases_for, dataset_info};
 use kvbench_lookup::Strategy;
-use kvbench_results::Metric;
+use kvbench_results::{CaseId, Metric};
 use kvbench_workload::{Dataset, Workload};
 
 #[global_allocator]
@@ -72,17 +72,18 @@ fn a_small_suite_runs_through_the_library() {
     assert_eq!(d.reports.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 2, 2], "every run of every case");
     assert!(d.skipped.iter().all(Option::is_none));
     assert_eq!(outcome.results.records, d.records, "the results hold the dataset's records");
-    for case in &labels {
-        let open = d.records.iter().find(|r| &r.strategy == case && r.metric == Metric::OpenTime).unwrap();
-        assert_eq!(open.runs, Some(2), "{case}: the median of its two runs");
+    for case in &plan.cases {
+        let open = d.records.iter().find(|r| r.case == case.id() && r.metric == Metric::OpenTime).unwrap();
+        assert_eq!(open.runs, Some(2), "{}: the median of its two runs", case.label());
     }
     // Warm cases ran both workloads; the cold case only the first, as its first lookups.
-    let ran = |case: &str, workload: &str| {
-        d.records.iter().any(|r| r.strategy == case && r.workload == workload && r.metric == Metric::LatencyMax)
+    let (hashmap, cold) = (plan.cases[0].id(), plan.cases[3].id());
+    let ran = |case: &CaseId, workload: Workload| {
+        d.records.iter().any(|r| &r.case == case && r.workload == Some(workload) && r.metric == Metric::LatencyMax)
     };
-    assert!(ran("hashmap", "uniform") && ran("hashmap", "miss"));
-    assert!(ran("mmap-index (cold)", "uniform@cold") && !ran("mmap-index (cold)", "miss"));
-    let hits = d.records.iter().find(|r| r.strategy == "hashmap" && r.metric == Metric::HitRate);
+    assert!(ran(&hashmap, Workload::UNIFORM) && ran(&hashmap, Workload::MISS));
+    assert!(ran(&cold, Workload::UNIFORM) && !ran(&cold, Workload::MISS));
+    let hits = d.records.iter().find(|r| r.case == hashmap && r.metric == Metric::HitRate);
     assert!(hits.is_none(), "no cache, no hit rate");
 }
 

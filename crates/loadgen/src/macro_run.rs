@@ -187,7 +187,7 @@ pub fn run(
             let subject = Subject {
                 strategy: group.server.label(),
                 dataset: dataset.clone(),
-                workload: WORKLOAD.to_string(),
+                workload: WORKLOAD,
                 load: LoadInfo {
                     protocol: load.protocol.name().to_owned(),
                     connections: load.connections as u32,

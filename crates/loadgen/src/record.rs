@@ -2,7 +2,7 @@
 //! `kvbench load --results` and `kvbench bench macro`.
 
 use kvbench_harness::latency;
-use kvbench_results::{DatasetInfo, LoadInfo, Metric, Record, RunInfo};
+use kvbench_results::{DatasetInfo, LoadInfo, Metric, Record, RunInfo, Workload};
 
 use crate::run::LoadReport;
 use crate::sampler::Resources;
@@ -10,12 +10,12 @@ use crate::sampler::Resources;
 /// What was loaded, as the records name it.
 #[derive(Clone, Debug)]
 pub struct Subject {
-    /// The server: a strategy label, `redis-server`, `python-dict`, or a user's label.
+    /// The server: a strategy's name, `redis-server`, `python-dict`, or a user's label (a plain case).
     pub strategy: String,
     /// The data it served.
     pub dataset: DatasetInfo,
-    /// The keys asked for (a workload label).
-    pub workload: String,
+    /// The keys asked for.
+    pub workload: Workload,
     /// Protocol, connections, threads, rate, client.
     pub load: LoadInfo,
 }
@@ -26,7 +26,7 @@ impl Subject {
         values
             .into_iter()
             .map(|(metric, value)| {
-                Record::new(&self.strategy, &self.dataset, &self.workload, metric, value, run)
+                Record::new(&self.strategy, &self.dataset, Some(self.workload), metric, value, run)
                     .with_load(self.load.clone())
             })
             .collect()

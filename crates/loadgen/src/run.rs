@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use kvbench_harness::latency::{Percentiles, histogram};
 use kvbench_lookup::Lookup;
-use kvbench_workload::{Draws, FileKeys, Keys, Workload};
+use kvbench_workload::{Draws, FileKeys, KeyStreams, Keys, Workload};
 
 use crate::client::{Answer, Connection};
 use crate::sampler::own_cpu;

@@ -7,9 +7,11 @@
 //! harnesses write hold every input, so a case renamed on one side cannot
 //! silently drop a conclusion.
 
+use kvbench_results::names::workload_label;
 use kvbench_results::units::{bytes, count, nanos};
 use kvbench_results::{
-    BASE_CONNECTIONS, BASE_KEYS, CaseStart, DatasetInfo, MEMCHR_PASS, Metric, PYTHON_DICT, REDIS_SERVER, Record,
+    BASE_CONNECTIONS, BASE_KEYS, CaseId, CaseStart, DatasetInfo, MEMCHR_PASS, Metric, PYTHON_DICT, REDIS_SERVER,
+    Record, Workload,
 };
 
 use crate::charts::cache_sweep::sweep;
@@ -93,8 +95,9 @@ fn largest(data: &Data, source: Source) -> Result<DatasetInfo, Missing> {
 }
 
 /// A suite value, or the input it was.
-fn suite(data: &Data, case: &str, keys: u64, workload: &str, metric: Metric) -> Result<f64, Missing> {
+fn suite(data: &Data, case: &CaseId, keys: u64, workload: Option<Workload>, metric: Metric) -> Result<f64, Missing> {
     data.value(Source::Suite, case, keys, workload, metric).ok_or_else(|| {
+        let workload = workload_label(workload.as_ref(), case.start);
         Missing::input(Source::Suite, format!("{case} · {} · {workload} · {}", count(keys), metric.name()))
     })
 }
@@ -111,20 +114,24 @@ fn both<A, B>(a: Result<A, Missing>, b: Result<B, Missing>) -> Result<(A, B), Mi
     }
 }
 
-/// The suite's label of `mmap-index` reopened from its sidecar (the warm case people run).
-fn reopened_index() -> String {
-    CaseStart::Reopen.label("mmap-index")
+/// The suite's case of `mmap-index` reopened from its sidecar (the warm case people run).
+fn reopened_index() -> CaseId {
+    CaseId::new("mmap-index", Some(CaseStart::Reopen))
+}
+
+/// The suite's plain (warm) case of `hashmap`, the in-memory yardstick.
+fn hashmap() -> CaseId {
+    CaseId::plain("hashmap")
 }
 
 /// Which strategy answers fastest at the suite's largest dataset (or which
 /// tie): a question of latency, so the median of lookups each timed alone.
 fn fastest_lookup(data: &Data) -> Result<String, Missing> {
     let k = largest(data, Source::Suite)?.keys;
-    let p50 = |c: &str| suite(data, c, k, "uniform", Metric::LatencyP50);
-    let mut ranked: Vec<(f64, String)> = data
-        .strategies(Source::Suite, k, "uniform", Metric::LatencyP50)
+    let p50 = |c: &CaseId| suite(data, c, k, Some(Workload::UNIFORM), Metric::LatencyP50);
+    let mut ranked: Vec<(f64, CaseId)> = data
+        .warm_cases(Source::Suite, k, Some(Workload::UNIFORM), Metric::LatencyP50)
         .into_iter()
-        .filter(|c| !CaseStart::Cold.marks(c))
         .filter_map(|c| Some((p50(&c).ok()?, c)))
         .collect();
     ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -151,7 +158,7 @@ fn fastest_lookup(data: &Data) -> Result<String, Missing> {
 /// (throughput) against its latency when each lookup waits for the previous one.
 fn throughput_vs_latency(data: &Data) -> Result<String, Missing> {
     let k = largest(data, Source::Suite)?.keys;
-    let at = |m| suite(data, "hashmap", k, "uniform", m);
+    let at = |m| suite(data, &hashmap(), k, Some(Workload::UNIFORM), m);
     let (overlapped, chained) = both(at(Metric::LookupMean), at(Metric::ChainLatency))?;
     Ok(format!(
         "At {} keys `hashmap` completes a uniform lookup every {} when lookups run back to back (the CPU overlaps \
@@ -168,11 +175,11 @@ fn throughput_vs_latency(data: &Data) -> Result<String, Missing> {
 fn mmap_index_vs_hashmap(data: &Data) -> Result<String, Missing> {
     let k = largest(data, Source::Suite)?.keys;
     let index = reopened_index();
-    let p50 = |c: &str| suite(data, c, k, "uniform", Metric::LatencyP50);
-    let (i, m) = both(p50(&index), p50("hashmap"))?;
+    let p50 = |c: &CaseId| suite(data, c, k, Some(Workload::UNIFORM), Metric::LatencyP50);
+    let (i, m) = both(p50(&index), p50(&hashmap()))?;
     // The memory half is optional: the sentence says when it is not there.
-    let of = |c: &str, metric| suite(data, c, k, "-", metric).ok();
-    let anon = match (of(&index, Metric::AnonRssBytes), of("hashmap", Metric::AnonRssBytes)) {
+    let of = |c: &CaseId, metric| suite(data, c, k, None, metric).ok();
+    let anon = match (of(&index, Metric::AnonRssBytes), of(&hashmap(), Metric::AnonRssBytes)) {
         (Some(a), Some(b)) if a > 0.0 => {
             format!("holds {} of anonymous memory against {} for `hashmap`", bytes(a), bytes(b))
         }
@@ -180,8 +187,8 @@ fn mmap_index_vs_hashmap(data: &Data) -> Result<String, Missing> {
         _ => "(no memory figures)".into(),
     };
     // Resident = anonymous + the mapped file's pages: what the index needs in memory to answer this fast.
-    let resident = |c: &str| Some(of(c, Metric::AnonRssBytes)? + of(c, Metric::FileRssBytes)?);
-    let memory = match (resident(&index), resident("hashmap")) {
+    let resident = |c: &CaseId| Some(of(c, Metric::AnonRssBytes)? + of(c, Metric::FileRssBytes)?);
+    let memory = match (resident(&index), resident(&hashmap())) {
         (Some(a), Some(b)) => format!(
             "{anon}, but needs {} resident against {} once the mapped file's pages are counted",
             bytes(a),
@@ -202,8 +209,8 @@ fn mmap_index_vs_hashmap(data: &Data) -> Result<String, Missing> {
 /// Reopening `mmap-index` from its sidecar against building `hashmap`.
 fn reopen_vs_build(data: &Data) -> Result<String, Missing> {
     let k = largest(data, Source::Suite)?.keys;
-    let open = |c: &str| suite(data, c, k, "-", Metric::OpenTime);
-    let (i, m) = both(open(&reopened_index()), open("hashmap"))?;
+    let open = |c: &CaseId| suite(data, c, k, None, Metric::OpenTime);
+    let (i, m) = both(open(&reopened_index()), open(&hashmap()))?;
     Ok(format!(
         "Reopening `mmap-index` from its sidecar takes {} against {} to build `hashmap` ({:.0}× faster; suite, warm page cache).",
         nanos(i),
@@ -215,8 +222,10 @@ fn reopen_vs_build(data: &Data) -> Result<String, Missing> {
 /// A full scan against one `memchr` pass over the file: how close to memory bandwidth it runs.
 fn scan_vs_memchr(data: &Data) -> Result<String, Missing> {
     let k = largest(data, Source::Suite)?.keys;
-    let (miss, floor) =
-        both(suite(data, "scan", k, "miss", Metric::LookupMean), suite(data, MEMCHR_PASS, k, "-", Metric::LookupMean))?;
+    let (miss, floor) = both(
+        suite(data, &"scan".into(), k, Some(Workload::MISS), Metric::LookupMean),
+        suite(data, &MEMCHR_PASS.into(), k, None, Metric::LookupMean),
+    )?;
     Ok(format!(
         "A full `scan` (a miss) takes {:.2}× one `memchr` pass over the file ({} vs {}, suite medians of time per pass): it runs at memory bandwidth.",
         miss / floor,
@@ -229,7 +238,7 @@ fn scan_vs_memchr(data: &Data) -> Result<String, Missing> {
 fn at_base(data: &Data, strategy: &str, threads: u32, protocol: &str, metric: Metric) -> Result<f64, Missing> {
     data.at_base_connections(metric)
         .find(|(r, l)| {
-            r.strategy == strategy && l.server_threads == threads && l.protocol == protocol && is_base(&r.dataset)
+            r.is_plain(strategy) && l.server_threads == threads && l.protocol == protocol && is_base(&r.dataset)
         })
         .map(|(r, _)| r.value)
         .ok_or_else(|| {
@@ -264,7 +273,7 @@ fn serve_vs_peer(data: &Data, protocol: &str, title: &str, peer: &str) -> Result
 fn two_threads_vs_one(data: &Data, protocol: &str, title: &str) -> Result<String, Missing> {
     let best = |threads: u32| {
         data.loads(Metric::Throughput)
-            .filter(|(r, l)| r.strategy == "hashmap" && l.server_threads == threads && l.protocol == protocol)
+            .filter(|(r, l)| r.is_plain("hashmap") && l.server_threads == threads && l.protocol == protocol)
             .filter(|(r, l)| l.rate.is_none() && is_base(&r.dataset))
             .max_by(|a, b| a.0.value.total_cmp(&b.0.value))
             .ok_or_else(|| {
@@ -311,8 +320,9 @@ fn two_threads_vs_one(data: &Data, protocol: &str, title: &str) -> Result<String
 
 /// The fastest baseline program whose name starts with `prefix`, by `metric` at `keys`.
 fn fastest_program(data: &Data, prefix: &str, keys: u64, metric: Metric) -> Result<(String, f64), Missing> {
-    data.strategies(Source::Baselines, keys, "uniform", metric)
+    data.strategies(Source::Baselines, keys, Some(Workload::UNIFORM), metric)
         .into_iter()
+        .map(|p| p.strategy)
         .filter(|p| p.starts_with(prefix))
         .filter_map(|p| Some((data.baseline(&p, keys, metric)?, p)))
         .min_by(|a, b| a.0.total_cmp(&b.0))
@@ -338,7 +348,8 @@ fn rust_vs_python(data: &Data, metric: Metric, what: &str) -> Result<String, Mis
 /// The largest dataset of criterion's cache sweep, and the strategies the LRU was put in front of.
 fn lru_backings(data: &Data) -> Result<(u64, Vec<String>), Missing> {
     let k = largest(data, Source::Criterion)?.keys;
-    let backings: Vec<String> = sweep(data, k, "uniform", Metric::HitRate).into_iter().map(|(b, _)| b).collect();
+    let backings: Vec<String> =
+        sweep(data, k, Workload::UNIFORM, Metric::HitRate).into_iter().map(|(b, _)| b).collect();
     if backings.is_empty() {
         return Err(Missing::input(Source::Criterion, format!("lru(…) · {} · uniform · hit_rate", count(k))));
     }
@@ -352,14 +363,14 @@ fn at_ratio(points: &[(f64, f64)], percent: f64) -> Option<f64> {
 
 /// What an LRU holding 10 % of the keys in front of `backing` answers, uniform against Zipf.
 fn lru_hit_rates(data: &Data, keys: u64, backing: &str) -> Result<String, Missing> {
-    let at_10 = |workload: &str| {
+    let at_10 = |workload: Workload| {
         sweep(data, keys, workload, Metric::HitRate)
             .into_iter()
             .find(|(b, _)| b == backing)
             .and_then(|(_, points)| at_ratio(&points, 10.0))
             .ok_or_else(|| Missing::input(Source::Criterion, format!("lru(0.1,{backing}) · {workload} · hit_rate")))
     };
-    let (u, z) = both(at_10("uniform"), at_10("zipf:0.99"))?;
+    let (u, z) = both(at_10(Workload::UNIFORM), at_10(Workload::ZIPF))?;
     Ok(format!(
         "At {} keys an LRU over `{backing}` holding 10 % of the keys answers {:.0} % of uniform lookups and {:.0} % under Zipf 0.99 (criterion, steady state).",
         count(keys),
@@ -371,9 +382,9 @@ fn lru_hit_rates(data: &Data, keys: u64, backing: &str) -> Result<String, Missin
 /// The smallest LRU in front of `backing` that beats `backing` alone under uniform access, if any.
 fn lru_vs_alone(data: &Data, keys: u64, backing: &str) -> Result<String, Missing> {
     let alone = data
-        .value(Source::Criterion, backing, keys, "uniform", Metric::GetMean)
+        .value(Source::Criterion, &backing.into(), keys, Some(Workload::UNIFORM), Metric::GetMean)
         .ok_or_else(|| Missing::input(Source::Criterion, format!("{backing} · uniform · get_mean")));
-    let times = sweep(data, keys, "uniform", Metric::GetMean)
+    let times = sweep(data, keys, Workload::UNIFORM, Metric::GetMean)
         .into_iter()
         .find(|(b, _)| b == backing)
         .map(|(_, points)| points)

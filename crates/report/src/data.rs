@@ -4,8 +4,8 @@ use std::path::Path;
 
 // The charts so far compare strategies on the default datasets (the scaling chart compares value sizes).
 use kvbench_results::{
-    BASE_CONNECTIONS, BASE_KEYS, CaseStart, DEFAULT_VALUE_LEN, DatasetInfo, LoadInfo, Metric, Record, ResultSet,
-    RunInfo, Skipped,
+    BASE_CONNECTIONS, BASE_KEYS, CaseId, CaseStart, DEFAULT_VALUE_LEN, DatasetInfo, LoadInfo, Metric, Record,
+    ResultSet, RunInfo, Skipped, Workload,
 };
 
 use crate::ReportError;
@@ -106,7 +106,7 @@ impl Data {
     /// same run) belongs to: same server, data, protocol, connections and rate.
     pub fn same_load(&self, like: &Record, metric: Metric) -> Option<f64> {
         self.loads(metric)
-            .find(|(r, l)| r.strategy == like.strategy && r.dataset == like.dataset && like.load.as_ref() == Some(*l))
+            .find(|(r, l)| r.case == like.case && r.dataset == like.dataset && like.load.as_ref() == Some(*l))
             .map(|(r, _)| r.value)
     }
 
@@ -138,7 +138,7 @@ impl Data {
                 continue;
             }
             let x = load.rate.map_or(f64::from(load.connections), |rate| rate as f64);
-            push_point(&mut lines, server_name(&r.strategy, load.server_threads), (x, r.value));
+            push_point(&mut lines, server_name(&r.case, load.server_threads), (x, r.value));
         }
         lines.retain(|(_, points)| points.len() > 1);
         for (_, points) in &mut lines {
@@ -148,14 +148,28 @@ impl Data {
     }
 
     /// The value of one measurement (on a dataset with the default value size).
-    pub fn value(&self, source: Source, strategy: &str, keys: u64, workload: &str, metric: Metric) -> Option<f64> {
-        self.record(source, strategy, keys, workload, metric).map(|r| r.value)
+    pub fn value(
+        &self,
+        source: Source,
+        case: &CaseId,
+        keys: u64,
+        workload: Option<Workload>,
+        metric: Metric,
+    ) -> Option<f64> {
+        self.record(source, case, keys, workload, metric).map(|r| r.value)
     }
 
     /// The record of one measurement (on a dataset with the default value size): its value, interval and samples.
-    pub fn record(&self, source: Source, strategy: &str, keys: u64, workload: &str, metric: Metric) -> Option<&Record> {
+    pub fn record(
+        &self,
+        source: Source,
+        case: &CaseId,
+        keys: u64,
+        workload: Option<Workload>,
+        metric: Metric,
+    ) -> Option<&Record> {
         self.records(source).find(|r| {
-            r.strategy == strategy
+            r.case == *case
                 && r.dataset.keys == keys
                 && r.dataset.value_len == DEFAULT_VALUE_LEN
                 && r.workload == workload
@@ -166,7 +180,7 @@ impl Data {
     /// The value of `metric` of one baseline program (`kvbench bench baselines`) at `keys`.
     pub fn baseline(&self, program: &str, keys: u64, metric: Metric) -> Option<f64> {
         self.records(Source::Baselines)
-            .find(|r| r.strategy == program && r.dataset.keys == keys && r.metric == metric)
+            .find(|r| r.is_plain(program) && r.dataset.keys == keys && r.metric == metric)
             .map(|r| r.value)
     }
 
@@ -187,15 +201,23 @@ impl Data {
         self.datasets(source).pop()
     }
 
-    /// Strategies (case labels) with `metric` on `keys`, in the order first recorded.
-    pub fn strategies(&self, source: Source, keys: u64, workload: &str, metric: Metric) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
+    /// The cases with `metric` on `keys`, in the order first recorded.
+    pub fn strategies(&self, source: Source, keys: u64, workload: Option<Workload>, metric: Metric) -> Vec<CaseId> {
+        let mut out: Vec<CaseId> = Vec::new();
         for r in self.records(source) {
-            if r.dataset.keys == keys && r.workload == workload && r.metric == metric && !out.contains(&r.strategy) {
-                out.push(r.strategy.clone());
+            if r.dataset.keys == keys && r.workload == workload && r.metric == metric && !out.contains(&r.case) {
+                out.push(r.case.clone());
             }
         }
         out
+    }
+
+    /// [`Data::strategies`] without the cold starts, whose lookups are the
+    /// first after opening, not a warm case's steady state.
+    pub fn warm_cases(&self, source: Source, keys: u64, workload: Option<Workload>, metric: Metric) -> Vec<CaseId> {
+        let mut cases = self.strategies(source, keys, workload, metric);
+        cases.retain(|c| !c.started(CaseStart::Cold));
+        cases
     }
 
     /// Where and when the runs happened, one line per source.
@@ -213,31 +235,31 @@ impl Data {
 pub struct Cases {
     /// `X (build)` (its sidecar or store deleted first), or plain `X` for a
     /// strategy that keeps nothing on disk and so builds on every open.
-    pub build: Option<String>,
+    pub build: Option<CaseId>,
     /// `X (reopen)`: its sidecar or store reused.
-    pub reopen: Option<String>,
+    pub reopen: Option<CaseId>,
 }
 
 impl Cases {
     /// The suite cases of `strategy` at `keys` (those with an open time); `None` when it has none.
     pub fn of(data: &Data, strategy: &str, keys: u64) -> Option<Cases> {
-        let measured = data.strategies(Source::Suite, keys, "-", Metric::OpenTime);
-        let find = |label: String| measured.contains(&label).then_some(label);
-        let build = find(CaseStart::Build.label(strategy)).or_else(|| find(strategy.to_owned()));
-        let cases = Cases { build, reopen: find(CaseStart::Reopen.label(strategy)) };
+        let measured = data.strategies(Source::Suite, keys, None, Metric::OpenTime);
+        let find = |start| Some(CaseId::new(strategy, start)).filter(|case| measured.contains(case));
+        let build = find(Some(CaseStart::Build)).or_else(|| find(None));
+        let cases = Cases { build, reopen: find(Some(CaseStart::Reopen)) };
         (cases.build.is_some() || cases.reopen.is_some()).then_some(cases)
     }
 
     /// The case whose memory and lookups are the strategy's steady state: the reopened one where there is one.
-    pub fn steady(&self) -> Option<&str> {
-        self.reopen.as_deref().or(self.build.as_deref())
+    pub fn steady(&self) -> Option<&CaseId> {
+        self.reopen.as_ref().or(self.build.as_ref())
     }
 }
 
 /// The tail latency of a suite case: its p99, or, where too few lookups were
 /// timed for a p99 (a slow scan), the slowest of them.
-pub fn tail(data: &Data, case: &str, keys: u64, workload: &str) -> Option<f64> {
-    let at = |m| data.value(Source::Suite, case, keys, workload, m);
+pub fn tail(data: &Data, case: &CaseId, keys: u64, workload: Workload) -> Option<f64> {
+    let at = |m| data.value(Source::Suite, case, keys, Some(workload), m);
     at(Metric::LatencyP99).or_else(|| at(Metric::LatencyMax))
 }
 
@@ -247,14 +269,14 @@ pub fn is_base(dataset: &DatasetInfo) -> bool {
 }
 
 /// How charts name a server: `hashmap, 2 threads`.
-pub fn server_name(strategy: &str, threads: u32) -> String {
-    format!("{strategy}, {threads} thread{}", if threads == 1 { "" } else { "s" })
+pub fn server_name(server: &CaseId, threads: u32) -> String {
+    format!("{server}, {threads} thread{}", if threads == 1 { "" } else { "s" })
 }
 
 /// How tables and bar charts name a load run's server: [`server_name`], and
 /// the dataset when it is not the base one (`hashmap, 1 thread · 10k`).
 pub fn load_label(record: &Record, load: &LoadInfo) -> String {
-    let name = server_name(&record.strategy, load.server_threads);
+    let name = server_name(&record.case, load.server_threads);
     if is_base(&record.dataset) { name } else { format!("{name} · {}", record.dataset.label()) }
 }
 

@@ -2,7 +2,7 @@
 //! records on datasets of default values: the lines of the growth chart and
 //! the factors the report states (e.g. p50 at 100M keys over p50 at 1M).
 
-use kvbench_results::{BASE_KEYS, CaseStart, Metric};
+use kvbench_results::{BASE_KEYS, Metric, Workload};
 
 use crate::data::{Cases, Data, Source, tail};
 
@@ -47,32 +47,25 @@ impl Cost {
     pub fn value(self, data: &Data, strategy: &str, keys: u64) -> Option<f64> {
         let cases = Cases::of(data, strategy, keys)?;
         let case = match self {
-            Cost::Build => cases.build.as_deref()?,
+            Cost::Build => cases.build.as_ref()?,
             _ => cases.steady()?,
         };
         match self {
-            Cost::P99 => tail(data, case, keys, "uniform"),
-            Cost::Build => data.value(Source::Suite, case, keys, "-", Metric::OpenTime),
-            Cost::P50 => data.value(Source::Suite, case, keys, "uniform", Metric::LatencyP50),
-            Cost::ResidentPerKey => data.value(Source::Suite, case, keys, "-", Metric::ResidentBytesPerKey),
+            Cost::P99 => tail(data, case, keys, Workload::UNIFORM),
+            Cost::Build => data.value(Source::Suite, case, keys, None, Metric::OpenTime),
+            Cost::P50 => data.value(Source::Suite, case, keys, Some(Workload::UNIFORM), Metric::LatencyP50),
+            Cost::ResidentPerKey => data.value(Source::Suite, case, keys, None, Metric::ResidentBytesPerKey),
         }
     }
 }
 
-/// The strategies the suite measured (case labels without ` (build)` or ` (reopen)`; cold starts left out), in the order first recorded.
+/// The strategies the suite measured (the names of its cases, however started; cold starts left out), in the order first recorded.
 pub fn strategies(data: &Data) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for d in data.datasets(Source::Suite) {
-        for case in data.strategies(Source::Suite, d.keys, "-", Metric::OpenTime) {
-            if CaseStart::Cold.marks(&case) {
-                continue;
-            }
-            let base = [CaseStart::Build, CaseStart::Reopen]
-                .iter()
-                .find_map(|s| case.strip_suffix(&s.label("")).map(str::to_owned))
-                .unwrap_or(case);
-            if !out.contains(&base) {
-                out.push(base);
+        for case in data.warm_cases(Source::Suite, d.keys, None, Metric::OpenTime) {
+            if !out.contains(&case.strategy) {
+                out.push(case.strategy);
             }
         }
     }

@@ -6,11 +6,10 @@ use std::fmt::Write;
 use kvbench_results::cells::{Slowest, figure, tail, with_interval};
 use kvbench_results::legend::{Legend, Term};
 use kvbench_results::markdown::table;
-use kvbench_results::names::cold_workload;
 use kvbench_results::recommend::{HEADER, recommend_all};
 use kvbench_results::table::{Cell, Format, Table};
 use kvbench_results::units::{approx_count, bytes, nanos};
-use kvbench_results::{BASE_CONNECTIONS, CaseStart, DatasetInfo, Metric, Record};
+use kvbench_results::{BASE_CONNECTIONS, CaseId, CaseStart, DatasetInfo, Metric, Record, Workload};
 
 use crate::charts::ChartSpec;
 use crate::charts::batch::{batch_size, batched};
@@ -141,7 +140,7 @@ fn cell(value: Option<f64>, write: impl Fn(f64) -> String) -> String {
 /// The tail of `case`'s lookups timed alone under `workload` (its p99, or
 /// the slowest where too few were timed for one; empty when neither was
 /// recorded), and how many were timed.
-fn tail_cell(data: &Data, case: &str, keys: u64, workload: &str) -> (Cell, Option<u64>) {
+fn tail_cell(data: &Data, case: &CaseId, keys: u64, workload: Option<Workload>) -> (Cell, Option<u64>) {
     let get = |m| data.record(Source::Suite, case, keys, workload, m);
     let max = get(Metric::LatencyMax);
     (tail(get(Metric::LatencyP99), max, Slowest::Counted), max.and_then(|r| r.samples))
@@ -179,29 +178,29 @@ fn main_table(data: &Data, out: &mut String) {
     ];
     let mut table = Table::new(&header);
     for d in &datasets {
-        for case in data.strategies(Source::Suite, d.keys, "-", Metric::OpenTime) {
-            let cold = CaseStart::Cold.marks(&case);
-            let workload = if cold { cold_workload("uniform") } else { "uniform".into() };
-            let get = |w: &str, m| data.record(Source::Suite, &case, d.keys, w, m);
-            let (tail, samples) = tail_cell(data, &case, d.keys, &workload);
+        for case in data.strategies(Source::Suite, d.keys, None, Metric::OpenTime) {
+            let cold = case.started(CaseStart::Cold);
+            let workload = Some(Workload::UNIFORM);
+            let get = |w: Option<Workload>, m| data.record(Source::Suite, &case, d.keys, w, m);
+            let (tail, samples) = tail_cell(data, &case, d.keys, workload);
             let (overlapped, chained) = if cold {
-                (Cell::text("first: ").then(with_interval(get(&workload, Metric::FirstLookup), nanos)), Cell::empty())
+                (Cell::text("first: ").then(with_interval(get(workload, Metric::FirstLookup), nanos)), Cell::empty())
             } else {
-                let of = |m| with_interval(get(&workload, m), nanos);
+                let of = |m| with_interval(get(workload, m), nanos);
                 (of(Metric::LookupMean), of(Metric::ChainLatency))
             };
             table.push(vec![
-                Cell::text(case.clone()),
+                Cell::text(case.to_string()),
                 Cell::text(d.label()),
-                with_interval(get("-", Metric::OpenTime), nanos),
+                with_interval(get(None, Metric::OpenTime), nanos),
                 overlapped,
                 chained,
-                with_interval(get(&workload, Metric::LatencyP50), nanos),
+                with_interval(get(workload, Metric::LatencyP50), nanos),
                 tail,
                 Cell::of(samples, approx_count),
-                figure(get("-", Metric::AnonBytesPerKey), |v| format!("{v:.1}")),
-                figure(get("-", Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
-                figure(get("-", Metric::HeapBytes), bytes),
+                figure(get(None, Metric::AnonBytesPerKey), |v| format!("{v:.1}")),
+                figure(get(None, Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
+                figure(get(None, Metric::HeapBytes), bytes),
             ]);
         }
     }
@@ -243,9 +242,9 @@ fn growth_table(data: &Data, out: &mut String) {
 /// The suite's figures under a memory limit (page cache included): files
 /// larger than memory. Left out when none was measured.
 fn limited_table(data: &Data, out: &mut String) {
-    let mut cases: Vec<(String, DatasetInfo, u64)> = Vec::new();
+    let mut cases: Vec<(CaseId, DatasetInfo, u64)> = Vec::new();
     for r in data.limited() {
-        let key = (r.strategy.clone(), r.dataset.clone(), r.memory_limit.unwrap_or(0));
+        let key = (r.case.clone(), r.dataset.clone(), r.memory_limit.unwrap_or(0));
         if !cases.contains(&key) && r.metric == Metric::OpenTime {
             cases.push(key);
         }
@@ -275,11 +274,10 @@ fn limited_table(data: &Data, out: &mut String) {
     let rows: Vec<Vec<Cell>> = cases
         .iter()
         .map(|(case, dataset, limit)| {
-            let uniform = if CaseStart::Cold.marks(case) { cold_workload("uniform") } else { "uniform".into() };
-            let uniform = uniform.as_str();
-            let get = |w: &str, m| {
+            let uniform = Some(Workload::UNIFORM);
+            let get = |w: Option<Workload>, m| {
                 data.limited().find(|r| {
-                    &r.strategy == case
+                    &r.case == case
                         && &r.dataset == dataset
                         && r.memory_limit == Some(*limit)
                         && r.workload == w
@@ -292,15 +290,15 @@ fn limited_table(data: &Data, out: &mut String) {
                 None => tail(None, get(uniform, Metric::LatencyMax), Slowest::Short),
             };
             vec![
-                Cell::text(case.clone()),
+                Cell::text(case.to_string()),
                 Cell::text(dataset.label()),
                 Cell::text(bytes(*limit as f64)),
-                with_interval(get("-", Metric::OpenTime), nanos),
+                with_interval(get(None, Metric::OpenTime), nanos),
                 with_interval(get(uniform, Metric::LatencyP50), nanos),
                 p99,
                 figure(get(uniform, Metric::MajorFaultsPerLookup), |v| format!("{v:.2}")),
                 figure(get(uniform, Metric::DiskReadBytesPerLookup), bytes),
-                figure(get("-", Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
+                figure(get(None, Metric::ResidentBytesPerKey), |v| format!("{v:.1}")),
             ]
         })
         .collect();
@@ -366,7 +364,7 @@ fn skipped_list(data: &Data, out: &mut String) {
         .skipped()
         .map(|s| {
             let limit = s.memory_limit.map_or_else(String::new, |l| format!(" under a {} limit", bytes(l as f64)));
-            format!("{} on {} keys{limit}: {}", s.strategy, s.dataset.label(), s.reason)
+            format!("{} on {} keys{limit}: {}", s.case, s.dataset.label(), s.reason)
         })
         .collect();
     list(out, "Skipped: could not fit", &lines);
@@ -381,7 +379,7 @@ fn engines_table(data: &Data, out: &mut String) {
     if !ENGINES.iter().any(measured) {
         return;
     }
-    let batch = batched(data).unwrap_or_else(|| "uniform,batch=64".into());
+    let batch = batched(data).unwrap_or_else(|| Workload::UNIFORM.batched(64));
     let per_batch = format!("per key in batches of {}", batch_size(&batch).unwrap_or(64));
     let _ = writeln!(out, "\n## Engines\n");
     let _ = writeln!(
@@ -413,28 +411,30 @@ fn engines_table(data: &Data, out: &mut String) {
         "p99 alone",
         per_batch.as_str(),
     ];
-    let rows = datasets.iter().flat_map(|d| OWN.iter().chain(&ENGINES).filter_map(|s| engine_row(data, s, d, &batch)));
+    let rows = datasets.iter().flat_map(|d| OWN.iter().chain(&ENGINES).filter_map(|s| engine_row(data, s, d, batch)));
     out.push_str(&Table::new(&header).with_rows(rows).markdown());
 }
 
 /// One row of [`engines_table`]: `strategy` on `dataset`; `None` when it was not measured there.
-fn engine_row(data: &Data, strategy: &str, dataset: &DatasetInfo, batch: &str) -> Option<Vec<Cell>> {
+fn engine_row(data: &Data, strategy: &str, dataset: &DatasetInfo, batch: Workload) -> Option<Vec<Cell>> {
     let keys = dataset.keys;
     let cases = Cases::of(data, strategy, keys)?;
     let steady = cases.steady()?;
-    let of = |case: Option<&str>, w: &str, m| case.and_then(|c| data.record(Source::Suite, c, keys, w, m));
-    let steady_figure = |w: &str, m| of(Some(steady), w, m);
+    let uniform = Some(Workload::UNIFORM);
+    let of =
+        |case: Option<&CaseId>, w: Option<Workload>, m| case.and_then(|c| data.record(Source::Suite, c, keys, w, m));
+    let steady_figure = |w: Option<Workload>, m| of(Some(steady), w, m);
     Some(vec![
         Cell::text(strategy),
         Cell::text(dataset.label()),
-        with_interval(of(cases.build.as_deref(), "-", Metric::OpenTime), nanos),
-        with_interval(of(cases.reopen.as_deref(), "-", Metric::OpenTime), nanos),
-        figure(steady_figure("-", Metric::DiskBytesPerKey), |v| format!("{v:.1}")),
-        figure(steady_figure("-", Metric::AnonRssBytes), bytes),
-        figure(steady_figure("-", Metric::FileRssBytes), bytes),
-        with_interval(of(Some(steady), "uniform", Metric::LatencyP50), nanos),
-        tail_cell(data, steady, keys, "uniform").0,
-        with_interval(of(Some(steady), batch, Metric::LookupMean), nanos),
+        with_interval(of(cases.build.as_ref(), None, Metric::OpenTime), nanos),
+        with_interval(of(cases.reopen.as_ref(), None, Metric::OpenTime), nanos),
+        figure(steady_figure(None, Metric::DiskBytesPerKey), |v| format!("{v:.1}")),
+        figure(steady_figure(None, Metric::AnonRssBytes), bytes),
+        figure(steady_figure(None, Metric::FileRssBytes), bytes),
+        with_interval(of(Some(steady), uniform, Metric::LatencyP50), nanos),
+        tail_cell(data, steady, keys, uniform).0,
+        with_interval(of(Some(steady), Some(batch), Metric::LookupMean), nanos),
     ])
 }
 
@@ -479,7 +479,7 @@ fn load_table(data: &Data, out: &mut String) {
         .map(|(r, l)| {
             let get = |m| data.same_load(r, m);
             vec![
-                server_name(&r.strategy, l.server_threads),
+                server_name(&r.case, l.server_threads),
                 r.dataset.label(),
                 l.protocol.to_uppercase(),
                 format!("{:.1}k", r.value / 1e3),
@@ -505,7 +505,7 @@ fn load_table(data: &Data, out: &mut String) {
 fn best_closed_loop(data: &Data, run: &Record) -> Option<(f64, u32)> {
     let load = run.load.as_ref()?;
     data.loads(Metric::Throughput)
-        .filter(|(o, ol)| o.strategy == run.strategy && o.dataset == run.dataset && ol.rate.is_none())
+        .filter(|(o, ol)| o.case == run.case && o.dataset == run.dataset && ol.rate.is_none())
         .filter(|(_, ol)| ol.protocol == load.protocol && ol.server_threads == load.server_threads)
         .map(|(o, ol)| (o.value, ol.connections))
         .max_by(|a, b| a.0.total_cmp(&b.0))
@@ -514,9 +514,9 @@ fn best_closed_loop(data: &Data, run: &Record) -> Option<(f64, u32)> {
 /// Criterion's cache sweep at its largest dataset: time and hit rate per cache size.
 fn sweep_table(data: &Data, out: &mut String) {
     let Some(d) = data.largest(Source::Criterion) else { return };
-    let columns: Vec<(String, String)> = ["uniform", "zipf:0.99"]
-        .iter()
-        .flat_map(|w| sweep(data, d.keys, w, Metric::HitRate).into_iter().map(move |(b, _)| (w.to_string(), b)))
+    let columns: Vec<(Workload, String)> = [Workload::UNIFORM, Workload::ZIPF]
+        .into_iter()
+        .flat_map(|w| sweep(data, d.keys, w, Metric::HitRate).into_iter().map(move |(b, _)| (w, b)))
         .collect();
     if columns.is_empty() {
         return;
@@ -525,7 +525,7 @@ fn sweep_table(data: &Data, out: &mut String) {
     let _ = writeln!(out, "Mean lookup time (criterion) and hit rate of an LRU holding a fraction of the keys.\n");
     let header: Vec<String> =
         ["cache size".to_owned()].into_iter().chain(columns.iter().map(|(w, b)| format!("over {b}, {w}"))).collect();
-    let ratios: Vec<f64> = sweep(data, d.keys, "uniform", Metric::HitRate)
+    let ratios: Vec<f64> = sweep(data, d.keys, Workload::UNIFORM, Metric::HitRate)
         .first()
         .map(|(_, p)| p.iter().map(|x| x.0).collect())
         .unwrap_or_default();
@@ -534,7 +534,7 @@ fn sweep_table(data: &Data, out: &mut String) {
         .map(|r| {
             let cells = columns.iter().map(|(w, b)| {
                 let find = |m| {
-                    sweep(data, d.keys, w, m)
+                    sweep(data, d.keys, *w, m)
                         .into_iter()
                         .find(|(x, _)| x == b)
                         .and_then(|(_, p)| p.iter().find(|p| (p.0 - r).abs() < 0.5).map(|p| p.1))
@@ -570,9 +570,10 @@ fn baselines_table(data: &Data, out: &mut String) {
         }))
         .collect();
     let rows: Vec<Vec<String>> = data
-        .strategies(Source::Baselines, largest.keys, "uniform", Metric::ProcessTime)
+        .strategies(Source::Baselines, largest.keys, Some(Workload::UNIFORM), Metric::ProcessTime)
         .into_iter()
         .map(|program| {
+            let program = program.strategy;
             let cells = datasets.iter().flat_map(|d| {
                 let get = |m| data.baseline(&program, d.keys, m);
                 [

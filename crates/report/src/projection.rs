@@ -46,7 +46,7 @@ impl Cluster {
 pub fn cluster(data: &Data) -> Option<Cluster> {
     let mut sums: Vec<(u64, f64)> = data
         .records(Source::Macro)
-        .filter(|r| r.strategy == "redis-cluster nodes" && r.metric == Metric::ServerRss)
+        .filter(|r| r.is_plain("redis-cluster nodes") && r.metric == Metric::ServerRss)
         .map(|r| (r.dataset.keys, r.value))
         .collect();
     let keys = sums.iter().map(|s| s.0).max()?;
@@ -55,8 +55,8 @@ pub fn cluster(data: &Data) -> Option<Cluster> {
     let median = sums.get(sums.len() / 2)?.1;
     let mut nodes: Vec<&str> = data
         .records(Source::Macro)
-        .filter(|r| r.strategy.starts_with("redis-cluster node ") && r.dataset.keys == keys)
-        .map(|r| r.strategy.as_str())
+        .filter(|r| r.case.strategy.starts_with("redis-cluster node ") && r.dataset.keys == keys)
+        .map(|r| r.case.strategy.as_str())
         .collect();
     nodes.sort_unstable();
     nodes.dedup();
@@ -70,6 +70,6 @@ pub fn one_machine(data: &Data, strategy: &str) -> Option<(u64, f64, Option<f64>
     let keys = data.largest(Source::Suite)?.keys;
     let case = Cases::of(data, strategy, keys)?;
     let case = case.steady()?;
-    let resident = data.value(Source::Suite, case, keys, "-", Metric::ResidentBytesPerKey)?;
-    Some((keys, resident, data.value(Source::Suite, case, keys, "-", Metric::DiskBytesPerKey)))
+    let resident = data.value(Source::Suite, case, keys, None, Metric::ResidentBytesPerKey)?;
+    Some((keys, resident, data.value(Source::Suite, case, keys, None, Metric::DiskBytesPerKey)))
 }

@@ -148,7 +148,8 @@ where
         &small.color(&BLACK),
         (12, 18),
     )?;
-    let mut strategies: Vec<&str> = series.iter().map(|s| s.key.strategy.as_str()).collect();
+    // One panel per case, by its label.
+    let mut strategies: Vec<String> = series.iter().map(|s| s.key.case.to_string()).collect();
     strategies.sort_unstable();
     strategies.dedup();
     let columns = strategies.len().clamp(1, 3);
@@ -164,7 +165,7 @@ where
     }
     let at = |commit: &str| commits.iter().position(|c| *c == commit).unwrap_or(0) as f64;
     for (panel, strategy) in panels.iter().zip(&strategies) {
-        let lines: Vec<&&Series> = series.iter().filter(|s| s.key.strategy == *strategy).collect();
+        let lines: Vec<&&Series> = series.iter().filter(|s| s.key.case.to_string() == *strategy).collect();
         let values = || {
             {
                 lines.iter().flat_map(|s| {
@@ -175,7 +176,7 @@ where
         };
         let (lo, hi) = (min_or(values(), 1.05, 1.0), max_or(values(), 1.05, 10.0));
         let mut chart = ChartBuilder::on(panel)
-            .caption(*strategy, (FONT, 16))
+            .caption(strategy.as_str(), (FONT, 16))
             .margin(8)
             .x_label_area_size(40)
             .y_label_area_size(70)
@@ -193,7 +194,7 @@ where
             .label_style((FONT, 11))
             .draw()?;
         for (i, s) in lines.iter().enumerate() {
-            let name = format!("{} {}", s.key.workload, s.key.metric.name());
+            let name = format!("{} {}", s.key.workload_label(), s.key.metric.name());
             // Lines of one strategy: told apart by a palette, not by the strategy's colour.
             let c = if lines.len() == 1 {
                 color(strategy)
@@ -442,7 +443,7 @@ fn html(blocks: &[Block]) -> String {
 mod tests {
     use super::*;
     use kvbench_results::history::{Point, SeriesKey};
-    use kvbench_results::{Spread, SpreadKind};
+    use kvbench_results::{Spread, SpreadKind, Workload};
 
     fn series(strategy: &str, metric: Metric, values: &[f64], spread: bool) -> Series {
         let points = values
@@ -460,7 +461,7 @@ mod tests {
                 }),
             })
             .collect();
-        let key = SeriesKey { metric, strategy: strategy.into(), dataset: "10k".into(), workload: "uniform".into() };
+        let key = SeriesKey { metric, case: strategy.into(), dataset: "10k".into(), workload: Some(Workload::UNIFORM) };
         Series { key, points }
     }
 

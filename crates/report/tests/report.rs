@@ -5,9 +5,10 @@
 use kvbench_report::conclusions::{Missing, conclusions};
 use kvbench_report::data::Source;
 use kvbench_report::{Data, generate};
+use kvbench_results::names::parse_workload_label;
 use kvbench_results::{
-    Bucket, CaseStart, DEFAULT_VALUE_LEN, DatasetInfo, LatencyHistogram, LoadInfo, MEMCHR_PASS, Metric, PYTHON_DICT,
-    REDIS_SERVER, Record, ResultSet, RunInfo, SpreadKind, io,
+    Bucket, CaseId, CaseStart, DEFAULT_VALUE_LEN, DatasetInfo, LatencyHistogram, LoadInfo, MEMCHR_PASS, Metric,
+    PYTHON_DICT, REDIS_SERVER, Record, ResultSet, RunInfo, SpreadKind, io,
 };
 
 fn run() -> RunInfo {
@@ -22,6 +23,17 @@ fn run() -> RunInfo {
     }
 }
 
+/// A record named as people read it: `mmap-index (reopen)`, `-` for no workload.
+fn record(case: &str, dataset: &DatasetInfo, workload: &str, metric: Metric, value: f64, run: &RunInfo) -> Record {
+    let workload = parse_workload_label(workload).unwrap();
+    Record::new(CaseId::from_label(case), dataset, workload, metric, value, run)
+}
+
+/// The label of `strategy` started `start`: `mmap-index (reopen)`.
+fn label(strategy: &str, start: CaseStart) -> String {
+    CaseId::new(strategy, Some(start)).to_string()
+}
+
 fn ds(keys: u64) -> DatasetInfo {
     DatasetInfo::generated(keys, DEFAULT_VALUE_LEN)
 }
@@ -29,12 +41,12 @@ fn ds(keys: u64) -> DatasetInfo {
 /// A suite result set: three strategies on two datasets, with every metric the charts read.
 fn suite() -> ResultSet {
     let mut set = ResultSet::new("kvbench suite");
-    let reopen = CaseStart::Reopen.label("mmap-index");
+    let reopen = label("mmap-index", CaseStart::Reopen);
     let cases = [("hashmap", 500.0, 90.0), (reopen.as_str(), 600.0, 0.0), ("scan", 1.3e6, 0.0)];
     for keys in [10_000, 1_000_000] {
         let scale = if keys == 10_000 { 0.2 } else { 1.0 };
         for (case, p50, per_key) in cases {
-            let rec = |w: &str, m, v| Record::new(case, &ds(keys), w, m, v, &run());
+            let rec = |w: &str, m, v| record(case, &ds(keys), w, m, v, &run());
             set.records.push(rec("-", Metric::OpenTime, 1e6 * scale));
             set.records.push(rec("-", Metric::HeapBytes, per_key * keys as f64));
             set.records.push(rec("-", Metric::AnonRssBytes, per_key * keys as f64));
@@ -58,7 +70,7 @@ fn suite() -> ResultSet {
                 set.records.push(rec(&format!("uniform,batch={batch}"), Metric::LookupMean, p50 * 0.9 * scale / gain));
             }
         }
-        set.records.push(Record::new(MEMCHR_PASS, &ds(keys), "-", Metric::LookupMean, 1.1e6 * scale, &run()));
+        set.records.push(record(MEMCHR_PASS, &ds(keys), "-", Metric::LookupMean, 1.1e6 * scale, &run()));
     }
     set
 }
@@ -68,11 +80,11 @@ fn criterion() -> ResultSet {
     let mut set = ResultSet::new("criterion (cargo bench --bench lookup)");
     for backing in ["hashmap", "mmap-index"] {
         for w in ["uniform", "zipf:0.99"] {
-            set.records.push(Record::new(backing, &ds(1_000_000), w, Metric::GetMean, 550.0, &run()));
+            set.records.push(record(backing, &ds(1_000_000), w, Metric::GetMean, 550.0, &run()));
             for r in [0.1, 0.5, 1.0] {
                 let name = format!("lru({r},{backing})");
                 let hit = if w == "uniform" { r } else { 0.7 + r * 0.2 };
-                let rec = |m, v| Record::new(&name, &ds(1_000_000), w, m, v, &run());
+                let rec = |m, v| record(&name, &ds(1_000_000), w, m, v, &run());
                 set.records.push(rec(Metric::GetMean, 1200.0 - 500.0 * r).with_spread(
                     1000.0,
                     1300.0,
@@ -99,7 +111,7 @@ fn macro_runs() -> ResultSet {
         pinned: true,
     };
     let rec = |dataset: &DatasetInfo, strategy: &str, info: LoadInfo, metric, value| {
-        Record::new(strategy, dataset, "uniform", metric, value, &run()).with_load(info)
+        record(strategy, dataset, "uniform", metric, value, &run()).with_load(info)
     };
     // A distribution: 90 requests at ~50 µs, 9 at ~200 µs, 1 at ~2 ms.
     let buckets = [(50_000.0, 90), (200_000.0, 9), (2e6, 1)].map(|(le, count)| Bucket { le, count }).to_vec();
@@ -126,7 +138,7 @@ fn macro_runs() -> ResultSet {
                 if connections == 64 {
                     let calls = if server == REDIS_SERVER { 2.0 } else { 2.02 };
                     set.records.push(rec(&ds(1_000_000), server, info.clone(), Metric::SyscallsPerRequest, calls));
-                    let p50 = Record::new(server, &ds(1_000_000), "uniform", Metric::LatencyP50, 5e4, &run());
+                    let p50 = record(server, &ds(1_000_000), "uniform", Metric::LatencyP50, 5e4, &run());
                     let histogram = LatencyHistogram { buckets: buckets.clone() };
                     set.records.push(p50.with_load(info).with_histogram(histogram));
                 }
@@ -178,7 +190,7 @@ fn baselines() -> ResultSet {
                 [(Metric::ProcessTime, process), (Metric::LookupMean, lookup), (Metric::ProcessPeakRss, rss)]
             {
                 let v = value * scale;
-                let record = Record::new(program, &ds(keys), "uniform", metric, v, &run());
+                let record = record(program, &ds(keys), "uniform", metric, v, &run());
                 set.records.push(record.with_spread(v * 0.9, v * 1.2, SpreadKind::MinMax));
             }
         }
@@ -333,7 +345,7 @@ fn two_threads_trailing_one_are_explained_by_where_the_cpu_went() {
     // Two threads now peak below one (64k vs 80k at 64 connections), the
     // generator at 60 % of its CPU beside them against 95 % beside one.
     for r in &mut runs.records {
-        if r.metric == Metric::Throughput && r.strategy == "hashmap" && r.load.as_ref().unwrap().server_threads == 2 {
+        if r.metric == Metric::Throughput && r.is_plain("hashmap") && r.load.as_ref().unwrap().server_threads == 2 {
             r.value *= 0.4;
         }
     }
@@ -352,7 +364,7 @@ fn two_threads_trailing_one_are_explained_by_where_the_cpu_went() {
 #[test]
 fn a_conclusion_whose_input_is_missing_says_which() {
     let mut without_floor = suite();
-    without_floor.records.retain(|r| r.strategy != MEMCHR_PASS);
+    without_floor.records.retain(|r| !r.is_plain(MEMCHR_PASS));
     let found = conclusions(&Data::from_sets(vec![without_floor, criterion(), macro_runs(), baselines()]));
     let inputs = vec![format!("{MEMCHR_PASS} · 1M · - · lookup_mean")];
     assert_eq!(found.missing, [("scan vs memchr", Missing { source: Source::Suite, inputs })]);
@@ -409,7 +421,7 @@ fn the_report_opens_with_what_to_use_computed_from_the_suite() {
 fn suite_with_engines() -> ResultSet {
     let mut set = suite();
     let keys = 1_000_000;
-    let rec = |case: &str, w: &str, m, v| Record::new(case, &ds(keys), w, m, v, &run());
+    let rec = |case: &str, w: &str, m, v| record(case, &ds(keys), w, m, v, &run());
     // (case, open, disk B/key, anon B/key, file B/key, p50)
     let cases = [
         ("mmap-index (build)", 4e8, 16.0, 0.0, 68.0, 600.0),
@@ -436,7 +448,7 @@ fn suite_with_engines() -> ResultSet {
         }
     }
     // mmap-index reopened reuses the sidecar its build wrote.
-    set.records.push(rec(&CaseStart::Reopen.label("mmap-index"), "-", Metric::DiskBytesPerKey, 16.0));
+    set.records.push(rec(&label("mmap-index", CaseStart::Reopen), "-", Metric::DiskBytesPerKey, 16.0));
     set
 }
 
@@ -506,11 +518,11 @@ fn the_charts_that_list_strategies_show_the_engines() {
 /// The suite on 1M and 100M keys, with a case measured under a memory limit and one skipped.
 fn suite_at_scale() -> ResultSet {
     let mut set = ResultSet::new("kvbench suite");
-    let build = CaseStart::Build.label("mmap-index");
-    let reopen = CaseStart::Reopen.label("mmap-index");
+    let build = label("mmap-index", CaseStart::Build);
+    let reopen = label("mmap-index", CaseStart::Reopen);
     for (keys, scale) in [(1_000_000, 1.0), (100_000_000, 3.0)] {
         for (case, p50) in [("hashmap", 500.0), (build.as_str(), 600.0), (reopen.as_str(), 600.0)] {
-            let rec = |w: &str, m, v| Record::new(case, &ds(keys), w, m, v, &run());
+            let rec = |w: &str, m, v| record(case, &ds(keys), w, m, v, &run());
             set.records.push(rec("-", Metric::OpenTime, 1e8 * scale));
             set.records.push(rec("-", Metric::ResidentBytesPerKey, 90.0));
             set.records.push(rec("uniform", Metric::LatencyP50, p50 * scale));
@@ -518,7 +530,7 @@ fn suite_at_scale() -> ResultSet {
         }
     }
     let limited = |m, w: &str, v| {
-        let mut r = Record::new(&reopen, &ds(100_000_000), w, m, v, &run());
+        let mut r = record(&reopen, &ds(100_000_000), w, m, v, &run());
         r.memory_limit = Some(2 << 30);
         r
     };
@@ -530,7 +542,7 @@ fn suite_at_scale() -> ResultSet {
         limited(Metric::DiskReadBytesPerLookup, "uniform", 30_000.0),
     ]);
     set.skipped.push(kvbench_results::Skipped {
-        strategy: "hashmap".into(),
+        case: "hashmap".into(),
         dataset: ds(100_000_000),
         reason: "needs ~10.3 GiB of memory".into(),
         memory_limit: Some(2 << 30),
@@ -567,7 +579,7 @@ fn a_1b_key_projection_is_labelled_and_computed_from_bytes_per_key() {
         pinned: true,
     };
     let rss = |strategy: &str, value| {
-        Record::new(strategy, &ds(1_000_000), "uniform", Metric::ServerRss, value, &run()).with_load(load.clone())
+        record(strategy, &ds(1_000_000), "uniform", Metric::ServerRss, value, &run()).with_load(load.clone())
     };
     // 3 nodes of 70 MB: 210 B/key at 1M keys.
     for node in 1..=3 {
@@ -575,8 +587,8 @@ fn a_1b_key_projection_is_labelled_and_computed_from_bytes_per_key() {
     }
     cluster.records.push(rss("redis-cluster nodes", 210e6));
     let mut suite = suite_at_scale();
-    let reopen = CaseStart::Reopen.label("mmap-index");
-    suite.records.push(Record::new(&reopen, &ds(100_000_000), "-", Metric::DiskBytesPerKey, 17.7, &run()));
+    let reopen = label("mmap-index", CaseStart::Reopen);
+    suite.records.push(record(&reopen, &ds(100_000_000), "-", Metric::DiskBytesPerKey, 17.7, &run()));
     let readme = readme_of(vec![suite, cluster]);
     assert!(readme.contains("## Projection to 1B keys (not measured)"), "{readme}");
     assert!(readme.contains("**A projection, not a measurement:**"));

@@ -44,7 +44,7 @@ pub fn from_records<'a>(source: &str, records: impl IntoIterator<Item = &'a Reco
 
 fn add<'a>(bmf: &mut Bmf, source: &str, records: impl IntoIterator<Item = &'a Record>) {
     for r in records {
-        let name = format!("{source}/{}/{}/{}", r.dataset.label(), r.workload, r.strategy);
+        let name = format!("{source}/{}/{}/{}", r.dataset.label(), r.workload_label(), r.case);
         let measure =
             Measure { value: r.value, lower_value: r.spread.map(|s| s.lower), upper_value: r.spread.map(|s| s.upper) };
         bmf.entry(name).or_default().insert(r.metric.name().to_owned(), measure);

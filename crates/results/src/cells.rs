@@ -56,7 +56,14 @@ mod tests {
 
     fn record(value: f64) -> Record {
         let dataset = DatasetInfo::generated(1_000_000, DEFAULT_VALUE_LEN);
-        Record::new("hashmap", &dataset, "uniform", Metric::LookupMean, value, &RunInfo::detect(true))
+        Record::new(
+            "hashmap",
+            &dataset,
+            Some(crate::Workload::UNIFORM),
+            Metric::LookupMean,
+            value,
+            &RunInfo::detect(true),
+        )
     }
 
     #[test]

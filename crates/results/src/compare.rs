@@ -33,9 +33,10 @@ use std::fmt::Write;
 
 use crate::env::RunInfo;
 use crate::markdown;
-use crate::names::CaseStart;
-use crate::schema::{DatasetInfo, Direction, LoadInfo, Metric, Record, Spread, SpreadKind};
+use crate::names::{CaseId, CaseStart};
+use crate::schema::{DatasetInfo, Direction, LoadInfo, Metric, Record, RecordKey, Spread, SpreadKind};
 use crate::units;
+use crate::workload::Workload;
 
 /// How large a change must be to count.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -107,12 +108,12 @@ pub fn reported_only(metric: Metric) -> bool {
     matches!(metric, Metric::LatencyMax | Metric::FileRssBytes | Metric::OpenFileRssBytes)
 }
 
-/// The threshold a figure of `metric` measured by the case `strategy` is judged with.
-fn threshold(metric: Metric, strategy: &str, t: &Thresholds) -> f64 {
+/// The threshold a figure of `metric` measured by `case` is judged with.
+fn threshold(metric: Metric, case: &CaseId, t: &Thresholds) -> f64 {
     let tail = matches!(metric, Metric::LatencyP99 | Metric::LatencyP999 | Metric::LatencyMax);
     if is_deterministic(metric) {
         t.deterministic
-    } else if tail || reported_only(metric) || CaseStart::Cold.marks(strategy) {
+    } else if tail || reported_only(metric) || case.started(CaseStart::Cold) {
         t.tail
     } else {
         t.wall_clock
@@ -176,12 +177,12 @@ impl Verdict {
 /// One measurement in the two sets.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Change {
-    /// Strategy (or server, or program) label.
-    pub strategy: String,
+    /// The case: strategy (or server, or program) and its start.
+    pub case: CaseId,
     /// The dataset.
     pub dataset: DatasetInfo,
-    /// The workload label.
-    pub workload: String,
+    /// The workload, if one applies.
+    pub workload: Option<Workload>,
     /// The metric.
     pub metric: Metric,
     /// The load, for server runs.
@@ -225,7 +226,7 @@ pub struct Comparison {
     pub differences: Vec<Difference>,
 }
 
-type Key = (String, DatasetInfo, String, Metric, Option<LoadInfo>, Option<u64>);
+type Key = RecordKey;
 
 /// Compares the runs `after` with the runs `before`: each side one or more
 /// runs of the same code on one machine (each a fresh process), every run a
@@ -248,7 +249,7 @@ pub fn compare(before: &[Vec<Record>], after: &[Vec<Record>], thresholds: &Thres
     let other_machine = differences.iter().any(Difference::is_machine);
     let mut changes: Vec<Change> = pairs
         .into_iter()
-        .map(|((strategy, dataset, workload, metric, load, _memory_limit), (b, c))| {
+        .map(|((case, dataset, workload, metric, load, _memory_limit), (b, c))| {
             let verdict = match (b.is_empty(), c.is_empty()) {
                 (false, false) => match judge(&b, &c, thresholds) {
                     // Wall-clock figures from two machines differ by the machines.
@@ -267,7 +268,7 @@ pub fn compare(before: &[Vec<Record>], after: &[Vec<Record>], thresholds: &Thres
             Change {
                 change: b.as_ref().zip(c.as_ref()).and_then(|(b, c)| relative(b.value, c.value)),
                 best_change: b.as_ref().and_then(best).zip(c.as_ref().and_then(best)).and_then(|(b, c)| relative(b, c)),
-                strategy,
+                case,
                 dataset,
                 workload,
                 metric,
@@ -348,7 +349,7 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 fn judge(before: &[&Record], after: &[&Record], t: &Thresholds) -> Verdict {
     let Some(last) = after.last() else { return Verdict::OnlyBefore };
     let metric = last.metric;
-    let threshold = threshold(metric, &last.strategy, t);
+    let threshold = threshold(metric, &last.case, t);
     let floor = floor(metric, &last.dataset, t);
     // Worse than `from` beyond the threshold and the floor, in cost (lower is better).
     let beyond = |from: f64, to: f64| to - from > threshold * from.abs() && (to - from) >= floor;
@@ -548,7 +549,8 @@ impl Comparison {
 impl Change {
     /// `strategy · dataset · workload` (and the load, for server runs).
     pub fn name(&self) -> String {
-        let mut name = format!("{} · {} · {}", self.strategy, self.dataset.label(), self.workload);
+        let workload = crate::names::workload_label(self.workload.as_ref(), self.case.start);
+        let mut name = format!("{} · {} · {workload}", self.case, self.dataset.label());
         if let Some(l) = &self.load {
             let _ = write!(name, " · {} c{} t{}", l.protocol, l.connections, l.server_threads);
             if let Some(rate) = l.rate {

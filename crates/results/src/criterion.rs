@@ -11,7 +11,9 @@ use serde::Deserialize;
 
 use crate::env::RunInfo;
 use crate::io::ResultsError;
+use crate::names::{CaseId, parse_workload_label, workload_label};
 use crate::schema::{DatasetInfo, Metric, Record, SpreadKind};
+use crate::workload::Workload;
 
 /// The parts of criterion's `benchmark.json` kvbench reads: the id, and how
 /// many elements (lookups) one iteration did, if it says so. Read from a
@@ -41,9 +43,10 @@ struct Estimates {
     mean: Estimate,
 }
 
-/// The id kvbench gives a criterion benchmark.
-pub fn benchmark_id(kind: &str, dataset: &DatasetInfo, workload: &str, strategy: &str) -> String {
-    format!("{kind}/{}/{workload}/{strategy}", dataset.label())
+/// The id kvbench gives a criterion benchmark: its case and workload by their
+/// labels (`open/1M/-/mmap-index (build)`), as criterion's stored baselines know them.
+pub fn benchmark_id(kind: &str, dataset: &DatasetInfo, workload: Option<&Workload>, case: &CaseId) -> String {
+    format!("{kind}/{}/{}/{case}", dataset.label(), workload_label(workload, case.start))
 }
 
 /// Where criterion writes: `$CRITERION_HOME`, else `$CARGO_TARGET_DIR/criterion`, else `target/criterion`.
@@ -109,6 +112,8 @@ pub fn import(
             _ => continue,
         };
         let Some(dataset) = datasets.iter().find(|d| d.label() == dataset) else { continue };
+        let case = CaseId::from_label(strategy);
+        let Ok(workload) = parse_workload_label(workload) else { continue };
         let estimates_path = new.join("estimates.json");
         let written = std::fs::metadata(&estimates_path).and_then(|m| m.modified());
         if written.is_ok_and(|t| t < since) {
@@ -119,7 +124,7 @@ pub fn import(
         // Benchmarks that time a block of lookups per iteration say so with an
         // element throughput; records are per lookup.
         let per = elements as f64;
-        let record = Record::new(strategy, dataset, workload, metric, mean.point_estimate / per, run);
+        let record = Record::new(case, dataset, workload, metric, mean.point_estimate / per, run);
         records.push(record.with_spread(
             mean.confidence_interval.lower_bound / per,
             mean.confidence_interval.upper_bound / per,

@@ -30,6 +30,7 @@ use crate::io::ResultsError;
 use crate::names::DEFAULT_VALUE_LEN;
 use crate::schema::{DatasetInfo, Metric, Record};
 use crate::units::parse_count;
+use crate::workload::Workload;
 
 /// The parts of gungraun's `summary.json` kvbench reads.
 #[derive(Deserialize)]
@@ -58,7 +59,7 @@ struct ProfileTotal {
 /// What a benchmark id says.
 #[derive(Debug, PartialEq)]
 struct BenchId {
-    workload: String,
+    workload: Workload,
     dataset: DatasetInfo,
     lookups: u64,
     strategy: String,
@@ -102,13 +103,15 @@ fn parse_strategy(ident: &str) -> Option<String> {
 fn parse_id(id: &str) -> Option<BenchId> {
     let mut parts = id.splitn(4, '_');
     let (workload, dataset, lookups, strategy) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    if !matches!(workload, "uniform" | "miss") {
-        return None;
-    }
+    let workload = match workload {
+        "uniform" => Workload::UNIFORM,
+        "miss" => Workload::MISS,
+        _ => return None,
+    };
     let keys = parse_count(dataset)?;
     let lookups = lookups.strip_prefix('n').and_then(parse_count).filter(|&n| n > 0)?;
     Some(BenchId {
-        workload: workload.to_owned(),
+        workload,
         dataset: DatasetInfo::generated(keys, DEFAULT_VALUE_LEN),
         lookups,
         strategy: parse_strategy(strategy)?,
@@ -146,7 +149,7 @@ pub fn import(dir: &Path, run: &RunInfo) -> Result<Vec<Record>, ResultsError> {
         let Some(id) = summary.id.as_deref().and_then(parse_id) else { continue };
         let Some(total) = instructions(&summary) else { continue };
         let per_lookup = total as f64 / id.lookups as f64;
-        records.push(Record::new(&id.strategy, &id.dataset, &id.workload, Metric::Instructions, per_lookup, run));
+        records.push(Record::new(id.strategy, &id.dataset, Some(id.workload), Metric::Instructions, per_lookup, run));
     }
     Ok(records)
 }
@@ -160,7 +163,7 @@ mod tests {
         let id = parse_id("uniform_10k_n100k_lru10_mmap_index");
         let dataset = DatasetInfo::generated(10_000, DEFAULT_VALUE_LEN);
         let expected =
-            BenchId { workload: "uniform".into(), dataset, lookups: 100_000, strategy: "lru(0.1,mmap-index)".into() };
+            BenchId { workload: Workload::UNIFORM, dataset, lookups: 100_000, strategy: "lru(0.1,mmap-index)".into() };
         assert_eq!(id, Some(expected));
         let miss = parse_id("miss_1M_n5_scan").map(|i| (i.dataset.keys, i.lookups, i.strategy));
         assert_eq!(miss, Some((1_000_000, 5, "scan".into())));

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 
 use crate::changepoint::{self, ChangePoint, Drift, Settings};
 use crate::compare::{self, Thresholds, Verdict};
+use crate::names::CaseId;
 use crate::schema::{Metric, Record, ResultSet, Spread};
+use crate::workload::Workload;
 
 /// Source of the result sets the history stores.
 pub const SOURCE: &str = "kvbench history";
@@ -90,12 +92,12 @@ pub fn load(dir: &Path) -> Result<Vec<ResultSet>, HistoryError> {
 pub struct SeriesKey {
     /// The metric.
     pub metric: Metric,
-    /// The case (strategy label).
-    pub strategy: String,
+    /// The case.
+    pub case: CaseId,
     /// The dataset's label (`10k`).
     pub dataset: String,
-    /// The workload.
-    pub workload: String,
+    /// The workload, if one applies.
+    pub workload: Option<Workload>,
 }
 
 /// One point of a series: a run's value and where it came from.
@@ -125,15 +127,20 @@ impl SeriesKey {
     pub fn of(record: &Record) -> Self {
         SeriesKey {
             metric: record.metric,
-            strategy: record.strategy.clone(),
+            case: record.case.clone(),
             dataset: record.dataset.label(),
-            workload: record.workload.clone(),
+            workload: record.workload,
         }
     }
 
     /// `strategy dataset workload metric`, as tables name the figure.
     pub fn name(&self) -> String {
-        format!("{} {} {} {}", self.strategy, self.dataset, self.workload, self.metric.name())
+        format!("{} {} {} {}", self.case, self.dataset, self.workload_label(), self.metric.name())
+    }
+
+    /// The workload as tables name it: `-` for none, `uniform@cold` for a cold case's.
+    pub fn workload_label(&self) -> String {
+        crate::names::workload_label(self.workload.as_ref(), self.case.start)
     }
 }
 
@@ -255,9 +262,9 @@ pub fn gate_marks(runs: &[ResultSet], thresholds: &Thresholds) -> Vec<GateMark> 
             out.push(GateMark {
                 key: SeriesKey {
                     metric: change.metric,
-                    strategy: change.strategy.clone(),
+                    case: change.case.clone(),
                     dataset: change.dataset.label(),
-                    workload: change.workload.clone(),
+                    workload: change.workload,
                 },
                 commit: commit.clone(),
                 previous: previous.clone(),
@@ -287,7 +294,14 @@ mod tests {
         let mut set = ResultSet::new("kvbench suite");
         let dataset = DatasetInfo::generated(10_000, crate::DEFAULT_VALUE_LEN);
         for (strategy, v) in values {
-            set.records.push(Record::new(strategy, &dataset, "uniform", Metric::Instructions, *v, &info));
+            set.records.push(Record::new(
+                *strategy,
+                &dataset,
+                Some(Workload::UNIFORM),
+                Metric::Instructions,
+                *v,
+                &info,
+            ));
         }
         set
     }
@@ -318,7 +332,7 @@ mod tests {
         assert!(all.iter().all(|s| s.points.windows(2).all(|w| w[0].timestamp < w[1].timestamp)), "oldest first");
         let found = analyze(&all, &Settings::default());
         assert_eq!(found.len(), 1, "hashmap did not move: {found:?}");
-        assert_eq!(found[0].key.strategy, "mmap-index");
+        assert_eq!(found[0].key.case, CaseId::plain("mmap-index"));
         assert_eq!(found[0].steps.len(), 1);
         let step = &found[0].steps[0];
         assert_eq!((step.commit.as_str(), step.previous.as_str()), ("c08", "c07"));
@@ -356,7 +370,7 @@ mod tests {
             ]
         );
         assert!((marks[0].change.unwrap() - (632.0 / 577.8 - 1.0)).abs() < 1e-9);
-        assert_eq!(marks[0].key.strategy, "mmap-index");
+        assert_eq!(marks[0].key.case, CaseId::plain("mmap-index"));
         // Runs on another machine: the lookup mean's jump is not judged, the count's is.
         runs[5].records.iter_mut().for_each(|r| r.run.cpu = "Other CPU".into());
         let marks = gate_marks(&runs, &Thresholds::default());

@@ -18,7 +18,9 @@
 //! - [`markdown`]: a Markdown table of plain text cells in one call ([`table::Table::markdown`]).
 //! - [`stats`]: the median of repeated runs and its distribution-free confidence interval.
 //! - [`recommend`]: "what to use": the best strategy per goal, computed from a run's records.
-//! - [`names`]: names the writers of records and their readers (the report) must spell alike.
+//! - [`names`]: names the writers of records and their readers (the report) must spell alike,
+//!   and a record's case ([`CaseId`]: a strategy and its [`CaseStart`]).
+//! - [`workload`](mod@workload): a record's workload ([`Workload`]), which `kvbench-workload` turns into key streams.
 
 pub mod bmf;
 pub mod cells;
@@ -38,10 +40,14 @@ pub mod schema;
 pub mod stats;
 pub mod table;
 pub mod units;
+pub mod workload;
 
 pub use env::{RunInfo, build_commit, stamp_build_commit};
-pub use names::{BASE_CONNECTIONS, BASE_KEYS, CaseStart, DEFAULT_VALUE_LEN, MEMCHR_PASS, PYTHON_DICT, REDIS_SERVER};
+pub use names::{
+    BASE_CONNECTIONS, BASE_KEYS, CaseId, CaseStart, DEFAULT_VALUE_LEN, MEMCHR_PASS, PYTHON_DICT, REDIS_SERVER,
+};
 pub use schema::{
     BASELINES_SOURCE, Bucket, DatasetInfo, Direction, FileInfo, LatencyHistogram, LenSummary, LoadInfo, Metric,
-    OLDEST_READABLE_VERSION, Record, ResultSet, SCHEMA_VERSION, Skipped, Spread, SpreadKind, Unit,
+    OLDEST_READABLE_VERSION, Record, RecordKey, ResultSet, SCHEMA_VERSION, Skipped, Spread, SpreadKind, Unit,
 };
+pub use workload::Workload;

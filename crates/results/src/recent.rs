@@ -262,6 +262,7 @@ impl AgainstRecent {
 mod tests {
     use super::*;
     use crate::schema::{DatasetInfo, Metric, SpreadKind};
+    use crate::workload::Workload;
     use crate::{DEFAULT_VALUE_LEN, RunInfo};
 
     fn info(commit: &str, cpu: &str, i: usize) -> RunInfo {
@@ -281,13 +282,13 @@ mod tests {
         let run = info(commit, cpu, i);
         let dataset = DatasetInfo::generated(10_000, DEFAULT_VALUE_LEN);
         vec![
-            Record::new("mmap-index", &dataset, "uniform", Metric::Instructions, instructions, &run),
-            Record::new("hashmap", &dataset, "uniform", Metric::LookupMean, mean, &run).with_spread(
+            Record::new("mmap-index", &dataset, Some(Workload::UNIFORM), Metric::Instructions, instructions, &run),
+            Record::new("hashmap", &dataset, Some(Workload::UNIFORM), Metric::LookupMean, mean, &run).with_spread(
                 mean * 0.98,
                 mean * 1.05,
                 SpreadKind::MinMax,
             ),
-            Record::new("hashmap", &dataset, "-", Metric::FileRssBytes, 1e6, &run),
+            Record::new("hashmap", &dataset, None, Metric::FileRssBytes, 1e6, &run),
         ]
     }
 
@@ -303,7 +304,7 @@ mod tests {
     }
 
     fn placed<'a>(found: &'a AgainstRecent, strategy: &str) -> &'a Placed {
-        found.placed.iter().find(|p| p.key.strategy == strategy).unwrap()
+        found.placed.iter().find(|p| p.key.case.is_plain(strategy)).unwrap()
     }
 
     #[test]
@@ -320,7 +321,7 @@ mod tests {
         assert!((by - 0.05).abs() < 1e-9, "594.3 is 5 % above 566: {by}");
         let hashmap = placed(&found, "hashmap");
         assert_eq!((hashmap.value, hashmap.placement), (42.0, Placement::Within), "the median of the two runs");
-        assert_eq!(found.placed[0].key.strategy, "mmap-index", "worse first");
+        assert!(found.placed[0].key.case.is_plain("mmap-index"), "worse first");
         let md = found.markdown(false);
         assert!(md.contains("1 worse than main's recent range, 0 better, 1 within"), "{md}");
         assert!(md.contains("worse than the worst by 5.0 %") && !md.contains("| hashmap"), "{md}");
@@ -354,7 +355,7 @@ mod tests {
         assert!(found.summary().contains("1 wall-clock figures not placed"), "{}", found.summary());
 
         let mut other = records("pr", "CPU A", 50, 560.0, 40.0);
-        other[0].strategy = "phf-index".into();
+        other[0].case = "phf-index".into();
         let found = against_recent(&history(&main), &[other], &Settings::default(), &Thresholds::default()).unwrap();
         assert_eq!(placed(&found, "phf-index").placement, Placement::New);
 

@@ -12,9 +12,10 @@
 
 use std::fmt;
 
-use crate::names::{CaseStart, MEMCHR_PASS, NAIVE_BASELINE};
+use crate::names::{CaseId, CaseStart, MEMCHR_PASS, NAIVE_BASELINE};
 use crate::schema::{DatasetInfo, Metric, Record};
 use crate::units;
+use crate::workload::Workload;
 
 /// What a user may optimise for.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -50,8 +51,8 @@ impl fmt::Display for Goal {
 /// One strategy's figure for a goal.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pick {
-    /// The case label, e.g. `hashmap` or `mmap-index (reopen)`.
-    pub strategy: String,
+    /// The case, e.g. `hashmap` or `mmap-index (reopen)`.
+    pub case: CaseId,
     /// The figure it is ranked by (ns or bytes).
     pub value: f64,
     /// The figure's interval over runs, when it has one.
@@ -91,7 +92,7 @@ pub struct Recommendation {
     /// The dataset's label.
     pub dataset: String,
     /// The workload latency was ranked on, e.g. `uniform`.
-    pub workload: String,
+    pub workload: Workload,
     /// One choice per goal.
     pub choices: Vec<Choice>,
 }
@@ -106,7 +107,7 @@ impl Recommendation {
             .iter()
             .map(|c| {
                 let pick = |p: &Option<Pick>| {
-                    p.as_ref().map_or(("-".into(), "-".into()), |p| (p.strategy.clone(), p.shown.clone()))
+                    p.as_ref().map_or(("-".into(), "-".into()), |p| (p.case.to_string(), p.shown.clone()))
                 };
                 let ((best, figure), (next, next_figure)) = (pick(&c.best), pick(&c.runner_up));
                 let best = if c.too_close() { format!("{best} (tie)") } else { best };
@@ -146,67 +147,65 @@ pub fn datasets(records: &[Record]) -> Vec<DatasetInfo> {
 
 /// The workload latency is ranked on: the first one of `dataset`'s records
 /// that looked up keys of the file (not only misses, not a cold start).
-pub fn latency_workload(records: &[Record], dataset: &DatasetInfo) -> Option<String> {
+pub fn latency_workload(records: &[Record], dataset: &DatasetInfo) -> Option<Workload> {
     records
         .iter()
-        .filter(|r| &r.dataset == dataset && r.metric == Metric::LatencyP50 && !CaseStart::Cold.marks(&r.strategy))
-        .map(|r| r.workload.clone())
-        .find(|w| w != "miss")
+        .filter(|r| &r.dataset == dataset && r.metric == Metric::LatencyP50 && !r.started(CaseStart::Cold))
+        .filter_map(|r| r.workload)
+        .find(|w| *w != Workload::MISS)
 }
 
 /// [`recommend`] for every dataset of `records` that has latency figures.
 pub fn recommend_all(records: &[Record], budget: Option<u64>) -> Vec<Recommendation> {
     datasets(records)
         .iter()
-        .filter_map(|d| Some(recommend(records, d, &latency_workload(records, d)?, budget)))
+        .filter_map(|d| Some(recommend(records, d, latency_workload(records, d)?, budget)))
         .collect()
 }
 
 /// Ranks the strategies measured on `dataset` in `records` for each goal;
 /// latency on `workload`; with `budget` (bytes), also the lowest p50 within it.
-pub fn recommend(records: &[Record], dataset: &DatasetInfo, workload: &str, budget: Option<u64>) -> Recommendation {
+pub fn recommend(records: &[Record], dataset: &DatasetInfo, workload: Workload, budget: Option<u64>) -> Recommendation {
     let ours: Vec<&Record> = records
         .iter()
         .filter(|r| &r.dataset == dataset && r.load.is_none())
-        .filter(|r| {
-            ![MEMCHR_PASS, NAIVE_BASELINE].contains(&r.strategy.as_str()) && !CaseStart::Cold.marks(&r.strategy)
-        })
+        .filter(|r| ![MEMCHR_PASS, NAIVE_BASELINE].contains(&r.case.strategy.as_str()) && !r.started(CaseStart::Cold))
         .collect();
-    let mut strategies: Vec<&str> = Vec::new();
+    let mut strategies: Vec<&CaseId> = Vec::new();
     for r in &ours {
-        if !strategies.contains(&r.strategy.as_str()) {
-            strategies.push(&r.strategy);
+        if !strategies.contains(&&r.case) {
+            strategies.push(&r.case);
         }
     }
-    let find = |s: &str, w: &str, m: Metric| {
-        ours.iter().copied().find(|r| r.strategy == s && r.workload == w && r.metric == m)
+    let find = |s: &CaseId, w: Option<Workload>, m: Metric| {
+        ours.iter().copied().find(|r| r.case == *s && r.workload == w && r.metric == m)
     };
     // A record's figure as a pick, with the record's interval over runs.
-    let pick = |s: &str, r: &Record, shown: String| Pick {
-        strategy: s.into(),
+    let pick = |s: &CaseId, r: &Record, shown: String| Pick {
+        case: s.clone(),
         value: r.value,
         interval: r.spread.map(|s| (s.lower, s.upper)),
         shown,
     };
-    let timed = |s: &str, m: Metric| find(s, workload, m).map(|r| pick(s, r, units::nanos(r.value)));
-    let p99 = |s: &str| {
+    let timed = |s: &CaseId, m: Metric| find(s, Some(workload), m).map(|r| pick(s, r, units::nanos(r.value)));
+    let p99 = |s: &CaseId| {
         timed(s, Metric::LatencyP99).or_else(|| {
-            let max = find(s, workload, Metric::LatencyMax)?;
+            let max = find(s, Some(workload), Metric::LatencyMax)?;
             Some(pick(s, max, format!("max {}", units::nanos(max.value))))
         })
     };
-    let memory = |s: &str| {
-        let (anon, file) = (find(s, "-", Metric::AnonRssBytes)?, find(s, "-", Metric::FileRssBytes)?);
+    let memory = |s: &CaseId| {
+        let (anon, file) = (find(s, None, Metric::AnonRssBytes)?, find(s, None, Metric::FileRssBytes)?);
         let value = anon.value + file.value;
-        Some(Pick { strategy: s.into(), value, interval: None, shown: units::bytes(value) })
+        Some(Pick { case: s.clone(), value, interval: None, shown: units::bytes(value) })
     };
-    let start = |s: &str| find(s, "-", Metric::OpenTime).map(|r| pick(s, r, units::nanos(r.value)));
+    let start = |s: &CaseId| find(s, None, Metric::OpenTime).map(|r| pick(s, r, units::nanos(r.value)));
     // A build and a reopen share one store on disk: the reopened case stands for both.
-    let disk = |s: &str| {
-        let r = find(s, "-", Metric::DiskBytesPerKey).filter(|_| !CaseStart::Build.marks(s))?;
+    let disk = |s: &CaseId| {
+        let r = find(s, None, Metric::DiskBytesPerKey).filter(|_| !s.started(CaseStart::Build))?;
         Some(pick(s, r, format!("{:.1} B/key", r.value)))
     };
-    let choose = |goal: Goal, figure: &dyn Fn(&str) -> Option<Pick>| {
+    let choose = |goal: Goal, figure: &dyn Fn(&CaseId) -> Option<Pick>| {
         let mut picks: Vec<Pick> = strategies.iter().filter_map(|s| figure(s)).collect();
         picks.sort_by(|a, b| a.value.total_cmp(&b.value));
         let mut picks = picks.into_iter();
@@ -223,24 +222,26 @@ pub fn recommend(records: &[Record], dataset: &DatasetInfo, workload: &str, budg
         choices.push(on_disk);
     }
     if let Some(budget) = budget {
-        let within = |s: &str| {
+        let within = |s: &CaseId| {
             let fits = memory(s).is_some_and(|m| m.value <= budget as f64);
             fits.then(|| timed(s, Metric::LatencyP50)).flatten()
         };
         choices.push(choose(Goal::LowestP50Within(budget), &within));
     }
-    Recommendation { dataset: dataset.label(), workload: workload.into(), choices }
+    Recommendation { dataset: dataset.label(), workload, choices }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::env::RunInfo;
+    use crate::names::parse_workload_label;
     use crate::schema::{Spread, SpreadKind};
 
     fn rec(strategy: &str, workload: &str, metric: Metric, value: f64, spread: Option<(f64, f64)>) -> Record {
         let dataset = DatasetInfo::generated(1_000, crate::DEFAULT_VALUE_LEN);
-        let mut r = Record::new(strategy, &dataset, workload, metric, value, &RunInfo::detect(true));
+        let (case, workload) = (CaseId::from_label(strategy), parse_workload_label(workload).unwrap());
+        let mut r = Record::new(case, &dataset, workload, metric, value, &RunInfo::detect(true));
         r.spread = spread.map(|(lower, upper)| Spread { lower, upper, kind: SpreadKind::MedianCi, level: Some(0.94) });
         r
     }
@@ -269,9 +270,9 @@ mod tests {
             rec("scan", "-", Metric::OpenTime, 3e4, None),
         ];
         let dataset = DatasetInfo::generated(1_000, crate::DEFAULT_VALUE_LEN);
-        let r = recommend(&records, &dataset, "uniform", Some(80 << 20));
+        let r = recommend(&records, &dataset, Workload::UNIFORM, Some(80 << 20));
         let names = |c: &Choice| {
-            (c.best.as_ref().map(|p| p.strategy.clone()), c.runner_up.as_ref().map(|p| p.strategy.clone()))
+            (c.best.as_ref().map(|p| p.case.to_string()), c.runner_up.as_ref().map(|p| p.case.to_string()))
         };
         let got: Vec<_> = r.choices.iter().map(|c| (c.goal, names(c))).collect();
         let pair = |a: &str, b: &str| (Some(a.to_owned()), Some(b.to_owned()));
@@ -291,7 +292,7 @@ mod tests {
         assert_eq!(rows[1][1], "hashmap (tie)");
         assert_eq!(rows[2][2], units::bytes(61e6));
         let other = DatasetInfo::generated(2_000, crate::DEFAULT_VALUE_LEN);
-        assert!(recommend(&records, &other, "uniform", None).choices.iter().all(|c| c.best.is_none()));
+        assert!(recommend(&records, &other, Workload::UNIFORM, None).choices.iter().all(|c| c.best.is_none()));
     }
 
     #[test]
@@ -305,9 +306,9 @@ mod tests {
             rec("fst (reopen)", "-", Metric::DiskBytesPerKey, 40.0, None),
         ];
         let dataset = DatasetInfo::generated(1_000, crate::DEFAULT_VALUE_LEN);
-        let r = recommend(&records, &dataset, "uniform", None);
+        let r = recommend(&records, &dataset, Workload::UNIFORM, None);
         let disk = r.choices.iter().find(|c| c.goal == Goal::LeastDisk).unwrap();
-        let name = |p: &Option<Pick>| p.as_ref().map(|p| p.strategy.clone());
+        let name = |p: &Option<Pick>| p.as_ref().map(|p| p.case.to_string());
         // A build and a reopen share one store: only the reopened case competes.
         assert_eq!(
             (name(&disk.best), name(&disk.runner_up)),
@@ -316,7 +317,7 @@ mod tests {
         assert_eq!(disk.best.as_ref().unwrap().shown, "40.0 B/key");
         assert!(r.legend().contains("disk: bytes per key"));
         let without: Vec<Record> = records.into_iter().filter(|r| r.metric != Metric::DiskBytesPerKey).collect();
-        let r = recommend(&without, &dataset, "uniform", None);
+        let r = recommend(&without, &dataset, Workload::UNIFORM, None);
         assert!(r.choices.iter().all(|c| c.goal != Goal::LeastDisk) && !r.legend().contains("disk:"));
     }
 }

@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::env::RunInfo;
+use crate::names::{CaseId, CaseStart};
+use crate::workload::Workload;
 
 /// Version of the file format; readers refuse files of another version.
 ///
@@ -25,13 +27,21 @@ use crate::env::RunInfo;
 /// and the fault and disk-read metrics.
 ///
 /// Version 7 added [`Metric::SyscallsPerRequest`].
-pub const SCHEMA_VERSION: u32 = 7;
+///
+/// Version 8 typed what identifies a record: its case is a strategy name and
+/// a [`CaseStart`] (`"strategy": "mmap-index", "start": "reopen"`, once the
+/// label `mmap-index (reopen)`), and its workload a parsed [`Workload`],
+/// absent when none applies (once `-`); a cold case's workload lost its
+/// `@cold` mark, which the start says. Older files are upgraded as they are read
+/// ([`crate::io::read`]).
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// The oldest version this kvbench still reads: version 2 only added load
 /// runs ([`Record::load`] and the server metrics), version 3 latency
 /// histograms ([`Record::histogram`]) and the whole-process metrics of the
 /// baselines, and versions 4 and 5 only optional fields, so older files read as
-/// they are (with the meaning their version gave them), as do 6 and 7.
+/// they are (with the meaning their version gave them), as do 6 and 7; files
+/// before 8 have their labels parsed into the typed case and workload.
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// The `source` of the result sets `kvbench bench baselines` writes, by which reports tell them apart.
@@ -421,12 +431,16 @@ pub struct LoadInfo {
 /// One measured value, with everything needed to interpret and compare it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Record {
-    /// Strategy label, e.g. `mmap-index` or `lru(0.5,hashmap)`.
-    pub strategy: String,
+    /// The case: strategy name (`mmap-index`, `lru(0.5,hashmap)`) and start,
+    /// written as two fields of the record (`strategy`, `start`).
+    #[serde(flatten)]
+    pub case: CaseId,
     /// The data it ran on.
     pub dataset: DatasetInfo,
-    /// Workload label (`uniform`, `zipf:0.99`, `miss`, …), or `-` when none applies.
-    pub workload: String,
+    /// The workload (`uniform`, `zipf:0.99`, `miss`, …); `None` (absent in
+    /// the file) for figures of the case as a whole: open time, memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<Workload>,
     /// What was measured.
     pub metric: Metric,
     /// The value, in `unit`.
@@ -503,17 +517,17 @@ impl LatencyHistogram {
 impl Record {
     /// A record of `metric` with its unit filled in.
     pub fn new(
-        strategy: &str,
+        case: impl Into<CaseId>,
         dataset: &DatasetInfo,
-        workload: &str,
+        workload: Option<Workload>,
         metric: Metric,
         value: f64,
         run: &RunInfo,
     ) -> Self {
         Record {
-            strategy: strategy.to_owned(),
+            case: case.into(),
             dataset: dataset.clone(),
-            workload: workload.to_owned(),
+            workload,
             metric,
             value,
             unit: metric.unit(),
@@ -580,18 +594,31 @@ impl Record {
         self
     }
 
-    /// What identifies a measurement across runs: strategy, dataset, workload, metric, load.
-    pub fn key(&self) -> (String, DatasetInfo, String, Metric, Option<LoadInfo>, Option<u64>) {
-        (
-            self.strategy.clone(),
-            self.dataset.clone(),
-            self.workload.clone(),
-            self.metric,
-            self.load.clone(),
-            self.memory_limit,
-        )
+    /// Whether the record is of the plain (warm) case of the strategy named `strategy`.
+    pub fn is_plain(&self, strategy: &str) -> bool {
+        self.case.is_plain(strategy)
+    }
+
+    /// Whether the record's case started `start`.
+    pub fn started(&self, start: CaseStart) -> bool {
+        self.case.started(start)
+    }
+
+    /// The workload's label as comparison tables and BMF names spell it:
+    /// `-` for none, `uniform@cold` for a cold case's first lookups.
+    pub fn workload_label(&self) -> String {
+        crate::names::workload_label(self.workload.as_ref(), self.case.start)
+    }
+
+    /// What identifies a measurement across runs: case, dataset, workload, metric, load.
+    pub fn key(&self) -> RecordKey {
+        (self.case.clone(), self.dataset.clone(), self.workload, self.metric, self.load.clone(), self.memory_limit)
     }
 }
+
+/// What identifies a measurement across runs ([`Record::key`]): case,
+/// dataset, workload, metric, load and memory limit.
+pub type RecordKey = (CaseId, DatasetInfo, Option<Workload>, Metric, Option<LoadInfo>, Option<u64>);
 
 /// A results file: a schema version and records.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -615,8 +642,9 @@ pub struct ResultSet {
 /// or disk did not fit (`kvbench_harness::fit`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Skipped {
-    /// The case's label, as its records would have named it.
-    pub strategy: String,
+    /// The case, as its records would have named it.
+    #[serde(flatten)]
+    pub case: CaseId,
     /// The data it would have run on.
     pub dataset: DatasetInfo,
     /// Why it was skipped, with the estimate and what was available.
@@ -658,7 +686,7 @@ mod tests {
 
     fn run_of(value: f64, samples: u64, subtracted: f64) -> Record {
         let dataset = DatasetInfo::generated(1_000_000, DEFAULT_VALUE_LEN);
-        Record::new("hashmap", &dataset, "uniform", Metric::LatencyP50, value, &run())
+        Record::new("hashmap", &dataset, Some(Workload::UNIFORM), Metric::LatencyP50, value, &run())
             .with_samples(samples)
             .with_subtracted(subtracted)
     }
@@ -681,13 +709,27 @@ mod tests {
 
     #[test]
     fn the_new_fields_are_left_out_when_absent_and_read_back_when_present() {
-        let plain = Record::new("scan", &DatasetInfo::generated(1, "x"), "-", Metric::OpenTime, 1.0, &run());
+        let plain = Record::new("scan", &DatasetInfo::generated(1, "x"), None, Metric::OpenTime, 1.0, &run());
         let text = serde_json::to_string(&plain).unwrap();
         assert!(!text.contains("samples") && !text.contains("runs") && !text.contains("subtracted"), "{text}");
+        assert!(!text.contains("start") && !text.contains("workload"), "{text}");
         let m = Record::median_of_runs(&[run_of(1.0, 10, 2.0), run_of(3.0, 12, 4.0)]).unwrap();
         let back: Record = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
         assert_eq!(back, m);
         assert_eq!(Metric::LookupMean.label(), "time per lookup, overlapped (throughput)");
         assert_eq!(Metric::HeapBytes.label(), "heap_bytes");
+    }
+
+    #[test]
+    fn a_case_and_its_workload_are_fields_of_their_own() {
+        let case = CaseId::new("mmap-index", Some(CaseStart::Cold));
+        let dataset = DatasetInfo::generated(10_000, DEFAULT_VALUE_LEN);
+        let record = Record::new(case, &dataset, Some(Workload::UNIFORM), Metric::FirstLookup, 9e4, &run());
+        let text = serde_json::to_string(&record).unwrap();
+        assert!(text.starts_with(r#"{"strategy":"mmap-index","start":"cold","dataset":"#), "{text}");
+        assert!(text.contains(r#""workload":"uniform","metric":"first_lookup""#), "{text}");
+        let back: Record = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, record);
+        assert_eq!((back.case.to_string(), back.workload_label()), ("mmap-index (cold)".into(), "uniform@cold".into()));
     }
 }

@@ -5,7 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 use kvbench_results::compare::{Comparison, MergeError, Thresholds, Verdict, compare, merge_runs};
-use kvbench_results::{DEFAULT_VALUE_LEN, DatasetInfo, Metric, Record, RunInfo, SpreadKind};
+use kvbench_results::names::parse_workload_label;
+use kvbench_results::{CaseId, DEFAULT_VALUE_LEN, DatasetInfo, Metric, Record, RunInfo, SpreadKind, Workload};
 
 fn run() -> RunInfo {
     RunInfo {
@@ -25,7 +26,7 @@ fn dataset() -> DatasetInfo {
 
 /// A record of `metric` for `strategy`, with a ±`spread` (fraction) min–max range when given.
 fn rec(strategy: &str, metric: Metric, value: f64, spread: Option<f64>) -> Record {
-    let r = Record::new(strategy, &dataset(), "uniform", metric, value, &run());
+    let r = Record::new(strategy, &dataset(), Some(Workload::UNIFORM), metric, value, &run());
     match spread {
         Some(s) => r.with_spread(value * (1.0 - s), value * (1.0 + s), SpreadKind::MinMax),
         None => r,
@@ -77,11 +78,8 @@ fn a_single_run_is_judged_by_its_fastest_round() {
     assert!((c.changes[0].best_change.unwrap() - 0.25).abs() < 1e-9);
     assert!(c.summary().starts_with("1 regression"), "{}", c.summary());
     // A slower median whose fastest round did not move: a busy machine, noise.
-    let busy = Record::new("hashmap", &dataset(), "uniform", Metric::LookupMean, 500.0, &run()).with_spread(
-        400.0,
-        700.0,
-        SpreadKind::MinMax,
-    );
+    let busy = Record::new("hashmap", &dataset(), Some(Workload::UNIFORM), Metric::LookupMean, 500.0, &run())
+        .with_spread(400.0, 700.0, SpreadKind::MinMax);
     assert_eq!(verdict(rec("hashmap", Metric::LookupMean, 400.0, Some(0.01)), busy), Verdict::Noise);
 }
 
@@ -177,7 +175,7 @@ fn a_record_on_one_side_only_is_reported_not_a_crash() {
         vec![rec("hashmap", Metric::LookupMean, 400.0, Some(0.05)), rec("gone", Metric::LookupMean, 1.0, None)];
     let after = vec![rec("hashmap", Metric::LookupMean, 400.0, Some(0.05)), rec("new", Metric::LookupMean, 1.0, None)];
     let c: Comparison = compare(&[before], &[after], &Thresholds::default());
-    let find = |s: &str| c.changes.iter().find(|x| x.strategy == s).unwrap();
+    let find = |s: &str| c.changes.iter().find(|x| x.case.is_plain(s)).unwrap();
     assert_eq!(
         (find("gone").verdict, find("new").verdict, find("hashmap").verdict),
         (Verdict::OnlyBefore, Verdict::OnlyAfter, Verdict::Unchanged)
@@ -278,7 +276,8 @@ mod measured {
             let runs = if side == "before" { &mut before } else { &mut after };
             for (i, cell) in values.split(' ').enumerate() {
                 let v: Vec<f64> = cell.split('/').map(|x| x.parse().unwrap()).collect();
-                let r = Record::new(strategy, &dataset(), workload, metric, v[0], &run());
+                let (case, workload) = (CaseId::from_label(strategy), parse_workload_label(workload).unwrap());
+                let r = Record::new(case, &dataset(), workload, metric, v[0], &run());
                 let r = if let [_, lower, upper] = v[..] { r.with_spread(lower, upper, SpreadKind::MinMax) } else { r };
                 if runs.len() <= i {
                     runs.push(Vec::new());
@@ -369,7 +368,7 @@ mod measured {
     #[test]
     fn one_open_time_doubled_fails() {
         for (before, after) in unchanged() {
-            let slower = scaled(&after, 2.0, |r| r.strategy == "hashmap" && r.metric == Metric::OpenTime);
+            let slower = scaled(&after, 2.0, |r| r.is_plain("hashmap") && r.metric == Metric::OpenTime);
             assert_eq!(regressed(&compare(&before, &slower, &Thresholds::default())), ["hashmap · 10k · - open_time"]);
         }
     }
@@ -386,8 +385,9 @@ mod measured {
         // A slow path taken by 1–2 % of lookups adds its cost to each of
         // them: here as much as the typical p99 before, added in every run.
         for (before, after) in unchanged() {
-            let pick =
-                |r: &Record| r.strategy == "hashmap" && r.workload == "uniform" && r.metric == Metric::LatencyP99;
+            let pick = |r: &Record| {
+                r.is_plain("hashmap") && r.workload == Some(Workload::UNIFORM) && r.metric == Metric::LatencyP99
+            };
             let typical = median(&before, pick);
             let slower: Runs = after
                 .iter()
@@ -412,7 +412,8 @@ mod measured {
         // the after side's fast runs hides there (as do the miss p99s of
         // hashmap and warming, which read 80 or 180–310 ns by run).
         let p99 = |(before, after): &(Runs, Runs), strategy: &str, workload: &str| {
-            let pick = |r: &Record| r.strategy == strategy && r.workload == workload && r.metric == Metric::LatencyP99;
+            let (case, workload) = (CaseId::from_label(strategy), parse_workload_label(workload).unwrap());
+            let pick = |r: &Record| r.case == case && r.workload == workload && r.metric == Metric::LatencyP99;
             let c = compare(before, &scaled(after, 2.0, pick), &Thresholds::default());
             c.regressions() == 1 && regressed(&c)[0].starts_with(strategy)
         };
@@ -428,7 +429,9 @@ mod measured {
     #[test]
     fn a_quarter_more_on_a_20_ns_lookup_fails() {
         for (before, after) in unchanged() {
-            let pick = |r: &Record| r.strategy == "hashmap" && r.workload == "miss" && r.metric == Metric::LookupMean;
+            let pick = |r: &Record| {
+                r.is_plain("hashmap") && r.workload == Some(Workload::MISS) && r.metric == Metric::LookupMean
+            };
             assert!(before[0].iter().any(|r| pick(r) && r.value < 30.0), "a lookup of about 20 ns");
             let slower = scaled(&after, 1.25, pick);
             assert_eq!(

@@ -74,8 +74,9 @@ fn each_get_benchmark_becomes_instructions_per_lookup() {
     let run = RunInfo::detect(false);
     let records = import(dir.path(), &run).unwrap();
     let ten_k = DatasetInfo::generated(10_000, DEFAULT_VALUE_LEN);
-    let got: Vec<_> = records.iter().map(|r| (r.strategy.as_str(), r.workload.as_str(), r.value)).collect();
-    assert_eq!(got, [("scan", "miss", 299_063.217), ("lru(0.1,mmap-index)", "uniform", 1_721.922_13)]);
+    let got: Vec<_> = records.iter().map(|r| (r.case.to_string(), r.workload_label(), r.value)).collect();
+    let label = |case: &str, workload: &str, v| (case.to_owned(), workload.to_owned(), v);
+    assert_eq!(got, [label("scan", "miss", 299_063.217), label("lru(0.1,mmap-index)", "uniform", 1_721.922_13)]);
     for record in &records {
         assert_eq!(record.metric, Metric::Instructions);
         assert_eq!(record.unit, Unit::Count);

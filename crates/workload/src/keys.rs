@@ -160,7 +160,7 @@ mod tests {
         let some = file_keys(&data, 500);
         assert_eq!(some.len(), 500);
         assert_eq!(some.get(1), all.get(4));
-        let misses = crate::Workload::MISS.stream(&all, 500, 1);
+        let misses = crate::KeyStreams::stream(&crate::Workload::MISS, &all, 500, 1);
         assert!((0..500).map(|i| misses.get(i)).all(|(k, present)| !present && reference.value(k).is_none()));
         assert!(file_keys(b"", 3).is_empty());
         assert!(file_keys(b"no-separator\n", 3).is_empty());

@@ -5,9 +5,6 @@
 //! the same stream, so micro-benchmarks, cache sweeps and load tests replay
 //! exactly the same lookups.
 
-use std::fmt;
-use std::str::FromStr;
-
 use std::sync::Arc;
 
 use rand::RngExt;
@@ -20,69 +17,26 @@ use crate::keys::{KeyPool, Keys};
 /// Stream number for workload draws, apart from data blocks and key sampling.
 const WORKLOAD_STREAM: u64 = u64::MAX - 2;
 
-/// Which present keys are asked for, and how often.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Access {
-    /// Every key equally likely.
-    Uniform,
-    /// Zipf over a fixed random ranking of the keys, with exponent `theta`
-    /// (YCSB uses 0.99): a few keys take most lookups.
-    Zipf {
-        /// Skew: 0 is uniform, ~1 is heavily skewed.
-        theta: f64,
-    },
-    /// Zipf over recency: the last keys of the file are the most popular
-    /// (YCSB's "latest", for data appended over time).
-    Latest {
-        /// Skew, as for [`Access::Zipf`].
-        theta: f64,
-    },
-}
+pub use kvbench_results::workload::{Access, MAX_BATCH, ParseWorkloadError, Workload};
 
-/// A workload: an access pattern, a fraction of lookups for absent keys, and
-/// how many keys each call asks for.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Workload {
-    /// How present keys are picked.
-    pub access: Access,
-    /// Fraction of lookups (0..=1) that ask for a key the file does not hold.
-    pub miss_fraction: f64,
-    /// Keys per call: 1 asks one at a time (`Lookup::get`), more asks them in
-    /// batches (`Lookup::get_many`), and figures are then time per key.
-    pub batch: usize,
-}
-
-/// The largest batch a workload may ask for.
-pub const MAX_BATCH: usize = 4096;
-
-impl Workload {
-    /// Uniform over present keys, no misses.
-    pub const UNIFORM: Workload = Workload { access: Access::Uniform, miss_fraction: 0.0, batch: 1 };
-    /// Only absent keys.
-    pub const MISS: Workload = Workload { access: Access::Uniform, miss_fraction: 1.0, batch: 1 };
-    /// Zipf 0.99 over present keys, as YCSB.
-    pub const ZIPF: Workload = Workload { access: Access::Zipf { theta: 0.99 }, miss_fraction: 0.0, batch: 1 };
-
-    /// The same keys, asked `batch` at a time.
-    pub fn batched(self, batch: usize) -> Workload {
-        Workload { batch, ..self }
-    }
-
+/// The key streams of a [`Workload`], which lives in `kvbench-results` (records name it)
+/// while the random draws live here.
+pub trait KeyStreams {
     /// A stream of `len` lookups over `keys` (the file's keys, in file order).
     ///
     /// With no keys, every lookup is a miss.
-    pub fn stream(&self, keys: &dyn Keys, len: usize, seed: u64) -> KeyStream {
+    fn stream(&self, keys: &dyn Keys, len: usize, seed: u64) -> KeyStream {
         let mut stream = KeyStream::default();
         self.sampler(keys, seed).fill(&mut stream, len);
         stream
     }
 
-    /// An endless source of lookups over `keys`; [`Workload::stream`] is its first `len`.
+    /// An endless source of lookups over `keys`; [`KeyStreams::stream`] is its first `len`.
     ///
     /// Use it where a finite stream would repeat: a cache fed a repeating
     /// stream ends up holding all of it and reports hits a real workload
     /// would not give.
-    pub fn sampler<'k>(&self, keys: &'k dyn Keys, seed: u64) -> Sampler<'k> {
+    fn sampler<'k>(&self, keys: &'k dyn Keys, seed: u64) -> Sampler<'k> {
         self.draws(keys, seed).sampler(0)
     }
 
@@ -90,7 +44,11 @@ impl Workload {
     /// Zipf ranking of the keys, 4 bytes a key, drawn once), for
     /// [`Draws::sampler`] to hand out independent samplers, one per client
     /// connection say.
-    pub fn draws<'k>(&self, keys: &'k dyn Keys, seed: u64) -> Draws<'k> {
+    fn draws<'k>(&self, keys: &'k dyn Keys, seed: u64) -> Draws<'k>;
+}
+
+impl KeyStreams for Workload {
+    fn draws<'k>(&self, keys: &'k dyn Keys, seed: u64) -> Draws<'k> {
         let mut rng = block_rng(seed, WORKLOAD_STREAM);
         let n = keys.len();
         let zipf = match self.access {
@@ -124,7 +82,7 @@ pub struct Draws<'k> {
 
 impl<'k> Draws<'k> {
     /// The `stream`-th of 2^64 independent samplers of this seed; stream 0 is
-    /// [`Workload::sampler`]'s. They share the key list and the Zipf ranking,
+    /// [`KeyStreams::sampler`]'s. They share the key list and the Zipf ranking,
     /// so the same keys are popular in every stream.
     pub fn sampler(&self, stream: u64) -> Sampler<'k> {
         let mut draws = self.clone();
@@ -231,79 +189,6 @@ impl KeyStream {
     }
 }
 
-/// `uniform`, `zipf:0.99`, `latest:0.99`, `miss`, or any of these with
-/// `,miss=F` and then `,batch=N`.
-impl fmt::Display for Workload {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.miss_fraction >= 1.0 {
-            f.write_str("miss")?;
-        } else {
-            match self.access {
-                Access::Uniform => f.write_str("uniform")?,
-                Access::Zipf { theta } => write!(f, "zipf:{theta}")?,
-                Access::Latest { theta } => write!(f, "latest:{theta}")?,
-            }
-            if self.miss_fraction > 0.0 {
-                write!(f, ",miss={}", self.miss_fraction)?;
-            }
-        }
-        if self.batch > 1 {
-            write!(f, ",batch={}", self.batch)?;
-        }
-        Ok(())
-    }
-}
-
-/// Why a workload could not be parsed.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "invalid workload {0:?}: expected uniform, zipf[:THETA], latest[:THETA] or miss, optionally followed by \
-     ,miss=FRACTION and ,batch=N (1 to {max} keys per call)",
-    max = MAX_BATCH
-)]
-pub struct ParseWorkloadError(String);
-
-impl FromStr for Workload {
-    type Err = ParseWorkloadError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || ParseWorkloadError(s.to_owned());
-        let mut parts = s.split(',');
-        let access = parts.next().unwrap_or_default();
-        let theta = |t: Option<&str>| -> Result<f64, ParseWorkloadError> {
-            match t {
-                None => Ok(0.99),
-                Some(t) => t.parse().ok().filter(|t: &f64| t.is_finite() && *t >= 0.0).ok_or_else(err),
-            }
-        };
-        let (name, arg) = match access.split_once(':') {
-            Some((name, arg)) => (name, Some(arg)),
-            None => (access, None),
-        };
-        let mut workload = match name {
-            "uniform" if arg.is_none() => Workload::UNIFORM,
-            "miss" if arg.is_none() => Workload::MISS,
-            "zipf" => Workload { access: Access::Zipf { theta: theta(arg)? }, ..Workload::UNIFORM },
-            "latest" => Workload { access: Access::Latest { theta: theta(arg)? }, ..Workload::UNIFORM },
-            _ => return Err(err()),
-        };
-        let (mut miss, mut batch) = (None, None);
-        for option in parts {
-            match option.split_once('=') {
-                Some(("miss", f)) if miss.is_none() && name != "miss" => miss = Some(f),
-                Some(("batch", n)) if batch.is_none() => batch = Some(n),
-                _ => return Err(err()),
-            }
-        }
-        if let Some(miss) = miss {
-            workload.miss_fraction = miss.parse().ok().filter(|m| (0.0..=1.0).contains(m)).ok_or_else(err)?;
-        }
-        if let Some(batch) = batch {
-            workload.batch = batch.parse().ok().filter(|n| (1..=MAX_BATCH).contains(n)).ok_or_else(err)?;
-        }
-        Ok(workload)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,39 +211,6 @@ mod tests {
             }
         }
         counts
-    }
-
-    #[test]
-    fn parses_and_prints() {
-        for s in [
-            "uniform",
-            "miss",
-            "zipf:0.99",
-            "latest:0.5",
-            "uniform,miss=0.1",
-            "zipf:1.2,miss=0.5",
-            "uniform,batch=64",
-            "miss,batch=16",
-            "zipf:0.99,miss=0.1,batch=4096",
-        ] {
-            assert_eq!(s.parse::<Workload>().unwrap().to_string(), s);
-        }
-        assert_eq!("zipf".parse::<Workload>().unwrap(), Workload::ZIPF);
-        for bad in [
-            "",
-            "zipf:-1",
-            "zipf:x",
-            "uniform:1",
-            "uniform,miss=2",
-            "uniform,hit=0.1",
-            "gauss",
-            "uniform,batch=0",
-            "uniform,batch=4097",
-            "uniform,batch=64,batch=2",
-            "miss,miss=0.5",
-        ] {
-            assert!(bad.parse::<Workload>().is_err(), "{bad}");
-        }
     }
 
     #[test]

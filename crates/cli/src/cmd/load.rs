@@ -111,7 +111,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
                 value_len: format!("file:{name}"),
                 file: None,
             },
-            workload: args.workload.to_string(),
+            workload: args.workload,
             load: LoadInfo {
                 protocol: args.target.protocol().name().to_owned(),
                 connections: args.connections as u32,

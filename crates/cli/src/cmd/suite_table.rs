@@ -13,7 +13,7 @@ use kvbench_results::legend::{Legend, Measured, Term};
 use kvbench_results::recommend::{HEADER, latency_workload, recommend};
 use kvbench_results::table::{self, Cell, Format};
 use kvbench_results::units::{ByteSize, approx_count};
-use kvbench_results::{DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record, names::cold_workload};
+use kvbench_results::{CaseId, DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record};
 use kvbench_workload::Workload;
 
 use crate::human;
@@ -34,8 +34,8 @@ pub struct Table<'a> {
 }
 
 impl Table<'_> {
-    fn get(&self, case: &str, workload: &str, metric: Metric) -> Option<&Record> {
-        self.records.iter().find(|r| r.strategy == case && r.workload == workload && r.metric == metric)
+    fn get(&self, case: &CaseId, workload: Option<Workload>, metric: Metric) -> Option<&Record> {
+        self.records.iter().find(|r| r.case == *case && r.workload == workload && r.metric == metric)
     }
 
     /// A percentile's record, or the slowest lookup where too few were timed
@@ -79,7 +79,7 @@ impl Table<'_> {
         println!();
         self.start_up_and_memory();
         for w in self.workloads {
-            self.lookups(&w.to_string());
+            self.lookups(*w);
         }
         self.cold_starts();
         self.explain(runs, seed);
@@ -87,8 +87,8 @@ impl Table<'_> {
         self.ratios(file_bytes);
     }
 
-    fn warm_cases(&self) -> impl Iterator<Item = String> + '_ {
-        self.cases.iter().filter(|c| !c.cold).map(Case::label)
+    fn warm_cases(&self) -> impl Iterator<Item = CaseId> + '_ {
+        self.cases.iter().filter(|c| !c.cold).map(Case::id)
     }
 
     fn start_up_and_memory(&self) {
@@ -101,8 +101,8 @@ impl Table<'_> {
             // A case skipped (it could not fit) has no runs, and is listed after the tables.
             .filter(|(_, runs)| !runs.is_empty())
             .map(|(case, _)| {
-                let c = case.label();
-                let get = |m| self.get(&c, "-", m);
+                let (id, c) = (case.id(), case.label());
+                let get = |m| self.get(&id, None, m);
                 let ready = if self.wide {
                     with_interval(get(Metric::ReadyTime), human::nanos)
                 } else {
@@ -124,8 +124,9 @@ impl Table<'_> {
         self.show(&header, rows, &[true, true, true, true, true, true, false, true]);
     }
 
-    fn lookups(&self, workload: &str) {
+    fn lookups(&self, workload: Workload) {
         println!("{workload}: time per lookup");
+        let workload = Some(workload);
         let rows: Vec<Vec<Cell>> = self
             .warm_cases()
             // Every case that measured the workload (a batched one has no lookups timed alone).
@@ -134,7 +135,7 @@ impl Table<'_> {
                 let get = |m| self.get(&c, workload, m);
                 let tail = self.percentile(get(Metric::LatencyP99), get(Metric::LatencyMax));
                 vec![
-                    Cell::text(c.clone()),
+                    Cell::text(c.to_string()),
                     with_interval(get(Metric::LookupMean), human::nanos),
                     with_interval(get(Metric::ChainLatency), human::nanos),
                     with_interval(get(Metric::LatencyP50), human::nanos),
@@ -166,32 +167,32 @@ impl Table<'_> {
     }
 
     fn cold_starts(&self) {
-        let cold: Vec<String> = self.cases.iter().filter(|c| c.cold).map(Case::label).collect();
+        let cold: Vec<CaseId> = self.cases.iter().filter(|c| c.cold).map(Case::id).collect();
         let Some(first) = self.workloads.first() else { return };
         if cold.is_empty() {
             return;
         }
-        let workload = cold_workload(first);
+        let workload = Some(*first);
         println!("Cold starts (page cache dropped before opening; {first} keys)");
         let percent = |v: f64| format!("{:.0}%", v * 100.0);
         let rows: Vec<Vec<Cell>> = cold
             .iter()
             .map(|c| {
-                let get = |w: &str, m| self.get(c, w, m);
-                let max = get(&workload, Metric::LatencyMax);
-                let p50 = self.percentile(get(&workload, Metric::LatencyP50), max);
+                let get = |w: Option<Workload>, m| self.get(c, w, m);
+                let max = get(workload, Metric::LatencyMax);
+                let p50 = self.percentile(get(workload, Metric::LatencyP50), max);
                 let next = match self.wide {
                     true => p50.then(format!(" (of {})", approx_count(max.and_then(|m| m.samples).unwrap_or(0)))),
                     false => p50,
                 };
                 let cached = [
-                    figure(get("-", Metric::ColdResidentBefore), percent),
-                    figure(get("-", Metric::ColdResidentAfterOpen), percent),
+                    figure(get(None, Metric::ColdResidentBefore), percent),
+                    figure(get(None, Metric::ColdResidentAfterOpen), percent),
                 ];
                 vec![
-                    Cell::text(c.clone()),
-                    with_interval(get("-", Metric::OpenTime), human::nanos),
-                    with_interval(get(&workload, Metric::FirstLookup), human::nanos),
+                    Cell::text(c.to_string()),
+                    with_interval(get(None, Metric::OpenTime), human::nanos),
+                    with_interval(get(workload, Metric::FirstLookup), human::nanos),
                     next,
                     Cell::join(cached, " -> "),
                 ]
@@ -258,17 +259,17 @@ impl Table<'_> {
     }
 
     fn ratios(&self, file_bytes: u64) {
-        let scan = Strategy::Plain(StrategyKind::Scan).to_string();
-        let miss = self.get(&scan, &Workload::MISS.to_string(), Metric::LookupMean);
-        if let (Some(miss), Some(floor)) = (miss, self.get(MEMCHR_PASS, "-", Metric::LookupMean)) {
+        let scan = CaseId::plain(Strategy::Plain(StrategyKind::Scan).to_string());
+        let miss = self.get(&scan, Some(Workload::MISS), Metric::LookupMean);
+        if let (Some(miss), Some(floor)) = (miss, self.get(&MEMCHR_PASS.into(), None, Metric::LookupMean)) {
             println!(
                 "scan: a miss (a full scan) takes {:.2}x one memchr pass over the file ({}), each the median of its runs",
                 miss.value / floor.value,
                 with_interval(Some(floor), human::nanos).render(Format::Text)
             );
         }
-        let map = Strategy::Plain(StrategyKind::HashMap).to_string();
-        if let Some(heap) = self.get(&map, "-", Metric::HeapBytes) {
+        let map = CaseId::plain(Strategy::Plain(StrategyKind::HashMap).to_string());
+        if let Some(heap) = self.get(&map, None, Metric::HeapBytes) {
             println!("hashmap heap / file size: {:.2}x", heap.value / file_bytes.max(1) as f64);
         }
     }
@@ -277,7 +278,7 @@ impl Table<'_> {
 /// The recommendation for one dataset, computed from its records (`kvbench_results::recommend`).
 pub fn what_to_use(records: &[Record], dataset: &DatasetInfo, budget: Option<ByteSize>) {
     let Some(workload) = latency_workload(records, dataset) else { return };
-    let r = recommend(records, dataset, &workload, budget.map(|b| b.0));
+    let r = recommend(records, dataset, workload, budget.map(|b| b.0));
     println!("\nWhat to use for {} on this machine", r.dataset);
     println!("{}", human::table(&HEADER, &r.rows()));
     println!("{}", human::wrap(&r.legend(), 100));

@@ -197,7 +197,7 @@ pub fn run(plan: &SuitePlan, progress: &mut dyn Progress) -> Result<SuiteOutcome
         for (case, why) in plan.cases.iter().zip(&skip) {
             if let Some(reason) = why {
                 results.skipped.push(Skipped {
-                    strategy: case.label(),
+                    case: case.id(),
                     dataset: info.clone(),
                     reason: reason.clone(),
                     memory_limit: limit_bytes,
@@ -206,7 +206,7 @@ pub fn run(plan: &SuitePlan, progress: &mut dyn Progress) -> Result<SuiteOutcome
         }
         let mut dataset_records = Vec::new();
         for (case, runs) in plan.cases.iter().zip(&per_case) {
-            let each: Vec<Vec<Record>> = runs.iter().map(|r| records(info, &case.label(), r, &run_info)).collect();
+            let each: Vec<Vec<Record>> = runs.iter().map(|r| records(info, &case.id(), r, &run_info)).collect();
             dataset_records.extend(aggregate(&each));
         }
         results.records.extend(dataset_records.iter().cloned());

@@ -1,7 +1,7 @@
 //! bash vs Python vs Rust: the study's programs and `kvbench get`, timed as
 //! whole processes and per lookup in steady state, per dataset.
 
-use kvbench_results::Metric;
+use kvbench_results::{Metric, Workload};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -37,15 +37,16 @@ where
     for (panel, (metric, caption, x_desc)) in panels.iter().zip(kinds) {
         let mut programs: Vec<String> = Vec::new();
         for d in &datasets {
-            for p in data.strategies(Source::Baselines, d.keys, "uniform", metric) {
-                if !programs.contains(&p) {
-                    programs.push(p);
+            for p in data.strategies(Source::Baselines, d.keys, Some(Workload::UNIFORM), metric) {
+                if !programs.contains(&p.strategy) {
+                    programs.push(p.strategy);
                 }
             }
         }
         let record = |p: &str, keys| {
-            data.records(Source::Baselines)
-                .find(|r| r.strategy == p && r.dataset.keys == keys && r.metric == metric && r.workload == "uniform")
+            data.records(Source::Baselines).find(|r| {
+                r.is_plain(p) && r.dataset.keys == keys && r.metric == metric && r.workload == Some(Workload::UNIFORM)
+            })
         };
         let all = || {
             programs.iter().flat_map(|p| datasets.iter().filter_map(move |d| record(p, d.keys))).flat_map(|r| {

@@ -1,8 +1,8 @@
 //! Time per key against batch size: how much of a lookup's waiting each
 //! batch size hides, per strategy, one panel per dataset.
 
-use kvbench_results::Metric;
 use kvbench_results::units::count;
+use kvbench_results::{Metric, Workload};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -13,28 +13,28 @@ use crate::data::{Data, Source};
 use crate::style::FONT;
 
 /// The uniform workloads of the suite runs with their batch sizes, 1 (one key at a time) first.
-fn sizes(data: &Data) -> Vec<(usize, String)> {
-    let mut sizes: Vec<(usize, String)> =
-        data.records(Source::Suite).filter_map(|r| Some((batch_size(&r.workload)?, r.workload.clone()))).collect();
+fn sizes(data: &Data) -> Vec<(usize, Workload)> {
+    let mut sizes: Vec<(usize, Workload)> =
+        data.records(Source::Suite).filter_map(|r| r.workload.and_then(|w| Some((batch_size(&w)?, w)))).collect();
     sizes.sort_unstable();
     sizes.dedup();
     sizes
 }
 
 /// One line per warm case of the dataset of `keys`: (batch size, time per key), at least three points.
-fn lines(data: &Data, keys: u64, sizes: &[(usize, String)]) -> Vec<(String, Vec<(f64, f64)>)> {
+fn lines(data: &Data, keys: u64, sizes: &[(usize, Workload)]) -> Vec<(String, Vec<(f64, f64)>)> {
     let mut lines: Vec<(String, Vec<(f64, f64)>)> = data
-        .strategies(Source::Suite, keys, SINGLE, Metric::LookupMean)
+        .strategies(Source::Suite, keys, Some(SINGLE), Metric::LookupMean)
         .into_iter()
         .map(|case| {
             let points = sizes
                 .iter()
                 .filter_map(|(size, workload)| {
-                    let ns = data.value(Source::Suite, &case, keys, workload, Metric::LookupMean)?;
+                    let ns = data.value(Source::Suite, &case, keys, Some(*workload), Metric::LookupMean)?;
                     Some((*size as f64, ns))
                 })
                 .collect();
-            (case, points)
+            (case.to_string(), points)
         })
         .collect();
     lines.retain(|(_, points): &(String, Vec<(f64, f64)>)| points.len() >= 3);

@@ -1,7 +1,7 @@
 //! The cache-ratio sweep: hit rate and lookup time against the cache's size.
 
-use kvbench_results::Metric;
 use kvbench_results::units::nanos;
+use kvbench_results::{CaseId, Metric, Workload};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -10,7 +10,7 @@ use crate::data::{Data, Source};
 use crate::style::{FONT, color};
 
 /// The workloads compared, as recorded.
-const WORKLOADS: [(&str, &str); 2] = [("uniform", "uniform keys"), ("zipf:0.99", "Zipf 0.99 keys")];
+const WORKLOADS: [(Workload, &str); 2] = [(Workload::UNIFORM, "uniform keys"), (Workload::ZIPF, "Zipf 0.99 keys")];
 
 /// `(ratio, backing)` of an `lru(R,B)` label.
 pub fn parse_lru(label: &str) -> Option<(f64, String)> {
@@ -19,13 +19,13 @@ pub fn parse_lru(label: &str) -> Option<(f64, String)> {
 }
 
 /// Per backing: `(ratio in %, value)` points of `metric` under `workload`, sorted.
-pub fn sweep(data: &Data, keys: u64, workload: &str, metric: Metric) -> Vec<(String, Vec<(f64, f64)>)> {
+pub fn sweep(data: &Data, keys: u64, workload: Workload, metric: Metric) -> Vec<(String, Vec<(f64, f64)>)> {
     let mut lines: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     for r in data.records(Source::Criterion) {
-        if r.dataset.keys != keys || r.workload != workload || r.metric != metric {
+        if r.dataset.keys != keys || r.workload != Some(workload) || r.metric != metric {
             continue;
         }
-        let Some((ratio, backing)) = parse_lru(&r.strategy) else { continue };
+        let Some((ratio, backing)) = parse_lru(&r.case.strategy) else { continue };
         match lines.iter_mut().find(|(b, _)| *b == backing) {
             Some((_, points)) => points.push((ratio * 100.0, r.value)),
             None => lines.push((backing, vec![(ratio * 100.0, r.value)])),
@@ -39,8 +39,9 @@ pub fn sweep(data: &Data, keys: u64, workload: &str, metric: Metric) -> Vec<(Str
 
 /// The chart needs criterion's sweep.
 pub fn missing(data: &Data) -> Option<String> {
-    let has =
-        data.largest(Source::Criterion).is_some_and(|d| !sweep(data, d.keys, "uniform", Metric::HitRate).is_empty());
+    let has = data
+        .largest(Source::Criterion)
+        .is_some_and(|d| !sweep(data, d.keys, Workload::UNIFORM, Metric::HitRate).is_empty());
     (!has).then(|| "needs the cache-ratio sweep: run `cargo bench --bench lookup`".into())
 }
 
@@ -57,7 +58,7 @@ where
     let slow = max_or(
         WORKLOADS
             .iter()
-            .flat_map(|(w, _)| sweep(data, dataset.keys, w, Metric::GetMean))
+            .flat_map(|(w, _)| sweep(data, dataset.keys, *w, Metric::GetMean))
             .flat_map(|(_, p)| p)
             .map(|p| p.1),
         1.8,
@@ -66,7 +67,7 @@ where
     for (col, (workload, label)) in WORKLOADS.iter().enumerate() {
         for (row, metric) in [Metric::HitRate, Metric::GetMean].into_iter().enumerate() {
             let Some(panel) = panels.get(row * 2 + col) else { continue };
-            let lines = sweep(data, dataset.keys, workload, metric);
+            let lines = sweep(data, dataset.keys, *workload, metric);
             let (y_top, y_desc) = match metric {
                 Metric::HitRate => (100.0, "hit rate (%)"),
                 _ => (slow, "mean time per lookup"),
@@ -99,7 +100,13 @@ where
                     .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c.stroke_width(3)));
                 chart.draw_series(points.iter().map(|p| Circle::new(*p, 4, c.filled())))?;
                 if metric == Metric::GetMean
-                    && let Some(alone) = data.value(Source::Criterion, backing, dataset.keys, workload, Metric::GetMean)
+                    && let Some(alone) = data.value(
+                        Source::Criterion,
+                        &CaseId::plain(backing),
+                        dataset.keys,
+                        Some(*workload),
+                        Metric::GetMean,
+                    )
                 {
                     let base = color(backing);
                     chart

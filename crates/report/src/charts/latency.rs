@@ -1,7 +1,7 @@
 //! Lookup latency per strategy: median dot, bar to p99 (or to the slowest
 //! lookup where too few were timed for a p99), one panel per dataset.
 
-use kvbench_results::Metric;
+use kvbench_results::{CaseId, Metric, Workload};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -25,11 +25,12 @@ where
     let datasets = data.datasets(Source::Suite);
     let panels = root.split_evenly((1, datasets.len().max(1)));
     for (panel, dataset) in panels.iter().zip(&datasets) {
-        let value = |case: &str, metric| data.value(Source::Suite, case, dataset.keys, "uniform", metric);
-        let cases = data.strategies(Source::Suite, dataset.keys, "uniform", Metric::LatencyP50);
+        let uniform = Workload::UNIFORM;
+        let value = |case: &CaseId, metric| data.value(Source::Suite, case, dataset.keys, Some(uniform), metric);
+        let cases = data.warm_cases(Source::Suite, dataset.keys, Some(uniform), Metric::LatencyP50);
         let rows: Vec<(String, f64, f64)> = cases
             .iter()
-            .filter_map(|c| Some((c.clone(), value(c, Metric::LatencyP50)?, tail(data, c, dataset.keys, "uniform")?)))
+            .filter_map(|c| Some((c.to_string(), value(c, Metric::LatencyP50)?, tail(data, c, dataset.keys, uniform)?)))
             .collect();
         let lo = min_or(rows.iter().map(|r| r.1), 2.0, 1.0);
         let hi = max_or(rows.iter().map(|r| r.2), 2.0, 1e3);

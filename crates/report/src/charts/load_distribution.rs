@@ -20,8 +20,8 @@ const TICKS: [(f64, &str); 7] =
 /// and would crowd the chart).
 fn distributions<'a>(data: &'a Data, protocol: &str) -> Vec<(String, &'a LatencyHistogram)> {
     data.at_base_connections(Metric::LatencyP50)
-        .filter(|(r, l)| l.protocol == protocol && is_base(&r.dataset) && !r.strategy.starts_with("lru"))
-        .filter_map(|(r, l)| Some((server_name(&r.strategy, l.server_threads), r.histogram.as_ref()?)))
+        .filter(|(r, l)| l.protocol == protocol && is_base(&r.dataset) && !r.case.strategy.starts_with("lru"))
+        .filter_map(|(r, l)| Some((server_name(&r.case, l.server_threads), r.histogram.as_ref()?)))
         .collect()
 }
 

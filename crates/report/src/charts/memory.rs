@@ -1,7 +1,7 @@
 //! Memory per strategy at the largest dataset: anonymous vs file-backed RSS.
 
-use kvbench_results::Metric;
 use kvbench_results::units::bytes;
+use kvbench_results::{CaseId, Metric};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -21,12 +21,8 @@ where
 {
     root.fill(&WHITE)?;
     let Some(dataset) = data.largest(Source::Suite) else { return Ok(()) };
-    let value = |case: &str, metric| data.value(Source::Suite, case, dataset.keys, "-", metric);
-    let cases: Vec<String> = data
-        .strategies(Source::Suite, dataset.keys, "-", Metric::AnonRssBytes)
-        .into_iter()
-        .filter(|c| !c.ends_with("(cold)"))
-        .collect();
+    let value = |case: &CaseId, metric| data.value(Source::Suite, case, dataset.keys, None, metric);
+    let cases = data.warm_cases(Source::Suite, dataset.keys, None, Metric::AnonRssBytes);
     let title = format!("Memory each strategy adds, {} keys (after all lookups)", dataset.label());
     let root = root.titled(&title, (FONT, 26))?;
     let panels = root.split_evenly((1, 2));
@@ -49,7 +45,7 @@ where
             .x_labels(6)
             .x_label_formatter(&|v| format!("{v:.0}"))
             .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => cases.get(*i as usize).cloned().unwrap_or_default(),
+                SegmentValue::CenterOf(i) => cases.get(*i as usize).map(CaseId::to_string).unwrap_or_default(),
                 _ => String::new(),
             })
             .y_labels(cases.len())
@@ -61,7 +57,7 @@ where
             let i = i as i32;
             let mut bar = Rectangle::new(
                 [(0.0, SegmentValue::Exact(i)), (v / mib, SegmentValue::Exact(i + 1))],
-                color(case).filled(),
+                color(&case.to_string()).filled(),
             );
             bar.set_margin(6, 6, 0, 0);
             chart.draw_series([bar])?;

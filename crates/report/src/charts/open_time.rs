@@ -24,10 +24,10 @@ where
     let datasets = data.datasets(Source::Suite);
     let panels = root.split_evenly((1, datasets.len().max(1)));
     for (panel, dataset) in panels.iter().zip(&datasets) {
-        let cases = data.strategies(Source::Suite, dataset.keys, "-", Metric::OpenTime);
+        let cases = data.strategies(Source::Suite, dataset.keys, None, Metric::OpenTime);
         let rows: Vec<(String, f64)> = cases
             .iter()
-            .filter_map(|c| Some((c.clone(), data.value(Source::Suite, c, dataset.keys, "-", Metric::OpenTime)?)))
+            .filter_map(|c| Some((c.to_string(), data.value(Source::Suite, c, dataset.keys, None, Metric::OpenTime)?)))
             .collect();
         let lo = min_or(rows.iter().map(|r| r.1), 3.0, 1e3);
         let hi = max_or(rows.iter().map(|r| r.1), 4.0, 1e6);

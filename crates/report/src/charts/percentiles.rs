@@ -1,7 +1,7 @@
 //! Latency percentile curves (HdrHistogram style) at the largest dataset.
 
-use kvbench_results::Metric;
 use kvbench_results::units::nanos;
+use kvbench_results::{Metric, Workload};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -30,15 +30,17 @@ where
 {
     root.fill(&WHITE)?;
     let Some(dataset) = data.largest(Source::Suite) else { return Ok(()) };
-    let cases = data.strategies(Source::Suite, dataset.keys, "uniform", Metric::LatencyP50);
+    let cases = data.warm_cases(Source::Suite, dataset.keys, Some(Workload::UNIFORM), Metric::LatencyP50);
     let curves: Vec<(String, Vec<(f64, f64)>)> = cases
         .iter()
         .map(|c| {
             let points = POINTS
                 .iter()
-                .filter_map(|(m, x, _)| Some((*x, data.value(Source::Suite, c, dataset.keys, "uniform", *m)?)))
+                .filter_map(|(m, x, _)| {
+                    Some((*x, data.value(Source::Suite, c, dataset.keys, Some(Workload::UNIFORM), *m)?))
+                })
                 .collect();
-            (c.clone(), points)
+            (c.to_string(), points)
         })
         .collect();
     let all = || curves.iter().flat_map(|(_, p)| p.iter().map(|(_, v)| *v));

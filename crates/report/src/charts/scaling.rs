@@ -38,7 +38,7 @@ fn lines(data: &Data, metric: Metric, axis: Axis) -> Vec<(String, Vec<(f64, f64)
             _ => continue,
         };
         let protocol = PROTOCOLS.iter().find(|(p, _)| *p == l.protocol).map_or(l.protocol.as_str(), |(_, t)| *t);
-        push_point(&mut lines, format!("{}, {protocol}", server_name(&r.strategy, l.server_threads)), (x, r.value));
+        push_point(&mut lines, format!("{}, {protocol}", server_name(&r.case, l.server_threads)), (x, r.value));
     }
     lines.retain(|(_, points)| points.len() > 1);
     for (_, points) in &mut lines {

@@ -6,7 +6,7 @@
 //! it would look free. The anonymous part is marked beside each point.
 
 use kvbench_results::units::nanos;
-use kvbench_results::{CaseStart, Metric};
+use kvbench_results::{CaseId, CaseStart, Metric, Workload};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -18,30 +18,27 @@ use crate::style::{FONT, color};
 /// (the slowest lookup where too few were timed for a p99). A strategy both
 /// built and reopened is shown once, reopened: its lookups and memory are
 /// the same either way, and a second point would only crowd the chart.
-pub fn points(data: &Data, keys: u64) -> Vec<(String, f64, f64)> {
-    let cases = data.strategies(Source::Suite, keys, "-", Metric::ResidentBytesPerKey);
-    let reopened = |build: &str| {
-        let strategy = build.strip_suffix(&CaseStart::Build.label("")).unwrap_or(build);
-        cases.contains(&CaseStart::Reopen.label(strategy))
-    };
+pub fn points(data: &Data, keys: u64) -> Vec<(CaseId, f64, f64)> {
+    let cases = data.warm_cases(Source::Suite, keys, None, Metric::ResidentBytesPerKey);
+    let reopened = |build: &CaseId| cases.contains(&CaseId::new(build.strategy.as_str(), Some(CaseStart::Reopen)));
     cases
         .iter()
-        .filter(|c| !(CaseStart::Build.marks(c) && reopened(c)))
+        .filter(|c| !(c.started(CaseStart::Build) && reopened(c)))
         .filter_map(|c| {
-            let per_key = data.value(Source::Suite, c, keys, "-", Metric::ResidentBytesPerKey)?;
-            Some((c.clone(), per_key, tail(data, c, keys, "uniform")?))
+            let per_key = data.value(Source::Suite, c, keys, None, Metric::ResidentBytesPerKey)?;
+            Some((c.clone(), per_key, tail(data, c, keys, Workload::UNIFORM)?))
         })
         .collect()
 }
 
 /// Anonymous bytes per key of `case`, where recorded.
-fn anonymous(data: &Data, case: &str, keys: u64) -> Option<f64> {
-    data.value(Source::Suite, case, keys, "-", Metric::AnonBytesPerKey)
+fn anonymous(data: &Data, case: &CaseId, keys: u64) -> Option<f64> {
+    data.value(Source::Suite, case, keys, None, Metric::AnonBytesPerKey)
 }
 
 /// The points no other point beats on both axes, by increasing memory.
-pub fn pareto(points: &[(String, f64, f64)]) -> Vec<(String, f64, f64)> {
-    let mut front: Vec<(String, f64, f64)> = points
+pub fn pareto(points: &[(CaseId, f64, f64)]) -> Vec<(CaseId, f64, f64)> {
+    let mut front: Vec<(CaseId, f64, f64)> = points
         .iter()
         .filter(|(_, m, l)| !points.iter().any(|(_, m2, l2)| m2 <= m && l2 <= l && (m2 < m || l2 < l)))
         .cloned()
@@ -91,9 +88,10 @@ where
         .draw_series(LineSeries::new(front.iter().map(|p| (p.1, p.2)), BLACK.stroke_width(2)))?
         .label("Pareto frontier")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.stroke_width(2)));
-    for (i, (name, per_key, p99)) in points.iter().enumerate() {
-        let c = color(name);
-        if let Some(anon) = anonymous(data, name, dataset.keys) {
+    for (i, (case, per_key, p99)) in points.iter().enumerate() {
+        let name = case.to_string();
+        let c = color(&name);
+        if let Some(anon) = anonymous(data, case, dataset.keys) {
             chart.draw_series(LineSeries::new([(anon, *p99), (*per_key, *p99)], c.stroke_width(1)))?;
             chart.draw_series([Cross::new((anon, *p99), 6, c.stroke_width(2))])?;
         }
@@ -106,7 +104,7 @@ where
             .filter(|(_, m, l)| (m - per_key).abs() < x_top * 0.08 && (l / p99).ln().abs() < 0.7)
             .count();
         let y = if crowded == 0 { *p99 * 1.3 } else { *p99 / 1.45f64.powi(crowded as i32) };
-        chart.draw_series([Text::new(name.clone(), (*per_key + x_top * 0.012, y), (FONT, 13))])?;
+        chart.draw_series([Text::new(name, (*per_key + x_top * 0.012, y), (FONT, 13))])?;
     }
     chart
         .configure_series_labels()

@@ -91,7 +91,7 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
     if let Some(limit) = &limit {
         // Only kvbench's own servers ran inside the limit; the peers' figures are not limited.
         let peer = |s: &str| s == REDIS_SERVER || s == PYTHON_DICT || s.starts_with("redis-cluster node");
-        for record in outcome.results.records.iter_mut().filter(|r| !peer(&r.strategy)) {
+        for record in outcome.results.records.iter_mut().filter(|r| !peer(&r.case.strategy)) {
             record.memory_limit = Some(limit.bytes());
         }
     }
