@@ -24,7 +24,9 @@
 //!
 //! The engines share `store.rs`: the store beside the data, its stamp, its
 //! checks and its rebuilds; the two Redis strategies share `redis_load.rs`
-//! (the load, its marker, the connection pool). [`open`] opens any strategy by [`Strategy`] (`registry.rs`); `format.rs`
+//! (the load, its marker, the connection pool). Each strategy's file also declares its [`Facts`]
+//! (`facts.rs`): its family, store, memory model, warm-up and default cases, which the
+//! registry and the harness read. [`open`] opens any strategy by [`Strategy`] (`registry.rs`); `format.rs`
 //! defines the file format ([`split_line`], [`check_key`]); [`Reference`] is
 //! the obviously-correct model the tests compare to; [`DataFile`] maps a data
 //! file; [`profile()`] measures what a file holds (records, duplicates, key
