@@ -4,13 +4,14 @@
 //! killed by the kernel half-way (a 100M-key `hashmap` needs ~8 GB of heap;
 //! a 100M-key store ~10 GB of disk).
 //!
-//! The figures per key are upper bounds of what the suite measured at 10M
-//! keys (peak during the build, not only what stays), rounded up: an
-//! estimate errs towards skipping, and says what it assumed.
+//! The figures per key are each strategy's facts ([`kvbench_lookup::Facts`]:
+//! its memory model, and what building its store takes), upper bounds of
+//! what the suite measured at 10M keys (peak during the build, not only what
+//! stays), rounded up: an estimate errs towards skipping, and says what it assumed.
 
 use std::path::Path;
 
-use kvbench_lookup::{Strategy, StrategyKind};
+use kvbench_lookup::{Memory, Strategy, StrategyKind};
 
 use crate::suite::Case;
 
@@ -34,43 +35,30 @@ pub struct Needs {
     pub disk: u64,
 }
 
-/// Peak anonymous bytes per key of building or opening `kind`, and disk bytes per key of what it keeps.
-fn per_key(kind: StrategyKind, building: bool) -> (u64, u64) {
-    let build = |memory: u64| if building { memory } else { 0 };
-    match kind {
-        StrategyKind::ScanLines
-        | StrategyKind::Scan
-        | StrategyKind::Redis
-        | StrategyKind::RedisCluster
-        | StrategyKind::Lru => (0, 0),
-        // A packed table of offsets and hashes: 76 B/key at 10M, more while it grows.
-        StrategyKind::HashMap | StrategyKind::Warming => (110, 0),
-        // Sorting (hash, offset) pairs in memory before writing 17.7 B/key.
-        StrategyKind::MmapIndex => (build(48), 18),
-        StrategyKind::PhfIndex => (build(40), 6),
-        // Engines sort every record first (40 B/key), then write a store of 76–114 B/key.
-        StrategyKind::Fst => (build(64), 42),
-        StrategyKind::Lmdb | StrategyKind::Sqlite | StrategyKind::Cdb => (build(64), 120),
-        // redb holds a write transaction's dirty pages in memory.
-        StrategyKind::Redb => (build(160), 120),
+/// Anonymous bytes a strategy with the memory model `memory` holds once open
+/// over `keys` keys of `record_bytes` each, caching `cached` of them.
+fn held(memory: Memory, keys: u64, record_bytes: u64, cached: f64) -> u64 {
+    match memory {
+        Memory::Mapped => 0,
+        Memory::PerKey(bytes) => bytes * keys,
+        Memory::PerCachedRecord(extra) => (cached * keys as f64) as u64 * (record_bytes + extra),
     }
 }
 
 /// What `case` needs on a file of `file_bytes` holding about `keys` keys;
 /// `store_exists` says whether the sidecar or store it reuses is already built.
 pub fn needs(case: &Case, file_bytes: u64, keys: u64, store_exists: bool) -> Needs {
-    let reader = case.strategy.reader();
-    let building = reader.keeps_sidecar() && (case.fresh_index || !store_exists);
-    let (memory, disk) = per_key(reader, building);
-    let mut needs = Needs { memory: memory * keys, disk: if building { disk * keys } else { 0 } };
-    if let Strategy::Lru { ratio, .. } = case.strategy {
-        // Each cached entry: its key and value copied (with their allocation
-        // headers), the list node and the map slot around them: ~180 B at 68 B a record.
-        let per_entry = file_bytes / keys.max(1) + 128;
-        needs.memory += (ratio * keys as f64) as u64 * per_entry;
-    }
-    needs.memory += PROBE_BYTES;
-    needs
+    let (outer, reader) = (case.strategy.kind(), case.strategy.reader());
+    let cached = match case.strategy {
+        Strategy::Lru { ratio, .. } => ratio,
+        Strategy::Plain(_) => 0.0,
+    };
+    let held = |kind: StrategyKind| held(kind.facts().memory, keys, file_bytes / keys.max(1), cached);
+    // What the reader holds, and around it what a cache in front of it holds.
+    let mut memory = held(reader) + if outer == reader { 0 } else { held(outer) };
+    let building = reader.facts().store.filter(|_| case.fresh_index || !store_exists);
+    memory += building.map_or(0, |store| store.build_bytes_per_key * keys);
+    Needs { memory: memory + PROBE_BYTES, disk: building.map_or(0, |store| store.disk_bytes_per_key * keys) }
 }
 
 /// Why `case` cannot run on this file here, or `None` when it fits.
@@ -98,9 +86,14 @@ pub fn why_not(case: &Case, file_bytes: u64, keys: u64, room: Room) -> Option<St
         return Some(format!("its store needs ~{} of disk beside the data, {} free", size(n.disk), size(free)));
     }
     let store = needs(&Case { fresh_index: true, ..case.clone() }, file_bytes, keys, false).disk;
-    if case.strategy.reader() == StrategyKind::Cdb && store + file_bytes > u64::from(u32::MAX) {
+    let reader = case.strategy.reader().facts();
+    if let Some(limit) = reader.store.and_then(|s| s.limit_bytes)
+        && store + file_bytes >= limit
+    {
         return Some(format!(
-            "a cdb file holds at most 4 GiB, and this file's store would be ~{}",
+            "a {} file holds at most {}, and this file's store would be ~{}",
+            reader.name,
+            size(limit),
             size(store + file_bytes)
         ));
     }
@@ -181,8 +174,40 @@ mod tests {
         assert_eq!(why_not(&case("lmdb"), bytes, keys, small_disk), None, "reusing a store writes nothing");
         let missing = Room { store_exists: false, ..small_disk };
         assert!(why_not(&case("lmdb"), bytes, keys, missing).is_some(), "a missing store is built");
-        assert!(why_not(&case("cdb"), bytes, keys, room(24 * GIB)).unwrap().contains("4 GiB"));
+        let why = why_not(&case("cdb"), bytes, keys, room(24 * GIB)).unwrap();
+        assert!(why.starts_with("a cdb file holds at most 4 GiB, "), "{why}");
         assert_eq!(why_not(&case("cdb"), 68_000_000, 1_000_000, room(24 * GIB)), None);
+    }
+
+    #[test]
+    fn each_kind_needs_what_it_needed_before_its_facts_moved() {
+        use StrategyKind::*;
+        let (bytes, keys) = (68_000_000, 1_000_000);
+        // Per key: (anonymous bytes, disk bytes) building; anonymous bytes reopening.
+        let before = |kind| match kind {
+            ScanLines | Scan | Redis | RedisCluster | Lru => ((0, 0), 0),
+            HashMap | Warming => ((110, 0), 110),
+            MmapIndex => ((48, 18), 0),
+            PhfIndex => ((40, 6), 0),
+            Fst => ((64, 42), 0),
+            Lmdb | Sqlite | Cdb => ((64, 120), 0),
+            Redb => ((160, 120), 0),
+        };
+        for kind in StrategyKind::ALL.into_iter().filter(|k| *k != Lru) {
+            let ((memory, disk), reopen) = before(kind);
+            let build = Case { fresh_index: true, ..Case::new(Strategy::Plain(kind)) };
+            let expected = Needs { memory: memory * keys + PROBE_BYTES, disk: disk * keys };
+            assert_eq!(needs(&build, bytes, keys, true), expected, "{kind} built");
+            let reopened = Needs { memory: reopen * keys + PROBE_BYTES, disk: 0 };
+            assert_eq!(needs(&Case::new(Strategy::Plain(kind)), bytes, keys, true), reopened, "{kind} reopened");
+            let missing = if kind.keeps_sidecar() { expected } else { reopened };
+            assert_eq!(needs(&Case::new(Strategy::Plain(kind)), bytes, keys, false), missing, "{kind}, no store yet");
+        }
+        // A cache: each of its records (68 B here) copied with 128 B around it, over its backing's needs.
+        let lru = needs(&case("lru(0.5,mmap-index)"), bytes, keys, true);
+        assert_eq!(lru, Needs { memory: 500_000 * (68 + 128) + PROBE_BYTES, disk: 0 });
+        let lru = needs(&case("lru(0.1,hashmap)"), bytes, keys, true);
+        assert_eq!(lru, Needs { memory: 110 * keys + 100_000 * (68 + 128) + PROBE_BYTES, disk: 0 });
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use kvbench_lookup::DataFile;
-use kvbench_lookup::{Lookup, LookupError, OpenError, OpenOptions, Strategy, StrategyKind};
+use kvbench_lookup::{Lookup, LookupError, OpenError, OpenOptions, Strategy, WarmUp};
 use kvbench_workload::file_keys;
 use kvbench_workload::{KeyStream, KeyStreams, Workload};
 use serde::{Deserialize, Serialize};
@@ -243,10 +243,10 @@ pub enum ProbeError {
 /// Length of each workload's key stream; lookups cycle through it.
 const STREAM_LEN: usize = 1 << 20;
 
-/// For caching strategies the stream is made at least this many times
-/// longer than the key count (up to [`MAX_CACHE_STREAM`]): a cache fed a short
-/// repeating stream ends up holding all of it and reports hits a real
-/// workload would not give.
+/// For caching strategies ([`WarmUp::Cache`]) the stream is made at least
+/// this many times longer than the key count (up to [`MAX_CACHE_STREAM`]): a
+/// cache fed a short repeating stream ends up holding all of it and reports
+/// hits a real workload would not give.
 const CACHE_STREAM_FACTOR: usize = 5;
 const MAX_CACHE_STREAM: usize = 16 << 20;
 
@@ -256,9 +256,9 @@ const MAX_CACHE_STREAM: usize = 16 << 20;
 fn streams(spec: &ProbeSpec) -> Result<Vec<(Workload, KeyStream)>, OpenError> {
     let file = DataFile::open(&spec.data)?;
     let keys = file_keys(file.bytes(), spec.key_pool);
-    let len = match (&spec.strategy, spec.cold) {
+    let len = match (spec.strategy.kind().facts().warm_up, spec.cold) {
         (_, true) => spec.first_lookups.max_ops as usize + 1,
-        (Strategy::Lru { .. }, false) => (keys.len() * CACHE_STREAM_FACTOR).clamp(STREAM_LEN, MAX_CACHE_STREAM),
+        (WarmUp::Cache, false) => (keys.len() * CACHE_STREAM_FACTOR).clamp(STREAM_LEN, MAX_CACHE_STREAM),
         _ => STREAM_LEN,
     };
     Ok(spec.workloads.iter().map(|w| (*w, w.stream(&keys, len.max(1), spec.seed))).collect())
@@ -313,7 +313,8 @@ pub fn warm_cache<E>(lookup: &dyn Lookup, limit: u64, mut op: impl FnMut(u64) ->
     Ok(done)
 }
 
-/// Waits for a strategy that reports readiness (`warming`) to become ready.
+/// Waits for a strategy that builds in the background ([`WarmUp::Background`]:
+/// `warming`) to report itself ready.
 fn wait_ready(lookup: &dyn Lookup, timeout: Duration) -> Result<(), ProbeError> {
     let start = Instant::now();
     loop {
@@ -563,7 +564,7 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
     let lookup = kvbench_lookup::open(&spec.data, &spec.strategy, &spec.opts)?;
     let open_ns = start.elapsed().as_nanos() as u64;
     let resident_after_open = cold_fraction();
-    let ready_ns = if spec.strategy.kind() == StrategyKind::Warming && !spec.cold {
+    let ready_ns = if spec.strategy.kind().facts().warm_up == WarmUp::Background && !spec.cold {
         wait_ready(&*lookup, spec.ready_timeout)?;
         lookup.info().ready_after.map(|d| d.as_nanos() as u64)
     } else {
@@ -599,8 +600,8 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
         }
     }
     let mut memory_steady = MemorySnapshot::trimmed().0.since(&before);
-    let memchr_pass = match (&spec.strategy, spec.cold) {
-        (Strategy::Plain(StrategyKind::Scan), false) => Some(memchr_pass(&spec.data, &spec.plan)?),
+    let memchr_pass = match (spec.strategy.kind().facts().memchr_floor, spec.cold) {
+        (true, false) => Some(memchr_pass(&spec.data, &spec.plan)?),
         _ => None,
     };
     let info = lookup.info();

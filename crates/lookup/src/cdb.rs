@@ -6,38 +6,18 @@
 //! each key. `cdb2` maps the file and copies each value out; it has no batch
 //! API. The format's offsets are 32 bits, so a store over 4 GiB is refused
 //! with a clear error (about 60M keys of this size).
+//!
+//! Its facts are here; the engine itself (`cdb/engine.rs`) is built with the `cdb` feature.
 
-use std::path::Path;
+use crate::facts::{Facts, Open};
 
-use cdb2::{CDB, CDBMake};
+#[cfg(feature = "cdb")]
+const OPEN: Open = Open::With(|path, opts| Ok(Box::new(crate::store::EngineLookup::<engine::Cdb>::open(path, opts)?)));
+#[cfg(not(feature = "cdb"))]
+const OPEN: Open = Open::Without("cdb");
 
-use crate::sidecar::Kind;
-use crate::store::{Engine, Record};
+/// What kvbench knows about `cdb`: its format's 32-bit offsets refuse a store of 4 GiB or more.
+pub(crate) const FACTS: Facts = crate::store::engine_facts("cdb", 64, Some(1 << 32), OPEN);
 
-/// A cdb file, mapped.
-pub struct Cdb(CDB);
-
-impl Engine for Cdb {
-    const NAME: &'static str = "cdb";
-    const KIND: Kind = Kind::Cdb;
-    const MAPS_FILE: bool = true;
-
-    fn build(path: &Path, records: &[Record<'_>]) -> Result<(), String> {
-        let load = || -> std::io::Result<()> {
-            let mut cdb = CDBMake::new(std::fs::File::create(path)?)?;
-            for record in records {
-                cdb.add(record.key, record.value)?;
-            }
-            cdb.finish()
-        };
-        load().map_err(|e| format!("{e} (a cdb file holds at most 4 GiB)"))
-    }
-
-    fn open(path: &Path) -> Result<Self, String> {
-        CDB::open(path).map(Cdb).map_err(|e| e.to_string())
-    }
-
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
-        self.0.get(key).transpose().map_err(|e| e.to_string())
-    }
-}
+#[cfg(feature = "cdb")]
+mod engine;

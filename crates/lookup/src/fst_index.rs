@@ -13,12 +13,30 @@ use std::path::{Path, PathBuf};
 use fst::{Map, MapBuilder};
 
 use crate::error::{LookupError, OpenError};
+use crate::facts::{Facts, Family, Memory, Open, Place, Start, Store, WarmUp};
 use crate::format::{check_key, value_if_key_at};
 use crate::info::StrategyInfo;
 use crate::sidecar::{Header, Indexed, Kind, Layout, Stored};
 use crate::source::DataFile;
 use crate::store::sorted_records;
 use crate::{Lookup, OpenOptions, Value};
+
+/// What kvbench knows about `fst`.
+pub(crate) const FACTS: Facts = Facts {
+    name: "fst",
+    family: Family::Engine,
+    store: Some(Store {
+        place: Place::Sidecar(default_fst_path),
+        build_bytes_per_key: 64,
+        disk_bytes_per_key: 42,
+        limit_bytes: None,
+    }),
+    memory: Memory::Mapped,
+    warm_up: WarmUp::None,
+    memchr_floor: false,
+    starts: &[Start::Build, Start::Warm],
+    open: Open::With(|path, opts| Ok(Box::new(FstIndex::open(path, opts)?))),
+};
 
 /// The transducer as built, before it is written to the sidecar.
 pub(crate) struct FstParts(Vec<u8>);

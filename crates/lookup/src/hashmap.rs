@@ -18,11 +18,25 @@ use hashbrown::hash_table::Entry;
 use rayon::prelude::*;
 
 use crate::error::{LookupError, OpenError};
+use crate::facts::{Facts, Family, Memory, Open, Start, WarmUp};
 use crate::format::{self, check_key, key_at, key_is_at, value_if_key_at};
 use crate::info::StrategyInfo;
 use crate::prefetch::{CHUNK, prefetch_record};
 use crate::source::read_all;
 use crate::{Lookup, OpenOptions, Value};
+
+/// What kvbench knows about `hashmap`.
+pub(crate) const FACTS: Facts = Facts {
+    name: "hashmap",
+    family: Family::Own,
+    store: None,
+    // A packed table of offsets and hashes: 76 B/key at 10M keys, more while it grows.
+    memory: Memory::PerKey(110),
+    warm_up: WarmUp::None,
+    memchr_floor: false,
+    starts: &[Start::Warm],
+    open: Open::With(|path, opts| Ok(Box::new(HashMapLookup::open(path, opts)?))),
+};
 
 /// Number of independently built shards (a power of two).
 pub const SHARDS: usize = 16;

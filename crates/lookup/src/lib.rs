@@ -24,7 +24,9 @@
 //!
 //! The engines share `store.rs`: the store beside the data, its stamp, its
 //! checks and its rebuilds; the two Redis strategies share `redis_load.rs`
-//! (the load, its marker, the connection pool). [`open`] opens any strategy by [`Strategy`] (`registry.rs`); `format.rs`
+//! (the load, its marker, the connection pool). Each strategy's file also declares its [`Facts`]
+//! (`facts.rs`): its family, store, memory model, warm-up and default cases, which the
+//! registry and the harness read. [`open`] opens any strategy by [`Strategy`] (`registry.rs`); `format.rs`
 //! defines the file format ([`split_line`], [`check_key`]); [`Reference`] is
 //! the obviously-correct model the tests compare to; [`DataFile`] maps a data
 //! file; [`profile()`] measures what a file holds (records, duplicates, key
@@ -36,32 +38,30 @@
 // expect or unchecked indexing outside tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
-// The strategies, one file each; their types are re-exported below.
-#[cfg(feature = "cdb")]
+// The strategies, one file each (with its facts); their types are re-exported
+// below. A strategy behind a feature keeps its facts in its file and its code
+// in a submodule built with the feature, so the registry knows every strategy
+// in every build.
 mod cdb;
 mod fst_index;
 mod hashmap;
-#[cfg(feature = "lmdb")]
 mod lmdb;
 mod lru;
 mod mmap_index;
 mod phf_index;
-#[cfg(feature = "redb")]
 mod redb;
-#[cfg(feature = "redis")]
 pub mod redis;
-#[cfg(feature = "redis")]
 pub mod redis_cluster;
 #[cfg(feature = "redis")]
 mod redis_load;
 mod scan;
 mod scan_lines;
-#[cfg(feature = "sqlite")]
 mod sqlite;
 mod warming;
 
 // Internals shared by the strategies.
 mod error;
+mod facts;
 mod format;
 mod guard;
 mod info;
@@ -75,6 +75,7 @@ mod store;
 mod value;
 
 pub use error::{KeyFault, LineFault, LookupError, OpenError};
+pub use facts::{Facts, Family, Memory, Open, Opener, Place, Start, Store, WarmUp};
 pub use format::{MAX_KEY_LEN, check_key, split_line};
 pub use fst_index::{FstIndex, default_fst_path};
 pub use hashmap::HashMapLookup;

@@ -12,9 +12,28 @@ use std::sync::{Arc, Mutex, PoisonError};
 use ::lru::LruCache;
 
 use crate::error::{LookupError, OpenError};
+use crate::facts::{Facts, Family, Memory, Open, Start, WarmUp};
 use crate::format::check_key;
 use crate::info::{CacheStats, StrategyInfo};
 use crate::{Lookup, Value};
+
+/// What kvbench knows about `lru`.
+pub(crate) const FACTS: Facts = Facts {
+    name: "lru",
+    family: Family::Composite,
+    store: None,
+    // Each cached entry: its key and value copied (with their allocation
+    // headers), the list node and the map slot around them: ~180 B at 68 B a record.
+    memory: Memory::PerCachedRecord(128),
+    warm_up: WarmUp::Cache,
+    memchr_floor: false,
+    starts: &[Start::Warm],
+    open: Open::With(|_, _| Err(OpenError::Config("lru needs a ratio and a backing strategy".into()))),
+};
+
+/// The fractions of the keys the default suite caches, each over
+/// [`crate::Strategy::DEFAULT_LRU`]'s backing: a small cache and a large one.
+pub(crate) const SUITE_RATIOS: [f64; 2] = [0.1, 0.5];
 
 type Cache = LruCache<Box<[u8]>, Arc<[u8]>, ahash::RandomState>;
 type Shard = Mutex<Cache>;

@@ -25,12 +25,31 @@ use rayon::slice::ParallelSliceMut;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::error::{LookupError, OpenError};
+use crate::facts::{Facts, Family, Memory, Open, Place, Start, Store, WarmUp};
 use crate::format::{self, check_key, key_at, value_if_key_at};
 use crate::info::StrategyInfo;
 use crate::prefetch::{CHUNK, prefetch, prefetch_record};
 use crate::sidecar::{Counts, Header, Indexed, Kind, Layout, Stored};
 use crate::source::DataFile;
 use crate::{Lookup, OpenOptions, Value};
+
+/// What kvbench knows about `mmap-index`.
+pub(crate) const FACTS: Facts = Facts {
+    name: "mmap-index",
+    family: Family::Own,
+    // Sorts (hash, offset) pairs in memory before writing 17.7 B/key.
+    store: Some(Store {
+        place: Place::Sidecar(default_sidecar_path),
+        build_bytes_per_key: 48,
+        disk_bytes_per_key: 18,
+        limit_bytes: None,
+    }),
+    memory: Memory::Mapped,
+    warm_up: WarmUp::None,
+    memchr_floor: false,
+    starts: &[Start::Build, Start::Warm, Start::Cold],
+    open: Open::With(|path, opts| Ok(Box::new(MmapIndex::open(path, opts)?))),
+};
 
 /// One index entry: the stable 64-bit hash of a key and its line's offset.
 #[repr(C)]

@@ -31,6 +31,7 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::error::{LookupError, OpenError};
+use crate::facts::{Facts, Family, Memory, Open, Place, Start, Store, WarmUp};
 use crate::format::{check_key, value_if_key_at};
 use crate::info::StrategyInfo;
 use crate::mmap_index::{Entry, distinct_entries};
@@ -38,6 +39,23 @@ use crate::prefetch::{CHUNK, prefetch_record};
 use crate::sidecar::{Header, Indexed, Kind, Layout, Stored};
 use crate::source::DataFile;
 use crate::{Lookup, OpenOptions, Value};
+
+/// What kvbench knows about `phf-index`.
+pub(crate) const FACTS: Facts = Facts {
+    name: "phf-index",
+    family: Family::Own,
+    store: Some(Store {
+        place: Place::Sidecar(default_phf_path),
+        build_bytes_per_key: 40,
+        disk_bytes_per_key: 6,
+        limit_bytes: None,
+    }),
+    memory: Memory::Mapped,
+    warm_up: WarmUp::None,
+    memchr_floor: false,
+    starts: &[Start::Build, Start::Warm, Start::Cold],
+    open: Open::With(|path, opts| Ok(Box::new(PhfIndex::open(path, opts)?))),
+};
 
 /// The perfect hash function over the keys' xxh3 hashes (already uniform, so
 /// a cheap integer hash spreads them).

@@ -1,123 +1,142 @@
 //! Choosing a strategy: its name, its configuration, and opening it.
 //!
-//! Adding a strategy means one file, one [`StrategyKind`] variant and one arm
-//! in [`open`].
+//! Adding a strategy means its file (its code and its `FACTS`, see
+//! [`Facts`]), its `mod` line in `lib.rs`, and one line in the list below:
+//! the variant, [`StrategyKind::ALL`], [`StrategyKind::facts`] and everything
+//! derived from the facts follow from it.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::error::OpenError;
-use crate::fst_index::{FstIndex, default_fst_path};
-use crate::hashmap::HashMapLookup;
+use crate::facts::{Facts, Family};
 use crate::lru::Lru;
-use crate::mmap_index::{MmapIndex, default_sidecar_path};
-use crate::phf_index::{PhfIndex, default_phf_path};
-use crate::scan::Scan;
-use crate::scan_lines::ScanLines;
-use crate::store::EngineLookup;
-use crate::store::default_store_path;
-use crate::warming::Warming;
 use crate::{Lookup, OpenOptions};
 
-/// The strategies by name, as the CLI and results spell them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum StrategyKind {
+/// Declares [`StrategyKind`] from one list of `Variant => file`, in table
+/// order: the enum, [`StrategyKind::ALL`] and the one match from a kind to
+/// its file's `FACTS`, so that none of them can miss a strategy.
+macro_rules! strategies {
+    ($($(#[$doc:meta])* $kind:ident => $file:ident,)+) => {
+        /// The strategies by name, as the CLI and results spell them.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum StrategyKind {
+            $($(#[$doc])* $kind,)+
+        }
+
+        impl StrategyKind {
+            /// Every strategy, in the order tables list them.
+            pub const ALL: [StrategyKind; [$(StrategyKind::$kind),+].len()] = [$(StrategyKind::$kind),+];
+
+            /// What kvbench knows about this strategy, declared in its file.
+            pub const fn facts(self) -> &'static Facts {
+                match self {
+                    $(StrategyKind::$kind => &crate::$file::FACTS,)+
+                }
+            }
+        }
+    };
+}
+
+strategies! {
     /// Naive line-by-line read of the file on every lookup (baseline).
-    ScanLines,
+    ScanLines => scan_lines,
     /// memmem search of the mmapped file on every lookup.
-    Scan,
+    Scan => scan,
     /// All records in a packed in-memory ahash table.
-    HashMap,
+    HashMap => hashmap,
     /// Mmapped file + sorted hash index persisted in a sidecar file.
-    MmapIndex,
+    MmapIndex => mmap_index,
     /// Mmapped file + minimal perfect hash to slots, persisted in a sidecar file.
-    PhfIndex,
+    PhfIndex => phf_index,
     /// LRU cache of a fraction of the keys over another strategy.
-    Lru,
+    Lru => lru,
     /// Scan until a background-built hashmap is ready.
-    Warming,
+    Warming => warming,
     /// Mmapped file + a finite-state transducer from keys to offsets, in a sidecar file.
-    Fst,
+    Fst => fst_index,
     /// The records in an LMDB environment (heed).
-    Lmdb,
+    Lmdb => lmdb,
     /// The records in a SQLite `WITHOUT ROWID` table (rusqlite, bundled).
-    Sqlite,
+    Sqlite => sqlite,
     /// The records in a constant database (cdb2).
-    Cdb,
+    Cdb => cdb,
     /// The records in a redb table.
-    Redb,
+    Redb => redb,
     /// The same lookups over a real Redis server (loaded from the data file).
-    Redis,
+    Redis => redis,
     /// The same lookups over a Redis Cluster's primaries (loaded from the data file).
-    RedisCluster,
+    RedisCluster => redis_cluster,
+}
+
+/// The kinds of `family` in [`StrategyKind::ALL`]'s order, `N` of them
+/// ([`family_len`]); evaluated at compile time, where an index out of range
+/// is a compile error rather than a panic.
+#[allow(clippy::indexing_slicing)]
+const fn of_family<const N: usize>(family: Family) -> [StrategyKind; N] {
+    let mut out = [StrategyKind::ScanLines; N];
+    let (mut i, mut n) = (0, 0);
+    while i < StrategyKind::ALL.len() {
+        if StrategyKind::ALL[i].facts().family as u8 == family as u8 {
+            out[n] = StrategyKind::ALL[i];
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// How many kinds are of `family`.
+#[allow(clippy::indexing_slicing)]
+const fn family_len(family: Family) -> usize {
+    let (mut i, mut n) = (0, 0);
+    while i < StrategyKind::ALL.len() {
+        if StrategyKind::ALL[i].facts().family as u8 == family as u8 {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
 }
 
 impl StrategyKind {
-    /// Every strategy, in the order tables list them.
-    pub const ALL: [StrategyKind; 14] = [
-        StrategyKind::ScanLines,
-        StrategyKind::Scan,
-        StrategyKind::HashMap,
-        StrategyKind::MmapIndex,
-        StrategyKind::PhfIndex,
-        StrategyKind::Lru,
-        StrategyKind::Warming,
-        StrategyKind::Fst,
-        StrategyKind::Lmdb,
-        StrategyKind::Sqlite,
-        StrategyKind::Cdb,
-        StrategyKind::Redb,
-        StrategyKind::Redis,
-        StrategyKind::RedisCluster,
-    ];
-
-    /// The embedded engines a user might pick instead of kvbench's own strategies.
-    pub const ENGINES: [StrategyKind; 5] =
-        [StrategyKind::Fst, StrategyKind::Lmdb, StrategyKind::Sqlite, StrategyKind::Cdb, StrategyKind::Redb];
+    /// The embedded engines a user might pick instead of kvbench's own strategies
+    /// ([`Family::Engine`]), in table order.
+    pub const ENGINES: [StrategyKind; family_len(Family::Engine)] = of_family(Family::Engine);
 
     /// The name used on the command line and in results.
-    pub fn name(self) -> &'static str {
-        match self {
-            StrategyKind::ScanLines => "scan-lines",
-            StrategyKind::Scan => "scan",
-            StrategyKind::HashMap => "hashmap",
-            StrategyKind::MmapIndex => "mmap-index",
-            StrategyKind::PhfIndex => "phf-index",
-            StrategyKind::Lru => "lru",
-            StrategyKind::Warming => "warming",
-            StrategyKind::Redis => "redis",
-            StrategyKind::RedisCluster => "redis-cluster",
-            StrategyKind::Fst => "fst",
-            StrategyKind::Lmdb => "lmdb",
-            StrategyKind::Sqlite => "sqlite",
-            StrategyKind::Cdb => "cdb",
-            StrategyKind::Redb => "redb",
-        }
+    pub const fn name(self) -> &'static str {
+        self.facts().name
     }
 
     /// Whether this kind answers from a server that must be running (`redis`,
     /// `redis-cluster`), not from the data file alone.
     pub fn needs_server(self) -> bool {
-        matches!(self, StrategyKind::Redis | StrategyKind::RedisCluster)
+        self.facts().family == Family::Server
     }
 
     /// Whether this kind keeps its index or store beside the data (built once, then reopened).
     pub fn keeps_sidecar(self) -> bool {
-        matches!(self, StrategyKind::MmapIndex | StrategyKind::PhfIndex) || StrategyKind::ENGINES.contains(&self)
+        self.facts().store.is_some()
     }
 
     /// Where this kind keeps its index sidecar (a file) or engine store (a
     /// directory) for `data` by default, if it keeps one; [`crate::remove_index`] removes either.
     pub fn default_sidecar(self, data: &Path) -> Option<PathBuf> {
+        self.facts().default_store(data)
+    }
+
+    /// The configurations of this kind that the default suite measures:
+    /// `lru` at each of its suite ratios over [`Strategy::DEFAULT_LRU`]'s
+    /// backing, any other kind as it is.
+    pub fn suite_strategies(self) -> Vec<Strategy> {
         match self {
-            StrategyKind::MmapIndex => Some(default_sidecar_path(data)),
-            StrategyKind::PhfIndex => Some(default_phf_path(data)),
-            StrategyKind::Fst => Some(default_fst_path(data)),
-            StrategyKind::Lmdb | StrategyKind::Sqlite | StrategyKind::Cdb | StrategyKind::Redb => {
-                Some(default_store_path(data, self.name()))
-            }
-            _ => None,
+            StrategyKind::Lru => crate::lru::SUITE_RATIOS
+                .into_iter()
+                .map(|ratio| Strategy::Lru { ratio, backing: Strategy::DEFAULT_LRU.reader() })
+                .collect(),
+            kind => vec![Strategy::Plain(kind)],
         }
     }
 }
@@ -277,40 +296,7 @@ pub fn open(path: &Path, strategy: &Strategy, opts: &OpenOptions) -> Result<Box<
 }
 
 fn open_plain(path: &Path, kind: StrategyKind, opts: &OpenOptions) -> Result<Box<dyn Lookup>, OpenError> {
-    Ok(match kind {
-        StrategyKind::ScanLines => Box::new(ScanLines::open(path, opts)?),
-        StrategyKind::Scan => Box::new(Scan::open(path, opts)?),
-        StrategyKind::HashMap => Box::new(HashMapLookup::open(path, opts)?),
-        StrategyKind::MmapIndex => Box::new(MmapIndex::open(path, opts)?),
-        StrategyKind::PhfIndex => Box::new(PhfIndex::open(path, opts)?),
-        StrategyKind::Warming => Box::new(Warming::open(path, opts)?),
-        #[cfg(feature = "redis")]
-        StrategyKind::Redis => Box::new(crate::redis::RedisLookup::open(path, opts)?),
-        #[cfg(feature = "redis")]
-        StrategyKind::RedisCluster => Box::new(crate::redis_cluster::RedisClusterLookup::open(path, opts)?),
-        #[cfg(not(feature = "redis"))]
-        StrategyKind::Redis | StrategyKind::RedisCluster => {
-            return Err(OpenError::Config("built without the redis feature".into()));
-        }
-        StrategyKind::Fst => Box::new(FstIndex::open(path, opts)?),
-        #[cfg(feature = "lmdb")]
-        StrategyKind::Lmdb => Box::new(EngineLookup::<crate::lmdb::Lmdb>::open(path, opts)?),
-        #[cfg(feature = "sqlite")]
-        StrategyKind::Sqlite => Box::new(EngineLookup::<crate::sqlite::Sqlite>::open(path, opts)?),
-        #[cfg(feature = "cdb")]
-        StrategyKind::Cdb => Box::new(EngineLookup::<crate::cdb::Cdb>::open(path, opts)?),
-        #[cfg(feature = "redb")]
-        StrategyKind::Redb => Box::new(EngineLookup::<crate::redb::Redb>::open(path, opts)?),
-        #[cfg(not(feature = "lmdb"))]
-        StrategyKind::Lmdb => return Err(OpenError::Config("built without the lmdb feature".into())),
-        #[cfg(not(feature = "sqlite"))]
-        StrategyKind::Sqlite => return Err(OpenError::Config("built without the sqlite feature".into())),
-        #[cfg(not(feature = "cdb"))]
-        StrategyKind::Cdb => return Err(OpenError::Config("built without the cdb feature".into())),
-        #[cfg(not(feature = "redb"))]
-        StrategyKind::Redb => return Err(OpenError::Config("built without the redb feature".into())),
-        StrategyKind::Lru => return Err(OpenError::Config("lru needs a ratio and a backing strategy".into())),
-    })
+    kind.facts().open(path, opts)
 }
 
 #[cfg(test)]
@@ -327,6 +313,54 @@ mod tests {
         assert!(!error("postgres").contains("did you mean"), "no suggestion far from every name");
         let in_a_list = "scan,lru(0.1,phf-idx)".parse::<Strategies>().expect_err("phf-idx").to_string();
         assert!(in_a_list.contains(r#"did you mean "phf-index"?"#), "{in_a_list}");
+    }
+
+    #[test]
+    fn every_kind_has_facts_that_hold_together() {
+        let names: Vec<&str> = StrategyKind::ALL.iter().map(|k| k.facts().name).collect();
+        for (i, kind) in StrategyKind::ALL.into_iter().enumerate() {
+            let facts = kind.facts();
+            assert!(!names[..i].contains(&facts.name), "{kind}: a name of its own");
+            assert_eq!(facts.name.parse::<StrategyKind>().unwrap(), kind);
+            if facts.starts.contains(&crate::Start::Build) {
+                assert!(facts.store.is_some(), "{kind}: only a store can be built");
+            }
+            assert_eq!(
+                facts.family == Family::Server,
+                facts.starts.is_empty(),
+                "{kind}: only servers sit out the suite"
+            );
+        }
+        // The lists derived from the facts, as they were spelled before.
+        use StrategyKind::*;
+        assert_eq!(StrategyKind::ENGINES, [Fst, Lmdb, Sqlite, Cdb, Redb]);
+        let keeps: Vec<StrategyKind> = StrategyKind::ALL.into_iter().filter(|k| k.keeps_sidecar()).collect();
+        assert_eq!(keeps, [MmapIndex, PhfIndex, Fst, Lmdb, Sqlite, Cdb, Redb]);
+        let servers: Vec<StrategyKind> = StrategyKind::ALL.into_iter().filter(|k| k.needs_server()).collect();
+        assert_eq!(servers, [Redis, RedisCluster]);
+    }
+
+    #[test]
+    fn facts_agree_with_what_opening_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data.txt");
+        std::fs::write(&data, "a 1\nb 2\nc 3\n").unwrap();
+        let files = || {
+            let mut names: Vec<PathBuf> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+            names.sort();
+            names
+        };
+        for kind in StrategyKind::ALL.into_iter().filter(|k| *k != StrategyKind::Lru && !k.needs_server()) {
+            let opened = open(&data, &Strategy::Plain(kind), &OpenOptions::default()).unwrap();
+            let store = kind.default_sidecar(&data);
+            assert_eq!(opened.info().wrote, Vec::from_iter(store.clone()), "{kind}: keeps a store ⇔ opening writes it");
+            let expected: Vec<PathBuf> = std::iter::once(data.clone()).chain(store.clone()).collect();
+            assert_eq!(files(), expected, "{kind}: nothing else appears beside the data");
+            drop(opened);
+            if let Some(store) = store {
+                crate::remove_index(&store).unwrap();
+            }
+        }
     }
 
     #[test]

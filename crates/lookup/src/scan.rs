@@ -19,10 +19,23 @@ use memchr::memmem;
 use memmap2::Advice;
 
 use crate::error::{LookupError, OpenError};
+use crate::facts::{Facts, Family, Memory, Open, Start, WarmUp};
 use crate::format::{self, check_key, value_if_key_at};
 use crate::info::StrategyInfo;
 use crate::source::DataFile;
 use crate::{Lookup, OpenOptions, Value};
+
+/// What kvbench knows about `scan`.
+pub(crate) const FACTS: Facts = Facts {
+    name: "scan",
+    family: Family::Baseline,
+    store: None,
+    memory: Memory::Mapped,
+    warm_up: WarmUp::None,
+    memchr_floor: true,
+    starts: &[Start::Warm, Start::Cold],
+    open: Open::With(|path, opts| Ok(Box::new(Scan::open(path, opts)?))),
+};
 
 /// The memmem scan over a mapped file.
 #[derive(Debug)]

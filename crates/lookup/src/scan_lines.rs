@@ -9,10 +9,23 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use crate::error::{LookupError, OpenError};
+use crate::facts::{Facts, Family, Memory, Open, Start, WarmUp};
 use crate::format::{self, check_key, split_line};
 use crate::info::StrategyInfo;
 use crate::source::{DataFile, open_regular};
 use crate::{Lookup, OpenOptions, Value};
+
+/// What kvbench knows about `scan-lines`.
+pub(crate) const FACTS: Facts = Facts {
+    name: "scan-lines",
+    family: Family::Baseline,
+    store: None,
+    memory: Memory::Mapped,
+    warm_up: WarmUp::None,
+    memchr_floor: false,
+    starts: &[Start::Warm],
+    open: Open::With(|path, opts| Ok(Box::new(ScanLines::open(path, opts)?))),
+};
 
 /// The naive line-by-line scan.
 #[derive(Debug)]

@@ -13,11 +13,25 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::error::{LookupError, OpenError};
+use crate::facts::{Facts, Family, Memory, Open, Start, WarmUp};
 use crate::hashmap::HashMapLookup;
 use crate::info::StrategyInfo;
 use crate::scan::Scan;
 use crate::source::copy_parallel;
 use crate::{Lookup, OpenOptions, Value};
+
+/// What kvbench knows about `warming`.
+pub(crate) const FACTS: Facts = Facts {
+    name: "warming",
+    family: Family::Composite,
+    store: None,
+    // The hashmap it builds, as `hashmap` holds it.
+    memory: Memory::PerKey(110),
+    warm_up: WarmUp::Background,
+    memchr_floor: false,
+    starts: &[Start::Warm],
+    open: Open::With(|path, opts| Ok(Box::new(Warming::open(path, opts)?))),
+};
 
 /// Scan first, hashmap once it is ready.
 pub struct Warming {

@@ -10,6 +10,11 @@ use kvbench_results::{
 
 use crate::ReportError;
 
+// The two lists below are the strategies of two families (`Family::Own` and
+// `Family::Engine` in kvbench-lookup's facts), spelled again because this
+// crate reads results, not strategies; `crates/cli/tests/report_names.rs`
+// fails when they differ from the facts.
+
 /// kvbench's own strategies that the engines are set beside, in table order.
 pub const OWN: [&str; 3] = ["hashmap", "mmap-index", "phf-index"];
 

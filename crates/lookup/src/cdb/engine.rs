@@ -1,0 +1,36 @@
+//! The engine of `cdb` (its facts are in `cdb.rs`).
+
+use std::path::Path;
+
+use cdb2::{CDB, CDBMake};
+
+use crate::sidecar::Kind;
+use crate::store::{Engine, Record};
+
+/// A cdb file, mapped.
+pub struct Cdb(CDB);
+
+impl Engine for Cdb {
+    const NAME: &'static str = "cdb";
+    const KIND: Kind = Kind::Cdb;
+    const MAPS_FILE: bool = true;
+
+    fn build(path: &Path, records: &[Record<'_>]) -> Result<(), String> {
+        let load = || -> std::io::Result<()> {
+            let mut cdb = CDBMake::new(std::fs::File::create(path)?)?;
+            for record in records {
+                cdb.add(record.key, record.value)?;
+            }
+            cdb.finish()
+        };
+        load().map_err(|e| format!("{e} (a cdb file holds at most 4 GiB)"))
+    }
+
+    fn open(path: &Path) -> Result<Self, String> {
+        CDB::open(path).map(Cdb).map_err(|e| e.to_string())
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        self.0.get(key).transpose().map_err(|e| e.to_string())
+    }
+}
