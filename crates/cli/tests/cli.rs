@@ -617,8 +617,12 @@ fn the_main_job_writes_only_where_git_ignores() {
     for command in [&["suite"][..], &["report"], &["bench", "macro"], &["bench", "baselines"]] {
         let help = String::from_utf8_lossy(&kvbench(&[command, &["--help"]].concat()).stdout).into_owned();
         for flag in ["--results <FILE>", "--report <DIR>", "--out <DIR>"] {
-            let Some(line) = help.lines().find(|l| l.trim_start().starts_with(flag)) else { continue };
-            let default = line.split("[default: ").nth(1).and_then(|d| d.split(']').next()).unwrap();
+            // An option's help may wrap onto the lines after it (help fits the terminal): take them all.
+            let mut lines = help.lines().skip_while(|l| !l.trim_start().starts_with(flag));
+            let Some(first) = lines.next() else { continue };
+            let rest = lines.take_while(|l| !l.trim_start().starts_with('-') && !l.trim().is_empty());
+            let entry = std::iter::once(first).chain(rest).map(str::trim).collect::<Vec<_>>().join(" ");
+            let default = entry.split("[default: ").nth(1).and_then(|d| d.split(']').next()).unwrap();
             let is_dir = flag.contains("<DIR>");
             written.push(if is_dir { format!("{default}/README.md") } else { default.to_owned() });
         }

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use kvbench_lookup::{Memory, Strategy, StrategyKind};
 
-use crate::suite::Case;
+use crate::case::Case;
 
 /// Memory a probe process needs whatever it measures (binary, key streams, histograms).
 pub const PROBE_BYTES: u64 = 96 << 20;

@@ -1,6 +1,7 @@
 //! How kvbench measures a strategy, apart from how it reports.
 //!
 //! - [`alloc`]: a counting global allocator, for heap bytes.
+//! - [`case`]: one configuration the suite measures: a strategy and how it starts.
 //! - [`cgroup`]: a memory limit (page cache included) for a probe or a server: files larger than memory.
 //! - [`fit`]: whether a case fits the machine's memory and disk, estimated before it runs.
 //! - [`io`]: page faults and disk reads, per workload.
@@ -15,6 +16,7 @@
 //! - [`warm`]: when a cache is warm (the hit rate stops moving), for probes and servers alike.
 
 pub mod alloc;
+pub mod case;
 pub mod cgroup;
 pub mod fit;
 pub mod io;

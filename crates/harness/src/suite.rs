@@ -12,49 +12,15 @@
 use std::path::{Path, PathBuf};
 
 use kvbench_lookup::{Family, OpenError, OpenOptions, Start, Strategy, StrategyKind};
-use kvbench_results::{CaseId, CaseStart, DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record, RunInfo};
+use kvbench_results::{CaseId, DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record, RunInfo};
 use kvbench_workload::Workload;
 
 use crate::probe::{Mean, ProbeReport};
 
 mod driver;
 
+pub use crate::case::Case;
 pub use driver::{DatasetOutcome, FIRST_LOOKUPS, Prober, SuiteOutcome, SuitePlan, probe_in_child, run};
-
-/// One configuration the suite measures.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Case {
-    /// The strategy and its configuration.
-    pub strategy: Strategy,
-    /// Delete the index sidecar first (times a cold `mmap-index` build).
-    pub fresh_index: bool,
-    /// Drop the page cache first and time only the first lookups.
-    pub cold: bool,
-}
-
-impl Case {
-    /// A case that opens `strategy` as the data folder finds it, warm.
-    pub fn new(strategy: Strategy) -> Self {
-        Case { strategy, fresh_index: false, cold: false }
-    }
-
-    /// What results call the case: the strategy and how it started.
-    pub fn id(&self) -> CaseId {
-        let s = &self.strategy;
-        let start = match (self.fresh_index, self.cold, s) {
-            (_, true, _) => Some(CaseStart::Cold),
-            (true, false, _) => Some(CaseStart::Build),
-            (false, false, Strategy::Plain(kind)) if kind.keeps_sidecar() => Some(CaseStart::Reopen),
-            _ => None,
-        };
-        CaseId::new(s.to_string(), start)
-    }
-
-    /// How tables name the case, e.g. `mmap-index (build)`.
-    pub fn label(&self) -> String {
-        self.id().to_string()
-    }
-}
 
 /// The cases the main job runs: each strategy as its facts say the default
 /// suite starts it ([`kvbench_lookup::Facts::starts`]; `lru` at 10 % and

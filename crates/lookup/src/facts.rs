@@ -128,7 +128,7 @@ impl Facts {
     pub fn default_store(&self, data: &Path) -> Option<PathBuf> {
         self.store.map(|store| match store.place {
             Place::Sidecar(path) => path(data),
-            Place::StoreDir => crate::store::default_store_path(data, self.name),
+            Place::StoreDir => default_store_path(data, self.name),
         })
     }
 
@@ -156,4 +156,9 @@ pub(crate) const fn server(name: &'static str, open: Open) -> Facts {
         starts: &[],
         open,
     }
+}
+
+/// Where an engine keeps its store for `data` by default: `<data>.kv<name>`.
+pub(crate) fn default_store_path(data: &Path, name: &str) -> PathBuf {
+    crate::sidecar::beside(data, &format!(".kv{name}"))
 }

@@ -118,11 +118,6 @@ pub(crate) const fn engine_facts(
     }
 }
 
-/// Where an engine keeps its store for `data` by default: `<data>.kv<name>`.
-pub(crate) fn default_store_path(data: &Path, name: &str) -> PathBuf {
-    crate::sidecar::beside(data, &format!(".kv{name}"))
-}
-
 /// The stamp inside a store directory.
 const STAMP: &str = "stamp";
 /// The prefix of the engine's file inside a store directory.
@@ -154,7 +149,7 @@ impl<E: Engine> EngineLookup<E> {
     /// Reuses the store for the data file at `path` if it is valid, else builds it.
     pub(crate) fn open(path: &Path, opts: &OpenOptions) -> Result<Self, OpenError> {
         let data = DataFile::open(path)?;
-        let dir = opts.index_path.clone().unwrap_or_else(|| default_store_path(path, E::NAME));
+        let dir = opts.index_path.clone().unwrap_or_else(|| crate::facts::default_store_path(path, E::NAME));
         let stale = match Self::reuse(&dir, &data, opts) {
             Ok(lookup) => return Ok(lookup),
             Err(stale) => stale,
