@@ -31,7 +31,7 @@ pub fn model_decode(encoded: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Whether `key` can be the key of a record at all, from the data format
-/// (README "Data format"): not empty, at most 1024 bytes, and no space, tab
+/// (docs/guide.md, "Data format"): not empty, at most 1024 bytes, and no space, tab
 /// or newline, which end a key or a line.
 pub fn key_can_exist(key: &[u8]) -> bool {
     !key.is_empty() && key.len() <= MAX_KEY_LEN && !key.iter().any(|b| b" \t\n".contains(b))

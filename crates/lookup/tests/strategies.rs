@@ -146,7 +146,7 @@ fn duplicates_are_counted() {
 fn warming_builds_from_the_snapshot_it_scans() {
     with_file(HANDWRITTEN, |path| {
         let (w, start) = Warming::open_deferred(path, &OpenOptions::default()).unwrap();
-        // Replace the file atomically, as the README recommends, before the build runs.
+        // Replace the file atomically, as docs/limits.md recommends, before the build runs.
         let next = path.with_extension("new");
         std::fs::write(&next, b"apple changed\n").unwrap();
         std::fs::rename(&next, path).unwrap();
