@@ -136,15 +136,15 @@ fn main() -> ExitCode {
 
 impl Command {
     /// Whether the command's work is printing to stdout, so that a reader
-    /// that stops early (`| head`) should simply end it. Commands that run
+    /// that stops early (`| head`) should simply end it. (`get` handles a
+    /// closed pipe itself, to keep its documented exit status.) Commands that run
     /// servers or child processes, or write to sockets and pipes of their
     /// own, keep Rust's default (a write error, not a signal), so a child
     /// that exits early cannot kill them.
     fn prints_to_a_pipe(&self) -> bool {
         matches!(
             self,
-            Command::Get(_)
-                | Command::Export(_)
+            Command::Export(_)
                 | Command::Compare(_)
                 | Command::Merge(_)
                 | Command::Import(_)

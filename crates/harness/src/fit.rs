@@ -68,6 +68,10 @@ pub fn needs(case: &Case, file_bytes: u64, keys: u64, store_exists: bool) -> Nee
 /// be reclaimed, so only anonymous memory must fit. `cdb` also refuses a
 /// store over 4 GiB, so a file that makes one is skipped up front.
 pub fn why_not(case: &Case, file_bytes: u64, keys: u64, room: Room) -> Option<String> {
+    let kinds = [case.strategy.kind(), case.strategy.reader()];
+    if let Some((kind, feature)) = kinds.iter().find_map(|k| Some((k, k.facts().missing_feature()?))) {
+        return Some(format!("this kvbench was built without {kind} (the `{feature}` feature)"));
+    }
     let n = needs(case, file_bytes, keys, room.store_exists);
     let usable = (room.memory as f64 * USABLE) as u64;
     let size = |b: u64| kvbench_results::units::bytes(b as f64);

@@ -33,7 +33,8 @@ use crate::timing::{Plan, RoundStats, measure, measure_chained, probe_speed};
 /// option is one field here, checked by the compiler on both sides.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProbeSpec {
-    /// The data file.
+    /// The data file (its name need not be UTF-8).
+    #[serde(with = "crate::text::path")]
     pub data: PathBuf,
     /// The strategy to open on it, by its label (`lru(0.1,mmap-index)`).
     #[serde(with = "crate::text")]
@@ -46,8 +47,7 @@ pub struct ProbeSpec {
     /// and time only the first lookups: a cold start. (Otherwise both are read
     /// into the page cache first, whatever ran before.)
     pub cold: bool,
-    /// Workloads to run, in order, on the same opened strategy, by their labels.
-    #[serde(with = "crate::text::many")]
+    /// Workloads to run, in order, on the same opened strategy (stored by their labels).
     pub workloads: Vec<Workload>,
     /// At most this many of the file's keys are drawn from (every k-th line beyond).
     pub key_pool: usize,
@@ -68,13 +68,16 @@ pub struct ProbeSpec {
     pub budget: Option<Duration>,
     /// How long `warming` may take to become ready before the probe gives up
     /// (a spec written without it waits 600 s, as probes always did).
-    #[serde(default = "default_ready_timeout")]
+    #[serde(default = "ready_timeout")]
     pub ready_timeout: Duration,
 }
 
-/// What a probe waits for `warming` to become ready when its spec does not say.
-fn default_ready_timeout() -> Duration {
-    Duration::from_secs(600)
+/// How long a `warming` case may take to become ready, unless its spec says otherwise.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// [`READY_TIMEOUT`], for a spec written without it.
+fn ready_timeout() -> Duration {
+    READY_TIMEOUT
 }
 
 /// A time per lookup and what it rests on.

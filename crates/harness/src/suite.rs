@@ -88,7 +88,27 @@ pub enum SuiteError {
         /// What it printed on stderr.
         stderr: String,
     },
-    /// The probe's output was not a report (or its spec could not be written).
+    /// The probe's spec could not be serialized.
+    #[error("cannot write the probe of {case} as JSON: {source}")]
+    Spec {
+        /// Case label.
+        case: String,
+        /// The serialization error.
+        source: serde_json::Error,
+    },
+    /// The probe's spec could not be handed to it on its stdin.
+    #[error("cannot hand the probe of {case} its spec: {source}")]
+    Handing {
+        /// Case label.
+        case: String,
+        /// The write error.
+        source: std::io::Error,
+    },
+    /// A memory limit needs each probe in a process of its own: a probe in
+    /// this process would put the caller into the limited cgroup for good.
+    #[error("a memory limit needs probes in child processes (Prober::Child)")]
+    LimitInProcess,
+    /// The probe's output was not a report.
     #[error("probe of {case} printed no report: {source}")]
     Output {
         /// Case label.

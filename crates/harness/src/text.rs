@@ -3,7 +3,7 @@
 //! and read back through the same `FromStr`, so a serialized value says what
 //! the command line would and there is one parser.
 //!
-//! Use with `#[serde(with = "crate::text")]`, or `crate::text::many` for a `Vec`.
+//! Use with `#[serde(with = "crate::text")]`; a path with [`path`].
 
 use std::fmt::Display;
 use std::str::FromStr;
@@ -25,27 +25,36 @@ where
     text.parse().map_err(|e| D::Error::custom(format!("{text:?}: {e}")))
 }
 
-/// The same for a list: each item as its label.
-pub mod many {
-    use super::*;
-    use serde::ser::SerializeSeq;
+/// Serde for a file's path that may not be UTF-8 (a user's file named in
+/// another encoding): as text when it is UTF-8, as its bytes otherwise.
+pub mod path {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    use std::path::{Path, PathBuf};
 
-    /// Writes each item as its label.
-    pub fn serialize<T: Display, S: Serializer>(values: &[T], serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(values.len()))?;
-        for value in values {
-            seq.serialize_element(&value.to_string())?;
-        }
-        seq.end()
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// What [`serialize`] writes: text, or bytes where the path is not UTF-8.
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Text(String),
+        Bytes(Vec<u8>),
     }
 
-    /// Reads each item from its label.
-    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<Vec<T>, D::Error>
-    where
-        T: FromStr<Err: Display>,
-        D: Deserializer<'de>,
-    {
-        let texts = Vec::<String>::deserialize(deserializer)?;
-        texts.iter().map(|t| t.parse().map_err(|e| D::Error::custom(format!("{t:?}: {e}")))).collect()
+    /// Writes `path` as text, or as its bytes.
+    pub fn serialize<S: Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
+        match path.to_str() {
+            Some(text) => serializer.serialize_str(text),
+            None => serializer.collect_seq(path.as_os_str().as_bytes()),
+        }
+    }
+
+    /// Reads a path written by [`serialize`].
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<PathBuf, D::Error> {
+        Ok(match Repr::deserialize(deserializer)? {
+            Repr::Text(text) => PathBuf::from(text),
+            Repr::Bytes(bytes) => PathBuf::from(OsString::from_vec(bytes)),
+        })
     }
 }

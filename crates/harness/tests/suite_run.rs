@@ -113,3 +113,12 @@ fn a_plan_with_no_case_is_an_error() {
     plan.cases.clear();
     assert!(matches!(suite::run(&plan, &mut ()), Err(suite::SuiteError::NoCases)));
 }
+
+#[test]
+fn a_memory_limit_is_refused_in_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut plan = plan(dir.path(), "scan");
+    plan.memory_limit = Some(1 << 30);
+    // Refused before any cgroup is made: this process must not join a limit it cannot leave.
+    assert!(matches!(suite::run(&plan, &mut ()), Err(suite::SuiteError::LimitInProcess)));
+}

@@ -136,7 +136,18 @@ impl Facts {
     pub fn open(&self, path: &Path, opts: &OpenOptions) -> Result<Box<dyn Lookup>, OpenError> {
         match self.open {
             Open::With(open) => open(path, opts),
-            Open::Without(feature) => Err(OpenError::Config(format!("built without the {feature} feature"))),
+            Open::Without(feature) => Err(OpenError::Config(format!(
+                "{} is not in this build of kvbench: it was built without the `{feature}` feature",
+                self.name
+            ))),
+        }
+    }
+
+    /// The cargo feature this build lacks to open the strategy, if it lacks one.
+    pub fn missing_feature(&self) -> Option<&'static str> {
+        match self.open {
+            Open::With(_) => None,
+            Open::Without(feature) => Some(feature),
         }
     }
 }
@@ -161,4 +172,19 @@ pub(crate) const fn server(name: &'static str, open: Open) -> Facts {
 /// Where an engine keeps its store for `data` by default: `<data>.kv<name>`.
 pub(crate) fn default_store_path(data: &Path, name: &str) -> PathBuf {
     crate::sidecar::beside(data, &format!(".kv{name}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_strategy_left_out_of_the_build_says_which_feature_it_needs() {
+        let facts = Facts { open: Open::Without("sqlite"), ..*crate::StrategyKind::Sqlite.facts() };
+        assert_eq!(facts.missing_feature(), Some("sqlite"));
+        let error = facts.open(Path::new("data.txt"), &OpenOptions::default()).err().map(|e| e.to_string());
+        let error = error.unwrap_or_default();
+        assert!(error.contains("sqlite is not in this build") && error.contains("`sqlite` feature"), "{error}");
+        assert_eq!(crate::StrategyKind::HashMap.facts().missing_feature(), None);
+    }
 }

@@ -39,12 +39,16 @@ pub enum Kind {
     /// `fst`: a finite-state transducer from keys to record offsets.
     Fst,
     /// The stamp of an `lmdb` store (see `store.rs`).
+    #[cfg_attr(not(feature = "lmdb"), allow(dead_code))]
     Lmdb,
     /// The stamp of a `sqlite` store.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     Sqlite,
     /// The stamp of a `cdb` store.
+    #[cfg_attr(not(feature = "cdb"), allow(dead_code))]
     Cdb,
     /// The stamp of a `redb` store.
+    #[cfg_attr(not(feature = "redb"), allow(dead_code))]
     Redb,
 }
 

@@ -29,6 +29,8 @@
 //! from the data file, so a data file changed later goes unnoticed until the
 //! next open, as with `hashmap`.
 
+// A build without any engine (`--no-default-features`) keeps the facts and leaves the machinery unused.
+#![cfg_attr(not(any(feature = "lmdb", feature = "sqlite", feature = "cdb", feature = "redb")), allow(dead_code))]
 use std::fs;
 use std::path::{Path, PathBuf};
 

@@ -13,7 +13,7 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::error::{LookupError, OpenError};
-use crate::facts::{Facts, Family, Memory, Open, Start, WarmUp};
+use crate::facts::{Facts, Family, Open, Start, WarmUp};
 use crate::hashmap::HashMapLookup;
 use crate::info::StrategyInfo;
 use crate::scan::Scan;
@@ -26,7 +26,7 @@ pub(crate) const FACTS: Facts = Facts {
     family: Family::Composite,
     store: None,
     // The hashmap it builds, as `hashmap` holds it.
-    memory: Memory::PerKey(110),
+    memory: crate::hashmap::FACTS.memory,
     warm_up: WarmUp::Background,
     memchr_floor: false,
     starts: &[Start::Warm],

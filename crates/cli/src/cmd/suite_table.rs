@@ -61,6 +61,7 @@ impl Table<'_> {
         kvbench_results::stats::median_ci(&values, 0.0).map_or(0.0, |m| m.median)
     }
 
+    /// Prints the dataset's header, its tables, the legend, the notes and the ratios.
     pub fn print(&self, dataset: &DatasetInfo, path: &Path, runs: u32, seed: u64) {
         let file_bytes = self.any_report().map_or(0, |r| r.file_bytes);
         let name = match &dataset.file {

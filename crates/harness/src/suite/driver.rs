@@ -18,15 +18,12 @@ use super::{Case, SuiteError, aggregate, prepare_dataset, records, run_seed, sch
 use crate::cgroup::MemoryLimit;
 use crate::fit;
 use crate::latency::SampleBudget;
-use crate::probe::{self, ProbeReport, ProbeSpec};
+use crate::probe::{self, ProbeReport, ProbeSpec, READY_TIMEOUT};
 use crate::progress::Progress;
 use crate::timing::Plan;
 
 /// How many of a cold start's first lookups are timed, and for how long at most.
 pub const FIRST_LOOKUPS: SampleBudget = SampleBudget { max_ops: 1000, max_time: Duration::from_secs(2), min_ops: 3 };
-
-/// How long a `warming` case may take to become ready, at most.
-pub const READY_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Where each probe runs.
 #[derive(Clone, Debug, PartialEq)]
@@ -140,6 +137,9 @@ pub fn run(plan: &SuitePlan, progress: &mut dyn Progress) -> Result<SuiteOutcome
     if plan.cases.is_empty() {
         return Err(SuiteError::NoCases);
     }
+    if plan.memory_limit.is_some() && plan.prober == Prober::InProcess {
+        return Err(SuiteError::LimitInProcess);
+    }
     let run_info = RunInfo::detect(plan.quick);
     let limit = plan.memory_limit.map(MemoryLimit::create).transpose()?;
     let limit_bytes = limit.as_ref().map(MemoryLimit::bytes);
@@ -231,6 +231,7 @@ fn probe_with(prober: &Prober, spec: &ProbeSpec, case: &Case) -> Result<ProbeRep
 
 /// Runs `<exe> probe` with `spec` as JSON on its stdin and reads its JSON report from stdout.
 pub fn probe_in_child(exe: &Path, spec: &ProbeSpec, case: &Case) -> Result<ProbeReport, SuiteError> {
+    let json = serde_json::to_vec(spec).map_err(|source| SuiteError::Spec { case: case.label(), source })?;
     let spawn = |source| SuiteError::Spawn { exe: exe.to_owned(), source };
     let mut child = Command::new(exe)
         .arg("probe")
@@ -239,7 +240,6 @@ pub fn probe_in_child(exe: &Path, spec: &ProbeSpec, case: &Case) -> Result<Probe
         .stderr(Stdio::piped())
         .spawn()
         .map_err(spawn)?;
-    let json = serde_json::to_vec(spec).map_err(|source| SuiteError::Output { case: case.label(), source })?;
     // The child reads its whole spec before it writes anything, so writing first cannot deadlock.
     let written = child.stdin.take().map(|mut stdin| stdin.write_all(&json));
     let output = child.wait_with_output().map_err(spawn)?;
@@ -251,7 +251,7 @@ pub fn probe_in_child(exe: &Path, spec: &ProbeSpec, case: &Case) -> Result<Probe
         });
     }
     if let Some(Err(source)) = written {
-        return Err(spawn(source));
+        return Err(SuiteError::Handing { case: case.label(), source });
     }
     serde_json::from_slice(&output.stdout).map_err(|source| SuiteError::Output { case: case.label(), source })
 }
@@ -327,6 +327,13 @@ mod tests {
         let spec = plan.spec(Path::new("data/1M.txt"), &cold, 0, None, Some(&["redis://127.0.0.1:1".into()]));
         assert_eq!(spec.workloads, [Workload::UNIFORM], "a cold case runs only the first workload");
         assert_eq!(spec.opts.redis_cluster, None, "only a redis-cluster case is given the cluster");
+
+        // A user's file named in another encoding than UTF-8 travels as its bytes.
+        use std::os::unix::ffi::OsStrExt;
+        let odd = Path::new(std::ffi::OsStr::from_bytes(b"data/caf\xe9.txt"));
+        let spec = plan.spec(odd, &cold, 0, None, None);
+        let json = serde_json::to_string(&spec).expect("serializes");
+        assert_eq!(serde_json::from_str::<ProbeSpec>(&json).expect("reads back").data, odd);
 
         let mut bad = serde_json::to_value(&spec).expect("a value");
         bad["strategy"] = "no-such-strategy".into();
