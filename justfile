@@ -26,7 +26,7 @@ gen +SIZES="10k 1M":
 # All micro-benchmarks (criterion, then kvbench bench micro) into results/latest/, then the report (~11 min).
 bench:
     cargo bench --bench lookup
-    {{kvbench}} bench micro --results results/latest/suite.json
+    {{kvbench}} bench micro --full --results results/latest/suite.json
 
 # The criterion matrix on 10K keys with short measurements (< 2 minutes); results in target/kvbench/quick/.
 bench-quick:
@@ -48,8 +48,8 @@ publish:
 # results in results/latest/scale/, its report in results/latest/scale/report/ (growth, limits, 1B projection).
 scale:
     mkdir -p results/latest/scale
-    {{kvbench}} suite --keys 10k,1M,10M,100M --strategies 'scan,hashmap,mmap-index,phf-index,lru(0.1,mmap-index)' --runs 3 --results results/latest/scale/suite.json --no-report
-    {{kvbench}} suite --keys 100M --memory-limit 2GiB --strategies 'hashmap,mmap-index,phf-index,lru(0.01,mmap-index)' --workloads 'uniform;zipf:0.99' --runs 3 --results results/latest/scale/limited.json --no-report
+    {{kvbench}} suite --keys 10k,1M,10M,100M --strategies 'scan,hashmap,mmap-index,phf-index,lru(0.1,mmap-index)' --runs 3 --full --results results/latest/scale/suite.json --no-report
+    {{kvbench}} suite --keys 100M --memory-limit 2GiB --strategies 'hashmap,mmap-index,phf-index,lru(0.01,mmap-index)' --workloads 'uniform;zipf:0.99' --runs 3 --full --results results/latest/scale/limited.json --no-report
     {{kvbench}} bench macro --data data/kv-1M-normal_30_5-s42.txt --strategies 'hashmap,redis-cluster' --results results/latest/scale/macro.json
     {{kvbench}} report --results results/latest/scale --out results/latest/scale/report
 

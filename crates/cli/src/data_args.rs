@@ -13,7 +13,8 @@ use kvbench_workload::Count;
 /// The datasets to measure.
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
-    /// Generated dataset sizes, comma-separated [default: 10k,1M; none when --data is given].
+    /// Generated dataset sizes, comma-separated [default: 1M (suite), 10k,1M (suite --full,
+    /// bench baselines); none when --data is given].
     #[arg(long, value_name = "N,N", value_delimiter = ',', value_parser = Count::positive)]
     pub keys: Option<Vec<Count>>,
     /// Measure your own file of `<key> <value>` lines (space or tab, CRLF or LF;
@@ -26,12 +27,13 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
-    /// The generated sizes to measure: those given with `--keys`; else 10k and
-    /// 1M, unless the user gave files of their own, which then are the whole run.
-    pub fn generated(&self) -> Vec<Count> {
+    /// The generated sizes to measure: those given with `--keys`; else the
+    /// command's `default` sizes, unless the user gave files of their own,
+    /// which then are the whole run.
+    pub fn generated(&self, default: &[u64]) -> Vec<Count> {
         match &self.keys {
             Some(keys) => keys.clone(),
-            None if self.data.is_empty() => vec![Count(10_000), Count(1_000_000)],
+            None if self.data.is_empty() => default.iter().copied().map(Count).collect(),
             None => Vec::new(),
         }
     }
@@ -44,7 +46,11 @@ impl DataArgs {
             let (info, _) = describe(path, self.lenient)?;
             let fingerprint = |d: &DatasetInfo| d.file.as_ref().map(|f| f.fingerprint.clone());
             if let Some((_, earlier)) = files.iter().find(|(d, _)| fingerprint(d) == fingerprint(&info)) {
-                eprintln!("{} has the same bytes as {}: measured once", path.display(), earlier.display());
+                crate::output::say(format_args!(
+                    "{} has the same bytes as {}: measured once",
+                    path.display(),
+                    earlier.display()
+                ));
                 continue;
             }
             files.push((info, path.clone()));

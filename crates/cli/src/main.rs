@@ -22,6 +22,9 @@ static ALLOC: CountingAlloc = CountingAlloc;
 #[derive(Parser, Debug)]
 #[command(name = "kvbench", version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("KVBENCH_BUILD_COMMIT"), ")"), about, propagate_version = true)]
 struct Cli {
+    /// No progress and no notes on stderr, only errors; the results still go to stdout and files.
+    #[arg(long, short, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -102,6 +105,7 @@ fn main() -> ExitCode {
         kvbench_harness::alloc::stop_counting();
     }
     let cli = Cli::parse();
+    output::set_quiet(cli.quiet);
     if cli.command.prints_to_a_pipe() {
         end_quietly_on_a_closed_pipe();
     }

@@ -242,7 +242,8 @@ fn the_suite_runs_every_case_on_a_small_dataset() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("results/suite.json");
     let reports = dir.path().join("reports");
-    let out = quick(&["suite"], dir.path(), &json, &["--report", reports.to_str().unwrap()]);
+    // `--full`: every case every run (the sequential default is checked by the harness's own test).
+    let out = quick(&["suite"], dir.path(), &json, &["--full", "--report", reports.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
     let labels = [
@@ -620,7 +621,8 @@ fn the_main_job_writes_only_where_git_ignores() {
             // An option's help may wrap onto the lines after it (help fits the terminal): take them all.
             let mut lines = help.lines().skip_while(|l| !l.trim_start().starts_with(flag));
             let Some(first) = lines.next() else { continue };
-            let rest = lines.take_while(|l| !l.trim_start().starts_with('-') && !l.trim().is_empty());
+            // (Long help leaves a blank line between an option's text and its default.)
+            let rest = lines.take_while(|l| !l.trim_start().starts_with('-'));
             let entry = std::iter::once(first).chain(rest).map(str::trim).collect::<Vec<_>>().join(" ");
             let default = entry.split("[default: ").nth(1).and_then(|d| d.split(']').next()).unwrap();
             let is_dir = flag.contains("<DIR>");

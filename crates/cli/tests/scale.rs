@@ -109,6 +109,7 @@ fn a_probe_refuses_a_cgroup_it_cannot_join() {
         cases: Vec::new(),
         workloads: kvbench_harness::suite::default_workloads(),
         runs: 1,
+        sequential: false,
         seed: 1,
         key_pool: usize::MAX,
         quick: true,

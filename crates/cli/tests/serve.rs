@@ -239,6 +239,16 @@ fn kvbench_load_checks_every_answer_and_samples_the_server() {
         assert_eq!((throughput.case.to_string(), workload), ("under-test".into(), Some("uniform,miss=0.5".into())));
         assert_eq!(throughput.load.as_ref().map(|l| (l.protocol.as_str(), l.connections)), Some((&target[..4], 4)));
     }
+    // For scripts: the run's records as JSON on stdout (as --results writes them), or as CSV; --quiet says nothing else.
+    let http = format!("http://{}", server.http);
+    let out = load(http.clone(), &data, &["-n", "200", "--format", "json", "--quiet"]);
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    let set: kvbench_results::ResultSet = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(set.records.iter().any(|r| r.metric == kvbench_results::Metric::Throughput && r.value > 0.0));
+    let out = load(http, &data, &["-n", "200", "--format", "csv"]);
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.starts_with("strategy,start,dataset,workload,metric,value,unit,"), "{csv}");
+    assert!(csv.lines().any(|l| l.contains(",throughput,")), "{csv}");
     // Checked against another version of the data, every answer is wrong: exit status 1.
     let other = dir.path().join("other.txt");
     write_version(&other, "v2");

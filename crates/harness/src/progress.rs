@@ -21,6 +21,11 @@ pub trait Progress {
         let _ = steps;
     }
 
+    /// What the run is about to do: said once, before its first step.
+    fn plan(&mut self, planned: &crate::suite::Planned) {
+        let _ = planned;
+    }
+
     /// A message the user should read now, e.g. why a configuration is skipped.
     fn note(&mut self, message: &str) {
         let _ = message;

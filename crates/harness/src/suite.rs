@@ -18,9 +18,13 @@ use kvbench_workload::Workload;
 use crate::probe::{Mean, ProbeReport};
 
 mod driver;
+mod estimate;
 
 pub use crate::case::Case;
-pub use driver::{DatasetOutcome, FIRST_LOOKUPS, Prober, SuiteOutcome, SuitePlan, probe_in_child, run};
+pub use driver::{
+    DatasetOutcome, FIRST_LOOKUPS, Prober, SEQUENTIAL_RUNS, SuiteOutcome, SuitePlan, probe_in_child, run,
+};
+pub use estimate::{Planned, probe_time};
 
 /// The cases the main job runs: each strategy as its facts say the default
 /// suite starts it ([`kvbench_lookup::Facts::starts`]; `lru` at 10 % and
@@ -169,7 +173,7 @@ pub fn file_info(path: &Path, lenient: bool) -> Result<DatasetInfo, OpenError> {
 }
 
 /// One run of one case: which dataset and case (indices into the suite's
-/// lists) and which of its runs.
+/// lists), which of its runs, and what it measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Job {
     /// Index of the dataset.
@@ -178,15 +182,59 @@ pub struct Job {
     pub case: usize,
     /// Which run of the case (0-based).
     pub run: u32,
+    /// What the run is for.
+    pub focus: Focus,
+}
+
+/// What one run of a case measures: all of it, or, for a run added only to
+/// settle a goal of "What to use", just what that goal ranks (a run that
+/// settles the fastest start need not time lookups).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Focus {
+    /// Every workload, memory, start-up: the case's whole figures.
+    Whole,
+    /// The workload latency is ranked on, and the open (p50, p99, start).
+    Latency(Workload),
+    /// The open alone (start).
+    Start,
+}
+
+impl Focus {
+    /// Whether a run with this focus gives `record` as the case's figure
+    /// (memory after lookups, say, only from a run that made them all).
+    pub fn keeps(self, record: &Record) -> bool {
+        let start = record.workload.is_none() && record.metric == Metric::OpenTime;
+        match self {
+            Focus::Whole => true,
+            Focus::Latency(w) => start || record.workload == Some(w),
+            Focus::Start => start,
+        }
+    }
+
+    /// The workloads a run with this focus times, of the plan's `all`.
+    pub fn workloads(self, all: &[Workload]) -> Vec<Workload> {
+        match self {
+            Focus::Whole => all.to_vec(),
+            Focus::Latency(w) => vec![w],
+            Focus::Start => Vec::new(),
+        }
+    }
 }
 
 /// Every run of every case on every dataset, shuffled by `seed`: a slow
 /// minute on a shared machine then falls on runs of different cases, not on
-/// all runs of one (Fisher–Yates over a SplitMix64 stream).
+/// all runs of one.
 pub fn schedule(datasets: usize, cases: usize, runs: u32, seed: u64) -> Vec<Job> {
-    let mut jobs: Vec<Job> = (0..datasets)
-        .flat_map(|dataset| (0..cases).flat_map(move |case| (0..runs).map(move |run| Job { dataset, case, run })))
+    let jobs: Vec<Job> = (0..datasets)
+        .flat_map(|dataset| {
+            (0..cases).flat_map(move |case| (0..runs).map(move |run| Job { dataset, case, run, focus: Focus::Whole }))
+        })
         .collect();
+    shuffled(jobs, seed)
+}
+
+/// `jobs` in an order shuffled by `seed` (Fisher–Yates over a SplitMix64 stream).
+pub fn shuffled(mut jobs: Vec<Job>, seed: u64) -> Vec<Job> {
     let mut state = seed;
     for i in (1..jobs.len()).rev() {
         let j = (splitmix64(&mut state) % (i as u64 + 1)) as usize;
@@ -322,7 +370,9 @@ mod tests {
         let mut sorted = jobs.clone();
         sorted.sort_by_key(|j| (j.dataset, j.case, j.run));
         let in_order: Vec<Job> = (0..2)
-            .flat_map(|d| (0..3).flat_map(move |c| (0..5).map(move |r| Job { dataset: d, case: c, run: r })))
+            .flat_map(|d| {
+                (0..3).flat_map(move |c| (0..5).map(move |r| Job { dataset: d, case: c, run: r, focus: Focus::Whole }))
+            })
             .collect();
         assert_eq!(sorted, in_order, "every run exactly once");
         assert_ne!(jobs, in_order, "shuffled");

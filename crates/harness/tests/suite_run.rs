@@ -46,6 +46,7 @@ fn plan(dir: &std::path::Path, strategies: &str) -> SuitePlan {
         cases: cases_for(&strategies),
         workloads: vec![Workload::UNIFORM, Workload::MISS],
         runs: 2,
+        sequential: false,
         seed: 11,
         key_pool: usize::MAX,
         quick: true,
@@ -121,4 +122,73 @@ fn a_memory_limit_is_refused_in_process() {
     plan.memory_limit = Some(1 << 30);
     // Refused before any cgroup is made: this process must not join a limit it cannot leave.
     assert!(matches!(suite::run(&plan, &mut ()), Err(suite::SuiteError::LimitInProcess)));
+}
+
+/// Records the plan a run announces, with the rest of what `Seen` sees.
+#[derive(Default)]
+struct Planning {
+    seen: Seen,
+    planned: Vec<suite::Planned>,
+}
+
+impl Progress for Planning {
+    fn start(&mut self, total: u64) {
+        self.seen.start(total);
+    }
+    fn doing(&mut self, what: &str) {
+        self.seen.doing(what);
+    }
+    fn done(&mut self, steps: u64) {
+        self.seen.done(steps);
+    }
+    fn plan(&mut self, planned: &suite::Planned) {
+        self.planned.push(planned.clone());
+    }
+}
+
+#[test]
+fn a_sequential_suite_runs_every_case_once_and_again_only_for_its_contested_goals() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = SuitePlan { sequential: true, runs: 3, ..plan(dir.path(), "hashmap,scan,phf-index") };
+    let mut progress = Planning::default();
+    let outcome = suite::run(&plan, &mut progress).unwrap();
+    assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
+
+    // The plan is said once, before any run: every case once first, at most every case 3 times.
+    let [planned] = &progress.planned[..] else { panic!("one plan: {:?}", progress.planned) };
+    let cases = plan.cases.len() as u64;
+    assert_eq!((planned.cases as u64, planned.datasets, planned.first_probes), (cases, 1, cases));
+    assert_eq!(planned.most_probes, cases * 3);
+    assert!(planned.time.0 <= planned.time.1 && planned.time.0 > std::time::Duration::ZERO, "{planned:?}");
+    assert_eq!(progress.seen.done, progress.seen.total, "every run announced was made");
+
+    let [d] = &outcome.datasets[..] else { panic!("one dataset") };
+    let runs = |case: &str, workload: Option<Workload>, metric: Metric| {
+        let r = d
+            .records
+            .iter()
+            .find(|r| r.case == CaseId::from_label(case) && r.workload == workload && r.metric == metric);
+        r.unwrap_or_else(|| panic!("{case} {metric:?}")).runs
+    };
+    // Memory comes only from whole runs, which every case has exactly one of.
+    for case in &plan.cases {
+        assert_eq!(runs(&case.label(), None, Metric::AnonRssBytes), Some(1), "{}", case.label());
+    }
+    // A scan of 2,000 lines is far behind a hash lookup on every goal but memory: it never runs again for its lookups.
+    assert_eq!(runs("scan", Some(Workload::UNIFORM), Metric::LatencyP50), Some(1));
+    // The miss workload is not what latency is ranked on: later runs never time it.
+    for case in &plan.cases {
+        if let Some(r) = d
+            .records
+            .iter()
+            .find(|r| r.case == case.id() && r.workload == Some(Workload::MISS) && r.metric == Metric::LatencyP50)
+        {
+            assert_eq!(r.runs, Some(1), "{}", case.label());
+        }
+    }
+    // Extra runs exist only for cases still contested, and never past --runs.
+    assert!(d.records.iter().all(|r| r.runs.is_some_and(|n| (1..=3).contains(&n))));
+    let extra = progress.seen.done - cases;
+    let over_one: u64 = d.reports.iter().map(|r| r.len() as u64 - 1).sum();
+    assert_eq!(extra, over_one, "each later run is a report of its case");
 }

@@ -17,7 +17,7 @@ const OPEN: Open = Open::With(|path, opts| Ok(Box::new(crate::store::EngineLooku
 const OPEN: Open = Open::Without("cdb");
 
 /// What kvbench knows about `cdb`: its format's 32-bit offsets refuse a store of 4 GiB or more.
-pub(crate) const FACTS: Facts = crate::store::engine_facts("cdb", 64, Some(1 << 32), OPEN);
+pub(crate) const FACTS: Facts = crate::store::engine_facts("cdb", 64, 1_500, Some(1 << 32), OPEN);
 
 #[cfg(feature = "cdb")]
 mod engine;

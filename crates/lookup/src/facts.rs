@@ -59,6 +59,10 @@ pub struct Store {
     pub build_bytes_per_key: u64,
     /// Bytes per key it takes on disk, rounded up.
     pub disk_bytes_per_key: u64,
+    /// Time per key to build it: what a default suite run at 1M keys on the
+    /// reference machine measured (2026-12-06), rounded up. Only for the
+    /// time a suite plans to take, never a result.
+    pub build_ns_per_key: u64,
     /// Its format's limit: a store of this many bytes or more (the data
     /// included) cannot be written (`cdb`'s 32-bit offsets: 4 GiB).
     pub limit_bytes: Option<u64>,

@@ -29,6 +29,7 @@ pub(crate) const FACTS: Facts = Facts {
         place: Place::Sidecar(default_fst_path),
         build_bytes_per_key: 64,
         disk_bytes_per_key: 42,
+        build_ns_per_key: 10_000,
         limit_bytes: None,
     }),
     memory: Memory::Mapped,

@@ -20,7 +20,7 @@ const OPEN: Open = Open::With(|path, opts| Ok(Box::new(crate::store::EngineLooku
 const OPEN: Open = Open::Without("lmdb");
 
 /// What kvbench knows about `lmdb`.
-pub(crate) const FACTS: Facts = crate::store::engine_facts("lmdb", 64, None, OPEN);
+pub(crate) const FACTS: Facts = crate::store::engine_facts("lmdb", 64, 1_500, None, OPEN);
 
 #[cfg(feature = "lmdb")]
 mod engine;

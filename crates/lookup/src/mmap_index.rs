@@ -42,6 +42,7 @@ pub(crate) const FACTS: Facts = Facts {
         place: Place::Sidecar(default_sidecar_path),
         build_bytes_per_key: 48,
         disk_bytes_per_key: 18,
+        build_ns_per_key: 200,
         limit_bytes: None,
     }),
     memory: Memory::Mapped,

@@ -48,6 +48,7 @@ pub(crate) const FACTS: Facts = Facts {
         place: Place::Sidecar(default_phf_path),
         build_bytes_per_key: 40,
         disk_bytes_per_key: 6,
+        build_ns_per_key: 300,
         limit_bytes: None,
     }),
     memory: Memory::Mapped,

@@ -17,7 +17,7 @@ const OPEN: Open = Open::Without("redb");
 
 /// What kvbench knows about `redb`: its build peaks higher than the other
 /// engines', as redb holds a write transaction's dirty pages in memory.
-pub(crate) const FACTS: Facts = crate::store::engine_facts("redb", 160, None, OPEN);
+pub(crate) const FACTS: Facts = crate::store::engine_facts("redb", 160, 2_500, None, OPEN);
 
 #[cfg(feature = "redb")]
 mod engine;

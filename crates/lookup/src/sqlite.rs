@@ -23,7 +23,7 @@ const OPEN: Open =
 const OPEN: Open = Open::Without("sqlite");
 
 /// What kvbench knows about `sqlite`.
-pub(crate) const FACTS: Facts = crate::store::engine_facts("sqlite", 64, None, OPEN);
+pub(crate) const FACTS: Facts = crate::store::engine_facts("sqlite", 64, 2_500, None, OPEN);
 
 #[cfg(feature = "sqlite")]
 mod engine;

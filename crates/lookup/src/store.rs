@@ -100,18 +100,25 @@ pub(crate) trait Engine: Sized + Send + Sync {
 /// The facts of an embedded engine called `name`: its store in a directory
 /// beside the data, reopened by the default suite after a timed build; its
 /// build peaks at `build_bytes_per_key` of memory, and its format refuses
-/// a store of `limit_bytes` or more. Every engine sorts the records in memory first (40 B/key)
+/// a store of `limit_bytes` or more; it takes about `build_ns_per_key` to build. Every engine sorts the records in memory first (40 B/key)
 /// and writes a store of 76–114 B/key (at 10M keys), so the four differ only there.
 pub(crate) const fn engine_facts(
     name: &'static str,
     build_bytes_per_key: u64,
+    build_ns_per_key: u64,
     limit_bytes: Option<u64>,
     open: Open,
 ) -> Facts {
     Facts {
         name,
         family: Family::Engine,
-        store: Some(Store { place: Place::StoreDir, build_bytes_per_key, disk_bytes_per_key: 120, limit_bytes }),
+        store: Some(Store {
+            place: Place::StoreDir,
+            build_bytes_per_key,
+            disk_bytes_per_key: 120,
+            build_ns_per_key,
+            limit_bytes,
+        }),
         memory: Memory::Mapped,
         warm_up: WarmUp::None,
         memchr_floor: false,

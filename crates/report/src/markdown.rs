@@ -153,9 +153,8 @@ fn main_table(data: &Data, out: &mut String) {
     if datasets.is_empty() {
         return;
     }
-    let runs = data.records(Source::Suite).find_map(|r| r.runs).unwrap_or(1);
     let legend = Legend {
-        runs,
+        runs: Legend::runs_of(data.records(Source::Suite)),
         level: Legend::level_of(data.records(Source::Suite)),
         terms: vec![Term::Overlapped, Term::Chained, Term::Alone, Term::TimedAlone, Term::Cold, Term::Memory],
         measured: None,

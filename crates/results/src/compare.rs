@@ -139,7 +139,8 @@ pub(crate) fn floor(metric: Metric, dataset: &DatasetInfo, t: &Thresholds) -> f6
 }
 
 /// What a comparison of one measurement concluded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Worse beyond the threshold at the fast end of the runs (see the module docs): fails the gate.
     Regressed,
@@ -175,9 +176,10 @@ impl Verdict {
 }
 
 /// One measurement in the two sets.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Change {
     /// The case: strategy (or server, or program) and its start.
+    #[serde(flatten)]
     pub case: CaseId,
     /// The dataset.
     pub dataset: DatasetInfo,

@@ -56,8 +56,10 @@ pub struct Measured {
 /// The legend of a suite table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Legend {
-    /// Fresh-process runs each figure is the median of.
-    pub runs: u32,
+    /// Fresh-process runs each figure is the median of: the fewest and the
+    /// most of any figure ([`Legend::runs_of`]); they differ when runs were
+    /// added only where the answer needed them (`kvbench suite` without `--full`).
+    pub runs: (u32, u32),
     /// The confidence level of the figures' intervals, when they have one ([`Legend::level_of`]).
     pub level: Option<f64>,
     /// What the table shows, in the order to explain it.
@@ -70,6 +72,12 @@ impl Legend {
     /// The confidence level of the first of `records` that has one.
     pub fn level_of<'a>(records: impl IntoIterator<Item = &'a Record>) -> Option<f64> {
         records.into_iter().find_map(|r| r.spread.and_then(|s| s.level))
+    }
+
+    /// The fewest and the most runs any of `records` is the median of (1 when none says).
+    pub fn runs_of<'a>(records: impl IntoIterator<Item = &'a Record>) -> (u32, u32) {
+        let runs: Vec<u32> = records.into_iter().filter_map(|r| r.runs).collect();
+        (runs.iter().copied().min().unwrap_or(1), runs.iter().copied().max().unwrap_or(1))
     }
 
     /// For the terminal: `How to read it.`, then one bullet per term.
@@ -99,21 +107,34 @@ impl Legend {
 
     /// What a figure is and what its interval says.
     fn intro(&self, format: Format) -> String {
-        let order = match self.measured {
-            Some(m) => format!("all runs of all cases in one shuffled order (seed {})", m.seed),
-            None => "in shuffled order".to_owned(),
+        let (fewest, most) = self.runs;
+        let order = match (self.measured, fewest == most) {
+            (Some(m), true) => format!("all runs of all cases in one shuffled order (seed {})", m.seed),
+            (Some(m), false) => format!("each round of runs in one shuffled order (seed {})", m.seed),
+            (None, _) => "in shuffled order".to_owned(),
         };
         let level = self
             .level
             .map_or_else(String::new, |l| format!("; the true median lies inside with {:.0}% confidence", l * 100.0));
         let interval = match format {
-            Format::Text => "-a%/+b%",
+            Format::Text | Format::Csv => "-a%/+b%",
             Format::Markdown => "`-a%/+b%`",
         };
+        let (runs, stopping) = if fewest == most {
+            (format!("the median of {most} runs"), String::new())
+        } else {
+            let first = if fewest == 1 { "once".to_owned() } else { format!("{fewest} times") };
+            let stopping = format!(
+                " Every case ran {first}; a case ran again (up to {most} runs) only while its interval still \
+                 overlapped the best one's for a timed goal of \"What to use\" (p50, p99, start; a single run's \
+                 figure v counted as v/{f} to {f}v), so a figure of one run has no interval.",
+                f = crate::recommend::SINGLE_RUN_SPREAD
+            );
+            ("the median of its runs".to_owned(), stopping)
+        };
         format!(
-            "Each figure is the median of {} runs, each in a fresh process, {order}; {interval} is its confidence \
-             interval (distribution-free, from the runs{level}), as lopsided as the runs were.",
-            self.runs
+            "Each figure is {runs}, each in a fresh process, {order}; {interval} is its confidence \
+             interval (distribution-free, from the runs{level}), as lopsided as the runs were.{stopping}"
         )
     }
 
@@ -156,7 +177,7 @@ impl Legend {
                 );
                 // A narrow terminal table writes the slowest as `max 2.46 ms`; the report always counts them.
                 let slowest = match format {
-                    Format::Text => "`max`; --wide shows n and every interval",
+                    Format::Text | Format::Csv => "`max`; --wide shows n and every interval",
                     Format::Markdown => "`max of n`",
                 };
                 format!(
@@ -239,7 +260,7 @@ mod tests {
     #[test]
     fn the_terminal_states_its_costs_and_the_report_its_terms() {
         let terms = vec![Term::Overlapped, Term::Alone, Term::CpuTime];
-        let legend = Legend { runs: 5, level: Some(0.9375), terms, measured: Some(measured()) };
+        let legend = Legend { runs: (5, 5), level: Some(0.9375), terms, measured: Some(measured()) };
         let text = legend.text();
         assert!(text.starts_with("How to read it. Each figure is the median of 5 runs"), "{text}");
         assert!(text.contains("(seed 7)") && text.contains("with 94% confidence"), "{text}");

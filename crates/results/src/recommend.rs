@@ -48,8 +48,15 @@ impl fmt::Display for Goal {
     }
 }
 
+/// Written as it reads (`lowest p50 within 64 MiB`), in JSON too.
+impl serde::Serialize for Goal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// One strategy's figure for a goal.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Pick {
     /// The case, e.g. `hashmap` or `mmap-index (reopen)`.
     pub case: CaseId,
@@ -62,10 +69,12 @@ pub struct Pick {
 }
 
 /// The best and second-best strategy for one goal.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Choice {
     /// What is optimised.
     pub goal: Goal,
+    /// Whether the runs cannot tell the best from the runner-up ([`Choice::too_close`]).
+    pub tie: bool,
     /// The best strategy; `None` when no strategy had the figure.
     pub best: Option<Pick>,
     /// The next best, when there are two or more.
@@ -87,7 +96,7 @@ impl Choice {
 }
 
 /// "What to use" for one dataset.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Recommendation {
     /// The dataset's label.
     pub dataset: String,
@@ -163,72 +172,133 @@ pub fn recommend_all(records: &[Record], budget: Option<u64>) -> Vec<Recommendat
         .collect()
 }
 
+/// The cases of one dataset that compete in "What to use", and their figure for each goal.
+struct Candidates<'a> {
+    /// The dataset's suite records of candidates (no cold start, floor or yardstick).
+    ours: Vec<&'a Record>,
+    /// Each case once, in the order first recorded.
+    cases: Vec<&'a CaseId>,
+    /// The workload latency is ranked on.
+    workload: Workload,
+}
+
+impl<'a> Candidates<'a> {
+    fn of(records: &'a [Record], dataset: &DatasetInfo, workload: Workload) -> Self {
+        let ours: Vec<&Record> = records
+            .iter()
+            .filter(|r| &r.dataset == dataset && r.load.is_none())
+            .filter(|r| {
+                ![MEMCHR_PASS, NAIVE_BASELINE].contains(&r.case.strategy.as_str()) && !r.started(CaseStart::Cold)
+            })
+            .collect();
+        let mut cases: Vec<&CaseId> = Vec::new();
+        for r in &ours {
+            if !cases.contains(&&r.case) {
+                cases.push(&r.case);
+            }
+        }
+        Candidates { ours, cases, workload }
+    }
+
+    fn find(&self, s: &CaseId, w: Option<Workload>, m: Metric) -> Option<&'a Record> {
+        self.ours.iter().copied().find(|r| r.case == *s && r.workload == w && r.metric == m)
+    }
+
+    /// `case`'s figure for `goal`, when it has one.
+    fn figure(&self, s: &CaseId, goal: Goal) -> Option<Pick> {
+        // A record's figure as a pick, with the record's interval over runs.
+        let pick = |r: &Record, shown: String| Pick {
+            case: s.clone(),
+            value: r.value,
+            interval: r.spread.map(|s| (s.lower, s.upper)),
+            shown,
+        };
+        let timed = |m: Metric| self.find(s, Some(self.workload), m).map(|r| pick(r, units::nanos(r.value)));
+        let memory = || {
+            let (anon, file) = (self.find(s, None, Metric::AnonRssBytes)?, self.find(s, None, Metric::FileRssBytes)?);
+            let value = anon.value + file.value;
+            Some(Pick { case: s.clone(), value, interval: None, shown: units::bytes(value) })
+        };
+        match goal {
+            Goal::LowestP50 => timed(Metric::LatencyP50),
+            Goal::LowestP99 => timed(Metric::LatencyP99).or_else(|| {
+                let max = self.find(s, Some(self.workload), Metric::LatencyMax)?;
+                Some(pick(max, format!("max {}", units::nanos(max.value))))
+            }),
+            Goal::LeastMemory => memory(),
+            Goal::FastestStart => self.find(s, None, Metric::OpenTime).map(|r| pick(r, units::nanos(r.value))),
+            // A build and a reopen share one store on disk: the reopened case stands for both.
+            Goal::LeastDisk => {
+                let r = self.find(s, None, Metric::DiskBytesPerKey).filter(|_| !s.started(CaseStart::Build))?;
+                Some(pick(r, format!("{:.1} B/key", r.value)))
+            }
+            Goal::LowestP50Within(budget) => {
+                let fits = memory().is_some_and(|m| m.value <= budget as f64);
+                fits.then(|| timed(Metric::LatencyP50)).flatten()
+            }
+        }
+    }
+
+    /// Every case with a figure for `goal`, best first.
+    fn ranked(&self, goal: Goal) -> Vec<Pick> {
+        let mut picks: Vec<Pick> = self.cases.iter().filter_map(|s| self.figure(s, goal)).collect();
+        picks.sort_by(|a, b| a.value.total_cmp(&b.value));
+        picks
+    }
+
+    fn choose(&self, goal: Goal) -> Choice {
+        let mut picks = self.ranked(goal).into_iter();
+        let (best, runner_up) = (picks.next(), picks.next());
+        let mut choice = Choice { goal, tie: false, best, runner_up };
+        choice.tie = choice.too_close();
+        choice
+    }
+}
+
 /// Ranks the strategies measured on `dataset` in `records` for each goal;
 /// latency on `workload`; with `budget` (bytes), also the lowest p50 within it.
 pub fn recommend(records: &[Record], dataset: &DatasetInfo, workload: Workload, budget: Option<u64>) -> Recommendation {
-    let ours: Vec<&Record> = records
-        .iter()
-        .filter(|r| &r.dataset == dataset && r.load.is_none())
-        .filter(|r| ![MEMCHR_PASS, NAIVE_BASELINE].contains(&r.case.strategy.as_str()) && !r.started(CaseStart::Cold))
-        .collect();
-    let mut strategies: Vec<&CaseId> = Vec::new();
-    for r in &ours {
-        if !strategies.contains(&&r.case) {
-            strategies.push(&r.case);
-        }
-    }
-    let find = |s: &CaseId, w: Option<Workload>, m: Metric| {
-        ours.iter().copied().find(|r| r.case == *s && r.workload == w && r.metric == m)
-    };
-    // A record's figure as a pick, with the record's interval over runs.
-    let pick = |s: &CaseId, r: &Record, shown: String| Pick {
-        case: s.clone(),
-        value: r.value,
-        interval: r.spread.map(|s| (s.lower, s.upper)),
-        shown,
-    };
-    let timed = |s: &CaseId, m: Metric| find(s, Some(workload), m).map(|r| pick(s, r, units::nanos(r.value)));
-    let p99 = |s: &CaseId| {
-        timed(s, Metric::LatencyP99).or_else(|| {
-            let max = find(s, Some(workload), Metric::LatencyMax)?;
-            Some(pick(s, max, format!("max {}", units::nanos(max.value))))
-        })
-    };
-    let memory = |s: &CaseId| {
-        let (anon, file) = (find(s, None, Metric::AnonRssBytes)?, find(s, None, Metric::FileRssBytes)?);
-        let value = anon.value + file.value;
-        Some(Pick { case: s.clone(), value, interval: None, shown: units::bytes(value) })
-    };
-    let start = |s: &CaseId| find(s, None, Metric::OpenTime).map(|r| pick(s, r, units::nanos(r.value)));
-    // A build and a reopen share one store on disk: the reopened case stands for both.
-    let disk = |s: &CaseId| {
-        let r = find(s, None, Metric::DiskBytesPerKey).filter(|_| !s.started(CaseStart::Build))?;
-        Some(pick(s, r, format!("{:.1} B/key", r.value)))
-    };
-    let choose = |goal: Goal, figure: &dyn Fn(&CaseId) -> Option<Pick>| {
-        let mut picks: Vec<Pick> = strategies.iter().filter_map(|s| figure(s)).collect();
-        picks.sort_by(|a, b| a.value.total_cmp(&b.value));
-        let mut picks = picks.into_iter();
-        Choice { goal, best: picks.next(), runner_up: picks.next() }
-    };
-    let mut choices = vec![
-        choose(Goal::LowestP50, &|s| timed(s, Metric::LatencyP50)),
-        choose(Goal::LowestP99, &p99),
-        choose(Goal::LeastMemory, &memory),
-        choose(Goal::FastestStart, &start),
-    ];
-    let on_disk = choose(Goal::LeastDisk, &disk);
+    let candidates = Candidates::of(records, dataset, workload);
+    let mut choices: Vec<Choice> =
+        [Goal::LowestP50, Goal::LowestP99, Goal::LeastMemory, Goal::FastestStart].map(|g| candidates.choose(g)).into();
+    let on_disk = candidates.choose(Goal::LeastDisk);
     if on_disk.best.is_some() {
         choices.push(on_disk);
     }
     if let Some(budget) = budget {
-        let within = |s: &CaseId| {
-            let fits = memory(s).is_some_and(|m| m.value <= budget as f64);
-            fits.then(|| timed(s, Metric::LatencyP50)).flatten()
-        };
-        choices.push(choose(Goal::LowestP50Within(budget), &within));
+        choices.push(candidates.choose(Goal::LowestP50Within(budget)));
     }
     Recommendation { dataset: dataset.label(), workload, choices }
+}
+
+/// The goals whose figures vary from run to run (the others are counts that
+/// more runs would not change): the goals more runs can settle.
+pub const TIMED_GOALS: [Goal; 3] = [Goal::LowestP50, Goal::LowestP99, Goal::FastestStart];
+
+/// The spread between runs a figure of a single run is taken to have when
+/// deciding whether it could still win: the interval `[v / 1.5, v × 1.5]`.
+/// Five-run intervals of a default suite run at 1M keys reached -50 % and
+/// +82 % (start-up); a case 2.25 times slower than the best still runs again.
+pub const SINGLE_RUN_SPREAD: f64 = 1.5;
+
+/// For `goal` on `dataset`, the cases the runs so far cannot yet rank below
+/// the best: each one whose interval overlaps the best's (the best included,
+/// unless no case overlaps it). A figure of one run has no interval; it
+/// stands for `[v / single, v × single]`, the runs-to-run spread assumed for it.
+pub fn contested(
+    records: &[Record],
+    dataset: &DatasetInfo,
+    workload: Workload,
+    goal: Goal,
+    single: f64,
+) -> Vec<CaseId> {
+    let ranked = Candidates::of(records, dataset, workload).ranked(goal);
+    let bounds = |p: &Pick| p.interval.unwrap_or((p.value / single, p.value * single));
+    let Some(best) = ranked.first() else { return Vec::new() };
+    let (_, best_upper) = bounds(best);
+    let rivals: Vec<CaseId> =
+        ranked[1..].iter().filter(|p| bounds(p).0 <= best_upper).map(|p| p.case.clone()).collect();
+    if rivals.is_empty() { rivals } else { std::iter::once(best.case.clone()).chain(rivals).collect() }
 }
 
 #[cfg(test)]
@@ -293,6 +363,28 @@ mod tests {
         assert_eq!(rows[2][2], units::bytes(61e6));
         let other = DatasetInfo::generated(2_000, crate::DEFAULT_VALUE_LEN);
         assert!(recommend(&records, &other, Workload::UNIFORM, None).choices.iter().all(|c| c.best.is_none()));
+    }
+
+    #[test]
+    fn a_goal_is_contested_while_a_rival_interval_reaches_the_best_one() {
+        let dataset = DatasetInfo::generated(1_000, crate::DEFAULT_VALUE_LEN);
+        let p50 = |s: &str, v: f64, spread| rec(s, "uniform", Metric::LatencyP50, v, spread);
+        let contested = |records: &[Record]| {
+            let ids = contested(records, &dataset, Workload::UNIFORM, Goal::LowestP50, SINGLE_RUN_SPREAD);
+            ids.iter().map(ToString::to_string).collect::<Vec<_>>()
+        };
+        // One run each: 100 counts as up to 150, 140 as down to 93: contested; 400 (down to 267) is not.
+        let single = [p50("hashmap", 100.0, None), p50("phf-index (reopen)", 140.0, None), p50("scan", 400.0, None)];
+        assert_eq!(contested(&single), ["hashmap", "phf-index (reopen)"]);
+        // Intervals that no longer overlap settle it, whatever the single-run rule would say.
+        let settled =
+            [p50("hashmap", 100.0, Some((95.0, 105.0))), p50("phf-index (reopen)", 140.0, Some((120.0, 160.0)))];
+        assert!(contested(&settled).is_empty());
+        let overlapping =
+            [p50("hashmap", 100.0, Some((95.0, 125.0))), p50("phf-index (reopen)", 140.0, Some((120.0, 160.0)))];
+        assert_eq!(contested(&overlapping), ["hashmap", "phf-index (reopen)"]);
+        // Cold starts and yardsticks never compete.
+        assert!(contested(&[p50("hashmap", 100.0, None), p50("mmap-index (cold)", 90.0, None)]).is_empty());
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub enum Format {
     Text,
     /// A Markdown table.
     Markdown,
+    /// Comma-separated values (RFC 4180), for spreadsheets and scripts.
+    Csv,
 }
 
 impl Format {
@@ -24,6 +26,7 @@ impl Format {
         match self {
             Format::Text => "-",
             Format::Markdown => "–",
+            Format::Csv => "",
         }
     }
 }
@@ -195,6 +198,33 @@ impl Table {
         out.join("\n")
     }
 
+    /// Comma-separated values (RFC 4180): the header, then one line per
+    /// row; every column; a field with a comma, a quote or a line break quoted.
+    pub fn csv(&self) -> String {
+        let field = |text: &str| {
+            if text.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", text.replace('"', "\"\""))
+            } else {
+                text.to_owned()
+            }
+        };
+        let line = |cells: Vec<String>| cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(",") + "\n";
+        let mut out = line(self.columns.iter().map(|c| c.title.clone()).collect());
+        for row in &self.rows {
+            out.push_str(&line(row.iter().map(|c| c.render(Format::Csv)).collect()));
+        }
+        out
+    }
+
+    /// The table written as `format` says (text with every column).
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Text => self.text(true),
+            Format::Markdown => self.markdown(),
+            Format::Csv => self.csv(),
+        }
+    }
+
     /// A Markdown table: the header, its rule, one line per row; every column.
     pub fn markdown(&self) -> String {
         let header: Vec<&str> = self.columns.iter().map(|c| c.title.as_str()).collect();
@@ -231,6 +261,15 @@ mod tests {
     fn markdown_has_a_header_a_rule_every_column_and_its_dash() {
         let md = "| a | b | num | extra |\n|---|---|---|---|\n| x | yy | 1 | 9 |\n| z | – | 2 -> – | – |\n";
         assert_eq!(sample().markdown(), md);
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it_and_leaves_empty_fields_empty() {
+        let mut t = Table::new(&["name", "value"]);
+        t.push(vec![Cell::text("lru(0.1,mmap-index)"), Cell::text("say \"hi\"")]);
+        t.push(vec![Cell::text("scan"), Cell::empty()]);
+        assert_eq!(t.csv(), "name,value\n\"lru(0.1,mmap-index)\",\"say \"\"hi\"\"\"\nscan,\n");
+        assert_eq!(t.render(Format::Csv), t.csv());
     }
 
     #[test]

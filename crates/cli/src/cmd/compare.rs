@@ -10,10 +10,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use kvbench_results::compare::{Comparison, Thresholds, compare, merge_runs};
+use kvbench_results::compare::{Comparison, Thresholds, Verdict, compare, merge_runs};
+use kvbench_results::table::{self, Table};
 use kvbench_results::{ResultSet, io};
 
 use crate::human;
+use crate::output::{self, Format, say};
 
 /// Options of `kvbench compare`.
 #[derive(Args, Debug)]
@@ -45,6 +47,9 @@ pub struct CompareArgs {
     /// List unchanged measurements too.
     #[arg(long)]
     all: bool,
+    /// How to print the comparison: a text table, JSON (`{summary, regressions, changes}`), CSV or Markdown.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
 }
 
 /// Runs `kvbench compare`.
@@ -60,8 +65,32 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     };
     let comparison: Comparison = compare(&before, &after, &thresholds);
     let rows = comparison.rows(args.all);
+    match output::table_format(args.format) {
+        None => {
+            let changes: Vec<_> =
+                comparison.changes.iter().filter(|c| args.all || c.verdict != Verdict::Unchanged).collect();
+            let json = serde_json::json!({
+                "summary": comparison.summary(),
+                "regressions": comparison.regressions(),
+                "changes": changes,
+                "notes": comparison.notes(),
+            });
+            println!("{}", serde_json::to_string_pretty(&json)?);
+        }
+        Some(table::Format::Text) => print_text(args, &comparison, &rows),
+        Some(format) => print!("{}", Table::of(&Comparison::HEADER, &rows).render(format)),
+    }
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, comparison.markdown(args.all))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(if comparison.regressions() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// The comparison for people: its table, its summary and notes.
+fn print_text(args: &CompareArgs, comparison: &Comparison, rows: &[Vec<String>]) {
     if !rows.is_empty() {
-        println!("{}", human::table(&Comparison::HEADER, &rows));
+        println!("{}", human::table(&Comparison::HEADER, rows));
     }
     println!(
         "{} (thresholds: wall clock {}%, tails {}%, of the best and the median run alike; counts {}%)",
@@ -73,11 +102,6 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     for note in comparison.notes() {
         println!("note: {note}");
     }
-    if let Some(path) = &args.markdown {
-        std::fs::write(path, comparison.markdown(args.all))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(if comparison.regressions() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 /// Options of `kvbench merge`.
@@ -98,6 +122,6 @@ pub fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     let mut set = ResultSet::new(&format!("kvbench merge of {} runs", runs.len()));
     set.records = merge_runs(&runs)?;
     io::write(&args.results, &set).with_context(|| format!("cannot write {}", args.results.display()))?;
-    eprintln!("merged {} runs into {} records in {}", runs.len(), set.records.len(), args.results.display());
+    say(format_args!("merged {} runs into {} records in {}", runs.len(), set.records.len(), args.results.display()));
     Ok(ExitCode::SUCCESS)
 }

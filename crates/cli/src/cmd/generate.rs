@@ -51,15 +51,15 @@ pub fn run(args: &GenArgs) -> anyhow::Result<ExitCode> {
     };
     bar.finish_and_clear();
     match summary {
-        Some(s) => eprintln!(
+        Some(s) => crate::output::say(format_args!(
             "wrote {} {}, {} to {} in {}",
             s.keys,
             human::plural(s.keys, "key"),
             human::bytes(s.bytes),
             path.display(),
             human::nanos(start.elapsed().as_nanos() as f64)
-        ),
-        None => eprintln!("{} already exists", path.display()),
+        )),
+        None => crate::output::say(format_args!("{} already exists", path.display())),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -42,21 +42,25 @@ pub fn run(args: &GetArgs) -> anyhow::Result<ExitCode> {
     let lookup = kvbench_lookup::open(&args.data, strategy, &args.strategy.open_options())?;
     let info = lookup.info();
     if args.verbose {
-        eprintln!("{strategy}: opened in {}", human::nanos(start.elapsed().as_nanos() as f64));
+        crate::output::say(format_args!("{strategy}: opened in {}", human::nanos(start.elapsed().as_nanos() as f64)));
         for note in &info.notes {
-            eprintln!("{strategy}: {note}");
+            crate::output::say(format_args!("{strategy}: {note}"));
         }
     }
     // Said without -v: the user asked for them (--lenient) or did not expect them (a new file on their disk).
     if info.skipped > 0 {
-        eprintln!("{strategy}: skipped {} malformed {}", info.skipped, human::plural(info.skipped, "line"));
+        crate::output::say(format_args!(
+            "{strategy}: skipped {} malformed {}",
+            info.skipped,
+            human::plural(info.skipped, "line")
+        ));
     }
     for path in &info.wrote {
         let size = std::fs::metadata(path).map_or_else(|_| String::new(), |m| format!(" ({})", human::bytes(m.len())));
-        eprintln!(
+        crate::output::say(format_args!(
             "{strategy}: wrote the index {}{size}; later runs reuse it (--index FILE puts it elsewhere)",
             path.display()
-        );
+        ));
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut missing = false;

@@ -114,14 +114,14 @@ pub fn run(command: &History) -> anyhow::Result<ExitCode> {
             let sets = kvbench_results::io::read_all(&args.results)?;
             let path = history::add_at(&args.history, &sets, args.date.as_deref())
                 .with_context(|| format!("cannot add {} to the history", args.results.display()))?;
-            eprintln!("added {}", path.display());
+            crate::output::say(format_args!("added {}", path.display()));
         }
         History::Backfill(args) => return backfill(args),
         History::Run(args) => {
             let target = target_dir()?;
             let kvbench = std::env::current_exe().context("cannot find this kvbench's executable")?;
             measure_tree(Path::new("."), &kvbench, &target, &args.data_dir, &args.out)?;
-            eprintln!("the CI bench set's results are in {}", args.out.display());
+            crate::output::say(format_args!("the CI bench set's results are in {}", args.out.display()));
         }
         History::Compare(args) => {
             let runs = history::load(&args.history)?;
@@ -159,7 +159,7 @@ pub fn run(command: &History) -> anyhow::Result<ExitCode> {
             if let Some(out) = &args.out {
                 let source = args.history.display().to_string();
                 let written = trend::write_report(&source, runs.len(), &series, &found, &marks, out)?;
-                eprintln!("wrote {} files into {}", written.len(), out.display());
+                crate::output::say(format_args!("wrote {} files into {}", written.len(), out.display()));
             }
         }
     }
@@ -191,7 +191,7 @@ fn backfill(args: &BackfillArgs) -> anyhow::Result<ExitCode> {
     for (i, commit) in commits.iter().enumerate() {
         let short = commit.get(..12).unwrap_or(commit);
         if have.iter().any(|name| name.contains(short)) {
-            eprintln!("[{}/{}] {short}: in the history already", i + 1, commits.len());
+            crate::output::say(format_args!("[{}/{}] {short}: in the history already", i + 1, commits.len()));
             continue;
         }
         let started = std::time::Instant::now();
@@ -205,15 +205,15 @@ fn backfill(args: &BackfillArgs) -> anyhow::Result<ExitCode> {
         // The worktree goes whatever happened; the build folder stays for the next commit.
         let _ = Command::new("git").args(["worktree", "remove", "--force"]).arg(&tree).stderr(Stdio::null()).status();
         match measured {
-            Ok(path) => eprintln!(
+            Ok(path) => crate::output::say(format_args!(
                 "[{}/{}] {short}: added {} ({})",
                 i + 1,
                 commits.len(),
                 path.display(),
                 human::nanos(started.elapsed().as_nanos() as f64)
-            ),
+            )),
             Err(e) => {
-                eprintln!("[{}/{}] {short}: skipped: {e:#}", i + 1, commits.len());
+                crate::output::say(format_args!("[{}/{}] {short}: skipped: {e:#}", i + 1, commits.len()));
                 failed.push(short.to_owned());
             }
         }
@@ -221,7 +221,7 @@ fn backfill(args: &BackfillArgs) -> anyhow::Result<ExitCode> {
     if failed.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    eprintln!("{} commits not measured: {}", failed.len(), failed.join(", "));
+    crate::output::say(format_args!("{} commits not measured: {}", failed.len(), failed.join(", ")));
     Ok(ExitCode::from(1))
 }
 
@@ -254,12 +254,17 @@ fn measure_tree(tree: &Path, kvbench: &Path, target: &Path, data: &Path, out: &P
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     // Paths the commands get are absolute: they run in `tree`.
     let (data, out) = (std::path::absolute(data)?, std::path::absolute(out)?);
+    // Every case the same runs, as the history has always measured: `--full`
+    // since the suite stops early by default; older binaries have no such flag and need none.
+    let help = output(in_tree(kvbench).args(["suite", "--help"]))?;
+    let full: &[&str] = if help.contains("--full") { &["--full"] } else { &[] };
     output(
         in_tree(kvbench)
             .args(["suite", "--keys", "10k", "--workloads", "uniform;miss", "--no-report", "--data-dir"])
             .arg(&data)
             .arg("--results")
-            .arg(out.join("suite.json")),
+            .arg(out.join("suite.json"))
+            .args(full),
     )?;
     let _ = std::fs::remove_dir_all(target.join("gungraun"));
     output(in_tree(Path::new("cargo")).args([

@@ -41,6 +41,6 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let mut set = ResultSet::new(source);
     set.records = records;
     io::write(&args.results, &set).with_context(|| format!("cannot write {}", args.results.display()))?;
-    eprintln!("wrote {} records to {}", set.records.len(), args.results.display());
+    crate::output::say(format_args!("wrote {} records to {}", set.records.len(), args.results.display()));
     Ok(ExitCode::SUCCESS)
 }

@@ -17,7 +17,7 @@ use kvbench_results::{DatasetInfo, LoadInfo, ResultSet, RunInfo};
 use kvbench_workload::Workload;
 
 use crate::human;
-use crate::output::progress_bar;
+use crate::output::{Format, print_records, progress_bar, say};
 
 /// Options of `kvbench load`.
 #[derive(Args, Debug)]
@@ -57,8 +57,11 @@ pub struct LoadArgs {
     #[arg(long, value_name = "FILE")]
     results: Option<PathBuf>,
     /// How the results name the server (default: the target URL).
-    #[arg(long, value_name = "NAME", requires = "results")]
+    #[arg(long, value_name = "NAME")]
     label: Option<String>,
+    /// How to print the run: a summary (text), or its records as JSON (as --results writes them), CSV or Markdown.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
 }
 
 /// A workload that asks one key per request: the load generator sends no batches.
@@ -100,32 +103,34 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         report
     })?;
     let resources = sampler.map(ProcSampler::finish);
-    print!("{}", summary(&spec, &report, resources.as_ref(), args.server_pid));
+    let name = args.data.file_name().map_or_else(|| args.data.display().to_string(), |n| n.to_string_lossy().into());
+    let subject = Subject {
+        strategy: args.label.clone().unwrap_or_else(|| args.target.to_string()),
+        dataset: DatasetInfo {
+            keys: oracle.lookup.info().keys.unwrap_or(0),
+            value_len: format!("file:{name}"),
+            file: None,
+        },
+        workload: args.workload,
+        load: LoadInfo {
+            protocol: args.target.protocol().name().to_owned(),
+            connections: args.connections as u32,
+            server_threads: 0,
+            rate: args.rate.map(|r| r as u64),
+            seed: Some(args.seed),
+            client: None,
+            pinned: false,
+        },
+    };
+    let mut set = ResultSet::new("kvbench load");
+    set.records = record::records(&report, resources.as_ref(), &subject, &RunInfo::detect(false));
+    match args.format {
+        Format::Text => print!("{}", summary(&spec, &report, resources.as_ref(), args.server_pid)),
+        format => print_records(&set, format)?,
+    }
     if let Some(path) = &args.results {
-        let name =
-            args.data.file_name().map_or_else(|| args.data.display().to_string(), |n| n.to_string_lossy().into());
-        let subject = Subject {
-            strategy: args.label.clone().unwrap_or_else(|| args.target.to_string()),
-            dataset: DatasetInfo {
-                keys: oracle.lookup.info().keys.unwrap_or(0),
-                value_len: format!("file:{name}"),
-                file: None,
-            },
-            workload: args.workload,
-            load: LoadInfo {
-                protocol: args.target.protocol().name().to_owned(),
-                connections: args.connections as u32,
-                server_threads: 0,
-                rate: args.rate.map(|r| r as u64),
-                seed: Some(args.seed),
-                client: None,
-                pinned: false,
-            },
-        };
-        let mut set = ResultSet::new("kvbench load");
-        set.records = record::records(&report, resources.as_ref(), &subject, &RunInfo::detect(false));
         kvbench_results::io::write(path, &set)?;
-        eprintln!("wrote {} records to {}", set.records.len(), path.display());
+        say(format_args!("wrote {} records to {}", set.records.len(), path.display()));
     }
     Ok(if report.errors.total() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -28,8 +28,13 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
 pub fn write(results: &std::path::Path, out: &std::path::Path) -> anyhow::Result<()> {
     let report = kvbench_report::generate(results, out)?;
     for skipped in &report.skipped {
-        eprintln!("not drawn: {skipped}");
+        crate::output::say(format_args!("not drawn: {skipped}"));
     }
-    eprintln!("wrote {} files to {} (open {}/README.md)", report.written.len(), out.display(), out.display());
+    crate::output::say(format_args!(
+        "wrote {} files to {} (open {}/README.md)",
+        report.written.len(),
+        out.display(),
+        out.display()
+    ));
     Ok(())
 }

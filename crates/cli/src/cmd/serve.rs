@@ -98,7 +98,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         // Before the data is opened, so that everything the strategy holds is inside the limit.
         cgroup::join(dir)?;
         let limit = cgroup::current_limit().ok_or_else(|| CgroupError::NotApplied { dir: dir.clone() })?;
-        eprintln!("kvbench serve: under a memory limit of {} (page cache included)", human::bytes(limit));
+        crate::output::say(format_args!(
+            "kvbench serve: under a memory limit of {} (page cache included)",
+            human::bytes(limit)
+        ));
     }
     let threads = args.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, usize::from), usize::from);
     let config = Config { http: args.http.0, resp: args.resp.0, threads, signals: true, limits: limits(args) };
@@ -117,7 +120,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     drop(out);
-    eprintln!("kvbench serve: {threads} thread(s); Ctrl-C stops, SIGHUP reloads {}", args.data.display());
+    crate::output::say(format_args!(
+        "kvbench serve: {threads} thread(s); Ctrl-C stops, SIGHUP reloads {}",
+        args.data.display()
+    ));
     server.wait()?;
     Ok(ExitCode::SUCCESS)
 }

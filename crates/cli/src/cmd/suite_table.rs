@@ -31,6 +31,8 @@ pub struct Table<'a> {
     pub workloads: &'a [Workload],
     /// Every column (`--wide`), rather than what fits 100 columns.
     pub wide: bool,
+    /// Text or Markdown tables.
+    pub format: Format,
 }
 
 impl Table<'_> {
@@ -47,7 +49,10 @@ impl Table<'_> {
     /// `rows` under `header`, only the columns `keep` marks unless wide; the first column left-aligned.
     fn show(&self, header: &[&str], rows: Vec<Vec<Cell>>, keep: &[bool]) {
         let table = table::Table::new(header).left_aligned(1).narrow(keep).with_rows(rows);
-        println!("{}\n", table.text(self.wide));
+        match self.format {
+            Format::Markdown => println!("{}", table.markdown()),
+            _ => println!("{}\n", table.text(self.wide)),
+        }
     }
 
     /// The first report of any run of any case, for what is the same in every run (the file's size, the clock).
@@ -62,18 +67,19 @@ impl Table<'_> {
     }
 
     /// Prints the dataset's header, its tables, the legend, the notes and the ratios.
-    pub fn print(&self, dataset: &DatasetInfo, path: &Path, runs: u32, seed: u64) {
+    pub fn print(&self, dataset: &DatasetInfo, path: &Path, seed: u64) {
+        let runs = Legend::runs_of(self.records);
         let file_bytes = self.any_report().map_or(0, |r| r.file_bytes);
         let name = match &dataset.file {
             Some(_) => dataset.label(),
             None => format!("{} keys", dataset.label()),
         };
-        println!(
-            "\n{name}: {} ({}); each figure the median of {runs} {} in fresh processes",
-            path.display(),
-            human::bytes(file_bytes),
-            human::plural(u64::from(runs), "run"),
-        );
+        let said = match runs {
+            (1, 1) => "each figure from one run in a fresh process".to_owned(),
+            (fewest, most) if fewest == most => format!("each figure the median of {most} runs in fresh processes"),
+            (fewest, most) => format!("each figure the median of {fewest} to {most} runs in fresh processes"),
+        };
+        println!("\n{name}: {} ({}); {said}", path.display(), human::bytes(file_bytes));
         if let Some(file) = &dataset.file {
             println!("{}", describe(file));
         }
@@ -203,7 +209,7 @@ impl Table<'_> {
         self.show(&header, rows, &[true; 5]);
     }
 
-    fn explain(&self, runs: u32, seed: u64) {
+    fn explain(&self, runs: (u32, u32), seed: u64) {
         let measured = Measured {
             seed,
             loop_ns: self.cost(|r| r.harness_overhead_ns),
@@ -277,11 +283,14 @@ impl Table<'_> {
 }
 
 /// The recommendation for one dataset, computed from its records (`kvbench_results::recommend`).
-pub fn what_to_use(records: &[Record], dataset: &DatasetInfo, budget: Option<ByteSize>) {
+pub fn what_to_use(records: &[Record], dataset: &DatasetInfo, budget: Option<ByteSize>, format: Format) {
     let Some(workload) = latency_workload(records, dataset) else { return };
     let r = recommend(records, dataset, workload, budget.map(|b| b.0));
     println!("\nWhat to use for {} on this machine", r.dataset);
-    println!("{}", human::table(&HEADER, &r.rows()));
+    match format {
+        Format::Markdown => println!("\n{}", table::Table::of(&HEADER, &r.rows()).markdown()),
+        _ => println!("{}", human::table(&HEADER, &r.rows())),
+    }
     println!("{}", human::wrap(&r.legend(), 100));
 }
 

@@ -10,17 +10,26 @@ use std::time::Duration;
 use kvbench_lookup::{OpenOptions, StrategyKind};
 use kvbench_peers::RedisCluster;
 use kvbench_peers::cluster::DEFAULT_NODES;
+use kvbench_results::recommend::{Goal, SINGLE_RUN_SPREAD, TIMED_GOALS, contested, latency_workload};
 use kvbench_results::units::bytes;
 use kvbench_results::{DatasetInfo, Record, ResultSet, RunInfo, Skipped};
 use kvbench_workload::Workload;
 
-use super::{Case, SuiteError, aggregate, prepare_dataset, records, run_seed, schedule};
+use super::estimate::{self, Planned};
+use super::{Case, Focus, Job, SuiteError, aggregate, prepare_dataset, records, run_seed, schedule, shuffled};
 use crate::cgroup::MemoryLimit;
 use crate::fit;
 use crate::latency::SampleBudget;
 use crate::probe::{self, ProbeReport, ProbeSpec, READY_TIMEOUT};
 use crate::progress::Progress;
 use crate::timing::Plan;
+
+/// The runs of a sequential suite ([`SuitePlan::sequential`]): every case
+/// first gets one; the cases that could still be the best for a timed goal
+/// of "What to use" ([`TIMED_GOALS`]) get up to three, and those whose
+/// interval still overlaps the best one's then get [`SuitePlan::runs`].
+/// A case out of the running keeps its one run: more would not change the answer.
+pub const SEQUENTIAL_RUNS: [u32; 2] = [1, 3];
 
 /// How many of a cold start's first lookups are timed, and for how long at most.
 pub const FIRST_LOOKUPS: SampleBudget = SampleBudget { max_ops: 1000, max_time: Duration::from_secs(2), min_ops: 3 };
@@ -46,8 +55,11 @@ pub struct SuitePlan {
     pub cases: Vec<Case>,
     /// The workloads of every warm case (a cold case runs only the first).
     pub workloads: Vec<Workload>,
-    /// Runs of each case, each its own probe.
+    /// Runs of each case, each its own probe (with `sequential`, the most a case gets).
     pub runs: u32,
+    /// Run each case once, then again only while the answer needs it
+    /// ([`SEQUENTIAL_RUNS`]), rather than every case `runs` times.
+    pub sequential: bool,
     /// Seed of the runs' order and of their keys.
     pub seed: u64,
     /// At most this many of a file's keys are drawn from.
@@ -75,7 +87,20 @@ impl SuitePlan {
         cgroup: Option<&Path>,
         cluster: Option<&[String]>,
     ) -> ProbeSpec {
-        let workloads = if case.cold { &self.workloads[..self.workloads.len().min(1)] } else { &self.workloads[..] };
+        self.focused_spec(data, case, run, Focus::Whole, cgroup, cluster)
+    }
+
+    /// [`SuitePlan::spec`] for a run that measures only what `focus` says.
+    fn focused_spec(
+        &self,
+        data: &Path,
+        case: &Case,
+        run: u32,
+        focus: Focus,
+        cgroup: Option<&Path>,
+        cluster: Option<&[String]>,
+    ) -> ProbeSpec {
+        let all = if case.cold { &self.workloads[..self.workloads.len().min(1)] } else { &self.workloads[..] };
         let reads_cluster = case.strategy.reader() == StrategyKind::RedisCluster;
         ProbeSpec {
             data: data.to_owned(),
@@ -87,7 +112,7 @@ impl SuitePlan {
             },
             fresh_index: case.fresh_index,
             cold: case.cold,
-            workloads: workloads.to_vec(),
+            workloads: focus.workloads(all),
             key_pool: self.key_pool,
             plan: if self.quick { Plan::quick() } else { Plan::default() },
             first_lookups: FIRST_LOOKUPS,
@@ -95,6 +120,41 @@ impl SuitePlan {
             cgroup: cgroup.map(Path::to_owned),
             budget: self.case_budget,
             ready_timeout: READY_TIMEOUT,
+        }
+    }
+}
+
+impl SuitePlan {
+    /// What running `first` (the first round's jobs) and then, at most, every
+    /// case that fits (`skips`) `runs` times comes to; `disk` is what its builds write.
+    fn planned(&self, first: &[Job], skips: &[Vec<Option<String>>], disk: u64) -> Planned {
+        let plan = if self.quick { Plan::quick() } else { Plan::default() };
+        let cost = |job: &Job| {
+            let keys = self.datasets[job.dataset].0.keys;
+            estimate::probe_time(&self.cases[job.case], job.focus, self.workloads.len(), keys, &plan)
+        };
+        let first_time: Duration = first.iter().map(cost).sum();
+        let fits = || skips.iter().enumerate().flat_map(|(d, s)| s.iter().enumerate().map(move |(c, why)| (d, c, why)));
+        let mut most = first_time;
+        let mut most_probes = first.len() as u64;
+        for (dataset, case, why) in fits() {
+            if why.is_none() && self.sequential {
+                let first_runs = SEQUENTIAL_RUNS[0].min(self.runs);
+                let more = self.runs - first_runs;
+                let workload = self.workloads.first().copied().unwrap_or(Workload::UNIFORM);
+                let job = Job { dataset, case, run: first_runs, focus: Focus::Latency(workload) };
+                most += cost(&job) * more;
+                most_probes += u64::from(more);
+            }
+        }
+        let cases = (0..self.cases.len()).filter(|&c| skips.iter().any(|s| s[c].is_none())).count();
+        Planned {
+            cases,
+            datasets: self.datasets.len(),
+            first_probes: first.len() as u64,
+            most_probes,
+            time: (first_time, most),
+            disk,
         }
     }
 }
@@ -127,7 +187,9 @@ pub struct SuiteOutcome {
 
 /// Runs the suite: the stores that reopen cases need, then every run of
 /// every case that fits, each a probe ([`SuitePlan::prober`]), in one shuffled
-/// order; the runs' records aggregated per dataset into medians with intervals.
+/// order (sequential: in rounds, each shuffled, the later ones only for the
+/// cases still unsettled); the runs' records aggregated per dataset into
+/// medians with intervals.
 ///
 /// A run that fails is said (`progress.note`) and counted in
 /// [`SuiteOutcome::failures`]; the others go on. Errors are what stops the
@@ -151,7 +213,7 @@ pub fn run(plan: &SuitePlan, progress: &mut dyn Progress) -> Result<SuiteOutcome
         .then(|| RedisCluster::start(DEFAULT_NODES))
         .transpose()?;
     let urls = cluster.as_ref().map(RedisCluster::urls);
-    let skips = skips(&plan.datasets, &plan.cases, limit_bytes, plan.lenient, progress);
+    let (skips, disk) = skips(&plan.datasets, &plan.cases, limit_bytes, plan.lenient, progress);
     for ((info, path), skip) in plan.datasets.iter().zip(&skips) {
         let running: Vec<Case> =
             plan.cases.iter().zip(skip).filter(|(_, why)| why.is_none()).map(|(c, _)| c.clone()).collect();
@@ -162,38 +224,69 @@ pub fn run(plan: &SuitePlan, progress: &mut dyn Progress) -> Result<SuiteOutcome
                 .note(&format!("wrote the index sidecar {} beside your file (later runs reuse it)", sidecar.display()));
         }
     }
-    let jobs: Vec<_> = schedule(plan.datasets.len(), plan.cases.len(), plan.runs, plan.seed)
-        .into_iter()
-        .filter(|j| skips[j.dataset][j.case].is_none())
-        .collect();
-    progress.start(jobs.len() as u64);
-    let mut reports: Vec<Vec<Vec<ProbeReport>>> = vec![vec![Vec::new(); plan.cases.len()]; plan.datasets.len()];
+    let (datasets, cases) = (plan.datasets.len(), plan.cases.len());
+    let runnable = |j: &Job| skips[j.dataset][j.case].is_none();
+    let mut jobs: Vec<Job> = match plan.sequential {
+        true => schedule(datasets, cases, SEQUENTIAL_RUNS[0].min(plan.runs), plan.seed),
+        false => schedule(datasets, cases, plan.runs, plan.seed),
+    };
+    jobs.retain(runnable);
+    progress.plan(&plan.planned(&jobs, &skips, disk));
+    let mut runs: Vec<Vec<Vec<(Focus, ProbeReport)>>> = vec![vec![Vec::new(); cases]; datasets];
+    let mut done: Vec<Vec<u32>> = vec![vec![0; cases]; datasets];
     let mut failures = Vec::new();
-    for job in jobs {
-        let ((info, path), case) = (&plan.datasets[job.dataset], &plan.cases[job.case]);
-        let what = format!("{} {} (run {})", info.label(), case.label(), job.run + 1);
-        progress.doing(&what);
-        let spec = plan.spec(path, case, job.run, limit.as_ref().map(MemoryLimit::dir), urls.as_deref());
-        let failed = match probe_with(&plan.prober, &spec, case) {
-            Ok(report) if report.memory_limit != limit_bytes => {
-                let read = report.memory_limit.map_or_else(|| "none".into(), |b| bytes(b as f64));
-                Some(format!("{what}: the probe read back a memory limit of {read}"))
+    let mut total = 0;
+    // Sequential: the run counts the unsettled cases are brought up to, in turn.
+    let mut targets = SEQUENTIAL_RUNS[1..].iter().copied().chain([plan.runs]).filter(|&r| r <= plan.runs);
+    let mut stage = 0;
+    loop {
+        total += jobs.len() as u64;
+        progress.start(total);
+        for job in &jobs {
+            let ((info, path), case) = (&plan.datasets[job.dataset], &plan.cases[job.case]);
+            let what = format!("{} {} (run {})", info.label(), case.label(), job.run + 1);
+            progress.doing(&what);
+            let cgroup = limit.as_ref().map(MemoryLimit::dir);
+            let spec = plan.focused_spec(path, case, job.run, job.focus, cgroup, urls.as_deref());
+            done[job.dataset][job.case] = done[job.dataset][job.case].max(job.run + 1);
+            let failed = match probe_with(&plan.prober, &spec, case) {
+                Ok(report) if report.memory_limit != limit_bytes => {
+                    let read = report.memory_limit.map_or_else(|| "none".into(), |b| bytes(b as f64));
+                    Some(format!("{what}: the probe read back a memory limit of {read}"))
+                }
+                Ok(report) => {
+                    runs[job.dataset][job.case].push((job.focus, report));
+                    None
+                }
+                Err(e) => Some(e.to_string()),
+            };
+            if let Some(failure) = failed {
+                progress.note(&format!("kvbench: {failure}"));
+                failures.push(failure);
             }
-            Ok(report) => {
-                reports[job.dataset][job.case].push(report);
-                None
-            }
-            Err(e) => Some(e.to_string()),
-        };
-        if let Some(failure) = failed {
-            progress.note(&format!("kvbench: {failure}"));
-            failures.push(failure);
+            progress.done(1);
         }
-        progress.done(1);
+        let Some(target) = targets.next().filter(|_| plan.sequential) else { break };
+        stage += 1;
+        jobs = Vec::new();
+        for (d, (info, _)) in plan.datasets.iter().enumerate() {
+            let records = dataset_records(info, &plan.cases, &runs[d], &run_info);
+            for (c, focus) in unsettled(&records, info, &plan.cases) {
+                jobs.extend((done[d][c]..target).map(|run| Job { dataset: d, case: c, run, focus }));
+            }
+        }
+        if jobs.is_empty() {
+            break;
+        }
+        jobs = shuffled(jobs, plan.seed.wrapping_add(stage));
     }
+    let reports: Vec<Vec<Vec<ProbeReport>>> = runs
+        .iter()
+        .map(|per_case| per_case.iter().map(|r| r.iter().map(|(_, report)| report.clone()).collect()).collect())
+        .collect();
     let mut results = ResultSet::new("kvbench suite");
     let mut datasets = Vec::new();
-    for (((info, path), per_case), skip) in plan.datasets.iter().zip(reports).zip(skips) {
+    for ((((info, path), per_case), skip), focused) in plan.datasets.iter().zip(reports).zip(skips).zip(&runs) {
         for (case, why) in plan.cases.iter().zip(&skip) {
             if let Some(reason) = why {
                 results.skipped.push(Skipped {
@@ -204,11 +297,7 @@ pub fn run(plan: &SuitePlan, progress: &mut dyn Progress) -> Result<SuiteOutcome
                 });
             }
         }
-        let mut dataset_records = Vec::new();
-        for (case, runs) in plan.cases.iter().zip(&per_case) {
-            let each: Vec<Vec<Record>> = runs.iter().map(|r| records(info, &case.id(), r, &run_info)).collect();
-            dataset_records.extend(aggregate(&each));
-        }
+        let dataset_records = dataset_records(info, &plan.cases, focused, &run_info);
         results.records.extend(dataset_records.iter().cloned());
         datasets.push(DatasetOutcome {
             info: info.clone(),
@@ -219,6 +308,46 @@ pub fn run(plan: &SuitePlan, progress: &mut dyn Progress) -> Result<SuiteOutcome
         });
     }
     Ok(SuiteOutcome { datasets, results, failures })
+}
+
+/// One dataset's records from the runs of each case (in the plan's order):
+/// per measurement, the median of the runs that measured it.
+fn dataset_records(
+    info: &DatasetInfo,
+    cases: &[Case],
+    runs: &[Vec<(Focus, ProbeReport)>],
+    run_info: &RunInfo,
+) -> Vec<Record> {
+    let mut out = Vec::new();
+    for (case, runs) in cases.iter().zip(runs) {
+        let each: Vec<Vec<Record>> = runs
+            .iter()
+            .map(|(focus, r)| records(info, &case.id(), r, run_info).into_iter().filter(|r| focus.keeps(r)).collect())
+            .collect();
+        out.extend(aggregate(&each));
+    }
+    out
+}
+
+/// The cases (indices into `cases`) whose figures so far cannot rank them
+/// below the best for some timed goal ([`contested`]), each with what its
+/// next runs must measure: lookups for a latency goal (their open comes
+/// with them), the open alone for the start.
+fn unsettled(records: &[Record], info: &DatasetInfo, cases: &[Case]) -> Vec<(usize, Focus)> {
+    let Some(workload) = latency_workload(records, info) else { return Vec::new() };
+    let mut out: Vec<(usize, Focus)> = Vec::new();
+    for goal in TIMED_GOALS {
+        let focus = if goal == Goal::FastestStart { Focus::Start } else { Focus::Latency(workload) };
+        for id in contested(records, info, workload, goal, SINGLE_RUN_SPREAD) {
+            let Some(c) = cases.iter().position(|c| c.id() == id) else { continue };
+            match out.iter_mut().find(|(i, _)| *i == c) {
+                Some((_, f)) if *f == Focus::Start => *f = focus,
+                Some(_) => {}
+                None => out.push((c, focus)),
+            }
+        }
+    }
+    out
 }
 
 /// Runs one probe where `prober` says.
@@ -260,13 +389,14 @@ pub fn probe_in_child(exe: &Path, spec: &ProbeSpec, case: &Case) -> Result<Probe
 /// said as it is decided; `limit` is the memory limit the probes run under.
 /// Disk is counted as it would fill: a store that a case builds is no
 /// longer free for the next.
+/// Also returns the bytes the cases that run will write beside the data.
 fn skips(
     datasets: &[(DatasetInfo, PathBuf)],
     cases: &[Case],
     limit: Option<u64>,
     lenient: bool,
     progress: &mut dyn Progress,
-) -> Vec<Vec<Option<String>>> {
+) -> (Vec<Vec<Option<String>>>, u64) {
     let opts = OpenOptions { lenient, ..OpenOptions::default() };
     // Read once: what the machine has available before any case runs.
     let memory = limit.or_else(fit::available_memory).unwrap_or(u64::MAX);
@@ -292,7 +422,7 @@ fn skips(
         }
         out.push(per_case);
     }
-    out
+    (out, disk_used)
 }
 
 #[cfg(test)]
@@ -306,6 +436,7 @@ mod tests {
             cases: Vec::new(),
             workloads: vec![Workload::UNIFORM, Workload::ZIPF, Workload::UNIFORM.batched(64)],
             runs: 3,
+            sequential: false,
             seed: 5,
             key_pool: 1_000,
             quick: true,

@@ -41,7 +41,7 @@ pub fn run(args: &BaselinesArgs) -> anyhow::Result<ExitCode> {
     let options = BaselinesOptions {
         kvbench: std::env::current_exe().context("cannot find the kvbench executable to time `kvbench get` with")?,
         data_dir: args.data_dir.clone(),
-        datasets: args.datasets.generated().iter().map(|keys| Dataset::new(keys.0)).collect(),
+        datasets: args.datasets.generated(&[10_000, 1_000_000]).iter().map(|keys| Dataset::new(keys.0)).collect(),
         files: args.datasets.files()?,
         lenient: args.datasets.lenient,
         budget,
