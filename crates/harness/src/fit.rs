@@ -40,7 +40,7 @@ pub struct Needs {
 fn held(memory: Memory, keys: u64, record_bytes: u64, cached: f64) -> u64 {
     match memory {
         Memory::Mapped => 0,
-        Memory::PerKey(bytes) => bytes * keys,
+        Memory::FileCopy(extra) => keys * (record_bytes + extra),
         Memory::PerCachedRecord(extra) => (cached * keys as f64) as u64 * (record_bytes + extra),
     }
 }
@@ -78,8 +78,9 @@ pub fn why_not(case: &Case, file_bytes: u64, keys: u64, room: Room) -> Option<St
     if n.memory > usable {
         let of = if room.limited { "the memory limit" } else { "available memory" };
         return Some(format!(
-            "needs ~{} of memory (estimated from {keys} keys), over {:.0}% of {of} ({})",
+            "needs ~{} of memory (estimated from the file's {} and its {keys} keys), over {:.0}% of {of} ({})",
             size(n.memory),
+            size(file_bytes),
             USABLE * 100.0,
             size(room.memory)
         ));
@@ -212,6 +213,18 @@ mod tests {
         assert_eq!(lru, Needs { memory: 500_000 * (68 + 128) + PROBE_BYTES, disk: 0 });
         let lru = needs(&case("lru(0.1,hashmap)"), bytes, keys, true);
         assert_eq!(lru, Needs { memory: 110 * keys + 100_000 * (68 + 128) + PROBE_BYTES, disk: 0 });
+    }
+
+    #[test]
+    fn a_file_of_long_values_needs_its_size_in_a_hashmap_whatever_its_key_count() {
+        // `kvbench gen --keys 100k --value-len fixed:3000`: 304 MB in 100,000 keys.
+        let (bytes, keys) = (304_000_000, 100_000);
+        assert_eq!(needs(&case("hashmap"), bytes, keys, true).memory, bytes + 42 * keys + PROBE_BYTES);
+        let limited = Room { limited: true, ..room(250 << 20) };
+        let why = why_not(&case("hashmap"), bytes, keys, limited).unwrap();
+        assert!(why.contains("the file's 290 MiB") && why.contains("memory limit (250 MiB)"), "{why}");
+        assert!(why_not(&case("warming"), bytes, keys, limited).is_some(), "warming builds the same hashmap");
+        assert_eq!(why_not(&case("mmap-index"), bytes, keys, limited), None, "a map's pages can be evicted");
     }
 
     #[test]

@@ -201,6 +201,10 @@ pub struct ProbeReport {
     /// The memory limit the probe ran under, read back from its own cgroup after joining it.
     #[serde(default)]
     pub memory_limit: Option<u64>,
+    /// Resident memory of the server(s) the strategy asks, after the lookups
+    /// ([`kvbench_lookup::StrategyInfo::server_bytes`]): charged to the case beside its own.
+    #[serde(default)]
+    pub server_bytes: Option<u64>,
 }
 
 impl ProbeReport {
@@ -619,6 +623,12 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
             read_through as f64 / (1 << 20) as f64
         ));
     }
+    if let Some(server) = info.server_bytes {
+        notes.push(format!(
+            "its memory includes the server's resident memory ({:.1} MiB), which the asking process does not show",
+            server as f64 / (1 << 20) as f64
+        ));
+    }
     notes.extend(cold_notes(resident_before, resident_after_open));
     if !untimed.is_empty() {
         notes.push(format!("{}: {SLOW_BATCH}", untimed.join(", ")));
@@ -666,6 +676,7 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
         memchr_pass,
         notes,
         memory_limit,
+        server_bytes: info.server_bytes,
     })
 }
 

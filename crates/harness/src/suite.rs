@@ -300,10 +300,12 @@ pub fn records(dataset: &DatasetInfo, case: &CaseId, report: &ProbeReport, run: 
     ] {
         out.extend(value.map(|v| once(None, metric, v as f64)));
     }
+    out.extend(report.server_bytes.map(|b| once(None, Metric::ServerRss, b as f64)));
     if let Some(keys) = report.keys.or(report.records).filter(|&k| k > 0) {
         let per_key = |bytes: u64| bytes as f64 / keys as f64;
         out.extend(m.anon.map(|a| once(None, Metric::AnonBytesPerKey, per_key(a))));
-        let resident = m.anon.zip(m.file).map(|(a, f)| a + f);
+        // A server's memory is the case's too: the data lives there, not in the asking process.
+        let resident = m.anon.zip(m.file).map(|(a, f)| a + f + report.server_bytes.unwrap_or(0));
         out.extend(resident.map(|r| once(None, Metric::ResidentBytesPerKey, per_key(r))));
         out.extend(report.index_bytes.map(|b| once(None, Metric::DiskBytesPerKey, per_key(b))));
     }
@@ -425,6 +427,7 @@ mod tests {
             memchr_pass: None,
             notes: Vec::new(),
             memory_limit: None,
+            server_bytes: None,
         }
     }
 

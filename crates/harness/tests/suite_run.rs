@@ -192,3 +192,29 @@ fn a_sequential_suite_runs_every_case_once_and_again_only_for_its_contested_goal
     let over_one: u64 = d.reports.iter().map(|r| r.len() as u64 - 1).sum();
     assert_eq!(extra, over_one, "each later run is a report of its case");
 }
+
+#[test]
+fn a_probe_killed_under_a_memory_limit_is_said_out_of_memory_and_the_others_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    // A "probe" the kernel kills as its OOM killer would: SIGKILL, once it has read its spec.
+    let probe = dir.path().join("killed-probe");
+    std::fs::write(&probe, "#!/bin/sh\ncat > /dev/null\nkill -KILL $$\n").unwrap();
+    let mut permissions = std::fs::metadata(&probe).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&probe, permissions).unwrap();
+    let plan =
+        SuitePlan { memory_limit: Some(1 << 30), prober: Prober::Child(probe), ..plan(dir.path(), "hashmap,scan") };
+    let mut seen = Seen::default();
+    let outcome = match suite::run(&plan, &mut seen) {
+        Ok(outcome) => outcome,
+        // No memory controller to limit with (not root, no cgroup): nothing to check here.
+        Err(suite::SuiteError::Limit(e)) => return eprintln!("skipped: {e}"),
+        Err(e) => panic!("{e}"),
+    };
+    let runs = plan.cases.len() * plan.runs as usize;
+    assert_eq!(outcome.failures.len(), runs, "every run was tried: {:?}", outcome.failures);
+    for failure in &outcome.failures {
+        assert!(failure.contains("out of memory under the limit of 1 GiB (killed by the kernel"), "{failure}");
+    }
+    assert_eq!(seen.notes.iter().filter(|n| n.contains("out of memory")).count(), runs, "each said as it happened");
+}

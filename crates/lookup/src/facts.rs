@@ -84,8 +84,10 @@ pub enum Place {
 pub enum Memory {
     /// Nothing per key: it maps its files, reads them, or asks a server.
     Mapped,
-    /// This many bytes per key: a table of every key built in memory.
-    PerKey(u64),
+    /// The whole file copied into memory, plus this many bytes per key (a
+    /// table of every key built over the copy): a file of long values needs
+    /// its size, whatever its key count.
+    FileCopy(u64),
     /// Each cached record copied, plus this many bytes around it (allocation
     /// headers, list node, map slot); what it caches over is the backing's.
     PerCachedRecord(u64),

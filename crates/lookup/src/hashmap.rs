@@ -30,8 +30,10 @@ pub(crate) const FACTS: Facts = Facts {
     name: "hashmap",
     family: Family::Own,
     store: None,
-    // A packed table of offsets and hashes: 76 B/key at 10M keys, more while it grows.
-    memory: Memory::PerKey(110),
+    // The file in one arena, and a packed table of offsets and hashes over it:
+    // 76 B/key at 10M keys of 68 B records, more while it grows (the per-chunk
+    // lists of offsets the tables are filled from).
+    memory: Memory::FileCopy(42),
     warm_up: WarmUp::None,
     memchr_floor: false,
     starts: &[Start::Warm],

@@ -33,6 +33,10 @@ pub struct StrategyInfo {
     /// Files opening wrote (an index sidecar beside the data file), so a tool
     /// can tell the user a file appeared on their disk.
     pub wrote: Vec<std::path::PathBuf>,
+    /// Resident memory of the server(s) a strategy asks (`redis`: the
+    /// server's `used_memory_rss`; `redis-cluster`: summed over its nodes):
+    /// memory the data takes that the asking process does not show.
+    pub server_bytes: Option<u64>,
 }
 
 /// Counters of a caching strategy.

@@ -210,9 +210,23 @@ impl<C> Pool<C> {
     }
 }
 
+/// The `used_memory_rss` field of an `INFO memory` reply: the bytes the
+/// server holds resident (its data, buffers and allocator overhead), as its
+/// operating system counts them.
+pub(crate) fn used_memory_rss(info: &str) -> Option<u64> {
+    info.lines().find_map(|l| l.strip_prefix("used_memory_rss:")).and_then(|v| v.trim().parse().ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_server_memory_is_read_from_info() {
+        let info = "# Memory\r\nused_memory:1047008\r\nused_memory_rss:15101952\r\nused_memory_rss_human:14.40M\r\n";
+        assert_eq!(used_memory_rss(info), Some(15_101_952));
+        assert_eq!(used_memory_rss("# Memory\r\n"), None);
+    }
 
     #[test]
     fn passwords_are_not_shown() {

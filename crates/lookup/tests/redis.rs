@@ -45,6 +45,8 @@ fn a_second_open_reuses_and_a_changed_file_reloads() {
         let info = first.info();
         assert_eq!((info.keys, info.records, info.duplicates), (Some(9), Some(10), Some(1)));
         assert!(info.notes[0].starts_with("redis: loaded 9 keys"), "{:?}", info.notes);
+        // The data lives in the server: its resident memory is the strategy's to be charged.
+        assert!(info.server_bytes.is_some_and(|b| b > 1 << 20), "{:?}", info.server_bytes);
 
         let second = RedisLookup::open(path, &opts).unwrap();
         let info = second.info();

@@ -55,6 +55,8 @@ fn keys_spread_over_every_node_and_batches_answer_like_single_gets() {
         let info = lookup.info();
         assert_eq!((info.name.as_str(), info.keys, info.records), ("redis-cluster", Some(300), Some(300)));
         assert!(info.notes.iter().any(|n| n.starts_with("redis-cluster: 3 primary nodes")), "{:?}", info.notes);
+        // Every node's resident memory, summed: three servers' worth, at least a MiB each.
+        assert!(info.server_bytes.is_some_and(|b| b > 3 << 20), "{:?}", info.server_bytes);
 
         let keys: Vec<&[u8]> = vec![b"key0", b"missing", b"", b"key299", b"bad key", b"key150"];
         let mut batched = Vec::new();

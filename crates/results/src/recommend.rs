@@ -135,7 +135,8 @@ impl Recommendation {
         };
         format!(
             "p50/p99: each lookup of `{}` keys timed alone (max: too few timed for a p99, the slowest shown); \
-             memory: anonymous + file-backed resident memory after all lookups; start: time to open (an index \
+             memory: anonymous + file-backed resident memory after all lookups (and a server's, for \
+             `redis`); start: time to open (an index \
              built or reused, a table loaded){disk}. Each figure the median of the runs; (tie): the runs' \
              intervals of the two overlap, so either choice is as good on this machine.",
             self.workload
@@ -216,7 +217,9 @@ impl<'a> Candidates<'a> {
         let timed = |m: Metric| self.find(s, Some(self.workload), m).map(|r| pick(r, units::nanos(r.value)));
         let memory = || {
             let (anon, file) = (self.find(s, None, Metric::AnonRssBytes)?, self.find(s, None, Metric::FileRssBytes)?);
-            let value = anon.value + file.value;
+            // A strategy that asks a server is charged the server's memory: the data lives there.
+            let server = self.find(s, None, Metric::ServerRss).map_or(0.0, |r| r.value);
+            let value = anon.value + file.value + server;
             Some(Pick { case: s.clone(), value, interval: None, shown: units::bytes(value) })
         };
         match goal {
@@ -385,6 +388,23 @@ mod tests {
         assert_eq!(contested(&overlapping), ["hashmap", "phf-index (reopen)"]);
         // Cold starts and yardsticks never compete.
         assert!(contested(&[p50("hashmap", 100.0, None), p50("mmap-index (cold)", 90.0, None)]).is_empty());
+    }
+
+    #[test]
+    fn a_strategy_that_asks_a_server_is_charged_the_server_memory() {
+        let records = vec![
+            rec("phf-index (reopen)", "-", Metric::AnonRssBytes, 0.5e6, None),
+            rec("phf-index (reopen)", "-", Metric::FileRssBytes, 70e6, None),
+            rec("redis", "-", Metric::AnonRssBytes, 1e6, None),
+            rec("redis", "-", Metric::FileRssBytes, 0.1e6, None),
+            rec("redis", "-", Metric::ServerRss, 90e6, None),
+        ];
+        let dataset = DatasetInfo::generated(1_000, crate::DEFAULT_VALUE_LEN);
+        let r = recommend(&records, &dataset, Workload::UNIFORM, None);
+        let memory = r.choices.iter().find(|c| c.goal == Goal::LeastMemory).unwrap();
+        let (best, next) = (memory.best.as_ref().unwrap(), memory.runner_up.as_ref().unwrap());
+        assert_eq!((best.case.to_string(), next.case.to_string()), ("phf-index (reopen)".into(), "redis".into()));
+        assert_eq!(next.value, 91.1e6, "its own 1.1 MB and the server's 90 MB");
     }
 
     #[test]

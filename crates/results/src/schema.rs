@@ -95,7 +95,8 @@ pub enum Metric {
     Throughput,
     /// Mean CPU use of the server under load (user + system), percent of one CPU.
     ServerCpu,
-    /// Highest resident memory of the server under load.
+    /// Resident memory of the server: its highest under load (a load run), or
+    /// after the lookups (a suite case of a strategy that asks a server, `redis`).
     ServerRss,
     /// Requests that failed or were answered wrongly under load.
     Errors,

@@ -258,6 +258,14 @@ pub fn run(plan: &SuitePlan, progress: &mut dyn Progress) -> Result<SuiteOutcome
                     runs[job.dataset][job.case].push((job.focus, report));
                     None
                 }
+                Err(SuiteError::Failed { status, .. }) if limit.is_some() && killed(status) => {
+                    let estimate = fit::needs(case, file_bytes(path), info.keys, true).memory;
+                    let (limit, estimate) = (bytes(limit_bytes.unwrap_or(0) as f64), bytes(estimate as f64));
+                    Some(format!(
+                        "{what}: out of memory under the limit of {limit} (killed by the kernel; it needed more than \
+                         the estimate of ~{estimate} that let it run)"
+                    ))
+                }
                 Err(e) => Some(e.to_string()),
             };
             if let Some(failure) = failed {
@@ -350,6 +358,18 @@ fn unsettled(records: &[Record], info: &DatasetInfo, cases: &[Case]) -> Vec<(usi
     out
 }
 
+/// Whether a probe was killed with SIGKILL: under a memory limit, the
+/// kernel's OOM killer (nothing else of the suite's sends it).
+fn killed(status: std::process::ExitStatus) -> bool {
+    use std::os::unix::process::ExitStatusExt;
+    status.signal() == Some(libc::SIGKILL)
+}
+
+/// The size of the file at `path` (0 if it cannot be read).
+fn file_bytes(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
 /// Runs one probe where `prober` says.
 fn probe_with(prober: &Prober, spec: &ProbeSpec, case: &Case) -> Result<ProbeReport, SuiteError> {
     match prober {
@@ -404,7 +424,7 @@ fn skips(
     let mut planned: Vec<PathBuf> = Vec::new();
     let mut out = Vec::new();
     for (info, path) in datasets {
-        let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+        let file_bytes = file_bytes(path);
         let mut per_case = Vec::new();
         for case in cases {
             let sidecar = case.strategy.sidecar(path, &opts);

@@ -58,7 +58,9 @@ impl Lookup for RedisLookup {
 
     fn info(&self) -> StrategyInfo {
         let size: Option<u64> = self.with_connection(|con| ::redis::cmd("DBSIZE").query(con)).ok();
+        let memory: Option<String> = self.with_connection(|con| ::redis::cmd("INFO").arg("memory").query(con)).ok();
         StrategyInfo {
+            server_bytes: memory.as_deref().and_then(redis_load::used_memory_rss),
             name: "redis".into(),
             keys: size.map(|n| n.saturating_sub(1)),
             records: Some(self.report.records),

@@ -106,6 +106,7 @@ impl Lookup for RedisClusterLookup {
 
     fn info(&self) -> StrategyInfo {
         let primaries = self.with_connection(primary_sizes).ok();
+        let server_bytes = self.with_connection(node_memory).ok();
         let keys = primaries.as_ref().map(|p| p.values().sum::<u64>().saturating_sub(1));
         let nodes = match &primaries {
             Some(p) => format!("redis-cluster: {} primary nodes, seeds {}", p.len(), self.urls),
@@ -113,6 +114,7 @@ impl Lookup for RedisClusterLookup {
         };
         StrategyInfo {
             name: "redis-cluster".into(),
+            server_bytes,
             keys,
             records: Some(self.report.records),
             duplicates: Some(self.report.duplicates),
@@ -136,6 +138,14 @@ fn primary_sizes(con: &mut ClusterConnection) -> Result<BTreeMap<String, u64>, R
     let routing = RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None));
     let reply = con.route_command(&::redis::cmd("DBSIZE"), routing)?;
     Ok(BTreeMap::from_redis_value(reply)?)
+}
+
+/// The resident memory of every node of the cluster (replicas too: they hold the data as well), summed.
+fn node_memory(con: &mut ClusterConnection) -> Result<u64, RedisError> {
+    let routing = RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllNodes, None));
+    let reply = con.route_command(::redis::cmd("INFO").arg("memory"), routing)?;
+    let per_node: BTreeMap<String, String> = BTreeMap::from_redis_value(reply)?;
+    Ok(per_node.values().filter_map(|info| redis_load::used_memory_rss(info)).sum())
 }
 
 /// A cluster's primaries together: sizing and flushing go to every one of them.
