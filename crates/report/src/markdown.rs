@@ -117,7 +117,11 @@ fn what_to_use(data: &Data, out: &mut String) {
     let records: Vec<Record> = data.records(Source::Suite).cloned().collect();
     for r in recommend_all(&records, data.memory_budget()) {
         let _ = writeln!(out, "\n## What to use: {} on this machine\n", r.dataset);
-        let _ = writeln!(out, "{}\n{}", table(&HEADER, &r.rows()), r.legend());
+        let _ = writeln!(out, "{}", table(&HEADER, &r.rows()));
+        for tie in r.ties() {
+            let _ = writeln!(out, "- {tie}");
+        }
+        let _ = writeln!(out, "{}{}", if r.ties().is_empty() { "" } else { "\n" }, r.legend());
     }
 }
 

@@ -68,30 +68,60 @@ pub struct Pick {
     pub shown: String,
 }
 
-/// The best and second-best strategy for one goal.
+/// Figures closer than this share of the best one cannot be told apart in
+/// practice, whatever their intervals: a few percent is within what one
+/// machine drifts between runs, and no one picks a design for it.
+pub const PRACTICAL_SHARE: f64 = 0.03;
+
+/// Times closer than this cannot be told apart: two ticks of the clock
+/// (10 ns on the reference machine), below which a percentile only moves in steps.
+pub const PRACTICAL_NS: f64 = 20.0;
+
+impl Goal {
+    /// The least difference from `best` that counts, in the goal's unit: the
+    /// practical share of it, and for a time at least two clock ticks.
+    pub fn margin(self, best: f64) -> f64 {
+        let share = best.abs() * PRACTICAL_SHARE;
+        match self {
+            Goal::LeastMemory | Goal::LeastDisk => share,
+            _ => share.max(PRACTICAL_NS),
+        }
+    }
+
+    /// Whether `other` cannot be told from `best` for this goal: its interval
+    /// (`[v / single, v × single]` for a figure of one run) reaches the
+    /// best one's, or it lies within the goal's practical margin.
+    fn indistinct(self, best: &Pick, other: &Pick, single: f64) -> bool {
+        let bounds = |p: &Pick| p.interval.unwrap_or((p.value / single, p.value * single));
+        bounds(other).0 <= bounds(best).1 || other.value - best.value <= self.margin(best.value)
+    }
+}
+
+/// The best strategy for one goal, the runner-up, and every strategy the runs cannot tell from the best.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Choice {
     /// What is optimised.
     pub goal: Goal,
-    /// Whether the runs cannot tell the best from the runner-up ([`Choice::too_close`]).
-    pub tie: bool,
-    /// The best strategy; `None` when no strategy had the figure.
+    /// The best strategy (its best case); `None` when no strategy had the figure.
     pub best: Option<Pick>,
-    /// The next best, when there are two or more.
+    /// The next best strategy, when there are two or more.
     pub runner_up: Option<Pick>,
+    /// Every other strategy not distinguished from the best ([`Goal::margin`],
+    /// the runs' intervals), best first: empty when the best stands alone.
+    pub not_distinguished: Vec<Pick>,
 }
 
 impl Choice {
-    /// Whether the runs cannot tell the best from the runner-up (their intervals overlap).
+    /// Whether the runs cannot tell the best from the runner-up.
     pub fn too_close(&self) -> bool {
-        match (&self.best, &self.runner_up) {
-            (Some(best), Some(next)) => {
-                let (_, best_upper) = best.interval.unwrap_or((best.value, best.value));
-                let (next_lower, _) = next.interval.unwrap_or((next.value, next.value));
-                best_upper >= next_lower
-            }
-            _ => false,
-        }
+        !self.not_distinguished.is_empty()
+    }
+
+    /// `lowest p50: phf-index (reopen) is not distinguished from hashmap, cdb (reopen)`, when it is not.
+    pub fn ties(&self) -> Option<String> {
+        let best = self.best.as_ref().filter(|_| self.too_close())?;
+        let others: Vec<String> = self.not_distinguished.iter().map(|p| format!("{} {}", p.case, p.shown)).collect();
+        Some(format!("{}: {} {} is not distinguished from {}", self.goal, best.case, best.shown, others.join(", ")))
     }
 }
 
@@ -104,6 +134,8 @@ pub struct Recommendation {
     pub workload: Workload,
     /// One choice per goal.
     pub choices: Vec<Choice>,
+    /// The confidence level of the figures' intervals (0.94 for 5 runs), when they have one.
+    pub level: Option<f64>,
 }
 
 /// The column headers of [`Recommendation::rows`].
@@ -125,6 +157,11 @@ impl Recommendation {
             .collect()
     }
 
+    /// One line per goal whose best is not distinguished from others, naming them all.
+    pub fn ties(&self) -> Vec<String> {
+        self.choices.iter().filter_map(Choice::ties).collect()
+    }
+
     /// What the figures are, in one sentence, for under the table.
     pub fn legend(&self) -> String {
         let disk = if self.choices.iter().any(|c| c.goal == Goal::LeastDisk) {
@@ -137,9 +174,15 @@ impl Recommendation {
             "p50/p99: each lookup of `{}` keys timed alone (max: too few timed for a p99, the slowest shown); \
              memory: anonymous + file-backed resident memory after all lookups (and a server's, for \
              `redis`); start: time to open (an index \
-             built or reused, a table loaded){disk}. Each figure the median of the runs; (tie): the runs' \
-             intervals of the two overlap, so either choice is as good on this machine.",
-            self.workload
+             built or reused, a table loaded){disk}. Each strategy competes with its best case; each \
+             figure is the median of the runs. (tie): the runs cannot tell the best from the runner-up on \
+             this machine: their intervals{level} overlap, or they lie within {share:.0} % (and, for a time, \
+             {ns:.0} ns: two clock ticks) of each other; the lines below name every strategy not distinguished \
+             from the best.",
+            self.workload,
+            level = self.level.map_or_else(String::new, |l| format!(" ({:.0} % confidence)", l * 100.0)),
+            share = PRACTICAL_SHARE * 100.0,
+            ns = PRACTICAL_NS,
         )
     }
 }
@@ -220,7 +263,12 @@ impl<'a> Candidates<'a> {
             // A strategy that asks a server is charged the server's memory: the data lives there.
             let server = self.find(s, None, Metric::ServerRss).map_or(0.0, |r| r.value);
             let value = anon.value + file.value + server;
-            Some(Pick { case: s.clone(), value, interval: None, shown: units::bytes(value) })
+            // The interval of a sum of medians, from the ends of each (a server's RSS is read once).
+            let ends = |r: &Record| r.spread.map_or((r.value, r.value), |s| (s.lower, s.upper));
+            let ((al, au), (fl, fu)) = (ends(anon), ends(file));
+            let interval =
+                (anon.spread.is_some() || file.spread.is_some()).then_some((al + fl + server, au + fu + server));
+            Some(Pick { case: s.clone(), value, interval, shown: units::bytes(value) })
         };
         match goal {
             Goal::LowestP50 => timed(Metric::LatencyP50),
@@ -242,19 +290,29 @@ impl<'a> Candidates<'a> {
         }
     }
 
-    /// Every case with a figure for `goal`, best first.
+    /// Each strategy with a figure for `goal`, by its best case, best first:
+    /// a strategy built or reopened is one choice, not two rivals.
     fn ranked(&self, goal: Goal) -> Vec<Pick> {
         let mut picks: Vec<Pick> = self.cases.iter().filter_map(|s| self.figure(s, goal)).collect();
         picks.sort_by(|a, b| a.value.total_cmp(&b.value));
+        let mut seen: Vec<String> = Vec::new();
+        picks.retain(|p| {
+            let first = !seen.contains(&p.case.strategy);
+            seen.push(p.case.strategy.clone());
+            first
+        });
         picks
     }
 
     fn choose(&self, goal: Goal) -> Choice {
-        let mut picks = self.ranked(goal).into_iter();
-        let (best, runner_up) = (picks.next(), picks.next());
-        let mut choice = Choice { goal, tie: false, best, runner_up };
-        choice.tie = choice.too_close();
-        choice
+        let ranked = self.ranked(goal);
+        let not_distinguished = match ranked.first() {
+            // A figure of one run has no interval: here it stands for itself alone.
+            Some(best) => ranked[1..].iter().filter(|p| goal.indistinct(best, p, 1.0)).cloned().collect(),
+            None => Vec::new(),
+        };
+        let mut picks = ranked.into_iter();
+        Choice { goal, best: picks.next(), runner_up: picks.next(), not_distinguished }
     }
 }
 
@@ -271,7 +329,8 @@ pub fn recommend(records: &[Record], dataset: &DatasetInfo, workload: Workload, 
     if let Some(budget) = budget {
         choices.push(candidates.choose(Goal::LowestP50Within(budget)));
     }
-    Recommendation { dataset: dataset.label(), workload, choices }
+    let level = candidates.ours.iter().find_map(|r| r.spread.and_then(|s| s.level));
+    Recommendation { dataset: dataset.label(), workload, choices, level }
 }
 
 /// The goals whose figures vary from run to run (the others are counts that
@@ -285,9 +344,10 @@ pub const TIMED_GOALS: [Goal; 3] = [Goal::LowestP50, Goal::LowestP99, Goal::Fast
 pub const SINGLE_RUN_SPREAD: f64 = 1.5;
 
 /// For `goal` on `dataset`, the cases the runs so far cannot yet rank below
-/// the best: each one whose interval overlaps the best's (the best included,
-/// unless no case overlaps it). A figure of one run has no interval; it
-/// stands for `[v / single, v × single]`, the runs-to-run spread assumed for it.
+/// the best, by the rule "What to use" calls a tie ([`Goal::margin`], each
+/// strategy by its best case; the best included, unless no case is close).
+/// A figure of one run has no interval; it stands for `[v / single, v ×
+/// single]`, the run-to-run spread assumed for it.
 pub fn contested(
     records: &[Record],
     dataset: &DatasetInfo,
@@ -296,11 +356,9 @@ pub fn contested(
     single: f64,
 ) -> Vec<CaseId> {
     let ranked = Candidates::of(records, dataset, workload).ranked(goal);
-    let bounds = |p: &Pick| p.interval.unwrap_or((p.value / single, p.value * single));
     let Some(best) = ranked.first() else { return Vec::new() };
-    let (_, best_upper) = bounds(best);
     let rivals: Vec<CaseId> =
-        ranked[1..].iter().filter(|p| bounds(p).0 <= best_upper).map(|p| p.case.clone()).collect();
+        ranked[1..].iter().filter(|p| goal.indistinct(best, p, single)).map(|p| p.case.clone()).collect();
     if rivals.is_empty() { rivals } else { std::iter::once(best.case.clone()).chain(rivals).collect() }
 }
 
@@ -388,6 +446,55 @@ mod tests {
         assert_eq!(contested(&overlapping), ["hashmap", "phf-index (reopen)"]);
         // Cold starts and yardsticks never compete.
         assert!(contested(&[p50("hashmap", 100.0, None), p50("mmap-index (cold)", 90.0, None)]).is_empty());
+    }
+
+    #[test]
+    fn a_tie_names_every_strategy_the_runs_cannot_tell_from_the_best() {
+        let dataset = DatasetInfo::generated(1_000, crate::DEFAULT_VALUE_LEN);
+        let p50 = |s: &str, v: f64, spread: Option<(f64, f64)>| rec(s, "uniform", Metric::LatencyP50, v, spread);
+        let choice = |records: &[Record]| {
+            let r = recommend(records, &dataset, Workload::UNIFORM, None);
+            r.choices.into_iter().find(|c| c.goal == Goal::LowestP50).unwrap()
+        };
+        let names = |picks: &[Pick]| picks.iter().map(|p| p.case.to_string()).collect::<Vec<_>>();
+        // Three strategies whose intervals overlap the best's, a fourth clear of it.
+        let three = [
+            p50("phf-index (reopen)", 400.0, Some((380.0, 450.0))),
+            p50("hashmap", 430.0, Some((400.0, 480.0))),
+            p50("mmap-index (reopen)", 460.0, Some((455.0, 500.0))),
+            p50("cdb (reopen)", 445.0, Some((420.0, 520.0))),
+            p50("lmdb (reopen)", 900.0, Some((850.0, 950.0))),
+        ];
+        let c = choice(&three);
+        assert_eq!(names(&c.not_distinguished), ["hashmap", "cdb (reopen)"], "mmap-index's interval starts past 450");
+        let line = c.ties().unwrap();
+        assert!(
+            line.starts_with("lowest p50: phf-index (reopen) 400 ns is not distinguished from hashmap 430 ns"),
+            "{line}"
+        );
+        // A gap under two clock ticks (20 ns) is no gap, however narrow the intervals.
+        let close =
+            [p50("hashmap", 100.0, Some((99.0, 101.0))), p50("phf-index (reopen)", 115.0, Some((114.0, 116.0)))];
+        assert!(choice(&close).too_close());
+        // 3 % of a long time is more than two ticks: 1000 vs 1025 ns is within it, 1000 vs 1040 ns is not.
+        let within = [p50("hashmap", 1000.0, Some((990.0, 1010.0))), p50("scan", 1025.0, Some((1020.0, 1030.0)))];
+        assert!(choice(&within).too_close());
+        let apart = [p50("hashmap", 1000.0, Some((990.0, 1010.0))), p50("scan", 1040.0, Some((1035.0, 1045.0)))];
+        assert!(!choice(&apart).too_close());
+        // Intervals of 3 runs (75 %) are narrower than of 5 (94 %): the same medians part with the first, not the second.
+        let three_runs =
+            [p50("hashmap", 400.0, Some((390.0, 420.0))), p50("cdb (reopen)", 460.0, Some((440.0, 470.0)))];
+        let five_runs = [p50("hashmap", 400.0, Some((380.0, 450.0))), p50("cdb (reopen)", 460.0, Some((430.0, 500.0)))];
+        assert!(!choice(&three_runs).too_close() && choice(&five_runs).too_close());
+        // A strategy competes with its best case: built and reopened, phf-index is one choice.
+        let starts = [
+            p50("phf-index (build)", 400.0, Some((390.0, 410.0))),
+            p50("phf-index (reopen)", 405.0, Some((395.0, 415.0))),
+            p50("hashmap", 600.0, Some((590.0, 610.0))),
+        ];
+        let c = choice(&starts);
+        assert_eq!(c.runner_up.as_ref().map(|p| p.case.to_string()), Some("hashmap".into()));
+        assert!(!c.too_close(), "a strategy is not tied with itself");
     }
 
     #[test]

@@ -291,6 +291,9 @@ pub fn what_to_use(records: &[Record], dataset: &DatasetInfo, budget: Option<Byt
         Format::Markdown => println!("\n{}", table::Table::of(&HEADER, &r.rows()).markdown()),
         _ => println!("{}", human::table(&HEADER, &r.rows())),
     }
+    for tie in r.ties() {
+        println!("{}", human::wrap(&format!("- {tie}"), 100));
+    }
     println!("{}", human::wrap(&r.legend(), 100));
 }
 
