@@ -125,8 +125,8 @@ impl Legend {
         } else {
             let first = if fewest == 1 { "once".to_owned() } else { format!("{fewest} times") };
             let stopping = format!(
-                " Every case ran {first}; a case ran again (up to {most} runs) only while its interval still \
-                 overlapped the best one's for a timed goal of \"What to use\" (p50, p99, start; a single run's \
+                " Every case ran {first}; a case ran again (up to {most} runs) only while the runs could not yet \
+                 tell it from the best for a timed goal of \"What to use\" (p50, p99, start; a single run's \
                  figure v counted as v/{f} to {f}v), so a figure of one run has no interval.",
                 f = crate::recommend::SINGLE_RUN_SPREAD
             );
