@@ -118,10 +118,11 @@ fn what_to_use(data: &Data, out: &mut String) {
     for r in recommend_all(&records, data.memory_budget()) {
         let _ = writeln!(out, "\n## What to use: {} on this machine\n", r.dataset);
         let _ = writeln!(out, "{}", table(&HEADER, &r.rows()));
-        for tie in r.ties() {
+        let ties = r.ties();
+        for tie in &ties {
             let _ = writeln!(out, "- {tie}");
         }
-        let _ = writeln!(out, "{}{}", if r.ties().is_empty() { "" } else { "\n" }, r.legend());
+        let _ = writeln!(out, "{}{}", if ties.is_empty() { "" } else { "\n" }, r.legend());
     }
 }
 

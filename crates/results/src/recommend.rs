@@ -377,6 +377,13 @@ mod tests {
         r
     }
 
+    /// The choice for `goal` that `records` of a 1,000-key dataset make, latency on uniform keys.
+    fn chosen(records: &[Record], goal: Goal) -> Choice {
+        let dataset = DatasetInfo::generated(1_000, crate::DEFAULT_VALUE_LEN);
+        let r = recommend(records, &dataset, Workload::UNIFORM, None);
+        r.choices.into_iter().find(|c| c.goal == goal).unwrap()
+    }
+
     #[test]
     fn each_goal_names_the_best_and_the_runner_up() {
         let records = vec![
@@ -450,12 +457,8 @@ mod tests {
 
     #[test]
     fn a_tie_names_every_strategy_the_runs_cannot_tell_from_the_best() {
-        let dataset = DatasetInfo::generated(1_000, crate::DEFAULT_VALUE_LEN);
         let p50 = |s: &str, v: f64, spread: Option<(f64, f64)>| rec(s, "uniform", Metric::LatencyP50, v, spread);
-        let choice = |records: &[Record]| {
-            let r = recommend(records, &dataset, Workload::UNIFORM, None);
-            r.choices.into_iter().find(|c| c.goal == Goal::LowestP50).unwrap()
-        };
+        let choice = |records: &[Record]| chosen(records, Goal::LowestP50);
         let names = |picks: &[Pick]| picks.iter().map(|p| p.case.to_string()).collect::<Vec<_>>();
         // Three strategies whose intervals overlap the best's, a fourth clear of it.
         let three = [
@@ -506,9 +509,7 @@ mod tests {
             rec("redis", "-", Metric::FileRssBytes, 0.1e6, None),
             rec("redis", "-", Metric::ServerRss, 90e6, None),
         ];
-        let dataset = DatasetInfo::generated(1_000, crate::DEFAULT_VALUE_LEN);
-        let r = recommend(&records, &dataset, Workload::UNIFORM, None);
-        let memory = r.choices.iter().find(|c| c.goal == Goal::LeastMemory).unwrap();
+        let memory = chosen(&records, Goal::LeastMemory);
         let (best, next) = (memory.best.as_ref().unwrap(), memory.runner_up.as_ref().unwrap());
         assert_eq!((best.case.to_string(), next.case.to_string()), ("phf-index (reopen)".into(), "redis".into()));
         assert_eq!(next.value, 91.1e6, "its own 1.1 MB and the server's 90 MB");
@@ -526,7 +527,7 @@ mod tests {
         ];
         let dataset = DatasetInfo::generated(1_000, crate::DEFAULT_VALUE_LEN);
         let r = recommend(&records, &dataset, Workload::UNIFORM, None);
-        let disk = r.choices.iter().find(|c| c.goal == Goal::LeastDisk).unwrap();
+        let disk = chosen(&records, Goal::LeastDisk);
         let name = |p: &Option<Pick>| p.as_ref().map(|p| p.case.to_string());
         // A build and a reopen share one store: only the reopened case competes.
         assert_eq!(

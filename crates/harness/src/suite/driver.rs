@@ -114,7 +114,7 @@ impl SuitePlan {
             cold: case.cold,
             workloads: focus.workloads(all),
             key_pool: self.key_pool,
-            plan: if self.quick { Plan::quick() } else { Plan::default() },
+            plan: self.timing(),
             first_lookups: FIRST_LOOKUPS,
             seed: run_seed(self.seed, run),
             cgroup: cgroup.map(Path::to_owned),
@@ -122,29 +122,32 @@ impl SuitePlan {
             ready_timeout: READY_TIMEOUT,
         }
     }
-}
 
-impl SuitePlan {
+    /// How long each workload is timed: [`Plan::quick`] with `quick`.
+    fn timing(&self) -> Plan {
+        if self.quick { Plan::quick() } else { Plan::default() }
+    }
+
     /// What running `first` (the first round's jobs) and then, at most, every
     /// case that fits (`skips`) `runs` times comes to; `disk` is what its builds write.
     fn planned(&self, first: &[Job], skips: &[Vec<Option<String>>], disk: u64) -> Planned {
-        let plan = if self.quick { Plan::quick() } else { Plan::default() };
+        let plan = self.timing();
         let cost = |job: &Job| {
             let keys = self.datasets[job.dataset].0.keys;
             estimate::probe_time(&self.cases[job.case], job.focus, self.workloads.len(), keys, &plan)
         };
         let first_time: Duration = first.iter().map(cost).sum();
-        let fits = || skips.iter().enumerate().flat_map(|(d, s)| s.iter().enumerate().map(move |(c, why)| (d, c, why)));
-        let mut most = first_time;
-        let mut most_probes = first.len() as u64;
-        for (dataset, case, why) in fits() {
-            if why.is_none() && self.sequential {
-                let first_runs = SEQUENTIAL_RUNS[0].min(self.runs);
-                let more = self.runs - first_runs;
-                let workload = self.workloads.first().copied().unwrap_or(Workload::UNIFORM);
-                let job = Job { dataset, case, run: first_runs, focus: Focus::Latency(workload) };
-                most += cost(&job) * more;
-                most_probes += u64::from(more);
+        let (mut most, mut most_probes) = (first_time, first.len() as u64);
+        if self.sequential {
+            // At most, every case that fits brought up to `runs` by runs that time the ranked workload.
+            let first_runs = SEQUENTIAL_RUNS[0].min(self.runs);
+            let more = self.runs - first_runs;
+            let focus = Focus::Latency(self.workloads.first().copied().unwrap_or(Workload::UNIFORM));
+            for (dataset, per_case) in skips.iter().enumerate() {
+                for case in per_case.iter().enumerate().filter(|(_, why)| why.is_none()).map(|(c, _)| c) {
+                    most += cost(&Job { dataset, case, run: first_runs, focus }) * more;
+                    most_probes += u64::from(more);
+                }
             }
         }
         let cases = (0..self.cases.len()).filter(|&c| skips.iter().any(|s| s[c].is_none())).count();
