@@ -63,9 +63,10 @@ fn leftover_groups() -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Under a 128 MiB limit, a hashmap of 200K keys (an estimated ~21 MiB on
-/// top of the probe's own ~96 MiB) is skipped with the reason, and the scan
-/// runs inside the limit, which its probe read back from its own cgroup.
+/// Under a 24 MiB limit, a hashmap of 200K keys (an estimated ~21 MiB on
+/// top of the ~4 MiB a probe allocates once inside the limit) is skipped
+/// with the reason, and the scan runs inside the limit, which its probe
+/// read back from its own cgroup.
 #[test]
 fn under_a_memory_limit_what_cannot_fit_is_skipped_and_the_rest_runs_inside_it() {
     if !cgroups_allowed() {
@@ -73,7 +74,7 @@ fn under_a_memory_limit_what_cannot_fit_is_skipped_and_the_rest_runs_inside_it()
     }
     let dir = tempfile::tempdir().unwrap();
     let data = generated(dir.path(), "200k");
-    let (out, results) = suite(&data, "hashmap,mmap-index,scan", "uniform", &["--memory-limit", "128MiB"]);
+    let (out, results) = suite(&data, "hashmap,mmap-index,scan", "uniform", &["--memory-limit", "24MiB"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
     let results = results.unwrap();
@@ -81,8 +82,8 @@ fn under_a_memory_limit_what_cannot_fit_is_skipped_and_the_rest_runs_inside_it()
     let skipped: Vec<String> = results.skipped.iter().map(|s| s.case.to_string()).collect();
     assert_eq!(skipped, ["hashmap"], "{:?}", results.skipped);
     let why = &results.skipped[0].reason;
-    assert!(why.contains("of the memory limit (128 MiB)"), "{why}");
-    assert_eq!(results.skipped[0].memory_limit, Some(128 << 20));
+    assert!(why.contains("of the memory limit (24 MiB)"), "{why}");
+    assert_eq!(results.skipped[0].memory_limit, Some(24 << 20));
     assert!(stdout.contains("hashmap: skipped, needs ~"), "{stdout}");
     assert!(stderr(&out).contains("skipping 200k.txt hashmap: needs ~"), "{}", stderr(&out));
 
@@ -90,12 +91,52 @@ fn under_a_memory_limit_what_cannot_fit_is_skipped_and_the_rest_runs_inside_it()
     for case in ["scan", "mmap-index (reopen)", "mmap-index (build)"] {
         let records: Vec<_> = results.records.iter().filter(|r| r.case.to_string() == case).collect();
         assert!(!records.is_empty(), "{case} ran");
-        assert!(records.iter().all(|r| r.memory_limit == Some(128 << 20)), "{case}: the limit read back");
+        assert!(records.iter().all(|r| r.memory_limit == Some(24 << 20)), "{case}: the limit read back");
         let has = |m| records.iter().any(|r| r.metric == m && r.workload == Some(Workload::UNIFORM));
         assert!(has(Metric::MajorFaultsPerLookup) && has(Metric::MinorFaultsPerLookup), "{case}: faults recorded");
     }
     assert!(stdout.contains("under a memory limit: files evicted before opening"), "{stdout}");
     assert!(leftover_groups().is_empty(), "the run removed its cgroup: {:?}", leftover_groups());
+}
+
+/// `--memory-sweep` measures each strategy as it serves under each limit
+/// (sizes or multiples of the file), beside the run without one; least
+/// memory and the budget are answered from those runs, and the output says so.
+#[test]
+fn a_memory_sweep_measures_each_strategy_under_each_limit_and_answers_the_budget_from_them() {
+    if !cgroups_allowed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = generated(dir.path(), "200k");
+    let file = std::fs::metadata(&data).unwrap().len();
+    let sweep = ["--memory-sweep=2x,12MiB", "--memory-budget", "12MiB"];
+    let (out, results) = suite(&data, "hashmap,mmap-index", "uniform", &sweep);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
+    let results = results.unwrap();
+    let twice = (2 * file) / 4096 * 4096;
+    let limits = |case: &str| {
+        let mut l: Vec<Option<u64>> =
+            results.records.iter().filter(|r| r.case.to_string() == case).map(|r| r.memory_limit).collect();
+        l.dedup();
+        l.sort();
+        l.dedup();
+        l
+    };
+    // The reopened index ran without a limit and under both; the build only without one (a budget is for serving).
+    assert_eq!(limits("mmap-index (reopen)"), [None, Some(12 << 20), Some(twice)]);
+    assert_eq!(limits("mmap-index (build)"), [None]);
+    // A hashmap of a 13 MB file cannot fit 12 MiB: skipped there, with the limit it was skipped under.
+    assert!(
+        results.skipped.iter().any(|s| s.case.to_string() == "hashmap" && s.memory_limit == Some(12 << 20)),
+        "{:?}",
+        results.skipped
+    );
+    assert!(stdout.contains("Under memory limits (200k.txt"), "{stdout}");
+    assert!(stdout.contains("12 MiB"), "{stdout}");
+    assert!(stdout.contains("p50 within 12 MiB: measured"), "{stdout}");
+    assert!(leftover_groups().is_empty(), "the sweep removed its cgroups: {:?}", leftover_groups());
 }
 
 /// A probe given a cgroup it cannot join fails with a clear message.

@@ -93,9 +93,12 @@ impl MemoryLimit {
             }
         }
         std::fs::create_dir(&dir).map_err(io(&dir))?;
-        let limit = MemoryLimit { dir, bytes };
+        let mut limit = MemoryLimit { dir, bytes };
         let file = limit.dir.join(version.limit_file());
         std::fs::write(&file, bytes.to_string()).map_err(io(&file))?;
+        // The kernel keeps the limit in whole pages: what it holds is the limit the probes read back.
+        let held = std::fs::read_to_string(&file).ok().and_then(|s| s.trim().parse().ok());
+        limit.bytes = held.unwrap_or(bytes / 4096 * 4096);
         if version == Version::V1 {
             // No swap here, but where there is some, the limit must not move the excess to it.
             let swappiness = limit.dir.join("memory.swappiness");

@@ -18,6 +18,11 @@ use crate::case::Case;
 /// Memory a probe process needs whatever it measures (binary, key streams, histograms).
 pub const PROBE_BYTES: u64 = 96 << 20;
 
+/// What a probe allocates after joining a memory limit's cgroup: it joins
+/// once its keys are drawn and its threads started, so the limit is charged
+/// only its histograms and buffers, not the binary or the key streams.
+pub const LIMITED_PROBE_BYTES: u64 = 4 << 20;
+
 /// Heap per key while a probe draws its keys from the file (a packed copy
 /// of each key and its end), before it opens the strategy.
 pub const KEY_POOL_BYTES_PER_KEY: u64 = 48;
@@ -33,6 +38,13 @@ pub struct Needs {
     pub memory: u64,
     /// Bytes written beside the data file (a sidecar or store being built).
     pub disk: u64,
+}
+
+impl Needs {
+    /// These needs as a memory limit counts them ([`LIMITED_PROBE_BYTES`] of the probe's own).
+    pub fn limited(self) -> Needs {
+        Needs { memory: self.memory.saturating_sub(PROBE_BYTES) + LIMITED_PROBE_BYTES, ..self }
+    }
 }
 
 /// Anonymous bytes a strategy with the memory model `memory` holds once open
@@ -73,6 +85,7 @@ pub fn why_not(case: &Case, file_bytes: u64, keys: u64, room: Room) -> Option<St
         return Some(format!("this kvbench was built without {kind} (the `{feature}` feature)"));
     }
     let n = needs(case, file_bytes, keys, room.store_exists);
+    let n = if room.limited { n.limited() } else { n };
     let usable = (room.memory as f64 * USABLE) as u64;
     let size = |b: u64| kvbench_results::units::bytes(b as f64);
     if n.memory > usable {

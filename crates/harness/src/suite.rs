@@ -19,6 +19,7 @@ use crate::probe::{Mean, ProbeReport};
 
 mod driver;
 mod estimate;
+pub mod sweep;
 
 pub use crate::case::Case;
 pub use driver::{
@@ -69,6 +70,11 @@ pub fn cases_for(strategies: &[Strategy]) -> Vec<Case> {
 /// misses, and uniform hits asked 64 at a time (`Lookup::get_many`).
 pub fn default_workloads() -> Vec<Workload> {
     vec![Workload::UNIFORM, Workload::ZIPF, Workload::MISS, Workload::UNIFORM.batched(64)]
+}
+
+/// The size of the file at `path` (0 if it cannot be read).
+pub fn file_bytes(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
 /// Why a child probe failed.
@@ -203,7 +209,7 @@ impl Focus {
     /// Whether a run with this focus gives `record` as the case's figure
     /// (memory after lookups, say, only from a run that made them all).
     pub fn keeps(self, record: &Record) -> bool {
-        let start = record.workload.is_none() && record.metric == Metric::OpenTime;
+        let start = record.workload.is_none() && [Metric::OpenTime, Metric::ReadyTime].contains(&record.metric);
         match self {
             Focus::Whole => true,
             Focus::Latency(w) => start || record.workload == Some(w),

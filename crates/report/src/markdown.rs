@@ -9,7 +9,7 @@ use kvbench_results::markdown::table;
 use kvbench_results::recommend::{HEADER, recommend_all};
 use kvbench_results::table::{Cell, Format, Table};
 use kvbench_results::units::{approx_count, bytes, nanos};
-use kvbench_results::{BASE_CONNECTIONS, CaseId, CaseStart, DatasetInfo, Metric, Record, Workload};
+use kvbench_results::{BASE_CONNECTIONS, CaseId, CaseStart, DatasetInfo, Metric, Record, Skipped, Workload};
 
 use crate::charts::ChartSpec;
 use crate::charts::batch::{batch_size, batched};
@@ -114,11 +114,13 @@ pub fn provenance_warnings(sources: &[(&str, Option<&str>)], writer: Option<&str
 /// "What to use" for each dataset of the suite: the table `kvbench suite`
 /// printed, computed again from its records by the same code.
 fn what_to_use(data: &Data, out: &mut String) {
-    let records: Vec<Record> = data.records(Source::Suite).cloned().collect();
-    for r in recommend_all(&records, data.memory_budget()) {
+    // The runs under memory limits too: a budget is answered from them, and least memory where they show it.
+    let records: Vec<Record> = data.records(Source::Suite).chain(data.limited()).cloned().collect();
+    let skipped: Vec<Skipped> = data.skipped().cloned().collect();
+    for r in recommend_all(&records, &skipped, data.memory_budget()) {
         let _ = writeln!(out, "\n## What to use: {} on this machine\n", r.dataset);
         let _ = writeln!(out, "{}", table(&HEADER, &r.rows()));
-        let ties = r.ties();
+        let ties = r.notes();
         for tie in &ties {
             let _ = writeln!(out, "- {tie}");
         }
@@ -161,7 +163,15 @@ fn main_table(data: &Data, out: &mut String) {
     let legend = Legend {
         runs: Legend::runs_of(data.records(Source::Suite)),
         level: Legend::level_of(data.records(Source::Suite)),
-        terms: vec![Term::Overlapped, Term::Chained, Term::Alone, Term::TimedAlone, Term::Cold, Term::Memory],
+        terms: vec![
+            Term::Overlapped,
+            Term::Chained,
+            Term::Alone,
+            Term::TimedAlone,
+            Term::Cold,
+            Term::Start,
+            Term::Memory,
+        ],
         measured: None,
     };
     let _ = writeln!(out, "\n## Main table\n");

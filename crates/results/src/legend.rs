@@ -29,6 +29,8 @@ pub enum Term {
     CpuTime,
     /// Memory and bytes per key.
     Memory,
+    /// Open and ready times.
+    Start,
 }
 
 /// What a run measured of its own costs, and the harness's rules, stated
@@ -211,6 +213,11 @@ impl Legend {
                              malloc_trim (memory the allocator kept after freeing it is not charged); resident B/key \
                              counts anonymous and file-backed (page cache of mapped files) memory per key."
                 .to_owned(),
+            Term::Start => "open is the time from calling open until the strategy can answer (an index built or \
+                            reused, a table loaded, a server connected); ready adds the time until its lookups run \
+                            at the speed shown (its files' pages mapped in; `warming`: its hashmap built), the wait \
+                            a restarted service really has."
+                .to_owned(),
         }
     }
 }
@@ -226,6 +233,7 @@ fn title(term: Term) -> Option<&'static str> {
         Term::Cold => Some("cold"),
         Term::CpuTime => None,
         Term::Memory => Some("memory"),
+        Term::Start => Some("open, ready"),
     }
 }
 

@@ -13,7 +13,7 @@
 use std::fmt;
 
 use crate::names::{CaseId, CaseStart, MEMCHR_PASS, NAIVE_BASELINE};
-use crate::schema::{DatasetInfo, Metric, Record};
+use crate::schema::{DatasetInfo, Metric, Record, Skipped};
 use crate::units;
 use crate::workload::Workload;
 
@@ -42,13 +42,13 @@ impl fmt::Display for Goal {
             Goal::LowestP99 => f.write_str("lowest p99"),
             Goal::LeastMemory => f.write_str("least memory"),
             Goal::FastestStart => f.write_str("fastest start"),
-            Goal::LeastDisk => f.write_str("least disk beside the data"),
-            Goal::LowestP50Within(budget) => write!(f, "lowest p50 within {}", units::bytes(*budget as f64)),
+            Goal::LeastDisk => f.write_str("least disk"),
+            Goal::LowestP50Within(budget) => write!(f, "p50 within {}", units::bytes(*budget as f64)),
         }
     }
 }
 
-/// Written as it reads (`lowest p50 within 64 MiB`), in JSON too.
+/// Written as it reads (`p50 within 64 MiB`), in JSON too.
 impl serde::Serialize for Goal {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
@@ -66,6 +66,10 @@ pub struct Pick {
     pub interval: Option<(f64, f64)>,
     /// How the figure reads: `812 ns`, `max 2.1 ms` (fewer lookups timed than a p99 needs), `68.2 MiB`.
     pub shown: String,
+    /// What goes with the figure, said beside the pick: its latency for a
+    /// memory figure (`p50 1.2 ms`), the build a reopen needs once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 /// Figures closer than this share of the best one cannot be told apart in
@@ -109,6 +113,9 @@ pub struct Choice {
     /// Every other strategy not distinguished from the best ([`Goal::margin`],
     /// the runs' intervals), best first: empty when the best stands alone.
     pub not_distinguished: Vec<Pick>,
+    /// What the figures rest on, when a reader must know it to trust the
+    /// pick (a budget answered from runs under it, or only estimated).
+    pub note: Option<String>,
 }
 
 impl Choice {
@@ -150,16 +157,22 @@ impl Recommendation {
                 let pick = |p: &Option<Pick>| {
                     p.as_ref().map_or(("-".into(), "-".into()), |p| (p.case.to_string(), p.shown.clone()))
                 };
-                let ((best, figure), (next, next_figure)) = (pick(&c.best), pick(&c.runner_up));
+                let ((best, mut figure), (next, next_figure)) = (pick(&c.best), pick(&c.runner_up));
+                // What goes with the best figure is said in its row: the least memory may be the slowest.
+                if let Some(at) = c.best.as_ref().and_then(|p| p.at.as_ref()) {
+                    figure = format!("{figure}, {at}");
+                }
                 let best = if c.too_close() { format!("{best} (tie)") } else { best };
                 vec![c.goal.to_string(), best, figure, next, next_figure]
             })
             .collect()
     }
 
-    /// One line per goal whose best is not distinguished from others, naming them all.
-    pub fn ties(&self) -> Vec<String> {
-        self.choices.iter().filter_map(Choice::ties).collect()
+    /// The lines under the table: one per goal whose best is not
+    /// distinguished from others, naming them all, then what a goal's figures rest on.
+    pub fn notes(&self) -> Vec<String> {
+        let ties = self.choices.iter().filter_map(Choice::ties);
+        ties.chain(self.choices.iter().filter_map(|c| c.note.as_ref().map(|n| format!("{}: {n}", c.goal)))).collect()
     }
 
     /// What the figures are, in one sentence, for under the table.
@@ -173,8 +186,10 @@ impl Recommendation {
         format!(
             "p50/p99: each lookup of `{}` keys timed alone (max: too few timed for a p99, the slowest shown); \
              memory: anonymous + file-backed resident memory after all lookups (and a server's, for \
-             `redis`); start: time to open (an index \
-             built or reused, a table loaded){disk}. Each strategy competes with its best case; each \
+             `redis`), or, where the runs under memory limits show it, the smallest limit under which the \
+             strategy's p99 stayed within {slowdown:.0}× of its p99 without one; start: time until lookups run at \
+             speed (the open: an index built or reused, a table loaded; then the files mapped in), a reopen \
+             with the build it needs once{disk}. Each strategy competes with its best case; each \
              figure is the median of the runs. (tie): the runs cannot tell the best from the runner-up on \
              this machine: their intervals{level} overlap, or they lie within {share:.0} % (and, for a time, \
              {ns:.0} ns: two clock ticks) of each other; the lines below name every strategy not distinguished \
@@ -183,6 +198,7 @@ impl Recommendation {
             level = self.level.map_or_else(String::new, |l| format!(" ({:.0} % confidence)", l * 100.0)),
             share = PRACTICAL_SHARE * 100.0,
             ns = PRACTICAL_NS,
+            slowdown = BUDGET_SLOWDOWN,
         )
     }
 }
@@ -208,22 +224,41 @@ pub fn latency_workload(records: &[Record], dataset: &DatasetInfo) -> Option<Wor
         .find(|w| *w != Workload::MISS)
 }
 
-/// [`recommend`] for every dataset of `records` that has latency figures.
-pub fn recommend_all(records: &[Record], budget: Option<u64>) -> Vec<Recommendation> {
+/// [`recommend_with`] for every dataset of `records` that has latency figures.
+pub fn recommend_all(records: &[Record], skipped: &[Skipped], budget: Option<u64>) -> Vec<Recommendation> {
     datasets(records)
         .iter()
-        .filter_map(|d| Some(recommend(records, d, latency_workload(records, d)?, budget)))
+        .filter_map(|d| Some(recommend_with(records, skipped, d, latency_workload(records, d)?, budget)))
         .collect()
+}
+
+/// A strategy keeps to a memory limit while its p99 under the limit stays
+/// within this factor of its p99 without one: past that, the budget has
+/// changed what the strategy is (a lookup from memory became one from disk).
+pub const BUDGET_SLOWDOWN: f64 = 2.0;
+
+/// The memory limit the main figures of `dataset` were measured under: none
+/// when any were measured without one (the others are a sweep's, or a
+/// budget's), else the largest (a whole suite run with `--memory-limit`).
+pub fn main_limit(records: &[Record], dataset: &DatasetInfo) -> Option<u64> {
+    let limits: Vec<Option<u64>> =
+        records.iter().filter(|r| &r.dataset == dataset && r.load.is_none()).map(|r| r.memory_limit).collect();
+    if limits.contains(&None) { None } else { limits.into_iter().flatten().max() }
 }
 
 /// The cases of one dataset that compete in "What to use", and their figure for each goal.
 struct Candidates<'a> {
-    /// The dataset's suite records of candidates (no cold start, floor or yardstick).
+    /// The dataset's suite records of candidates (no cold start, floor or
+    /// yardstick), under every memory limit they were measured under.
     ours: Vec<&'a Record>,
-    /// Each case once, in the order first recorded.
+    /// Each case of the main figures once, in the order first recorded.
     cases: Vec<&'a CaseId>,
     /// The workload latency is ranked on.
     workload: Workload,
+    /// The memory limit of the main figures ([`main_limit`]).
+    limit: Option<u64>,
+    /// The memory limits some case of the dataset was skipped under (it could not fit).
+    skipped_under: Vec<u64>,
 }
 
 impl<'a> Candidates<'a> {
@@ -235,17 +270,58 @@ impl<'a> Candidates<'a> {
                 ![MEMCHR_PASS, NAIVE_BASELINE].contains(&r.case.strategy.as_str()) && !r.started(CaseStart::Cold)
             })
             .collect();
+        let limit = main_limit(records, dataset);
         let mut cases: Vec<&CaseId> = Vec::new();
-        for r in &ours {
+        for r in ours.iter().filter(|r| r.memory_limit == limit) {
             if !cases.contains(&&r.case) {
                 cases.push(&r.case);
             }
         }
-        Candidates { ours, cases, workload }
+        Candidates { ours, cases, workload, limit, skipped_under: Vec::new() }
     }
 
+    /// `s`'s record of `m` on `w` among the main figures.
     fn find(&self, s: &CaseId, w: Option<Workload>, m: Metric) -> Option<&'a Record> {
-        self.ours.iter().copied().find(|r| r.case == *s && r.workload == w && r.metric == m)
+        self.find_under(self.limit, s, w, m)
+    }
+
+    /// `s`'s record of `m` on `w` measured under `limit`.
+    fn find_under(&self, limit: Option<u64>, s: &CaseId, w: Option<Workload>, m: Metric) -> Option<&'a Record> {
+        self.ours.iter().copied().find(|r| r.memory_limit == limit && r.case == *s && r.workload == w && r.metric == m)
+    }
+
+    /// The limits of a sweep or budget beside the main figures, smallest first.
+    fn swept(&self) -> Vec<u64> {
+        let mut limits: Vec<u64> =
+            self.ours.iter().filter_map(|r| r.memory_limit).filter(|l| Some(*l) != self.limit).collect();
+        limits.sort_unstable();
+        limits.dedup();
+        limits
+    }
+
+    /// `s`'s tail on the ranked workload under `limit`: its p99, or its
+    /// slowest lookup where too few were timed for one.
+    fn tail(&self, limit: Option<u64>, s: &CaseId) -> Option<f64> {
+        let w = Some(self.workload);
+        self.find_under(limit, s, w, Metric::LatencyP99)
+            .or_else(|| self.find_under(limit, s, w, Metric::LatencyMax))
+            .map(|r| r.value)
+    }
+
+    /// The smallest limit `s` was measured under that keeps its tail within
+    /// [`BUDGET_SLOWDOWN`] of its tail without it, every larger limit
+    /// measured keeping it too; with that tail.
+    fn smallest_budget(&self, s: &CaseId) -> Option<(u64, f64)> {
+        let unlimited = self.tail(self.limit, s)?;
+        let mut kept = None;
+        for limit in self.swept().into_iter().rev() {
+            let Some(tail) = self.tail(Some(limit), s) else { continue };
+            if tail > unlimited * BUDGET_SLOWDOWN {
+                break;
+            }
+            kept = Some((limit, tail));
+        }
+        kept
     }
 
     /// `case`'s figure for `goal`, when it has one.
@@ -256,6 +332,7 @@ impl<'a> Candidates<'a> {
             value: r.value,
             interval: r.spread.map(|s| (s.lower, s.upper)),
             shown,
+            at: None,
         };
         let timed = |m: Metric| self.find(s, Some(self.workload), m).map(|r| pick(r, units::nanos(r.value)));
         let memory = || {
@@ -268,20 +345,49 @@ impl<'a> Candidates<'a> {
             let ((al, au), (fl, fu)) = (ends(anon), ends(file));
             let interval =
                 (anon.spread.is_some() || file.spread.is_some()).then_some((al + fl + server, au + fu + server));
-            Some(Pick { case: s.clone(), value, interval, shown: units::bytes(value) })
+            Some(Pick { case: s.clone(), value, interval, shown: units::bytes(value), at: None })
         };
+        let p50 =
+            || self.find(s, Some(self.workload), Metric::LatencyP50).map(|r| format!("p50 {}", units::nanos(r.value)));
         match goal {
             Goal::LowestP50 => timed(Metric::LatencyP50),
             Goal::LowestP99 => timed(Metric::LatencyP99).or_else(|| {
                 let max = self.find(s, Some(self.workload), Metric::LatencyMax)?;
                 Some(pick(max, format!("max {}", units::nanos(max.value))))
             }),
-            Goal::LeastMemory => memory(),
-            Goal::FastestStart => self.find(s, None, Metric::OpenTime).map(|r| pick(r, units::nanos(r.value))),
+            // Memory a strategy can be given without leaving its speed, where
+            // runs under limits show it; else what it held. Either way its
+            // latency is said beside it: the least memory can be the slowest.
+            // A strategy measured under limits competes with the case that was.
+            Goal::LeastMemory if self.strategy_swept(s) && !self.case_swept(s) => None,
+            Goal::LeastMemory => match self.smallest_budget(s) {
+                Some((limit, tail)) => Some(Pick {
+                    case: s.clone(),
+                    value: limit as f64,
+                    interval: None,
+                    shown: format!("{} limit", units::bytes(limit as f64)),
+                    at: Some(format!("p99 {}", units::nanos(tail))),
+                }),
+                None => memory().map(|m| Pick { at: p50(), ..m }),
+            },
+            // Until lookups run at speed (open, then mapped in), where measured; a
+            // reopen also names the build it needs once.
+            Goal::FastestStart => {
+                let r = self.find(s, None, Metric::ReadyTime).or_else(|| self.find(s, None, Metric::OpenTime))?;
+                let build = CaseId::new(s.strategy.clone(), Some(CaseStart::Build));
+                let built = self.find(&build, None, Metric::OpenTime).filter(|_| s.started(CaseStart::Reopen));
+                let at = built.map(|b| format!("+{} build", units::nanos(b.value)));
+                Some(Pick { at, ..pick(r, units::nanos(r.value)) })
+            }
             // A build and a reopen share one store on disk: the reopened case stands for both.
             Goal::LeastDisk => {
                 let r = self.find(s, None, Metric::DiskBytesPerKey).filter(|_| !s.started(CaseStart::Build))?;
                 Some(pick(r, format!("{:.1} B/key", r.value)))
+            }
+            // Measured under the budget where a run was; else estimated from what it held.
+            Goal::LowestP50Within(budget) if self.measured_under(budget) => {
+                let r = self.find_under(Some(budget), s, Some(self.workload), Metric::LatencyP50)?;
+                Some(pick(r, units::nanos(r.value)))
             }
             Goal::LowestP50Within(budget) => {
                 let fits = memory().is_some_and(|m| m.value <= budget as f64);
@@ -304,22 +410,75 @@ impl<'a> Candidates<'a> {
         picks
     }
 
+    /// Whether strategies were measured (or found not to fit) under a memory limit of `budget`.
+    fn measured_under(&self, budget: u64) -> bool {
+        self.skipped_under.contains(&budget) || self.ours.iter().any(|r| r.memory_limit == Some(budget))
+    }
+
+    /// Whether some case of `s`'s strategy ran under a limit beside the main figures.
+    fn strategy_swept(&self, s: &CaseId) -> bool {
+        self.ours
+            .iter()
+            .any(|r| r.case.strategy == s.strategy && r.memory_limit.is_some() && r.memory_limit != self.limit)
+    }
+
+    /// Whether `s` itself ran under a limit beside the main figures.
+    fn case_swept(&self, s: &CaseId) -> bool {
+        self.ours.iter().any(|r| r.case == *s && r.memory_limit.is_some() && r.memory_limit != self.limit)
+    }
+
+    /// What `goal`'s figures rest on, when the reader must know it.
+    fn basis(&self, goal: Goal, found: bool) -> Option<String> {
+        let Goal::LowestP50Within(budget) = goal else { return None };
+        let size = units::bytes(budget as f64);
+        Some(match (self.measured_under(budget), found) {
+            (true, true) => {
+                format!("measured: each lookup ran in a process under a memory limit of {size} (page cache counted)")
+            }
+            (true, false) => {
+                format!("no strategy can serve within {size}: each was skipped as too large for it or failed under it")
+            }
+            (false, true) => format!(
+                "estimated from resident memory read without a limit, not measured under {size} (a limit needs root \
+                 and cgroups: run as root to measure it)"
+            ),
+            (false, false) => {
+                format!("no strategy held less than {size} without a limit (an estimate: none was measured under it)")
+            }
+        })
+    }
+
     fn choose(&self, goal: Goal) -> Choice {
         let ranked = self.ranked(goal);
+        let note = self.basis(goal, !ranked.is_empty());
         let not_distinguished = match ranked.first() {
             // A figure of one run has no interval: here it stands for itself alone.
             Some(best) => ranked[1..].iter().filter(|p| goal.indistinct(best, p, 1.0)).cloned().collect(),
             None => Vec::new(),
         };
         let mut picks = ranked.into_iter();
-        Choice { goal, best: picks.next(), runner_up: picks.next(), not_distinguished }
+        Choice { goal, best: picks.next(), runner_up: picks.next(), not_distinguished, note }
     }
 }
 
 /// Ranks the strategies measured on `dataset` in `records` for each goal;
 /// latency on `workload`; with `budget` (bytes), also the lowest p50 within it.
 pub fn recommend(records: &[Record], dataset: &DatasetInfo, workload: Workload, budget: Option<u64>) -> Recommendation {
-    let candidates = Candidates::of(records, dataset, workload);
+    recommend_with(records, &[], dataset, workload, budget)
+}
+
+/// [`recommend`], knowing which cases were `skipped` (and under which memory
+/// limit): a budget whose every case was skipped is one nobody can meet, not one never measured.
+pub fn recommend_with(
+    records: &[Record],
+    skipped: &[Skipped],
+    dataset: &DatasetInfo,
+    workload: Workload,
+    budget: Option<u64>,
+) -> Recommendation {
+    let mut candidates = Candidates::of(records, dataset, workload);
+    candidates.skipped_under =
+        skipped.iter().filter(|s| &s.dataset == dataset).filter_map(|s| s.memory_limit).collect();
     let mut choices: Vec<Choice> =
         [Goal::LowestP50, Goal::LowestP99, Goal::LeastMemory, Goal::FastestStart].map(|g| candidates.choose(g)).into();
     let on_disk = candidates.choose(Goal::LeastDisk);
@@ -428,7 +587,7 @@ mod tests {
         assert!(r.choices[1].too_close(), "400 [390, 420] vs 410 [400, 900] overlap");
         let rows = r.rows();
         assert_eq!(rows[1][1], "hashmap (tie)");
-        assert_eq!(rows[2][2], units::bytes(61e6));
+        assert_eq!(rows[2][2], format!("{}, p50 300 ns", units::bytes(61e6)), "its speed in the same line");
         let other = DatasetInfo::generated(2_000, crate::DEFAULT_VALUE_LEN);
         assert!(recommend(&records, &other, Workload::UNIFORM, None).choices.iter().all(|c| c.best.is_none()));
     }
@@ -539,5 +698,82 @@ mod tests {
         let without: Vec<Record> = records.into_iter().filter(|r| r.metric != Metric::DiskBytesPerKey).collect();
         let r = recommend(&without, &dataset, Workload::UNIFORM, None);
         assert!(r.choices.iter().all(|c| c.goal != Goal::LeastDisk) && !r.legend().contains("disk:"));
+    }
+
+    /// `rec` measured under a memory limit of `limit` bytes.
+    fn under(limit: u64, mut r: Record) -> Record {
+        r.memory_limit = Some(limit);
+        r
+    }
+
+    #[test]
+    fn a_budget_is_answered_from_the_runs_under_it_and_said_so() {
+        const MIB: u64 = 1 << 20;
+        let p50 = |s: &str, v: f64| rec(s, "uniform", Metric::LatencyP50, v, None);
+        let held = |s: &str, anon: f64, file: f64| {
+            [rec(s, "-", Metric::AnonRssBytes, anon, None), rec(s, "-", Metric::FileRssBytes, file, None)]
+        };
+        let mut records = vec![p50("hashmap", 100.0), p50("phf-index (reopen)", 300.0), p50("scan", 9_000.0)];
+        records.extend(held("hashmap", 90e6, 0.0));
+        records.extend(held("phf-index (reopen)", 1e6, 64e6));
+        records.extend(held("scan", 0.5e6, 64e6));
+        // Without a run under 32 MiB, nothing read below it: no pick, and said to be an estimate.
+        let dataset = DatasetInfo::generated(1_000, crate::DEFAULT_VALUE_LEN);
+        let budget = |records: &[Record], skipped: &[Skipped]| {
+            let r = recommend_with(records, skipped, &dataset, Workload::UNIFORM, Some(32 * MIB));
+            r.choices.into_iter().find(|c| matches!(c.goal, Goal::LowestP50Within(_))).unwrap()
+        };
+        let estimated = budget(&records, &[]);
+        assert!(estimated.best.is_none());
+        assert!(estimated.note.as_deref().unwrap().contains("an estimate"), "{:?}", estimated.note);
+        // Measured under the limit: phf-index ran within it (slower), hashmap was skipped.
+        records.push(under(32 * MIB, p50("phf-index (reopen)", 52_000.0)));
+        records.push(under(32 * MIB, p50("scan", 2e6)));
+        let skipped = [Skipped {
+            case: CaseId::from_label("hashmap"),
+            dataset: dataset.clone(),
+            reason: "needs ~100 MiB".into(),
+            memory_limit: Some(32 * MIB),
+        }];
+        let measured = budget(&records, &skipped);
+        let name = |p: &Option<Pick>| p.as_ref().map(|p| (p.case.to_string(), p.value));
+        assert_eq!(name(&measured.best), Some(("phf-index (reopen)".into(), 52_000.0)), "its figure under the limit");
+        assert_eq!(name(&measured.runner_up), Some(("scan".into(), 2e6)));
+        assert!(measured.note.as_deref().unwrap().starts_with("measured"), "{:?}", measured.note);
+        // A budget every case was skipped under is one nobody can meet.
+        let none = budget(&records[..9], &skipped);
+        assert!(none.best.is_none() && none.note.as_deref().unwrap().starts_with("no strategy can serve"));
+        // The main figures stay those without a limit.
+        assert_eq!(chosen(&records, Goal::LowestP50).best.map(|p| p.value), Some(100.0));
+    }
+
+    #[test]
+    fn least_memory_is_the_smallest_limit_that_keeps_the_tail() {
+        const MIB: u64 = 1 << 20;
+        let p99 = |s: &str, v: f64| rec(s, "uniform", Metric::LatencyP99, v, None);
+        let mut records = vec![
+            rec("mmap-index (reopen)", "uniform", Metric::LatencyP50, 400.0, None),
+            rec("mmap-index (build)", "uniform", Metric::LatencyP50, 400.0, None),
+            p99("mmap-index (reopen)", 1_000.0),
+            rec("mmap-index (reopen)", "-", Metric::AnonRssBytes, 1e6, None),
+            rec("mmap-index (reopen)", "-", Metric::FileRssBytes, 80e6, None),
+            rec("mmap-index (build)", "-", Metric::AnonRssBytes, 1e6, None),
+            rec("mmap-index (build)", "-", Metric::FileRssBytes, 20e6, None),
+            rec("scan", "uniform", Metric::LatencyP50, 9e5, None),
+            rec("scan", "-", Metric::AnonRssBytes, 0.5e6, None),
+            rec("scan", "-", Metric::FileRssBytes, 70e6, None),
+        ];
+        // Within 2× at 96 and 64 MiB, not at 32 MiB; 16 MiB within again (noise) does not count past the break.
+        for (limit, tail) in [(96, 1_100.0), (64, 1_900.0), (32, 40_000.0), (16, 1_500.0)] {
+            records.push(under(limit * MIB, p99("mmap-index (reopen)", tail)));
+        }
+        let memory = chosen(&records, Goal::LeastMemory);
+        let best = memory.best.unwrap();
+        assert_eq!((best.case.to_string(), best.value), ("mmap-index (reopen)".into(), (64 * MIB) as f64));
+        assert_eq!((best.shown.as_str(), best.at.as_deref()), ("64 MiB limit", Some("p99 1.9 µs")));
+        // The built case was never limited: it does not undercut with what it held.
+        let next = memory.runner_up.unwrap();
+        assert_eq!(next.case.to_string(), "scan");
+        assert_eq!(next.at.as_deref(), Some("p50 900 µs"), "what it held, with its speed");
     }
 }

@@ -9,8 +9,10 @@ use anyhow::Context;
 use clap::Args;
 use kvbench_harness::probe::{self, ProbeSpec};
 use kvbench_harness::progress::Progress;
+use kvbench_harness::suite::sweep::{self, Budget, DEFAULT_SWEEP, SweepOutcome};
 use kvbench_harness::suite::{
-    self, Planned, Prober, SuiteOutcome, SuitePlan, cases_for, dataset_info, default_cases, default_workloads,
+    self, Planned, Prober, SuiteError, SuiteOutcome, SuitePlan, cases_for, dataset_info, default_cases,
+    default_workloads,
 };
 use kvbench_lookup::Strategies;
 use kvbench_results::DatasetInfo;
@@ -36,9 +38,17 @@ pub struct SuiteArgs {
     /// Strategies to measure, comma-separated, e.g. `hashmap,mmap-index,lru(0.1,mmap-index)` [default: all].
     #[arg(long, value_name = "LIST")]
     strategies: Option<Strategies>,
-    /// Also recommend the fastest strategy whose resident memory fits this size, e.g. `100MiB`.
+    /// Also recommend the fastest strategy within this much memory, e.g. `100MiB`: each
+    /// strategy runs again under a memory limit of SIZE that counts the page cache (needs root
+    /// and cgroups; without them the answer is estimated from resident memory, and says so).
     #[arg(long, value_name = "SIZE")]
     memory_budget: Option<ByteSize>,
+    /// Then measure each strategy under each of these memory limits (page cache counted):
+    /// sizes, or multiples of the file's size such as `0.5x` [default when given alone:
+    /// 1.5x,1x,0.5x,0.25x,0.1x]. Least memory then names the smallest limit that keeps a
+    /// strategy's p99 within 2× of its own without one. Needs root and cgroups.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', num_args = 0.., require_equals = true)]
+    memory_sweep: Option<Vec<Budget>>,
     /// Workloads for every strategy, separated by semicolons: uniform, zipf:THETA, latest:THETA, miss;
     /// add ",miss=F" to mix in a fraction F of absent keys, ",batch=N" to ask N keys per call
     /// (time per key; e.g. "uniform;uniform,batch=64").
@@ -152,15 +162,20 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
     }
     let mut outcome = suite::run(&plan, &mut RunLines::new("measuring"))?;
     outcome.results.memory_budget = args.memory_budget.map(|b| b.0);
+    let swept = under_limits(args, &plan)?;
+    outcome.results.records.extend(swept.records().cloned());
+    outcome.results.skipped.extend(swept.skipped().cloned());
+    outcome.failures.extend(swept.failures().cloned());
     match args.format {
         Format::Json => {
-            let what_to_use = recommend_all(&outcome.results.records, outcome.results.memory_budget);
+            let results = &outcome.results;
+            let what_to_use = recommend_all(&results.records, &results.skipped, results.memory_budget);
             let json = serde_json::json!({ "results": &outcome.results, "what_to_use": what_to_use });
             println!("{}", serde_json::to_string_pretty(&json)?);
         }
         Format::Csv => print!("{}", records_table(&outcome.results.records).csv()),
-        Format::Text => print_tables(args, &plan, &outcome, table::Format::Text),
-        Format::Markdown => print_tables(args, &plan, &outcome, table::Format::Markdown),
+        Format::Text => print_tables(args, &plan, &outcome, &swept, table::Format::Text),
+        Format::Markdown => print_tables(args, &plan, &outcome, &swept, table::Format::Markdown),
     }
     kvbench_results::io::write(&args.results, &outcome.results)?;
     say(format_args!("wrote {} records to {}", outcome.results.records.len(), args.results.display()));
@@ -171,8 +186,41 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
     Ok(if outcome.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+/// The runs under memory limits the flags ask for: the sweep, and the
+/// budget's limit. Where no limit can be set, a budget alone is answered
+/// by an estimate (said); a sweep asked for is an error.
+fn under_limits(args: &SuiteArgs, plan: &SuitePlan) -> anyhow::Result<SweepOutcome> {
+    let mut budgets: Vec<Budget> = match &args.memory_sweep {
+        Some(list) if list.is_empty() => DEFAULT_SWEEP.to_vec(),
+        Some(list) => list.clone(),
+        None => Vec::new(),
+    };
+    budgets.extend(args.memory_budget.map(|b| Budget::Bytes(b.0)).filter(|b| !budgets.contains(b)));
+    if budgets.is_empty() {
+        return Ok(SweepOutcome::default());
+    }
+    match sweep::run(plan, &budgets, &mut RunLines::new("under memory limits")) {
+        Err(SuiteError::Limit(e)) if args.memory_sweep.is_none() => {
+            say(format_args!(
+                "cannot run under a memory limit here ({e}): the budget's answer is estimated from resident memory"
+            ));
+            Ok(SweepOutcome::default())
+        }
+        Err(SuiteError::Limit(e)) => {
+            Err(anyhow::anyhow!("--memory-sweep runs each probe under a cgroup memory limit, and here: {e}"))
+        }
+        other => Ok(other?),
+    }
+}
+
 /// Each dataset's tables, notes and "What to use", as text or Markdown tables.
-fn print_tables(args: &SuiteArgs, plan: &SuitePlan, outcome: &SuiteOutcome, format: table::Format) {
+fn print_tables(
+    args: &SuiteArgs,
+    plan: &SuitePlan,
+    outcome: &SuiteOutcome,
+    swept: &SweepOutcome,
+    format: table::Format,
+) {
     for d in &outcome.datasets {
         let table = suite_table::Table {
             records: &d.records,
@@ -188,7 +236,8 @@ fn print_tables(args: &SuiteArgs, plan: &SuitePlan, outcome: &SuiteOutcome, form
                 println!("{}: skipped, {why}", case.label());
             }
         }
-        suite_table::what_to_use(&d.records, &d.info, args.memory_budget, format);
+        suite_table::under_limits(swept, &d.info, &d.records, args.wide, format);
+        suite_table::what_to_use(&outcome.results, &d.info, args.memory_budget, format);
     }
 }
 

@@ -6,14 +6,15 @@ use std::path::Path;
 use kvbench_harness::latency::MIN_BEYOND;
 use kvbench_harness::probe::ProbeReport;
 use kvbench_harness::suite::Case;
+use kvbench_harness::suite::sweep::{self, SweepOutcome, SweepPoint};
 use kvbench_harness::timing::SLOW_OP;
 use kvbench_lookup::{Strategy, StrategyKind};
 use kvbench_results::cells::{Slowest, figure, tail, with_interval};
 use kvbench_results::legend::{Legend, Measured, Term};
-use kvbench_results::recommend::{HEADER, latency_workload, recommend};
+use kvbench_results::recommend::{HEADER, latency_workload, recommend_with};
 use kvbench_results::table::{self, Cell, Format};
 use kvbench_results::units::{ByteSize, approx_count};
-use kvbench_results::{CaseId, DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record};
+use kvbench_results::{CaseId, DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record, ResultSet};
 use kvbench_workload::Workload;
 
 use crate::human;
@@ -223,7 +224,15 @@ impl Table<'_> {
         let legend = Legend {
             runs,
             level: Legend::level_of(self.records),
-            terms: vec![Term::Overlapped, Term::Chained, Term::Alone, Term::Timed, Term::CpuTime, Term::Memory],
+            terms: vec![
+                Term::Overlapped,
+                Term::Chained,
+                Term::Alone,
+                Term::Timed,
+                Term::CpuTime,
+                Term::Start,
+                Term::Memory,
+            ],
             measured: Some(measured),
         };
         println!("{}", human::wrap(&legend.text(), 100));
@@ -283,15 +292,16 @@ impl Table<'_> {
 }
 
 /// The recommendation for one dataset, computed from its records (`kvbench_results::recommend`).
-pub fn what_to_use(records: &[Record], dataset: &DatasetInfo, budget: Option<ByteSize>, format: Format) {
+pub fn what_to_use(results: &ResultSet, dataset: &DatasetInfo, budget: Option<ByteSize>, format: Format) {
+    let records = &results.records;
     let Some(workload) = latency_workload(records, dataset) else { return };
-    let r = recommend(records, dataset, workload, budget.map(|b| b.0));
+    let r = recommend_with(records, &results.skipped, dataset, workload, budget.map(|b| b.0));
     println!("\nWhat to use for {} on this machine", r.dataset);
     match format {
         Format::Markdown => println!("\n{}", table::Table::of(&HEADER, &r.rows()).markdown()),
         _ => println!("{}", human::table(&HEADER, &r.rows())),
     }
-    for tie in r.ties() {
+    for tie in r.notes() {
         println!("{}", human::wrap(&format!("- {tie}"), 100));
     }
     println!("{}", human::wrap(&r.legend(), 100));
@@ -325,4 +335,63 @@ fn samples(overlapped: Option<&Record>, chained: Option<&Record>, alone: Option<
         (Some(o), Some(c), Some(a)) if o == a && c == a => Cell::text(format!("{} one by one", approx_count(a))),
         (o, c, a) => Cell::join([o, c, a].map(|n| Cell::of(n, approx_count)), " / "),
     }
+}
+
+/// The runs under memory limits of one dataset (`--memory-sweep`,
+/// `--memory-budget`): per strategy, p50 and p99 of the ranked workload
+/// without a limit (`unlimited`, the main records) and under each limit,
+/// largest first; with `wide`, major faults per lookup too.
+pub fn under_limits(swept: &SweepOutcome, dataset: &DatasetInfo, unlimited: &[Record], wide: bool, format: Format) {
+    let points: Vec<&SweepPoint> = swept.points.iter().filter(|p| &p.dataset == dataset).collect();
+    let Some(workload) = points.iter().find_map(|p| latency_workload(&p.outcome.results.records, dataset)) else {
+        return;
+    };
+    let file = points[0].outcome.datasets.first().map_or(0, |d| kvbench_harness::suite::file_bytes(&d.path));
+    // Every case the sweep ran, as the first point lists them (a point's cases are all the same).
+    let cases: Vec<CaseId> = points
+        .iter()
+        .flat_map(|p| p.outcome.datasets.first().map(|d| d.records.iter().map(|r| r.case.clone())))
+        .flatten()
+        .filter(|c| c.strategy != MEMCHR_PASS)
+        .fold(Vec::new(), |mut seen, c| {
+            if !seen.contains(&c) {
+                seen.push(c);
+            }
+            seen
+        });
+    let cell = |records: &[Record], case: &CaseId| {
+        let get = |m| records.iter().find(|r| r.case == *case && r.workload == Some(workload) && r.metric == m);
+        let Some(p50) = get(Metric::LatencyP50) else { return Cell::empty() };
+        let tail = tail(get(Metric::LatencyP99), get(Metric::LatencyMax), Slowest::Short);
+        let mut cell = Cell::text(human::nanos(p50.value)).then(" / ").then(tail);
+        if let Some(faults) = get(Metric::MajorFaultsPerLookup).filter(|_| wide) {
+            cell = cell.then(format!(" · {:.2} faults", faults.value));
+        }
+        cell
+    };
+    let mut header = vec!["strategy".to_owned(), "no limit".to_owned()];
+    header.extend(points.iter().map(|p| sweep::describe(p.budget, p.limit, file)));
+    let rows = cases.iter().map(|case| {
+        let mut row = vec![Cell::text(case.to_string()), cell(unlimited, case)];
+        for p in &points {
+            let skipped = p.outcome.results.skipped.iter().any(|s| s.case == *case);
+            row.push(if skipped { Cell::text("skipped") } else { cell(&p.outcome.results.records, case) });
+        }
+        row
+    });
+    println!("\nUnder memory limits ({}; `{workload}` keys: p50 / p99 of lookups timed alone)", dataset.label());
+    let table = table::Table::new(&header).left_aligned(1).with_rows(rows);
+    match format {
+        Format::Markdown => println!("{}", table.markdown()),
+        _ => println!("{}", table.text(true)),
+    }
+    println!(
+        "{}",
+        human::wrap(
+            "Each probe ran in a fresh process inside a cgroup whose memory limit counts the page cache, its \
+             files evicted first and not mapped in before timing: the file is served as on a machine with that \
+             much memory. skipped: the case cannot fit (the reason is listed above); empty: its run failed.",
+            100
+        )
+    );
 }

@@ -16,7 +16,9 @@ use kvbench_results::{DatasetInfo, Record, ResultSet, RunInfo, Skipped};
 use kvbench_workload::Workload;
 
 use super::estimate::{self, Planned};
-use super::{Case, Focus, Job, SuiteError, aggregate, prepare_dataset, records, run_seed, schedule, shuffled};
+use super::{
+    Case, Focus, Job, SuiteError, aggregate, file_bytes, prepare_dataset, records, run_seed, schedule, shuffled,
+};
 use crate::cgroup::MemoryLimit;
 use crate::fit;
 use crate::latency::SampleBudget;
@@ -262,7 +264,7 @@ pub fn run(plan: &SuitePlan, progress: &mut dyn Progress) -> Result<SuiteOutcome
                     None
                 }
                 Err(SuiteError::Failed { status, .. }) if limit.is_some() && killed(status) => {
-                    let estimate = fit::needs(case, file_bytes(path), info.keys, true).memory;
+                    let estimate = fit::needs(case, file_bytes(path), info.keys, true).limited().memory;
                     let (limit, estimate) = (bytes(limit_bytes.unwrap_or(0) as f64), bytes(estimate as f64));
                     Some(format!(
                         "{what}: out of memory under the limit of {limit} (killed by the kernel; it needed more than \
@@ -366,11 +368,6 @@ fn unsettled(records: &[Record], info: &DatasetInfo, cases: &[Case]) -> Vec<(usi
 fn killed(status: std::process::ExitStatus) -> bool {
     use std::os::unix::process::ExitStatusExt;
     status.signal() == Some(libc::SIGKILL)
-}
-
-/// The size of the file at `path` (0 if it cannot be read).
-fn file_bytes(path: &Path) -> u64 {
-    std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
 /// Runs one probe where `prober` says.

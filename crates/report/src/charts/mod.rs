@@ -11,6 +11,7 @@ pub mod growth;
 pub mod latency;
 pub mod load_distribution;
 pub mod memory;
+pub mod memory_budget;
 pub mod offered_load;
 pub mod open_time;
 pub mod percentiles;
@@ -161,6 +162,11 @@ pub fn all() -> Vec<ChartSpec> {
             tradeoff,
             "Memory vs tail latency",
             "Resident bytes per key (anonymous plus the file-backed pages of mapped files: what must stay in memory to answer at this speed; a cross marks the anonymous part alone) against p99 latency at the largest dataset; the Pareto frontier joins the configurations nothing beats on both."
+        ),
+        chart!(
+            memory_budget,
+            "Latency against memory budget",
+            "The p50 of uniform lookups (each timed alone) of each strategy's warm case under each cgroup memory limit of `kvbench suite --memory-sweep`, the page cache counted against the limit, so you can read how much memory each strategy needs for a given latency; a hollow marker is the same case without a limit, at the memory it held resident after its lookups (log scales)."
         ),
     ]
 }
