@@ -33,17 +33,22 @@ pub enum Budget {
 pub const DEFAULT_SWEEP: [Budget; 5] =
     [Budget::OfFile(1.5), Budget::OfFile(1.0), Budget::OfFile(0.5), Budget::OfFile(0.25), Budget::OfFile(0.1)];
 
+/// The unit a memory limit is kept in.
+const PAGE: u64 = 4096;
+
 /// The least limit a sweep sets: below this a probe's own process (the
 /// executable, its key streams' pages touched again) is most of what is measured.
 pub const MIN_LIMIT: u64 = 8 << 20;
 
 impl Budget {
-    /// The limit in bytes for a data file of `file_bytes` (never below [`MIN_LIMIT`]).
+    /// The limit in bytes for a data file of `file_bytes`, in whole pages as
+    /// the kernel keeps it (a multiple never below [`MIN_LIMIT`]).
     pub fn bytes(self, file_bytes: u64) -> u64 {
-        match self {
+        let bytes = match self {
             Budget::Bytes(b) => b,
-            Budget::OfFile(f) => ((file_bytes as f64 * f).round() as u64).max(MIN_LIMIT),
-        }
+            Budget::OfFile(f) => ((file_bytes as f64 * f) as u64).max(MIN_LIMIT),
+        };
+        bytes / PAGE * PAGE
     }
 }
 
@@ -183,6 +188,8 @@ mod tests {
         assert!("-1x".parse::<Budget>().is_err());
         assert!("lots".parse::<Budget>().is_err());
         assert_eq!(Budget::OfFile(0.5).bytes(100 << 20), 50 << 20);
+        assert_eq!(Budget::OfFile(0.5).bytes(10_001), MIN_LIMIT);
+        assert_eq!(Budget::OfFile(0.5).bytes(100_000_000), 49_999_872, "whole pages");
         assert_eq!(Budget::OfFile(0.1).bytes(1 << 20), MIN_LIMIT, "never below what a probe itself needs");
         assert_eq!(Budget::Bytes(1 << 20).bytes(100 << 20), 1 << 20, "a size asked for is kept");
     }
