@@ -50,7 +50,7 @@ scale:
     mkdir -p results/latest/scale
     {{kvbench}} suite --keys 10k,1M,10M,100M --strategies 'scan,hashmap,mmap-index,phf-index,lru(0.1,mmap-index)' --runs 3 --full --results results/latest/scale/suite.json --no-report
     {{kvbench}} suite --keys 100M --memory-limit 2GiB --strategies 'hashmap,mmap-index,phf-index,lru(0.01,mmap-index)' --workloads 'uniform;zipf:0.99' --runs 3 --full --results results/latest/scale/limited.json --no-report
-    {{kvbench}} bench macro --data data/kv-1M-normal_30_5-s42.txt --strategies 'hashmap,redis-cluster' --results results/latest/scale/macro.json
+    {{kvbench}} bench macro --data data/kv-10k-normal_30_5-s42.txt --data data/kv-1M-normal_30_5-s42.txt --strategies 'hashmap,redis-cluster' --results results/latest/scale/macro.json
     {{kvbench}} report --results results/latest/scale --out results/latest/scale/report
 
 # Serve the 1M-key dataset over HTTP (:8080) and RESP (:6380) until Ctrl-C; e.g. `just serve --strategy hashmap`.

@@ -95,7 +95,7 @@ fn under_a_memory_limit_what_cannot_fit_is_skipped_and_the_rest_runs_inside_it()
         let has = |m| records.iter().any(|r| r.metric == m && r.workload == Some(Workload::UNIFORM));
         assert!(has(Metric::MajorFaultsPerLookup) && has(Metric::MinorFaultsPerLookup), "{case}: faults recorded");
     }
-    assert!(stdout.contains("under a memory limit: files evicted before opening"), "{stdout}");
+    assert!(stdout.contains("under a memory limit: files evicted, then read and mapped in"), "{stdout}");
     assert!(leftover_groups().is_empty(), "the run removed its cgroup: {:?}", leftover_groups());
 }
 

@@ -12,7 +12,8 @@
 //!
 //! Page-cache pages are charged to the group that first read them: a file
 //! already cached by another group is served from memory the limit does not
-//! see. A probe under a limit therefore evicts its files after joining.
+//! see. A probe under a limit therefore evicts its files after joining (and
+//! reads them in again, inside it).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -73,6 +73,12 @@ pub fn needs(case: &Case, file_bytes: u64, keys: u64, store_exists: bool) -> Nee
     Needs { memory: memory + PROBE_BYTES, disk: building.map_or(0, |store| store.disk_bytes_per_key * keys) }
 }
 
+/// The anonymous memory [`needs`] allows `case` itself, its probe's own left
+/// out: what to set beside the memory the case then added.
+pub fn own_bytes(case: &Case, file_bytes: u64, keys: u64, store_exists: bool) -> u64 {
+    needs(case, file_bytes, keys, store_exists).memory.saturating_sub(PROBE_BYTES)
+}
+
 /// Why `case` cannot run on this file here, or `None` when it fits.
 ///
 /// `memory` is what the probe may use: a memory limit's bytes, or what the

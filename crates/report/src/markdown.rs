@@ -270,8 +270,9 @@ fn limited_table(data: &Data, out: &mut String) {
     let _ = writeln!(
         out,
         "`kvbench suite --memory-limit SIZE`: each probe ran inside a cgroup whose limit counts the page cache, its \
-         files evicted before opening and not mapped in before timing, so a file larger than the limit is served as \
-         on a machine with that much memory. Uniform keys; latencies timed alone; faults and bytes read from disk per \
+         files evicted, then read and mapped in as far as the limit holds them before timing (since 2026-12-06; \
+         runs before it timed from evicted files, their first faults included), so a file larger than the limit is \
+         served as on a machine with that much memory that has served a while. Uniform keys; latencies timed alone; faults and bytes read from disk per \
          lookup over all of the workload's lookups (warm-up included).\n"
     );
     let header = [
@@ -323,21 +324,37 @@ fn limited_table(data: &Data, out: &mut String) {
 /// machine with `phf-index` or `mmap-index`, from measured bytes per key.
 /// Labelled a projection: nothing at 1B keys was run.
 fn projection_table(data: &Data, out: &mut String) {
-    use crate::projection::{self, NODE_BYTES, NODE_FILL, TARGET_KEYS};
+    use crate::projection::{self, NODE_BYTES, NODE_FILL, OFFSETS_WIDEN, PerKey, REPLICAS, TARGET_KEYS};
     let gib = |b: f64| format!("{:.0} GiB", b / (1u64 << 30) as f64);
     let mut rows = Vec::new();
     // The projection sets the cluster beside one machine: without the cluster's figures it has no question.
     let Some(c) = projection::cluster(data) else { return };
     {
+        let (measured_at, how) = match c.per_key {
+            PerKey::Slope { from } => (
+                format!("{} and {}", approx_count(from), approx_count(c.keys)),
+                "the nodes' RSS grown between them over the keys added: each node's empty baseline subtracted",
+            ),
+            PerKey::Whole => (
+                approx_count(c.keys),
+                "all nodes' RSS over the keys: each node's empty baseline included (one key count measured)",
+            ),
+        };
+        let primaries = c.primaries_for(TARGET_KEYS);
         rows.push(vec![
             format!("redis-cluster ({} nodes measured)", c.nodes),
-            approx_count(c.keys),
-            format!("{:.1} B/key in memory (all nodes' RSS)", c.bytes_per_key),
-            gib(c.memory(TARGET_KEYS)),
+            measured_at,
+            format!("{:.1} B/key in memory ({how})", c.bytes_per_key),
+            format!(
+                "{} ({} in primaries, ×{} with {REPLICAS} replica each)",
+                gib(c.memory(TARGET_KEYS)),
+                gib(c.primaries_memory(TARGET_KEYS)),
+                1 + REPLICAS
+            ),
             "–".into(),
             format!(
-                "{} nodes of {} at {:.0} % full",
-                c.nodes_for(TARGET_KEYS),
+                "{primaries} primaries + {} replicas of {} at {:.0} % full",
+                primaries * REPLICAS,
                 gib(NODE_BYTES as f64),
                 NODE_FILL * 100.0
             ),
@@ -347,13 +364,19 @@ fn projection_table(data: &Data, out: &mut String) {
         let Some((keys, resident, disk)) = projection::one_machine(data, strategy) else { continue };
         let disk =
             disk.map_or_else(|| "–".into(), |d| format!("{} index + the data file", gib(d * TARGET_KEYS as f64)));
+        // Past 4 GiB a file's offsets take 64 bits: a figure from a smaller file may undercount.
+        let past = if resident * keys as f64 >= OFFSETS_WIDEN { "past 4 GiB" } else { "below 4 GiB: may undercount" };
         rows.push(vec![
             strategy.into(),
-            approx_count(keys),
+            format!("{} ({past})", approx_count(keys)),
             format!("{resident:.1} B/key resident (index and data pages)"),
             gib(resident * TARGET_KEYS as f64),
             disk,
-            "1 machine; less memory at the cost of page faults (see the memory-limited runs)".into(),
+            format!(
+                "1 machine, {} with a replica (a second machine with the file and index); less memory at the \
+                 cost of page faults (see the runs under memory limits)",
+                1 + REPLICAS
+            ),
         ]);
     }
     if rows.is_empty() {
@@ -365,8 +388,10 @@ fn projection_table(data: &Data, out: &mut String) {
         "**A projection, not a measurement:** each figure per key was measured at the key count shown and \
          multiplied by 1B. A Redis Cluster holds every record in its nodes' memory, so it scales out by nodes; \
          an index over a mapped file keeps the records on disk and needs in memory only the pages lookups touch \
-         (all of them for the speeds measured warm). Per-key costs that grow with the keys (deeper indexes, \
-         more cache and TLB misses) are not in it.\n"
+         (all of them for the speeds measured warm). Both are counted with one replica of everything, as \
+         data anyone needs is served. A figure measured on a file under 4 GiB may undercount (offsets widen \
+         past it); the cluster's bytes per key subtract each node's empty baseline only where two key counts \
+         were loaded. Per-key costs that grow with the keys (deeper indexes, more cache and TLB misses) are not in it.\n"
     );
     let header = ["serving", "measured at", "per key", "memory for 1B keys", "disk for 1B keys", "machines"];
     out.push_str(&table(&header, &rows));

@@ -535,7 +535,10 @@ fn without_engines_there_is_no_engines_table_nor_disk_goal() {
 fn an_engine_is_recommended_where_it_wins() {
     let readme = readme_of(vec![suite_with_engines()]);
     // Reopening lmdb (20 µs, after its 2 s build once) beats every other open; fst keeps the least beside the data.
-    assert!(readme.contains("| fastest start | lmdb (reopen) | 20 µs, +2 s build | fst (reopen) | 30 µs |"), "{readme}");
+    assert!(
+        readme.contains("| fastest start | lmdb (reopen) | 20 µs, +2 s build | fst (reopen) | 30 µs |"),
+        "{readme}"
+    );
     let disk = "| least disk | fst (reopen) | 9.5 B/key | mmap-index (reopen) | 16.0 B/key |";
     assert!(readme.contains(disk), "{readme}");
     assert!(readme.contains("disk: bytes per key of the index sidecar or engine store"), "{readme}");
@@ -622,23 +625,30 @@ fn a_1b_key_projection_is_labelled_and_computed_from_bytes_per_key() {
         client: None,
         pinned: true,
     };
-    let rss = |strategy: &str, value| {
-        record(strategy, &ds(1_000_000), "uniform", Metric::ServerRss, value, &run()).with_load(load.clone())
+    let rss = |strategy: &str, keys, value| {
+        record(strategy, &ds(keys), "uniform", Metric::ServerRss, value, &run()).with_load(load.clone())
     };
     // 3 nodes of 70 MB: 210 B/key at 1M keys.
     for node in 1..=3 {
-        cluster.records.push(rss(&format!("redis-cluster node {node}"), 70e6));
+        cluster.records.push(rss(&format!("redis-cluster node {node}"), 1_000_000, 70e6));
     }
-    cluster.records.push(rss("redis-cluster nodes", 210e6));
+    cluster.records.push(rss("redis-cluster nodes", 1_000_000, 210e6));
     let mut suite = suite_at_scale();
     let reopen = label("mmap-index", CaseStart::Reopen);
     suite.records.push(record(&reopen, &ds(100_000_000), "-", Metric::DiskBytesPerKey, 17.7, &run()));
-    let readme = readme_of(vec![suite, cluster]);
+    let readme = readme_of(vec![suite.clone(), cluster.clone()]);
     assert!(readme.contains("## Projection to 1B keys (not measured)"), "{readme}");
     assert!(readme.contains("**A projection, not a measurement:**"));
-    // 210 B/key × 1B = 196 GiB: 5 nodes of 64 GiB filled to 75 % (48 GiB each).
+    // 210 B/key × 1B = 196 GiB in primaries: 5 primaries of 64 GiB filled to 75 % (48 GiB each), and a replica each.
     let row = readme.lines().find(|l| l.starts_with("| redis-cluster (3 nodes measured) | 1M |")).unwrap();
-    assert!(row.contains("210.0 B/key") && row.contains("| 196 GiB |") && row.contains("5 nodes of 64 GiB"), "{row}");
-    let row = readme.lines().find(|l| l.starts_with("| mmap-index | 100M |")).unwrap();
+    assert!(row.contains("210.0 B/key") && row.contains("baseline included"), "{row}");
+    assert!(row.contains("| 391 GiB (196 GiB in primaries, ×2") && row.contains("5 primaries + 5 replicas"), "{row}");
+    // 90 B/key at 100M keys is 9 GB: a figure from past 4 GiB.
+    let row = readme.lines().find(|l| l.starts_with("| mmap-index | 100M (past 4 GiB) |")).unwrap();
     assert!(row.contains("90.0 B/key resident") && row.contains("| 84 GiB |") && row.contains("16 GiB index"), "{row}");
+    // Loaded at 100k keys too (30 MB: mostly the nodes' empty baselines): the growth per key added, 200 B/key.
+    cluster.records.push(rss("redis-cluster nodes", 100_000, 30e6));
+    let readme = readme_of(vec![suite, cluster]);
+    let row = readme.lines().find(|l| l.starts_with("| redis-cluster (3 nodes measured) | 100k and 1M |")).unwrap();
+    assert!(row.contains("200.0 B/key") && row.contains("baseline subtracted"), "{row}");
 }

@@ -47,7 +47,7 @@ pub use names::{
     BASE_CONNECTIONS, BASE_KEYS, CaseId, CaseStart, DEFAULT_VALUE_LEN, MEMCHR_PASS, PYTHON_DICT, REDIS_SERVER,
 };
 pub use schema::{
-    BASELINES_SOURCE, Bucket, DatasetInfo, Direction, FileInfo, LatencyHistogram, LenSummary, LoadInfo, Metric,
-    OLDEST_READABLE_VERSION, Record, RecordKey, ResultSet, SCHEMA_VERSION, Skipped, Spread, SpreadKind, Unit,
+    BASELINES_SOURCE, Bucket, DatasetInfo, Direction, Estimate, FileInfo, LatencyHistogram, LenSummary, LoadInfo,
+    Metric, OLDEST_READABLE_VERSION, Record, RecordKey, ResultSet, SCHEMA_VERSION, Skipped, Spread, SpreadKind, Unit,
 };
 pub use workload::Workload;

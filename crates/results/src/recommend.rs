@@ -186,8 +186,8 @@ impl Recommendation {
         format!(
             "p50/p99: each lookup of `{}` keys timed alone (max: too few timed for a p99, the slowest shown); \
              memory: anonymous + file-backed resident memory after all lookups (and a server's, for \
-             `redis`), or, where the runs under memory limits show it, the smallest limit under which the \
-             strategy's p99 stayed within {slowdown:.0}× of its p99 without one; start: time until lookups run at \
+             `redis`), or, where the runs under memory limits show a smaller one, the smallest limit under \
+             which the strategy's p99 stayed within {slowdown:.0}× of its p99 without one; start: time until lookups run at \
              speed (the open: an index built or reused, a table loaded; then the files mapped in), a reopen \
              with the build it needs once{disk}. Each strategy competes with its best case; each \
              figure is the median of the runs. (tie): the runs cannot tell the best from the runner-up on \
@@ -355,21 +355,27 @@ impl<'a> Candidates<'a> {
                 let max = self.find(s, Some(self.workload), Metric::LatencyMax)?;
                 Some(pick(max, format!("max {}", units::nanos(max.value))))
             }),
-            // Memory a strategy can be given without leaving its speed, where
-            // runs under limits show it; else what it held. Either way its
-            // latency is said beside it: the least memory can be the slowest.
-            // A strategy measured under limits competes with the case that was.
+            // The least memory a strategy can be given without leaving its
+            // speed: what it held without a limit, or a smaller limit the runs
+            // under limits show it kept to. Either way its latency is said
+            // beside it: the least memory can be the slowest. A strategy
+            // measured under limits competes with the case that was.
             Goal::LeastMemory if self.strategy_swept(s) && !self.case_swept(s) => None,
-            Goal::LeastMemory => match self.smallest_budget(s) {
-                Some((limit, tail)) => Some(Pick {
-                    case: s.clone(),
-                    value: limit as f64,
-                    interval: None,
-                    shown: format!("{} limit", units::bytes(limit as f64)),
-                    at: Some(format!("p99 {}", units::nanos(tail))),
-                }),
-                None => memory().map(|m| Pick { at: p50(), ..m }),
-            },
+            Goal::LeastMemory => {
+                let held = memory().map(|m| Pick { at: p50(), ..m });
+                match (self.smallest_budget(s), held) {
+                    (Some((limit, tail)), held) if held.as_ref().is_none_or(|h| (limit as f64) < h.value) => {
+                        Some(Pick {
+                            case: s.clone(),
+                            value: limit as f64,
+                            interval: None,
+                            shown: format!("{} limit", units::bytes(limit as f64)),
+                            at: Some(format!("p99 {}", units::nanos(tail))),
+                        })
+                    }
+                    (_, held) => held,
+                }
+            }
             // Until lookups run at speed (open, then mapped in), where measured; a
             // reopen also names the build it needs once.
             Goal::FastestStart => {

@@ -73,7 +73,8 @@ pub enum Metric {
     LatencyMax,
     /// Time from open until the strategy can answer (build or reopen).
     OpenTime,
-    /// For `warming`: time from open until the full map serves.
+    /// Time from open until lookups run at their steady speed: the open, then
+    /// the files' pages mapped in (`warming`: until its full map serves).
     ReadyTime,
     /// Fraction of lookups answered by a cache.
     HitRate,
@@ -637,6 +638,26 @@ pub struct ResultSet {
     /// Cases the run did not measure because they could not fit, with why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<Skipped>,
+    /// What the fit estimate allowed each case that ran, to set beside what it used.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub estimates: Vec<Estimate>,
+}
+
+/// The anonymous memory the fit estimate (`kvbench_harness::fit`) allowed
+/// a case before it ran, kept so its error can be read against the memory
+/// the case then added ([`Metric::OpenAnonRssBytes`], [`Metric::AnonRssBytes`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// The case, as its records name it.
+    #[serde(flatten)]
+    pub case: CaseId,
+    /// The data it ran on.
+    pub dataset: DatasetInfo,
+    /// The memory limit the run was under, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_limit: Option<u64>,
+    /// Anonymous bytes the case was estimated to add (its probe's own not included).
+    pub bytes: u64,
 }
 
 /// A case the run skipped before starting it, because its estimated memory
@@ -664,6 +685,7 @@ impl ResultSet {
             records: Vec::new(),
             memory_budget: None,
             skipped: Vec::new(),
+            estimates: Vec::new(),
         }
     }
 }

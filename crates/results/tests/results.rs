@@ -84,9 +84,9 @@ fn files_of_older_versions_still_read() {
     }
 }
 
-/// Every results file committed under `results/` (schemas 4 to 7, labels for
-/// cases and workloads) reads into typed cases and workloads, with the labels
-/// people read unchanged.
+/// Every results file committed under `results/` reads; those of schemas 4
+/// to 7 (labels for cases and workloads) into typed cases and workloads, with
+/// the labels people read unchanged.
 #[test]
 fn the_committed_results_read_into_typed_cases() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results");
@@ -104,7 +104,9 @@ fn the_committed_results_read_into_typed_cases() {
             }
             let set = io::read(&path).unwrap();
             let raw: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-            for (record, raw) in set.records.iter().zip(raw["records"].as_array().unwrap()) {
+            // Files of schema 8 on hold typed fields, not labels: they read, and there is no old label to compare.
+            let labelled = raw["schema_version"].as_u64().is_some_and(|v| v < 8);
+            for (record, raw) in set.records.iter().zip(raw["records"].as_array().unwrap()).filter(|_| labelled) {
                 // The old labels, made again from the typed fields.
                 assert_eq!(record.case.to_string(), raw["strategy"].as_str().unwrap(), "{}", path.display());
                 assert_eq!(record.workload_label(), raw["workload"].as_str().unwrap(), "{}", path.display());

@@ -161,10 +161,12 @@ pub fn run(args: &SuiteArgs) -> anyhow::Result<ExitCode> {
         say(format_args!("each probe runs under a memory limit of {} (page cache included)", human::bytes(limit)));
     }
     let mut outcome = suite::run(&plan, &mut RunLines::new("measuring"))?;
-    outcome.results.memory_budget = args.memory_budget.map(|b| b.0);
+    // In whole pages, as the limit it is measured under is kept.
+    outcome.results.memory_budget = args.memory_budget.map(|b| Budget::Bytes(b.0).bytes(0));
     let swept = under_limits(args, &plan)?;
     outcome.results.records.extend(swept.records().cloned());
     outcome.results.skipped.extend(swept.skipped().cloned());
+    outcome.results.estimates.extend(swept.points.iter().flat_map(|p| p.outcome.results.estimates.iter().cloned()));
     outcome.failures.extend(swept.failures().cloned());
     match args.format {
         Format::Json => {
@@ -236,8 +238,9 @@ fn print_tables(
                 println!("{}: skipped, {why}", case.label());
             }
         }
+        suite_table::estimates(&outcome.results, &d.info);
         suite_table::under_limits(swept, &d.info, &d.records, args.wide, format);
-        suite_table::what_to_use(&outcome.results, &d.info, args.memory_budget, format);
+        suite_table::what_to_use(&outcome.results, &d.info, outcome.results.memory_budget, format);
     }
 }
 

@@ -13,7 +13,7 @@ use kvbench_results::cells::{Slowest, figure, tail, with_interval};
 use kvbench_results::legend::{Legend, Measured, Term};
 use kvbench_results::recommend::{HEADER, latency_workload, recommend_with};
 use kvbench_results::table::{self, Cell, Format};
-use kvbench_results::units::{ByteSize, approx_count};
+use kvbench_results::units::approx_count;
 use kvbench_results::{CaseId, DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record, ResultSet};
 use kvbench_workload::Workload;
 
@@ -292,10 +292,10 @@ impl Table<'_> {
 }
 
 /// The recommendation for one dataset, computed from its records (`kvbench_results::recommend`).
-pub fn what_to_use(results: &ResultSet, dataset: &DatasetInfo, budget: Option<ByteSize>, format: Format) {
+pub fn what_to_use(results: &ResultSet, dataset: &DatasetInfo, budget: Option<u64>, format: Format) {
     let records = &results.records;
     let Some(workload) = latency_workload(records, dataset) else { return };
-    let r = recommend_with(records, &results.skipped, dataset, workload, budget.map(|b| b.0));
+    let r = recommend_with(records, &results.skipped, dataset, workload, budget);
     println!("\nWhat to use for {} on this machine", r.dataset);
     match format {
         Format::Markdown => println!("\n{}", table::Table::of(&HEADER, &r.rows()).markdown()),
@@ -389,9 +389,38 @@ pub fn under_limits(swept: &SweepOutcome, dataset: &DatasetInfo, unlimited: &[Re
         "{}",
         human::wrap(
             "Each probe ran in a fresh process inside a cgroup whose memory limit counts the page cache, its \
-             files evicted first and not mapped in before timing: the file is served as on a machine with that \
-             much memory. skipped: the case cannot fit (the reason is listed above); empty: its run failed.",
+             files evicted, then read and mapped in as far as the limit holds them: the file is served as on a \
+             machine with that much memory that has served a while. skipped: the case cannot fit (the reason is listed above); empty: its run failed.",
             100
         )
     );
+}
+
+/// The fit estimate's error for `dataset`'s cases run without a limit: the
+/// anonymous memory it allowed each before it ran, beside the most the case
+/// added (after open or after its lookups), where either is more than nothing.
+pub fn estimates(results: &ResultSet, dataset: &DatasetInfo) {
+    let added = |case: &CaseId| {
+        let get = |m| results.records.iter().find(|r| r.case == *case && r.memory_limit.is_none() && r.metric == m);
+        let (open, after) = (get(Metric::OpenAnonRssBytes), get(Metric::AnonRssBytes));
+        open.into_iter().chain(after).map(|r| r.value).reduce(f64::max)
+    };
+    let lines: Vec<String> = results
+        .estimates
+        .iter()
+        .filter(|e| &e.dataset == dataset && e.memory_limit.is_none())
+        .filter_map(|e| {
+            let used = added(&e.case)?;
+            let ratio = if e.bytes > 0 { format!(" ({:.2}×)", used / e.bytes as f64) } else { String::new() };
+            (e.bytes > 0 || used >= f64::from(1 << 20))
+                .then(|| format!("{} {} / {}{ratio}", e.case, human::bytes(e.bytes), human::bytes(used as u64)))
+        })
+        .collect();
+    if !lines.is_empty() {
+        let text = format!(
+            "fit estimates, anonymous memory allowed before running / added at most (used ÷ allowed): {}",
+            lines.join("; ")
+        );
+        println!("{}", human::wrap(&text, 100));
+    }
 }

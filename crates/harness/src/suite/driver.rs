@@ -12,7 +12,7 @@ use kvbench_peers::RedisCluster;
 use kvbench_peers::cluster::DEFAULT_NODES;
 use kvbench_results::recommend::{Goal, SINGLE_RUN_SPREAD, TIMED_GOALS, contested, latency_workload};
 use kvbench_results::units::bytes;
-use kvbench_results::{DatasetInfo, Record, ResultSet, RunInfo, Skipped};
+use kvbench_results::{DatasetInfo, Estimate, Record, ResultSet, RunInfo, Skipped};
 use kvbench_workload::Workload;
 
 use super::estimate::{self, Planned};
@@ -300,14 +300,22 @@ pub fn run(plan: &SuitePlan, progress: &mut dyn Progress) -> Result<SuiteOutcome
     let mut results = ResultSet::new("kvbench suite");
     let mut datasets = Vec::new();
     for ((((info, path), per_case), skip), focused) in plan.datasets.iter().zip(reports).zip(skips).zip(&runs) {
-        for (case, why) in plan.cases.iter().zip(&skip) {
-            if let Some(reason) = why {
-                results.skipped.push(Skipped {
+        for ((case, why), runs) in plan.cases.iter().zip(&skip).zip(&per_case) {
+            match why {
+                Some(reason) => results.skipped.push(Skipped {
                     case: case.id(),
                     dataset: info.clone(),
                     reason: reason.clone(),
                     memory_limit: limit_bytes,
-                });
+                }),
+                // Its store exists by now: a reopen was estimated so, a build is estimated building.
+                None if !runs.is_empty() => results.estimates.push(Estimate {
+                    case: case.id(),
+                    dataset: info.clone(),
+                    memory_limit: limit_bytes,
+                    bytes: fit::own_bytes(case, file_bytes(path), info.keys, true),
+                }),
+                None => {}
             }
         }
         let dataset_records = dataset_records(info, &plan.cases, focused, &run_info);

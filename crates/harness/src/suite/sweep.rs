@@ -146,6 +146,7 @@ pub fn run(plan: &SuitePlan, budgets: &[Budget], progress: &mut dyn Progress) ->
     }
     let workload = plan.workloads.iter().copied().find(|w| *w != Workload::MISS).unwrap_or(Workload::UNIFORM);
     let mut points = Vec::new();
+    let mut progress = Counted { inner: progress, before: 0, total: 0 };
     for (info, path) in &plan.datasets {
         let file = super::file_bytes(path);
         let mut limits: Vec<(Budget, u64)> = budgets.iter().map(|&b| (b, b.bytes(file))).collect();
@@ -160,11 +161,44 @@ pub fn run(plan: &SuitePlan, budgets: &[Budget], progress: &mut dyn Progress) ->
                 memory_limit: Some(limit),
                 ..plan.clone()
             };
-            let outcome = super::run(&point, progress)?;
+            let outcome = super::run(&point, &mut progress)?;
+            progress.before += progress.total;
             points.push(SweepPoint { dataset: info.clone(), budget, limit, outcome });
         }
     }
     Ok(SweepOutcome { points })
+}
+
+/// One progress count over all the points' runs: each point's run counts
+/// its steps from zero, the user sees them continue.
+struct Counted<'a> {
+    inner: &'a mut dyn Progress,
+    /// Steps of the points before this one.
+    before: u64,
+    /// Steps of this point so far.
+    total: u64,
+}
+
+impl Progress for Counted<'_> {
+    fn start(&mut self, total: u64) {
+        self.total = total;
+        self.inner.start(self.before + total);
+    }
+    fn doing(&mut self, what: &str) {
+        self.inner.doing(what);
+    }
+    fn tick(&mut self) {
+        self.inner.tick();
+    }
+    fn done(&mut self, steps: u64) {
+        self.inner.done(steps);
+    }
+    fn plan(&mut self, planned: &super::Planned) {
+        self.inner.plan(planned);
+    }
+    fn note(&mut self, message: &str) {
+        self.inner.note(message);
+    }
 }
 
 /// `32 MiB (0.5× the 64 MiB file)`, or the size alone when it was asked as one.
