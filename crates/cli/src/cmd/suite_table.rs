@@ -14,7 +14,7 @@ use kvbench_results::legend::{Legend, Measured, Term};
 use kvbench_results::recommend::{HEADER, latency_workload, recommend_with};
 use kvbench_results::table::{self, Cell, Format};
 use kvbench_results::units::approx_count;
-use kvbench_results::{CaseId, DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record, ResultSet};
+use kvbench_results::{CaseId, CaseStart, DatasetInfo, FileInfo, LenSummary, MEMCHR_PASS, Metric, Record, ResultSet};
 use kvbench_workload::Workload;
 
 use crate::human;
@@ -398,17 +398,24 @@ pub fn under_limits(swept: &SweepOutcome, dataset: &DatasetInfo, unlimited: &[Re
 
 /// The fit estimate's error for `dataset`'s cases run without a limit: the
 /// anonymous memory it allowed each before it ran, beside the most the case
-/// added (after open or after its lookups), where either is more than nothing.
+/// added (after open or after its lookups), where either is more than
+/// nothing. A build's estimate is of its peak during the open, which the
+/// probe does not see: builds are left out.
 pub fn estimates(results: &ResultSet, dataset: &DatasetInfo) {
     let added = |case: &CaseId| {
-        let get = |m| results.records.iter().find(|r| r.case == *case && r.memory_limit.is_none() && r.metric == m);
+        let get = |m| {
+            results
+                .records
+                .iter()
+                .find(|r| r.case == *case && &r.dataset == dataset && r.memory_limit.is_none() && r.metric == m)
+        };
         let (open, after) = (get(Metric::OpenAnonRssBytes), get(Metric::AnonRssBytes));
         open.into_iter().chain(after).map(|r| r.value).reduce(f64::max)
     };
     let lines: Vec<String> = results
         .estimates
         .iter()
-        .filter(|e| &e.dataset == dataset && e.memory_limit.is_none())
+        .filter(|e| &e.dataset == dataset && e.memory_limit.is_none() && !e.case.started(CaseStart::Build))
         .filter_map(|e| {
             let used = added(&e.case)?;
             let ratio = if e.bytes > 0 { format!(" ({:.2}×)", used / e.bytes as f64) } else { String::new() };
