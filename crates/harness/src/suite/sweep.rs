@@ -11,7 +11,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use kvbench_lookup::Family;
+use kvbench_results::names::NAIVE_BASELINE;
 use kvbench_results::units::{ByteSize, bytes};
 use kvbench_results::{DatasetInfo, Record, Skipped};
 use kvbench_workload::Workload;
@@ -77,20 +77,14 @@ impl fmt::Display for Budget {
 
 /// The cases a sweep measures: each strategy of `cases` once, as it serves
 /// once its store exists (reopened, or warm), never a cold start or the
-/// naive yardstick: a budget is what a running service is given.
+/// naive yardstick (`scan-lines`; the plain `scan` is the baseline a budget
+/// question starts from): a budget is what a running service is given.
 pub fn sweep_cases(cases: &[Case]) -> Vec<Case> {
     let mut out: Vec<Case> = Vec::new();
-    for case in cases.iter().filter(|c| !c.cold && c.strategy.kind().facts().family != Family::Baseline) {
+    for case in cases.iter().filter(|c| !c.cold && c.strategy.to_string() != NAIVE_BASELINE) {
         let served = Case { fresh_index: false, ..case.clone() };
         if !out.contains(&served) {
             out.push(served);
-        }
-    }
-    // The plain scan is the baseline a budget question starts from: kept, the line-by-line one is not.
-    if let Some(scan) = cases.iter().find(|c| !c.cold && c.strategy.to_string() == "scan") {
-        let scan = Case { fresh_index: false, ..scan.clone() };
-        if !out.contains(&scan) {
-            out.insert(0, scan);
         }
     }
     out

@@ -206,18 +206,6 @@ mod tests {
 
     use super::*;
 
-    fn run() -> RunInfo {
-        RunInfo {
-            cpu: "Test CPU".into(),
-            cores: 2,
-            os: "linux".into(),
-            toolchain: "rustc".into(),
-            commit: None,
-            timestamp: "2026-12-01T00:00:00Z".into(),
-            quick: false,
-        }
-    }
-
     fn ds(keys: u64) -> DatasetInfo {
         DatasetInfo::generated(keys, DEFAULT_VALUE_LEN)
     }
@@ -236,7 +224,7 @@ mod tests {
         limit: Option<u64>,
     ) -> Record {
         let workload = uniform.then_some(Workload::UNIFORM);
-        let mut r = Record::new(case.clone(), dataset, workload, metric, value, &run());
+        let mut r = Record::new(case.clone(), dataset, workload, metric, value, &RunInfo::detect(false));
         r.memory_limit = limit;
         r
     }
