@@ -43,6 +43,7 @@ impl StrategyArgs {
             redis_url: Some(self.redis_url.clone()),
             // Empty when not given: opening `redis-cluster` then says to give it.
             redis_cluster: Some(self.redis_cluster.clone()).filter(|urls| !urls.is_empty()),
+            reload: false,
         }
     }
 }

@@ -224,7 +224,7 @@ mod tests {
             assert_eq!(needs(&build, bytes, keys, true), expected, "{kind} built");
             let reopened = Needs { memory: reopen * keys + PROBE_BYTES, disk: 0 };
             assert_eq!(needs(&Case::new(Strategy::Plain(kind)), bytes, keys, true), reopened, "{kind} reopened");
-            let missing = if kind.keeps_sidecar() { expected } else { reopened };
+            let missing = if kind.keeps_store() { expected } else { reopened };
             assert_eq!(needs(&Case::new(Strategy::Plain(kind)), bytes, keys, false), missing, "{kind}, no store yet");
         }
         // A cache: each of its records (68 B here) copied with 128 B around it, over its backing's needs.

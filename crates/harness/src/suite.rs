@@ -53,13 +53,17 @@ pub fn default_cases() -> Vec<Case> {
 }
 
 /// The cases that measure `strategies`: the default cases of each (so
-/// `mmap-index` is built, reopened and started cold), then a warm case for
-/// each one the defaults do not cover (`lru(0.2,hashmap)`, `redis`), in the
-/// order given.
+/// `mmap-index` is built, reopened and started cold), then for each one the
+/// defaults do not cover a warm case (`lru(0.2,hashmap)`), or a load and a
+/// reuse of the db of a server (`redis`), in the order given.
 pub fn cases_for(strategies: &[Strategy]) -> Vec<Case> {
     let mut cases: Vec<Case> = default_cases().into_iter().filter(|c| strategies.contains(&c.strategy)).collect();
     for s in strategies {
         if !cases.iter().any(|c| &c.strategy == s) {
+            // A store kept in a server (`redis`) is loaded, then reused, as a sidecar is built, then reopened.
+            if s.kind().keeps_store() {
+                cases.push(Case { fresh_index: true, ..Case::new(s.clone()) });
+            }
             cases.push(Case::new(s.clone()));
         }
     }
@@ -137,8 +141,8 @@ pub enum SuiteError {
     /// The plan has no case to run.
     #[error("the suite has no case to run (no strategy selected)")]
     NoCases,
-    /// The index sidecars or stores that reopened cases reuse could not be built.
-    #[error("cannot build the index of {path}: {source}", path = path.display())]
+    /// The index sidecars or stores (a server's db included) that reopened cases reuse could not be built.
+    #[error("cannot build the indexes and stores of {path} that the reopened cases reuse: {source}", path = path.display())]
     Prepare {
         /// The data file.
         path: PathBuf,
@@ -266,21 +270,27 @@ fn splitmix64(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Builds the index sidecars of `data` (in this process) that a case
-/// reuses: in shuffled order a reopen may run before any build. Returns the
-/// files it wrote (a sidecar, when there was none or it was stale), so the
-/// user hears that a file appeared beside their data.
-pub fn prepare_dataset(data: &Path, cases: &[Case], lenient: bool) -> Result<Vec<PathBuf>, OpenError> {
-    let opts = OpenOptions { lenient, ..OpenOptions::default() };
+/// Builds the stores of `data` that a case reuses (index sidecars, engine
+/// stores, a server's db), each once and in this process, with the options
+/// `opts` gives each case: in shuffled order a reopen may run before any
+/// build, and would time the build. Returns the files it wrote (a sidecar,
+/// when there was none or it was stale), so the user hears that a file
+/// appeared beside their data.
+pub fn prepare_dataset(
+    data: &Path,
+    cases: &[Case],
+    opts: impl Fn(&Case) -> OpenOptions,
+) -> Result<Vec<PathBuf>, OpenError> {
     let mut wrote = Vec::new();
-    let mut opened: Vec<PathBuf> = Vec::new();
-    for case in cases.iter().filter(|c| !c.fresh_index) {
-        let Some(sidecar) = case.strategy.sidecar(data, &opts) else { continue };
-        if opened.contains(&sidecar) {
+    let mut opened: Vec<Strategy> = Vec::new();
+    for case in cases.iter().filter(|c| !c.fresh_index && c.strategy.reader().keeps_store()) {
+        // An lru reuses its backing's store.
+        let reader = Strategy::Plain(case.strategy.reader());
+        if opened.contains(&reader) {
             continue;
         }
-        wrote.extend(kvbench_lookup::open(data, &Strategy::Plain(case.strategy.reader()), &opts)?.info().wrote);
-        opened.push(sidecar);
+        wrote.extend(kvbench_lookup::open(data, &reader, &opts(case))?.info().wrote);
+        opened.push(reader);
     }
     Ok(wrote)
 }
@@ -477,9 +487,12 @@ mod tests {
     fn cases_are_chosen_by_strategy() {
         let mmap = Strategy::Plain(StrategyKind::MmapIndex);
         let extra: Strategy = "lru(0.2,hashmap)".parse().unwrap();
-        let cases = cases_for(&[extra.clone(), mmap.clone()]);
+        let redis = Strategy::Plain(StrategyKind::Redis);
+        let cases = cases_for(&[extra.clone(), mmap.clone(), redis]);
         let labels: Vec<String> = cases.iter().map(Case::label).collect();
-        assert_eq!(labels, ["mmap-index (build)", "mmap-index (reopen)", "mmap-index (cold)", "lru(0.2,hashmap)"]);
+        let expected = ["mmap-index (build)", "mmap-index (reopen)", "mmap-index (cold)", "lru(0.2,hashmap)"];
+        // A server's first load is its build, timed apart from the reuse of what it loaded.
+        assert_eq!(labels, [&expected[..], &["redis (build)", "redis (reopen)"]].concat());
         assert!(cases_for(&[]).is_empty());
         let all: Vec<Strategy> = default_cases().into_iter().map(|c| c.strategy).collect();
         assert_eq!(cases_for(&all), default_cases(), "every default strategy: the default cases");

@@ -181,6 +181,11 @@ pub struct OpenOptions {
     /// Seed node URLs of the Redis Cluster the `redis-cluster` strategy loads
     /// and reads, e.g. `redis://127.0.0.1:7000`; no default (it must be given).
     pub redis_cluster: Option<Vec<String>>,
+    /// Load a server's db anew even when it holds this file already: a
+    /// store in a server is not a file the suite can delete before timing
+    /// its build ([`Place::Server`]).
+    #[serde(default)]
+    pub reload: bool,
 }
 
 /// The Redis db used when [`OpenOptions::redis_url`] is `None`.

@@ -14,7 +14,9 @@
 //! it, plus the number of keys loaded.
 //!
 //! - marker equal to this file's fingerprint: the data is reused as is (a
-//!   restart costs one validation pass, no load);
+//!   restart costs one validation pass, no load), unless
+//!   [`OpenOptions::reload`](crate::OpenOptions::reload) asks for a load (the
+//!   suite's `redis (build)` case: the db is the strategy's store);
 //! - any other marker (another file, or a load that never finished): the db is
 //!   kvbench's, so it is emptied with `FLUSHDB` and loaded again;
 //! - no marker in a non-empty db: refused with [`OpenError::ForeignData`](crate::OpenError::ForeignData);

@@ -97,7 +97,7 @@ pub(crate) fn load<D: Db>(
     let mut flushed = false;
     match db.marker().map_err(backend)? {
         Some(marker) => {
-            if let Some(keys) = reused_keys(&marker, &fingerprint) {
+            if let Some(keys) = reused_keys(&marker, &fingerprint).filter(|_| !opts.reload) {
                 return Ok(LoadReport {
                     records: parsed.records,
                     duplicates: parsed.records.saturating_sub(keys),
@@ -140,7 +140,11 @@ pub(crate) fn load<D: Db>(
     data.vouch(Ok(()))?;
     let keys = offsets.records.saturating_sub(duplicates);
     db.set_marker(&format!("{fingerprint} keys={keys}")).map_err(backend)?;
-    let how = if flushed { " (flushed an earlier kvbench load first)" } else { "" };
+    let how = match (flushed, opts.reload) {
+        (true, true) => " (asked to reload: flushed an earlier kvbench load first)",
+        (true, false) => " (flushed an earlier kvbench load first)",
+        (false, _) => "",
+    };
     Ok(LoadReport {
         records: parsed.records,
         duplicates,

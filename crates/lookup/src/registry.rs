@@ -118,8 +118,9 @@ impl StrategyKind {
         self.facts().family == Family::Server
     }
 
-    /// Whether this kind keeps its index or store beside the data (built once, then reopened).
-    pub fn keeps_sidecar(self) -> bool {
+    /// Whether this kind keeps an index or store (built once, then reopened):
+    /// beside the data, or a server's db.
+    pub fn keeps_store(self) -> bool {
         self.facts().store.is_some()
     }
 
@@ -336,8 +337,8 @@ mod tests {
         // The lists derived from the facts, as they were spelled before.
         use StrategyKind::*;
         assert_eq!(StrategyKind::ENGINES, [Fst, Lmdb, Sqlite, Cdb, Redb]);
-        let keeps: Vec<StrategyKind> = StrategyKind::ALL.into_iter().filter(|k| k.keeps_sidecar()).collect();
-        assert_eq!(keeps, [MmapIndex, PhfIndex, Fst, Lmdb, Sqlite, Cdb, Redb]);
+        let keeps: Vec<StrategyKind> = StrategyKind::ALL.into_iter().filter(|k| k.keeps_store()).collect();
+        assert_eq!(keeps, [MmapIndex, PhfIndex, Fst, Lmdb, Sqlite, Cdb, Redb, Redis, RedisCluster]);
         let servers: Vec<StrategyKind> = StrategyKind::ALL.into_iter().filter(|k| k.needs_server()).collect();
         assert_eq!(servers, [Redis, RedisCluster]);
     }

@@ -57,6 +57,12 @@ fn a_second_open_reuses_and_a_changed_file_reloads() {
         assert_eq!((info.keys, info.duplicates), (Some(9), Some(1)));
         assert_eq!(second.get(b"apple").unwrap().as_deref(), Some(&b"red fruit"[..]));
 
+        // Asked to reload (the suite's build case), the same file is loaded again.
+        let reloaded = RedisLookup::open(path, &OpenOptions { reload: true, ..opts.clone() }).unwrap();
+        assert!(!reloaded.report().reused);
+        assert!(reloaded.report().note.contains("asked to reload"), "{}", reloaded.report().note);
+        assert_eq!(reloaded.info().keys, Some(9));
+
         // Replace the file: the marker no longer matches, so the db is flushed and reloaded.
         let next = path.with_extension("new");
         std::fs::write(&next, b"apple changed\nnew 1\n").unwrap();
@@ -94,13 +100,16 @@ fn a_db_with_foreign_keys_is_refused_and_left_intact() {
     let mut con = connect(&url);
     redis::cmd("SET").arg("user-key").arg("precious").exec(&mut con).unwrap();
     with_file(HANDWRITTEN, |path| {
-        let opts = OpenOptions { redis_url: Some(url.clone()), ..OpenOptions::default() };
-        match RedisLookup::open(path, &opts) {
-            Err(e @ OpenError::ForeignData { keys: 1, .. }) => {
-                let message = e.to_string();
-                assert!(message.contains(&url) && message.contains("not loaded by kvbench"), "{message}");
+        // Not even when asked to reload: a reload replaces only kvbench's own load.
+        for reload in [false, true] {
+            let opts = OpenOptions { redis_url: Some(url.clone()), reload, ..OpenOptions::default() };
+            match RedisLookup::open(path, &opts) {
+                Err(e @ OpenError::ForeignData { keys: 1, .. }) => {
+                    let message = e.to_string();
+                    assert!(message.contains(&url) && message.contains("not loaded by kvbench"), "{message}");
+                }
+                other => panic!("expected ForeignData, got {other:?}"),
             }
-            other => panic!("expected ForeignData, got {other:?}"),
         }
     });
     let value: Option<String> = redis::cmd("GET").arg("user-key").query(&mut con).unwrap();

@@ -103,15 +103,10 @@ impl SuitePlan {
         cluster: Option<&[String]>,
     ) -> ProbeSpec {
         let all = if case.cold { &self.workloads[..self.workloads.len().min(1)] } else { &self.workloads[..] };
-        let reads_cluster = case.strategy.reader() == StrategyKind::RedisCluster;
         ProbeSpec {
             data: data.to_owned(),
             strategy: case.strategy.clone(),
-            opts: OpenOptions {
-                lenient: self.lenient,
-                redis_cluster: cluster.filter(|_| reads_cluster).map(<[String]>::to_vec),
-                ..OpenOptions::default()
-            },
+            opts: self.open_options(case, cluster),
             fresh_index: case.fresh_index,
             cold: case.cold,
             workloads: focus.workloads(all),
@@ -122,6 +117,19 @@ impl SuitePlan {
             cgroup: cgroup.map(Path::to_owned),
             budget: self.case_budget,
             ready_timeout: READY_TIMEOUT,
+        }
+    }
+
+    /// How `case` opens its strategy: a build's reloads a server's db, which
+    /// no file stands for ([`kvbench_lookup::Place::Server`]); a
+    /// `redis-cluster` case reads the `cluster` the suite started.
+    fn open_options(&self, case: &Case, cluster: Option<&[String]>) -> OpenOptions {
+        let reads_cluster = case.strategy.reader() == StrategyKind::RedisCluster;
+        OpenOptions {
+            lenient: self.lenient,
+            redis_cluster: cluster.filter(|_| reads_cluster).map(<[String]>::to_vec),
+            reload: case.fresh_index,
+            ..OpenOptions::default()
         }
     }
 
@@ -222,7 +230,7 @@ pub fn run(plan: &SuitePlan, progress: &mut dyn Progress) -> Result<SuiteOutcome
     for ((info, path), skip) in plan.datasets.iter().zip(&skips) {
         let running: Vec<Case> =
             plan.cases.iter().zip(skip).filter(|(_, why)| why.is_none()).map(|(c, _)| c.clone()).collect();
-        let wrote = prepare_dataset(path, &running, plan.lenient)
+        let wrote = prepare_dataset(path, &running, |case| plan.open_options(case, urls.as_deref()))
             .map_err(|source| SuiteError::Prepare { path: path.clone(), source })?;
         for sidecar in wrote.iter().filter(|_| info.file.is_some()) {
             progress
