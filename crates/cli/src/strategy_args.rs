@@ -44,6 +44,7 @@ impl StrategyArgs {
             // Empty when not given: opening `redis-cluster` then says to give it.
             redis_cluster: Some(self.redis_cluster.clone()).filter(|urls| !urls.is_empty()),
             reload: false,
+            engine_defaults: false,
         }
     }
 }

@@ -240,9 +240,10 @@ fn the_suite_measures_redis_cluster_over_a_cluster_it_starts() {
     let results = results.unwrap();
     // Its first load is its build; the reopen reuses what it loaded.
     for start in [CaseStart::Build, CaseStart::Reopen] {
-        let p50 = results.records.iter().find(|r| {
-            r.case.strategy == "redis-cluster" && r.started(start) && r.metric == Metric::LatencyP50
-        });
+        let p50 = results
+            .records
+            .iter()
+            .find(|r| r.case.strategy == "redis-cluster" && r.started(start) && r.metric == Metric::LatencyP50);
         assert!(p50.is_some_and(|r| r.value > 0.0), "{start:?}\n{stdout}");
     }
     assert!(stdout.contains("redis-cluster (reopen)") && stdout.contains("redis-cluster (build)"), "{stdout}");

@@ -28,7 +28,9 @@ impl Case {
         let start = match (self.fresh_index, self.cold, s) {
             (_, true, _) => Some(CaseStart::Cold),
             (true, false, _) => Some(CaseStart::Build),
-            (false, false, Strategy::Plain(kind)) if kind.keeps_store() => Some(CaseStart::Reopen),
+            (false, false, Strategy::Plain(kind) | Strategy::Defaults(kind)) if kind.keeps_store() => {
+                Some(CaseStart::Reopen)
+            }
             _ => None,
         };
         CaseId::new(s.to_string(), start)

@@ -63,7 +63,7 @@ pub fn needs(case: &Case, file_bytes: u64, keys: u64, store_exists: bool) -> Nee
     let (outer, reader) = (case.strategy.kind(), case.strategy.reader());
     let cached = match case.strategy {
         Strategy::Lru { ratio, .. } => ratio,
-        Strategy::Plain(_) => 0.0,
+        Strategy::Plain(_) | Strategy::Defaults(_) => 0.0,
     };
     let held = |kind: StrategyKind| held(kind.facts().memory, keys, file_bytes / keys.max(1), cached);
     // What the reader holds, and around it what a cache in front of it holds.

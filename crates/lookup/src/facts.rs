@@ -30,6 +30,10 @@ pub struct Facts {
     pub memchr_floor: bool,
     /// How the default suite starts it, in the order it runs them (none: not in the default suite).
     pub starts: &'static [Start],
+    /// The settings kvbench opens it with beyond its maintainers' defaults,
+    /// each with its source; none for kvbench's own strategies. A strategy
+    /// with some is also measurable on its defaults (`sqlite(defaults)`).
+    pub settings: &'static [Setting],
     /// How to open it (or why this build cannot).
     pub open: Open,
 }
@@ -109,6 +113,18 @@ pub enum WarmUp {
     Background,
 }
 
+/// One setting an engine is opened with beyond its defaults, as its own
+/// documentation advises for read-only point lookups on a static file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Setting {
+    /// The setting as the engine spells it, e.g. `immutable=1`.
+    pub name: &'static str,
+    /// What it buys, and what it costs or assumes.
+    pub why: &'static str,
+    /// The engine's documentation that advises it (a URL).
+    pub source: &'static str,
+}
+
 /// How the default suite starts a case of a strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Start {
@@ -183,6 +199,7 @@ pub(crate) const fn server(name: &'static str, open: Open) -> Facts {
         warm_up: WarmUp::None,
         memchr_floor: false,
         starts: &[],
+        settings: &[],
         open,
     }
 }

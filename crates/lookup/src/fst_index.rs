@@ -36,6 +36,7 @@ pub(crate) const FACTS: Facts = Facts {
     warm_up: WarmUp::None,
     memchr_floor: false,
     starts: &[Start::Build, Start::Warm],
+    settings: &[],
     open: Open::With(|path, opts| Ok(Box::new(FstIndex::open(path, opts)?))),
 };
 

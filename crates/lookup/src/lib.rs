@@ -65,6 +65,8 @@ mod facts;
 mod format;
 mod guard;
 mod info;
+#[cfg_attr(not(any(feature = "redis", feature = "lmdb")), allow(dead_code))]
+mod pool;
 mod prefetch;
 mod profile;
 mod reference;
@@ -75,7 +77,7 @@ mod store;
 mod value;
 
 pub use error::{KeyFault, LineFault, LookupError, OpenError};
-pub use facts::{Facts, Family, Memory, Open, Opener, Place, Start, Store, WarmUp};
+pub use facts::{Facts, Family, Memory, Open, Opener, Place, Setting, Start, Store, WarmUp};
 pub use format::{MAX_KEY_LEN, check_key, split_line};
 pub use fst_index::{FstIndex, default_fst_path};
 pub use hashmap::HashMapLookup;
@@ -186,6 +188,10 @@ pub struct OpenOptions {
     /// its build ([`Place::Server`]).
     #[serde(default)]
     pub reload: bool,
+    /// Open an engine on its maintainers' defaults instead of the settings
+    /// its facts list ([`Facts::settings`]); set by [`Strategy::Defaults`].
+    #[serde(default)]
+    pub engine_defaults: bool,
 }
 
 /// The Redis db used when [`OpenOptions::redis_url`] is `None`.

@@ -28,6 +28,7 @@ pub(crate) const FACTS: Facts = Facts {
     warm_up: WarmUp::Cache,
     memchr_floor: false,
     starts: &[Start::Warm],
+    settings: &[],
     open: Open::With(|_, _| Err(OpenError::Config("lru needs a ratio and a backing strategy".into()))),
 };
 

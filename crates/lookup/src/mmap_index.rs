@@ -49,6 +49,7 @@ pub(crate) const FACTS: Facts = Facts {
     warm_up: WarmUp::None,
     memchr_floor: false,
     starts: &[Start::Build, Start::Warm, Start::Cold],
+    settings: &[],
     open: Open::With(|path, opts| Ok(Box::new(MmapIndex::open(path, opts)?))),
 };
 

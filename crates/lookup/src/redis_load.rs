@@ -9,7 +9,6 @@
 //! once, here.
 
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use ::redis::{ConnectionLike, RedisError};
@@ -182,35 +181,6 @@ pub(crate) fn redacted(url: &str) -> String {
             format!("{scheme}://{user}:***@{host}{path}")
         }
         None => url.to_owned(),
-    }
-}
-
-/// Connections kept for reuse across lookups (a server thread takes one, uses it, gives it back).
-pub(crate) struct Pool<C> {
-    free: Mutex<Vec<C>>,
-}
-
-impl<C> Pool<C> {
-    /// An empty pool: connections are opened on first use.
-    pub(crate) fn new() -> Self {
-        Pool { free: Mutex::new(Vec::new()) }
-    }
-
-    /// Runs `f` on a pooled connection, or on one `connect` opens if none is
-    /// free; the connection goes back only if `f` succeeded, so a broken one is dropped.
-    pub(crate) fn with<T>(
-        &self,
-        connect: impl FnOnce() -> Result<C, RedisError>,
-        f: impl FnOnce(&mut C) -> Result<T, RedisError>,
-    ) -> Result<T, String> {
-        let pooled = self.free.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        let mut con = match pooled {
-            Some(con) => con,
-            None => connect().map_err(|e| e.to_string())?,
-        };
-        let result = f(&mut con).map_err(|e| e.to_string())?;
-        self.free.lock().unwrap_or_else(PoisonError::into_inner).push(con);
-        Ok(result)
     }
 }
 

@@ -176,6 +176,10 @@ fn unknown_strategy(s: &str) -> String {
 pub enum Strategy {
     /// A strategy that needs no configuration.
     Plain(StrategyKind),
+    /// An engine on its maintainers' defaults (`sqlite(defaults)`), without
+    /// the settings its facts list: what those settings buy is its difference
+    /// from `Plain`. Only a kind with settings has one.
+    Defaults(StrategyKind),
     /// An LRU cache of `ratio` × keys in front of `backing`.
     Lru {
         /// Fraction of the keys the cache holds, in `(0, 1]`.
@@ -214,24 +218,28 @@ impl Strategy {
     /// The kind that reads the data file: the strategy's own, or an lru's backing.
     pub fn reader(&self) -> StrategyKind {
         match self {
-            Strategy::Plain(kind) | Strategy::Lru { backing: kind, .. } => *kind,
+            Strategy::Plain(kind) | Strategy::Defaults(kind) | Strategy::Lru { backing: kind, .. } => *kind,
         }
     }
 
     /// The kind of the outermost strategy.
     pub fn kind(&self) -> StrategyKind {
         match self {
-            Strategy::Plain(kind) => *kind,
+            Strategy::Plain(kind) | Strategy::Defaults(kind) => *kind,
             Strategy::Lru { .. } => StrategyKind::Lru,
         }
     }
 }
 
-/// `scan`, `hashmap`, … or `lru(0.5,mmap-index)`.
+/// The suffix that names an engine on its defaults: `sqlite(defaults)`.
+const DEFAULTS: &str = "(defaults)";
+
+/// `scan`, `hashmap`, …, `sqlite(defaults)` or `lru(0.5,mmap-index)`.
 impl fmt::Display for Strategy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Strategy::Plain(kind) => write!(f, "{kind}"),
+            Strategy::Defaults(kind) => write!(f, "{kind}{DEFAULTS}"),
             Strategy::Lru { ratio, backing } => write!(f, "lru({ratio},{backing})"),
         }
     }
@@ -242,6 +250,18 @@ impl fmt::Display for Strategy {
 impl FromStr for Strategy {
     type Err = OpenError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(name) = s.strip_suffix(DEFAULTS) {
+            let kind: StrategyKind = name.parse()?;
+            if kind.facts().settings.is_empty() {
+                let tuned: Vec<&str> =
+                    StrategyKind::ALL.iter().filter(|k| !k.facts().settings.is_empty()).map(|k| k.name()).collect();
+                return Err(OpenError::Config(format!(
+                    "{kind} has no settings beyond its defaults, so no {kind}{DEFAULTS}; the engines that do: {}",
+                    tuned.join(", ")
+                )));
+            }
+            return Ok(Strategy::Defaults(kind));
+        }
         let Some(args) = s.strip_prefix("lru(").and_then(|rest| rest.strip_suffix(')')) else {
             return Ok(match s.parse()? {
                 StrategyKind::Lru => Strategy::DEFAULT_LRU,
@@ -294,6 +314,7 @@ impl FromStr for Strategies {
 pub fn open(path: &Path, strategy: &Strategy, opts: &OpenOptions) -> Result<Box<dyn Lookup>, OpenError> {
     Ok(match strategy {
         Strategy::Plain(kind) => open_plain(path, *kind, opts)?,
+        Strategy::Defaults(kind) => open_plain(path, *kind, &OpenOptions { engine_defaults: true, ..opts.clone() })?,
         Strategy::Lru { ratio, backing } => Box::new(Lru::new(open_plain(path, *backing, opts)?, *ratio)?),
     })
 }
@@ -381,6 +402,20 @@ mod tests {
         assert!("lru(1.5,scan)".parse::<Strategy>().is_err());
         assert!("lru(0.5,lru)".parse::<Strategy>().is_err());
         assert!("nope".parse::<Strategy>().is_err());
+        // An engine on its defaults: only one with settings of its own has them.
+        let tuned: Vec<StrategyKind> =
+            StrategyKind::ALL.into_iter().filter(|k| !k.facts().settings.is_empty()).collect();
+        assert_eq!(tuned, [StrategyKind::Lmdb, StrategyKind::Sqlite, StrategyKind::Redb]);
+        for kind in tuned {
+            let defaults: Strategy = format!("{kind}(defaults)").parse().unwrap();
+            assert_eq!(
+                (defaults.clone(), defaults.to_string()),
+                (Strategy::Defaults(kind), format!("{kind}(defaults)"))
+            );
+            assert_eq!((defaults.kind(), defaults.reader()), (kind, kind), "the same store as {kind}");
+        }
+        let error = "cdb(defaults)".parse::<Strategy>().unwrap_err().to_string();
+        assert!(error.contains("cdb has no settings") && error.contains("lmdb, sqlite, redb"), "{error}");
         let list: Strategies = "hashmap, lru(0.1,mmap-index),scan,hashmap".parse().unwrap();
         let expected =
             [Strategy::Plain(StrategyKind::HashMap), Strategy::DEFAULT_LRU, Strategy::Plain(StrategyKind::Scan)];

@@ -34,6 +34,7 @@ pub(crate) const FACTS: Facts = Facts {
     warm_up: WarmUp::None,
     memchr_floor: true,
     starts: &[Start::Warm, Start::Cold],
+    settings: &[],
     open: Open::With(|path, opts| Ok(Box::new(Scan::open(path, opts)?))),
 };
 

@@ -24,6 +24,7 @@ pub(crate) const FACTS: Facts = Facts {
     warm_up: WarmUp::None,
     memchr_floor: false,
     starts: &[Start::Warm],
+    settings: &[],
     open: Open::With(|path, opts| Ok(Box::new(ScanLines::open(path, opts)?))),
 };
 

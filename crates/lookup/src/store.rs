@@ -38,7 +38,7 @@ use rayon::slice::ParallelSliceMut;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::error::{LookupError, OpenError};
-use crate::facts::{Facts, Family, Memory, Open, Place, Start, Store, WarmUp};
+use crate::facts::{Facts, Family, Memory, Open, Place, Setting, Start, Store, WarmUp};
 use crate::format::{self, check_key};
 use crate::info::StrategyInfo;
 use crate::sidecar::{Counts, Fingerprint, Header, Kind, Sidecar, Stale};
@@ -70,20 +70,49 @@ pub(crate) fn sorted_records(data: &DataFile, lenient: bool) -> Result<(Vec<Reco
     Ok((records, counts))
 }
 
+/// How an engine is opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tuning {
+    /// With the settings its facts list ([`Facts::settings`]), as its
+    /// maintainers advise for read-only point lookups on a static file.
+    Tuned,
+    /// On its maintainers' defaults (`sqlite(defaults)`).
+    Defaults,
+}
+
+impl Tuning {
+    /// How `opts` asks for an engine to be opened.
+    fn of(opts: &OpenOptions) -> Self {
+        if opts.engine_defaults { Tuning::Defaults } else { Tuning::Tuned }
+    }
+}
+
 /// An embedded engine: how to load a store file and read it back.
 pub(crate) trait Engine: Sized + Send + Sync {
     /// The strategy's name.
     const NAME: &'static str;
     /// The stamp's kind: a store of one engine is foreign to the others.
     const KIND: Kind;
-    /// Whether the engine maps its file (its pages then count as file-backed memory).
-    const MAPS_FILE: bool;
-
     /// Writes a new store file at `path` holding `records` (sorted, distinct keys).
     fn build(path: &Path, records: &[Record<'_>]) -> Result<(), String>;
 
-    /// Opens the store file at `path` for reading.
-    fn open(path: &Path) -> Result<Self, String>;
+    /// Opens the store file at `path` for reading, with the settings the
+    /// engine's facts list or on its defaults.
+    fn open(path: &Path, tuning: Tuning) -> Result<Self, String>;
+
+    /// Whether the engine maps its file (its pages then count as file-backed
+    /// memory and [`Engine::warm`] maps them in), or reads it with `read()`.
+    fn maps_file(&self) -> bool;
+
+    /// Brings in what the engine's lookups read before they run at their
+    /// steady speed ([`Lookup::populate`]): by default the pages of the
+    /// `store` file wherever this process maps it; an engine with a cache of
+    /// its own fills it.
+    fn warm(&self, store: &Path) {
+        if self.maps_file() {
+            populate_maps_of(store);
+        }
+    }
 
     /// The value stored for `key` (a valid key), or `None`.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String>;
@@ -98,15 +127,18 @@ pub(crate) trait Engine: Sized + Send + Sync {
 }
 
 /// The facts of an embedded engine called `name`: its store in a directory
-/// beside the data, reopened by the default suite after a timed build; its
-/// build peaks at `build_bytes_per_key` of memory, and its format refuses
-/// a store of `limit_bytes` or more; it takes about `build_ns_per_key` to build. Every engine sorts the records in memory first (40 B/key)
-/// and writes a store of 76–114 B/key (at 10M keys), so the four differ only there.
+/// beside the data, reopened by the default suite after a timed build, and
+/// started cold; its build peaks at `build_bytes_per_key` of memory, and its
+/// format refuses a store of `limit_bytes` or more; it takes about
+/// `build_ns_per_key` to build; it is opened with `settings`. Every engine
+/// sorts the records in memory first (40 B/key) and writes a store of
+/// 76–114 B/key (at 10M keys), so the four differ only there.
 pub(crate) const fn engine_facts(
     name: &'static str,
     build_bytes_per_key: u64,
     build_ns_per_key: u64,
     limit_bytes: Option<u64>,
+    settings: &'static [Setting],
     open: Open,
 ) -> Facts {
     Facts {
@@ -122,7 +154,8 @@ pub(crate) const fn engine_facts(
         memory: Memory::Mapped,
         warm_up: WarmUp::None,
         memchr_floor: false,
-        starts: &[Start::Build, Start::Warm],
+        starts: &[Start::Build, Start::Warm, Start::Cold],
+        settings,
         open,
     }
 }
@@ -169,7 +202,7 @@ impl<E: Engine> EngineLookup<E> {
         let header = build::<E>(&dir, &data, &records, counts).map_err(failed)?;
         drop(records);
         let store = store_file(&dir, &header);
-        let engine = E::open(&store).map_err(|why| OpenError::Store { path: store.clone(), why })?;
+        let engine = E::open(&store, Tuning::of(opts)).map_err(|why| OpenError::Store { path: store.clone(), why })?;
         let notes = vec![format!("built store ({stale})"), format!("wrote {}", dir.display())];
         Ok(EngineLookup { engine, header, store, store_len: header.layout[0], notes, wrote: Some(dir) })
     }
@@ -197,7 +230,7 @@ impl<E: Engine> EngineLookup<E> {
             return Err(Stale::CorruptBody);
         }
         drop(file);
-        let engine = E::open(&store).map_err(|e| Stale::Unreadable(std::io::Error::other(e)))?;
+        let engine = E::open(&store, Tuning::of(opts)).map_err(|e| Stale::Unreadable(std::io::Error::other(e)))?;
         let notes = vec![format!("reused store {}", dir.display())];
         Ok(EngineLookup { engine, header, store, store_len: header.layout[0], notes, wrote: None })
     }
@@ -337,7 +370,7 @@ impl<E: Engine> Lookup for EngineLookup<E> {
 
     fn info(&self) -> StrategyInfo {
         let (mapped_bytes, read_files) =
-            if E::MAPS_FILE { (self.store_len, Vec::new()) } else { (0, vec![self.store.clone()]) };
+            if self.engine.maps_file() { (self.store_len, Vec::new()) } else { (0, vec![self.store.clone()]) };
         StrategyInfo {
             name: E::NAME.into(),
             keys: Some(self.header.keys),
@@ -353,9 +386,7 @@ impl<E: Engine> Lookup for EngineLookup<E> {
     }
 
     fn populate(&self) {
-        if E::MAPS_FILE {
-            populate_maps_of(&self.store);
-        }
+        self.engine.warm(&self.store);
     }
 }
 

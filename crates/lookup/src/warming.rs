@@ -30,6 +30,7 @@ pub(crate) const FACTS: Facts = Facts {
     warm_up: WarmUp::Background,
     memchr_floor: false,
     starts: &[Start::Warm],
+    settings: &[],
     open: Open::With(|path, opts| Ok(Box::new(Warming::open(path, opts)?))),
 };
 

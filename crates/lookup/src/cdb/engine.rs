@@ -5,7 +5,7 @@ use std::path::Path;
 use cdb2::{CDB, CDBMake};
 
 use crate::sidecar::Kind;
-use crate::store::{Engine, Record};
+use crate::store::{Engine, Record, Tuning};
 
 /// A cdb file, mapped.
 pub struct Cdb(CDB);
@@ -13,7 +13,6 @@ pub struct Cdb(CDB);
 impl Engine for Cdb {
     const NAME: &'static str = "cdb";
     const KIND: Kind = Kind::Cdb;
-    const MAPS_FILE: bool = true;
 
     fn build(path: &Path, records: &[Record<'_>]) -> Result<(), String> {
         let load = || -> std::io::Result<()> {
@@ -26,8 +25,13 @@ impl Engine for Cdb {
         load().map_err(|e| format!("{e} (a cdb file holds at most 4 GiB)"))
     }
 
-    fn open(path: &Path) -> Result<Self, String> {
+    /// cdb has no settings: tuned and defaults are the same open.
+    fn open(path: &Path, _tuning: Tuning) -> Result<Self, String> {
         CDB::open(path).map(Cdb).map_err(|e| e.to_string())
+    }
+
+    fn maps_file(&self) -> bool {
+        true
     }
 
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {

@@ -5,17 +5,25 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
 
 use heed::types::Bytes;
-use heed::{CommitOrAbort, Database, Env, EnvFlags, EnvOpenOptions, PutFlags};
+use heed::{CommitOrAbort, Database, Env, EnvFlags, EnvOpenOptions, PutFlags, RoTxn, WithoutTls};
 
+use crate::pool::Pool;
 use crate::sidecar::Kind;
-use crate::store::{Engine, Record};
+use crate::store::{Engine, Record, Tuning};
 
 /// An LMDB environment opened read-only over a store file.
-pub struct Lmdb(Arc<Opened>);
+pub struct Lmdb {
+    opened: Arc<Opened>,
+    /// Tuned: read transactions kept open and reused, one per thread in use
+    /// (see `lmdb.rs`); on the defaults, `None`: one begun per lookup or batch.
+    txns: Option<Pool<RoTxn<'static, WithoutTls>>>,
+}
 
 /// The environment and its main database.
 struct Opened {
-    env: Env,
+    /// Without thread-local reader slots (`MDB_NOTLS`), so that a read
+    /// transaction may be handed from thread to thread through the pool.
+    env: Env<WithoutTls>,
     db: Database<'static, Bytes, Bytes>,
 }
 
@@ -35,7 +43,6 @@ fn map_size(records: &[Record<'_>]) -> usize {
 impl Engine for Lmdb {
     const NAME: &'static str = "lmdb";
     const KIND: Kind = Kind::Lmdb;
-    const MAPS_FILE: bool = true;
 
     fn build(path: &Path, records: &[Record<'_>]) -> Result<(), String> {
         let flags = EnvFlags::NO_SUB_DIR | EnvFlags::NO_LOCK | EnvFlags::NO_SYNC;
@@ -58,43 +65,66 @@ impl Engine for Lmdb {
         Ok(())
     }
 
-    fn open(path: &Path) -> Result<Self, String> {
+    fn open(path: &Path, tuning: Tuning) -> Result<Self, String> {
         let path = path.canonicalize().map_err(|e| e.to_string())?;
         let mut open = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
         open.retain(|_, env| env.strong_count() > 0);
-        if let Some(opened) = open.get(&path).and_then(Weak::upgrade) {
-            return Ok(Lmdb(opened));
-        }
-        let opened = Arc::new(Opened::open(&path)?);
-        open.insert(path, Arc::downgrade(&opened));
-        Ok(Lmdb(opened))
+        let opened = match open.get(&path).and_then(Weak::upgrade) {
+            Some(opened) => opened,
+            None => {
+                let opened = Arc::new(Opened::open(&path, tuning)?);
+                open.insert(path, Arc::downgrade(&opened));
+                opened
+            }
+        };
+        Ok(Lmdb { opened, txns: (tuning == Tuning::Tuned).then(Pool::new) })
+    }
+
+    fn maps_file(&self) -> bool {
+        true
     }
 
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
-        let Opened { env, db } = &*self.0;
-        let rtxn = env.read_txn().map_err(|e| e.to_string())?;
-        Ok(db.get(&rtxn, key).map_err(|e| e.to_string())?.map(<[u8]>::to_vec))
+        self.with_txn(|db, rtxn| Ok(db.get(rtxn, key)?.map(<[u8]>::to_vec)))
     }
 
     fn get_many(&self, keys: &[&[u8]], push: &mut dyn FnMut(Result<Option<Vec<u8>>, String>)) {
-        let Opened { env, db } = &*self.0;
-        match env.read_txn() {
-            Ok(rtxn) => {
-                for key in keys {
-                    push(db.get(&rtxn, key).map(|v| v.map(<[u8]>::to_vec)).map_err(|e| e.to_string()));
-                }
+        let ran = self.with_txn(|db, rtxn| {
+            for key in keys {
+                push(db.get(rtxn, key).map(|v| v.map(<[u8]>::to_vec)).map_err(|e| e.to_string()));
             }
-            Err(e) => keys.iter().for_each(|_| push(Err(e.to_string()))),
+            Ok(())
+        });
+        if let Err(e) = ran {
+            keys.iter().for_each(|_| push(Err(e.clone())));
+        }
+    }
+}
+
+impl Lmdb {
+    /// Runs `f` with the database in a read transaction: a pooled one kept
+    /// open (tuned), or one begun for the call (the defaults).
+    fn with_txn<T>(
+        &self,
+        f: impl FnOnce(&Database<'static, Bytes, Bytes>, &RoTxn<'_, WithoutTls>) -> heed::Result<T>,
+    ) -> Result<T, String> {
+        let Opened { env, db } = &*self.opened;
+        match &self.txns {
+            Some(pool) => pool.with(|| env.clone().static_read_txn(), |rtxn| f(db, rtxn)),
+            None => env.read_txn().and_then(|rtxn| f(db, &rtxn)).map_err(|e| e.to_string()),
         }
     }
 }
 
 impl Opened {
-    fn open(path: &Path) -> Result<Self, String> {
+    fn open(path: &Path, tuning: Tuning) -> Result<Self, String> {
         let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
         let map = usize::try_from(len).map_err(|e| e.to_string())?.next_multiple_of(4096).max(4096);
-        let flags = EnvFlags::NO_SUB_DIR | EnvFlags::READ_ONLY | EnvFlags::NO_LOCK;
-        let mut options = EnvOpenOptions::new();
+        let mut flags = EnvFlags::NO_SUB_DIR | EnvFlags::READ_ONLY | EnvFlags::NO_LOCK;
+        if tuning == Tuning::Tuned {
+            flags |= EnvFlags::NO_READ_AHEAD;
+        }
+        let mut options = EnvOpenOptions::new().read_txn_without_tls();
         options.map_size(map).max_dbs(0);
         // SAFETY: as in `build`; the store file's name carries its hash, so a
         // rebuilt store is another path, and no process writes a stamped store.

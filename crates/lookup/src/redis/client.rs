@@ -7,7 +7,8 @@ use ::redis::{Client, Connection, RedisError};
 use crate::error::{LookupError, OpenError};
 use crate::format::check_key;
 use crate::info::StrategyInfo;
-use crate::redis_load::{self, CONNECT_TIMEOUT, Db, Pool, redacted};
+use crate::pool::Pool;
+use crate::redis_load::{self, CONNECT_TIMEOUT, Db, redacted};
 use crate::{Lookup, OpenOptions, Value};
 
 pub use crate::redis_load::{BATCH, LoadReport, MARKER_KEY};
