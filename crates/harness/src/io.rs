@@ -14,6 +14,9 @@ pub struct IoCounters {
     /// Bytes this process caused to be read from storage (`read_bytes` of
     /// `/proc/self/io`, readahead included); `None` where the kernel does not account it.
     pub read_bytes: Option<u64>,
+    /// System calls that read (`syscr` of `/proc/self/io`: `read`, `pread`, …); `None` where not accounted.
+    #[serde(default)]
+    pub read_calls: Option<u64>,
 }
 
 impl IoCounters {
@@ -24,8 +27,11 @@ impl IoCounters {
         // SAFETY: the pointer is to a live rusage of the right type.
         let ok = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0;
         let (major_faults, minor_faults) = if ok { (usage.ru_majflt as u64, usage.ru_minflt as u64) } else { (0, 0) };
-        let read_bytes = std::fs::read_to_string("/proc/self/io").ok().and_then(|text| parse_read_bytes(&text));
-        IoCounters { major_faults, minor_faults, read_bytes }
+        // Read before the counting read of the file itself, which `read_calls` then includes: one
+        // call per snapshot, spread over a workload's many lookups.
+        let io = std::fs::read_to_string("/proc/self/io").ok();
+        let field = |name| io.as_deref().and_then(|text| parse_field(text, name));
+        IoCounters { major_faults, minor_faults, read_bytes: field("read_bytes"), read_calls: field("syscr") }
     }
 
     /// What grew between `before` and `self` (saturating at zero).
@@ -34,13 +40,14 @@ impl IoCounters {
             major_faults: self.major_faults.saturating_sub(before.major_faults),
             minor_faults: self.minor_faults.saturating_sub(before.minor_faults),
             read_bytes: self.read_bytes.zip(before.read_bytes).map(|(a, b)| a.saturating_sub(b)),
+            read_calls: self.read_calls.zip(before.read_calls).map(|(a, b)| a.saturating_sub(b)),
         }
     }
 }
 
-/// The `read_bytes:` line of `/proc/self/io`.
-fn parse_read_bytes(text: &str) -> Option<u64> {
-    text.lines().find_map(|line| line.strip_prefix("read_bytes:")).and_then(|v| v.trim().parse().ok())
+/// The value of the `name:` line of `/proc/self/io`.
+fn parse_field(text: &str, name: &str) -> Option<u64> {
+    text.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(':')).and_then(|v| v.trim().parse().ok())
 }
 
 #[cfg(test)]
@@ -50,8 +57,9 @@ mod tests {
     #[test]
     fn read_bytes_is_read_from_proc_io() {
         let text = "rchar: 6976\nwchar: 0\nsyscr: 10\nread_bytes: 40960\nwrite_bytes: 0\n";
-        assert_eq!(parse_read_bytes(text), Some(40_960));
-        assert_eq!(parse_read_bytes("rchar: 1\n"), None);
+        assert_eq!(parse_field(text, "read_bytes"), Some(40_960));
+        assert_eq!(parse_field(text, "syscr"), Some(10));
+        assert_eq!(parse_field("rchar: 1\n", "read_bytes"), None);
     }
 
     #[test]

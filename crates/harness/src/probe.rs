@@ -27,6 +27,7 @@ use crate::io::IoCounters;
 use crate::latency::{self, Latencies, SampleBudget};
 use crate::memory::{MemorySnapshot, evict_page_cache, resident_fraction, trim_main_arena, warm_page_cache};
 use crate::timing::{Plan, RoundStats, measure, measure_chained, probe_speed};
+use crate::warm;
 
 /// What a probe measures: all of it, so that a suite hands a child process
 /// its probe as one serialized value (JSON on its stdin) and a probe
@@ -166,10 +167,14 @@ pub struct ProbeReport {
     /// Time from calling open to a strategy able to answer.
     pub open_ns: u64,
     /// Time from calling open until lookups run at their steady speed: the
-    /// open and then the file's pages mapped in (`warming`: until its hashmap
-    /// was serving). None where nothing is mapped in before timing (a cold
-    /// start, a run under a memory limit).
+    /// open, the files' pages mapped in and an engine's cache filled
+    /// (`Lookup::populate`), then the lookups made before they ran at the
+    /// settled speed ([`Settling::slow_ns`]); `warming`: until its hashmap
+    /// was serving. None for a cold start.
     pub ready_ns: Option<u64>,
+    /// How the strategy's own caches settled before the workloads were timed (warm cases).
+    #[serde(default)]
+    pub settling: Option<Settling>,
     /// Results per workload, in the order run.
     pub workloads: Vec<WorkloadReport>,
     /// Memory growth right after open (and, for warming, readiness).
@@ -260,10 +265,23 @@ const STREAM_LEN: usize = 1 << 20;
 const CACHE_STREAM_FACTOR: usize = 5;
 const MAX_CACHE_STREAM: usize = 16 << 20;
 
+/// Lookups per round while a strategy's own caches settle ([`settle`]).
+const SETTLE_ROUND: u64 = 2_000;
+
+/// The most a probe spends letting a strategy's caches settle.
+const SETTLE_BUDGET: Duration = Duration::from_secs(3);
+
+/// Drawn into the seed of the settling stream, so that it differs from every workload's.
+const SETTLE_SEED: u64 = 0x5e77_1e5e_ed00_0001;
+
+/// The workloads' streams, and the uniform stream a warm case settles on
+/// ([`settles`]).
+type Streams = (Vec<(Workload, KeyStream)>, Option<KeyStream>);
+
 /// Builds the workloads' streams from the file's keys, using a temporary
 /// mapping that is dropped before measuring, so the probe's own reads do not
 /// count as the strategy's file-backed memory.
-fn streams(spec: &ProbeSpec) -> Result<Vec<(Workload, KeyStream)>, OpenError> {
+fn streams(spec: &ProbeSpec) -> Result<Streams, OpenError> {
     let file = DataFile::open(&spec.data)?;
     let keys = file_keys(file.bytes(), spec.key_pool);
     let len = match (spec.strategy.kind().facts().warm_up, spec.cold) {
@@ -271,7 +289,61 @@ fn streams(spec: &ProbeSpec) -> Result<Vec<(Workload, KeyStream)>, OpenError> {
         (WarmUp::Cache, false) => (keys.len() * CACHE_STREAM_FACTOR).clamp(STREAM_LEN, MAX_CACHE_STREAM),
         _ => STREAM_LEN,
     };
-    Ok(spec.workloads.iter().map(|w| (*w, w.stream(&keys, len.max(1), spec.seed))).collect())
+    let workloads = spec.workloads.iter().map(|w| (*w, w.stream(&keys, len.max(1), spec.seed))).collect();
+    let settling = settles(spec).then(|| Workload::UNIFORM.stream(&keys, STREAM_LEN, spec.seed ^ SETTLE_SEED));
+    Ok((workloads, settling))
+}
+
+/// Whether a probe lets the strategy's own caches settle before timing: a
+/// warm case of any strategy but those whose lookups take too long to make
+/// rounds of (the baselines, which have no cache) and those whose cache the
+/// harness watches itself ([`WarmUp::Cache`], by its hit rate).
+fn settles(spec: &ProbeSpec) -> bool {
+    let facts = spec.strategy.kind().facts();
+    !spec.cold && facts.family != kvbench_lookup::Family::Baseline && facts.warm_up != WarmUp::Cache
+}
+
+/// How the strategy's caches settled before timing.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Settling {
+    /// Rounds of [`SETTLE_ROUND`] uniform lookups made.
+    pub rounds: usize,
+    /// Their time, in nanoseconds.
+    pub ns: u64,
+    /// The time of the rounds before the first at the settled speed (counted in the ready time).
+    pub slow_ns: u64,
+    /// Whether the rounds settled ([`warm::settled`]) before the budget ran out.
+    pub settled: bool,
+}
+
+/// Makes rounds of lookups over `stream` until the strategy's own caches
+/// settle ([`warm::settled`]) or [`SETTLE_BUDGET`] runs out.
+fn settle(lookup: &dyn Lookup, stream: &KeyStream) -> Result<Settling, ProbeError> {
+    let start = Instant::now();
+    let mut rounds = Vec::new();
+    let mut next = 0;
+    let settled = loop {
+        let (before, round) = (IoCounters::now(), Instant::now());
+        for i in next..next + SETTLE_ROUND {
+            lookup_checked(lookup, stream, i)?;
+        }
+        next += SETTLE_ROUND;
+        let ns = round.elapsed().as_nanos() as f64;
+        let read_calls = IoCounters::now().since(&before).read_calls.unwrap_or(0);
+        rounds.push(warm::Round { lookups: SETTLE_ROUND, ns, read_calls });
+        if warm::settled(&rounds) {
+            break true;
+        }
+        if start.elapsed() > SETTLE_BUDGET {
+            break false;
+        }
+    };
+    Ok(Settling {
+        rounds: rounds.len(),
+        ns: start.elapsed().as_nanos() as u64,
+        slow_ns: warm::slow_start_ns(&rounds) as u64,
+        settled,
+    })
 }
 
 /// Lookups made by this (single-threaded) probe so far, for faults per lookup.
@@ -282,17 +354,28 @@ fn count_lookups(n: u64) {
     LOOKUPS.store(LOOKUPS.load(Ordering::Relaxed) + n, Ordering::Relaxed);
 }
 
-/// Looks up the `i`-th key of `stream` and checks the answer; returns the
-/// value's length (0 when absent), which a chain makes the next lookup wait for.
+/// Looks up the `i`-th key of `stream`, reads its value and checks the
+/// answer; returns the value's length (0 when absent), which a chain makes
+/// the next lookup wait for.
 fn lookup_checked(lookup: &dyn Lookup, stream: &KeyStream, i: u64) -> Result<u64, ProbeError> {
     count_lookups(1);
     let (key, present) = stream.get(i);
-    let value = std::hint::black_box(lookup.get(std::hint::black_box(key))?);
+    let value = lookup.get(std::hint::black_box(key))?;
+    checked(key, present, value.as_deref())
+}
+
+/// Reads every byte of an answer, as a service that sends it on would, and
+/// checks that it is there exactly when the key is: the same work for every
+/// strategy, whether it lends the value from a map or copied it out of an
+/// engine (which has then read it once already). Returns the value's length.
+fn checked(key: &[u8], present: bool, value: Option<&[u8]>) -> Result<u64, ProbeError> {
     if value.is_some() != present {
         let expected = if present { "present" } else { "absent" };
         return Err(ProbeError::WrongAnswer { key: String::from_utf8_lossy(key).into_owned(), expected });
     }
-    Ok(value.map_or(0, |v| v.len() as u64))
+    let value = value.unwrap_or_default();
+    std::hint::black_box(value.iter().fold(0u8, |sum, &b| sum.wrapping_add(b)));
+    Ok(value.len() as u64)
 }
 
 /// Looks up `op(0)`, `op(1)`, … until a cache's hit rate settles: windows of
@@ -437,10 +520,7 @@ fn batch_checked<'l, 's>(
     lookup.get_many(std::hint::black_box(keys), answers);
     for (i, answer) in (from..).zip(answers.drain(..)) {
         let (key, present) = stream.get(i);
-        if std::hint::black_box(answer?).is_some() != present {
-            let expected = if present { "present" } else { "absent" };
-            return Err(ProbeError::WrongAnswer { key: String::from_utf8_lossy(key).into_owned(), expected });
-        }
+        checked(key, present, answer?.as_deref())?;
     }
     Ok(())
 }
@@ -559,7 +639,7 @@ fn hit_rate(before: Option<kvbench_lookup::CacheStats>, lookup: &dyn Lookup) -> 
 
 /// Runs the probe in this process.
 pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
-    let streams = streams(spec)?;
+    let (streams, settling_stream) = streams(spec)?;
     let clock_overhead_ns = latency::clock_overhead_ns();
     let clock_tick_ns = latency::clock_tick_ns();
     let (harness_overhead_ns, chain_floor_ns) = loop_floors(&spec.plan, streams.first().map(|(_, s)| s));
@@ -603,6 +683,10 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
         start.elapsed().as_nanos() as u64
     });
     let ready_ns = ready_ns.or(mapped_in.map(|ns| open_ns + ns));
+    // Then its own caches filled by lookups, until they stop getting faster:
+    // what the first workload would otherwise pay, and what a start waits.
+    let settling = settling_stream.as_ref().map(|stream| settle(&*lookup, stream)).transpose()?;
+    let ready_ns = ready_ns.map(|ns| ns + settling.as_ref().map_or(0, |s| s.slow_ns));
     let mut workloads = Vec::new();
     let mut untimed = Vec::new();
     let mut out_of_time = Vec::new();
@@ -653,6 +737,19 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
     if let (false, Some(budget)) = (out_of_time.is_empty(), spec.budget) {
         notes.push(format!("{}: not timed, the case's time budget of {budget:?} ran out", out_of_time.join(", ")));
     }
+    if let Some(s) = settling.as_ref().filter(|s| s.slow_ns > 0 || !s.settled) {
+        let how = if s.settled {
+            "until its caches stopped getting faster"
+        } else {
+            "and had not settled when the budget ran out"
+        };
+        notes.push(format!(
+            "before timing, {} rounds of {SETTLE_ROUND} uniform lookups ({:.1} ms) {how}; the {:.1} ms before lookups ran at speed count in its ready time",
+            s.rounds,
+            s.ns as f64 / 1e6,
+            s.slow_ns as f64 / 1e6
+        ));
+    }
     if memory_limit.is_some() {
         notes.push(
             "under a memory limit: files evicted, then read and mapped in as far as the limit holds them before \
@@ -680,6 +777,7 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
         records: info.records,
         open_ns,
         ready_ns,
+        settling,
         workloads,
         memory_open,
         memory_steady,

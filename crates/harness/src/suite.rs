@@ -350,6 +350,7 @@ pub fn records(dataset: &DatasetInfo, case: &CaseId, report: &ProbeReport, run: 
             out.push(per_lookup(Metric::MajorFaultsPerLookup, io.counters.major_faults));
             out.push(per_lookup(Metric::MinorFaultsPerLookup, io.counters.minor_faults));
             out.extend(io.counters.read_bytes.map(|b| per_lookup(Metric::DiskReadBytesPerLookup, b)));
+            out.extend(io.counters.read_calls.map(|n| per_lookup(Metric::ReadCallsPerLookup, n)));
         }
     }
     if let Some(floor) = &report.memchr_pass {
@@ -423,6 +424,7 @@ mod tests {
             records: Some(1_024),
             open_ns,
             ready_ns: None,
+            settling: None,
             workloads: vec![crate::probe::WorkloadReport {
                 workload: Workload::UNIFORM,
                 overlapped: Some(mean(40.0)),

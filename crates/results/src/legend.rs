@@ -31,6 +31,8 @@ pub enum Term {
     Memory,
     /// Open and ready times.
     Start,
+    /// System calls that read a file, per lookup.
+    Reads,
 }
 
 /// What a run measured of its own costs, and the harness's rules, stated
@@ -215,8 +217,12 @@ impl Legend {
                 .to_owned(),
             Term::Start => "open is the time from calling open until the strategy can answer (an index built or \
                             reused, a table loaded, a server connected); ready adds the time until its lookups run \
-                            at the speed shown (its files' pages mapped in; `warming`: its hashmap built), the wait \
-                            a restarted service really has."
+                            at the speed shown (its files' pages mapped in, an engine's cache filled, then the \
+                            lookups before the per-round time settled; `warming`: its hashmap built), the wait a \
+                            restarted service really has."
+                .to_owned(),
+            Term::Reads => "system calls that read a file (`read`, `pread`) per lookup: an engine reading its store \
+                            into a cache of its own, a scan reading lines; a strategy that maps its files makes none."
                 .to_owned(),
         }
     }
@@ -234,6 +240,7 @@ fn title(term: Term) -> Option<&'static str> {
         Term::CpuTime => None,
         Term::Memory => Some("memory"),
         Term::Start => Some("open, ready"),
+        Term::Reads => Some("reads"),
     }
 }
 

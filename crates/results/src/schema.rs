@@ -138,6 +138,9 @@ pub enum Metric {
     MinorFaultsPerLookup,
     /// Bytes read from storage per lookup (readahead included), over a workload's lookups.
     DiskReadBytesPerLookup,
+    /// System calls that read (`read`, `pread`, …: `syscr` of `/proc/self/io`) per lookup, over a
+    /// workload's lookups: an engine reading pages with `pread` makes them, a map makes none.
+    ReadCallsPerLookup,
     // --- Server efficiency (schema 7) ---
     /// System calls the server process made per request answered, counted by
     /// `perf stat` in a window of its own after the load (counting slows every
@@ -175,7 +178,7 @@ pub enum Direction {
 
 impl Metric {
     /// Every metric, in table order.
-    pub const ALL: [Metric; 35] = [
+    pub const ALL: [Metric; 36] = [
         Metric::GetMean,
         Metric::LookupMean,
         Metric::LatencyP50,
@@ -210,6 +213,7 @@ impl Metric {
         Metric::MajorFaultsPerLookup,
         Metric::MinorFaultsPerLookup,
         Metric::DiskReadBytesPerLookup,
+        Metric::ReadCallsPerLookup,
         Metric::SyscallsPerRequest,
     ];
 
@@ -235,6 +239,7 @@ impl Metric {
             | Metric::Instructions
             | Metric::MajorFaultsPerLookup
             | Metric::MinorFaultsPerLookup
+            | Metric::ReadCallsPerLookup
             | Metric::SyscallsPerRequest => Unit::Count,
             _ => Unit::Ns,
         }
@@ -285,6 +290,7 @@ impl Metric {
             Metric::MajorFaultsPerLookup => "major_faults_per_lookup",
             Metric::MinorFaultsPerLookup => "minor_faults_per_lookup",
             Metric::DiskReadBytesPerLookup => "disk_read_bytes_per_lookup",
+            Metric::ReadCallsPerLookup => "read_calls_per_lookup",
             Metric::SyscallsPerRequest => "syscalls_per_request",
         }
     }

@@ -8,7 +8,7 @@ use kvbench_harness::probe::ProbeReport;
 use kvbench_harness::suite::Case;
 use kvbench_harness::suite::sweep::{self, SweepOutcome, SweepPoint};
 use kvbench_harness::timing::SLOW_OP;
-use kvbench_lookup::{Strategy, StrategyKind};
+use kvbench_lookup::{Family, Strategy, StrategyKind};
 use kvbench_results::cells::{Slowest, figure, tail, with_interval};
 use kvbench_results::legend::{Legend, Measured, Term};
 use kvbench_results::recommend::{HEADER, latency_workload, recommend_with};
@@ -152,14 +152,27 @@ impl Table<'_> {
                     figure(get(Metric::HitRate), |h| format!("{:.0}%", h * 100.0)),
                     figure(get(Metric::MajorFaultsPerLookup), |f| format!("{f:.2}")),
                     figure(get(Metric::DiskReadBytesPerLookup), |b| human::bytes(b as u64)),
+                    figure(get(Metric::ReadCallsPerLookup), |n| format!("{n:.2}")),
                 ]
             })
             .collect();
-        // Faults and reads matter where the data does not fit in memory; elsewhere they are ~0.
+        // Faults and reads matter where the data does not fit in memory (any case's), read calls
+        // where a warm strategy other than a scan reads its file with pread (an engine's own
+        // cache), hit rates where there is a cache; elsewhere they are ~0 or none, and left out.
+        let shown = |r: &Record| {
+            self.cases
+                .iter()
+                .any(|c| c.id() == r.case && !c.cold && c.strategy.kind().facts().family != Family::Baseline)
+        };
+        let any = |metric, min: f64| {
+            self.records.iter().any(|r| r.workload == workload && r.metric == metric && r.value >= min && shown(r))
+        };
         let faulting = self
             .records
             .iter()
             .any(|r| r.workload == workload && r.metric == Metric::MajorFaultsPerLookup && r.value >= 0.01);
+        let reading = any(Metric::ReadCallsPerLookup, 0.01);
+        let caching = any(Metric::HitRate, 0.0);
         let header = [
             "strategy",
             "overlapped",
@@ -170,8 +183,9 @@ impl Table<'_> {
             "hit rate",
             "major faults/lookup",
             "read/lookup",
+            "reads",
         ];
-        self.show(&header, rows, &[true, true, true, true, true, false, true, faulting, faulting]);
+        self.show(&header, rows, &[true, true, true, true, true, false, caching, faulting, faulting, reading]);
     }
 
     fn cold_starts(&self) {
@@ -232,6 +246,7 @@ impl Table<'_> {
                 Term::CpuTime,
                 Term::Start,
                 Term::Memory,
+                Term::Reads,
             ],
             measured: Some(measured),
         };
