@@ -28,15 +28,23 @@ fn assert_clean_error(out: &Output, expect: &str) {
     assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
 }
 
-/// A 1M-key file generated once for all tests of this binary.
-fn million() -> &'static (tempfile::TempDir, PathBuf) {
-    static DATA: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+/// A 1M-key file generated once for all tests of this binary, and kept for
+/// the next run in cargo's folder for tests' files (a static's temporary
+/// folder is never dropped, so it would be left behind in `/tmp` on every run).
+fn million() -> &'static PathBuf {
+    static DATA: OnceLock<PathBuf> = OnceLock::new();
     DATA.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("1m.txt");
-        let out = kvbench(&["gen", "--keys", "1M", "--out", path.to_str().unwrap(), "--seed", "9"]);
-        assert!(out.status.success(), "{}", stderr(&out));
-        (dir, path)
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-million");
+        let path = dir.join("1m.txt");
+        if !path.exists() {
+            std::fs::create_dir_all(&dir).unwrap();
+            // Written under another name, then renamed: a run stopped halfway leaves no file to trust.
+            let partial = dir.join("1m.txt.partial");
+            let out = kvbench(&["gen", "--keys", "1M", "--out", partial.to_str().unwrap(), "--seed", "9"]);
+            assert!(out.status.success(), "{}", stderr(&out));
+            std::fs::rename(&partial, &path).unwrap();
+        }
+        path
     })
 }
 
@@ -103,7 +111,7 @@ fn get(data: &str, strategy: &str, keys: &[&str], servers: Option<&Servers>) -> 
 
 #[test]
 fn get_answers_like_the_reference_for_every_strategy_on_1m_keys() {
-    let (_dir, path) = million();
+    let path = million();
     let bytes = std::fs::read(path).unwrap();
     let reference = Reference::from_bytes(&bytes);
     assert_eq!(reference.len(), 1_000_000);
