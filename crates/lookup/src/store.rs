@@ -191,11 +191,17 @@ impl<E: Engine> EngineLookup<E> {
     /// Reuses the store for the data file at `path` if it is valid, else builds it.
     pub(crate) fn open(path: &Path, opts: &OpenOptions) -> Result<Self, OpenError> {
         let data = DataFile::open(path)?;
+        // Checking the stamp reads 64 scattered blocks of the data file: without this, each
+        // would read ahead as far as the device says (8 MiB on the reference machine), and a
+        // cold reopen at 10M keys read 79 % of a file it never needs again.
+        data.advise(memmap2::Advice::Random);
         let dir = opts.index_path.clone().unwrap_or_else(|| crate::facts::default_store_path(path, E::NAME));
         let stale = match Self::reuse(&dir, &data, opts) {
             Ok(lookup) => return Ok(lookup),
             Err(stale) => stale,
         };
+        // A build reads the whole file in order.
+        data.advise(memmap2::Advice::Sequential);
         let failed = |why: String| OpenError::Store { path: dir.clone(), why };
         ours(&dir).map_err(failed)?;
         let (records, counts) = data.vouch(sorted_records(&data, opts.lenient))?;
