@@ -46,13 +46,16 @@ fn cgroups_allowed() -> bool {
     }
 }
 
+/// The folder of this process's memory cgroup (v1), where kvbench makes its groups.
+fn own_group() -> Option<PathBuf> {
+    let cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let path = cgroup.lines().find_map(|l| l.split_once(":memory:").map(|(_, p)| p.to_owned()))?;
+    Some(Path::new("/sys/fs/cgroup/memory").join(path.trim_start_matches('/')))
+}
+
 /// Folders of this test's cgroups left behind (there must be none).
 fn leftover_groups() -> Vec<String> {
-    let cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-    let Some(path) = cgroup.lines().find_map(|l| l.split_once(":memory:").map(|(_, p)| p.to_owned())) else {
-        return Vec::new();
-    };
-    let dir = Path::new("/sys/fs/cgroup/memory").join(path.trim_start_matches('/'));
+    let Some(dir) = own_group() else { return Vec::new() };
     std::fs::read_dir(dir)
         .map(|entries| {
             entries
@@ -61,6 +64,19 @@ fn leftover_groups() -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A run killed before it removed its group leaves it behind; the next run
+/// that makes a group removes it (its process is gone and it is empty).
+#[test]
+fn a_group_left_by_a_killed_run_is_removed_by_the_next() {
+    let Some(own) = own_group().filter(|_| cgroups_allowed()) else { return };
+    // No process has this id (above any pid_max).
+    let orphan = own.join(format!("kvbench-{}-0", u32::MAX));
+    std::fs::create_dir(&orphan).unwrap();
+    let limit = kvbench_harness::cgroup::MemoryLimit::create(64 << 20).unwrap();
+    assert!(!orphan.exists(), "the orphan is gone");
+    assert!(limit.dir().exists(), "the new group is made");
 }
 
 /// Under a 24 MiB limit, a hashmap of 200K keys (an estimated ~21 MiB on

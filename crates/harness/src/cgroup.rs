@@ -83,6 +83,7 @@ impl MemoryLimit {
     pub fn create(bytes: u64) -> Result<Self, CgroupError> {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let (version, own) = own_group()?;
+        remove_orphans(&own);
         let name = format!("kvbench-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
         let dir = own.join(name);
         if version == Version::V2 {
@@ -116,6 +117,23 @@ impl MemoryLimit {
     /// The limit, in bytes.
     pub fn bytes(&self) -> u64 {
         self.bytes
+    }
+}
+
+/// Removes the empty groups beside ours that a kvbench process no longer
+/// running made (`kvbench-<pid>-<n>`): a run killed before its `Drop` leaves
+/// its group behind, and the next run clears it. A group still holding a
+/// process refuses removal and stays.
+fn remove_orphans(own: &Path) {
+    let Ok(entries) = std::fs::read_dir(own) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name.to_str().and_then(|n| n.strip_prefix("kvbench-")?.split('-').next()?.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_dir(entry.path());
+        }
     }
 }
 

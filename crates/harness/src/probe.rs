@@ -271,6 +271,9 @@ const SETTLE_ROUND: u64 = 2_000;
 /// The most a probe spends letting a strategy's caches settle.
 const SETTLE_BUDGET: Duration = Duration::from_secs(3);
 
+/// A slow start of settling rounds this long or longer gets a note.
+const NOTED_SLOW_START: Duration = Duration::from_millis(20);
+
 /// Drawn into the seed of the settling stream, so that it differs from every workload's.
 const SETTLE_SEED: u64 = 0x5e77_1e5e_ed00_0001;
 
@@ -306,7 +309,7 @@ fn settles(spec: &ProbeSpec) -> bool {
 /// How the strategy's caches settled before timing.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Settling {
-    /// Rounds of [`SETTLE_ROUND`] uniform lookups made.
+    /// Rounds of 2,000 uniform lookups made.
     pub rounds: usize,
     /// Their time, in nanoseconds.
     pub ns: u64,
@@ -737,7 +740,9 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
     if let (false, Some(budget)) = (out_of_time.is_empty(), spec.budget) {
         notes.push(format!("{}: not timed, the case's time budget of {budget:?} ran out", out_of_time.join(", ")));
     }
-    if let Some(s) = settling.as_ref().filter(|s| s.slow_ns > 0 || !s.settled) {
+    // Said where it matters to a user: a wait they would notice (an engine's cache filling),
+    // or rounds that never settled; not the few milliseconds any strategy's first rounds take.
+    if let Some(s) = settling.as_ref().filter(|s| s.slow_ns >= NOTED_SLOW_START.as_nanos() as u64 || !s.settled) {
         let how = if s.settled {
             "until its caches stopped getting faster"
         } else {

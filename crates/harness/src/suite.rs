@@ -30,8 +30,8 @@ pub use estimate::{Planned, probe_time};
 /// The cases the main job runs: each strategy as its facts say the default
 /// suite starts it ([`kvbench_lookup::Facts::starts`]; `lru` at 10 % and
 /// 50 % over `mmap-index`), so `mmap-index`, `phf-index` and the engines
-/// (`fst`, `lmdb`, `sqlite`, `cdb`, `redb`) are built and reopened, and the
-/// strategies that read the file through the page cache also start cold.
+/// (`fst`, `lmdb`, `sqlite`, `cdb`, `redb`) are built and reopened, and
+/// `scan`, `mmap-index`, `phf-index` and the engines but `fst` also start cold.
 pub fn default_cases() -> Vec<Case> {
     let started = |strategy: &Strategy, start| Case {
         fresh_index: start == Start::Build,
