@@ -7,20 +7,10 @@
 //! test in its own binary, since the counts are the whole process's.
 #![allow(clippy::unwrap_used)]
 
-use kvbench_harness::progress::Progress;
 use kvbench_harness::suite::{self, Prober, SuitePlan, cases_for, dataset_info};
 use kvbench_lookup::Strategy;
 use kvbench_results::{Metric, Record};
 use kvbench_workload::{Dataset, Workload};
-
-struct Quiet;
-
-impl Progress for Quiet {
-    fn start(&mut self, _: u64) {}
-    fn doing(&mut self, _: &str) {}
-    fn done(&mut self, _: u64) {}
-    fn note(&mut self, _: &str) {}
-}
 
 /// Read calls per uniform lookup of each case, with the workloads in `order`.
 fn read_calls(dir: &std::path::Path, order: Vec<Workload>) -> Vec<(String, f64)> {
@@ -41,7 +31,7 @@ fn read_calls(dir: &std::path::Path, order: Vec<Workload>) -> Vec<(String, f64)>
         case_budget: None,
         prober: Prober::InProcess,
     };
-    let outcome = suite::run(&plan, &mut Quiet).unwrap();
+    let outcome = suite::run(&plan, &mut ()).unwrap();
     assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
     let uniform = |r: &&Record| r.workload == Some(Workload::UNIFORM) && r.metric == Metric::ReadCallsPerLookup;
     outcome.results.records.iter().filter(uniform).map(|r| (r.case.to_string(), r.value)).collect()
