@@ -9,8 +9,9 @@ use kvbench_lookup::{OpenOptions, Strategy};
 #[derive(Args, Debug, Clone)]
 pub struct StrategyArgs {
     /// Lookup strategy: scan-lines, scan, hashmap, mmap-index, phf-index, warming,
-    /// the embedded engines fst, lmdb, sqlite, cdb, redb, the servers redis and
-    /// redis-cluster (which needs --redis-cluster),
+    /// the embedded engines fst, lmdb, sqlite, cdb, redb, rocksdb (built with
+    /// --features rocksdb), the servers redis and redis-cluster (which needs --redis-cluster),
+    /// an engine on its defaults, e.g. 'sqlite(defaults)',
     /// or lru(RATIO,BACKING): an LRU cache of RATIO (0, 1] of the keys in front
     /// of BACKING, e.g. 'lru(0.5,hashmap)'; lru alone is lru(0.1,mmap-index).
     #[arg(long, short, value_name = "STRATEGY", default_value = "mmap-index")]
@@ -19,7 +20,7 @@ pub struct StrategyArgs {
     #[arg(long)]
     pub lenient: bool,
     /// For `mmap-index` / `phf-index` / `fst`: index sidecar path [default: DATA.kvidx /
-    /// DATA.kvphf / DATA.kvfst]; for lmdb, sqlite, cdb, redb: their store folder [default: DATA.kvlmdb, DATA.kvsqlite, …].
+    /// DATA.kvphf / DATA.kvfst]; for lmdb, sqlite, cdb, redb, rocksdb: their store folder [default: DATA.kvlmdb, DATA.kvsqlite, …].
     #[arg(long, value_name = "PATH")]
     pub index: Option<PathBuf>,
     /// For the strategies with a sidecar or store: hash the whole data file (and store) before reusing it.
@@ -45,6 +46,7 @@ impl StrategyArgs {
             redis_cluster: Some(self.redis_cluster.clone()).filter(|urls| !urls.is_empty()),
             reload: false,
             engine_defaults: false,
+            memory_limit: None,
         }
     }
 }

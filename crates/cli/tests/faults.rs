@@ -18,7 +18,11 @@ use common::{Served, http_get};
 use kvbench_lookup::Reference;
 
 const KEYS: usize = 500;
-const STRATEGIES: [&str; 9] = ["hashmap", "mmap-index", "phf-index", "scan", "fst", "lmdb", "sqlite", "cdb", "redb"];
+/// The strategies that serve from the data file, `rocksdb` too in a build with it.
+fn strategies() -> impl Iterator<Item = &'static str> {
+    let always = ["hashmap", "mmap-index", "phf-index", "scan", "fst", "lmdb", "sqlite", "cdb", "redb"];
+    always.into_iter().chain(cfg!(feature = "rocksdb").then_some("rocksdb"))
+}
 
 fn write_data(path: &std::path::Path) {
     let text: String = (0..KEYS).map(|i| format!("k{i} v-{i}\n")).collect();
@@ -49,7 +53,7 @@ fn wait_for_log(server: &Served, text: &str) {
 
 #[test]
 fn a_deleted_data_file_keeps_being_served_and_its_reload_fails_clearly() {
-    for strategy in STRATEGIES {
+    for strategy in strategies() {
         let (_dir, data, mut server) = serve_fresh_data(strategy);
         std::fs::remove_file(&data).unwrap();
         // The open file (or its copy in memory) lives on: same answers.
@@ -65,7 +69,7 @@ fn a_deleted_data_file_keeps_being_served_and_its_reload_fails_clearly() {
 
 #[test]
 fn appending_in_place_never_gives_a_wrong_value_and_sighup_serves_the_new_keys() {
-    for strategy in STRATEGIES {
+    for strategy in strategies() {
         let (_dir, data, mut server) = serve_fresh_data(strategy);
         let mut file = std::fs::OpenOptions::new().append(true).open(&data).unwrap();
         file.write_all(b"appended new-value\nk3 a-later-duplicate\n").unwrap();
@@ -86,7 +90,7 @@ fn appending_in_place_never_gives_a_wrong_value_and_sighup_serves_the_new_keys()
 
 #[test]
 fn a_value_rewritten_in_place_reads_as_the_file_now_says_or_as_before_never_a_mix_of_keys() {
-    for strategy in STRATEGIES {
+    for strategy in strategies() {
         let (_dir, data, mut server) = serve_fresh_data(strategy);
         // Same length, in place: k10's value changes, and k11's key becomes k99999 (the index still points there).
         let text = std::fs::read_to_string(&data).unwrap();

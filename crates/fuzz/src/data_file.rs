@@ -23,9 +23,14 @@ pub type Opener = (String, Box<dyn Fn(&Path, &OpenOptions) -> Opened>);
 /// The `lru` ratios a case picks from.
 pub const RATIOS: [f64; 3] = [0.1, 0.5, 1.0];
 
-/// The strategies `lru` may be backed by: every kind but `lru` itself and those needing a server.
+/// The strategies `lru` may be backed by: every kind this build has but `lru` itself and those needing a server.
 pub fn backings() -> Vec<StrategyKind> {
-    StrategyKind::ALL.into_iter().filter(|k| *k != StrategyKind::Lru && !k.needs_server()).collect()
+    StrategyKind::ALL.into_iter().filter(|k| *k != StrategyKind::Lru && !k.needs_server() && built(*k)).collect()
+}
+
+/// Whether this build has `kind` (`rocksdb` is a feature off by default).
+fn built(kind: StrategyKind) -> bool {
+    kind.facts().missing_feature().is_none()
 }
 
 /// One fuzz case: a data file and how to look at it.
@@ -154,14 +159,14 @@ pub fn assert_batches_agree(lookup: &dyn Lookup, keys: &[Vec<u8>]) {
     }
 }
 
-/// Every way to open a file that needs no server: each registry kind (`lru`
+/// Every way to open a file that needs no server: each registry kind this build has (`lru`
 /// over `backing`; `redis` and `redis-cluster` are left to kvbench-lookup's
 /// `tests/redis.rs` and `tests/redis_cluster.rs`), plus
 /// `warming` pinned before and after its map is built (the registry's races the build).
 pub fn openers(ratio: f64, backing: StrategyKind) -> Vec<Opener> {
     let mut openers: Vec<Opener> = Vec::new();
     for kind in StrategyKind::ALL {
-        if kind.needs_server() {
+        if kind.needs_server() || !built(kind) {
             continue;
         }
         let strategy = Strategy::new(kind, ratio, backing)

@@ -664,7 +664,9 @@ pub fn run(spec: &ProbeSpec) -> Result<ProbeReport, ProbeError> {
     trim_main_arena();
     let before = MemorySnapshot::now();
     let start = Instant::now();
-    let lookup = kvbench_lookup::open(&spec.data, &spec.strategy, &spec.opts)?;
+    // An engine that sizes a cache to the memory there is sizes it to the limit (`rocksdb`).
+    let opts = kvbench_lookup::OpenOptions { memory_limit, ..spec.opts.clone() };
+    let lookup = kvbench_lookup::open(&spec.data, &spec.strategy, &opts)?;
     let open_ns = start.elapsed().as_nanos() as u64;
     let resident_after_open = cold_fraction();
     let ready_ns = if spec.strategy.kind().facts().warm_up == WarmUp::Background && !spec.cold {

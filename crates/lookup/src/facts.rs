@@ -99,6 +99,10 @@ pub enum Memory {
     /// Each cached record copied, plus this many bytes around it (allocation
     /// headers, list node, map slot); what it caches over is the backing's.
     PerCachedRecord(u64),
+    /// A cache it sizes itself to at most 1/N of the memory the process may
+    /// use (`rocksdb`'s block cache, see [`crate::OpenOptions::memory_limit`]):
+    /// whatever the file, it fits what there is, so it never decides a fit.
+    ShareOfLimit(u64),
 }
 
 /// What a strategy's lookups need before they run at their steady speed.

@@ -54,6 +54,7 @@ pub mod redis;
 pub mod redis_cluster;
 #[cfg(feature = "redis")]
 mod redis_load;
+mod rocksdb;
 mod scan;
 mod scan_lines;
 mod sqlite;
@@ -192,6 +193,11 @@ pub struct OpenOptions {
     /// its facts list ([`Facts::settings`]); set by [`Strategy::Defaults`].
     #[serde(default)]
     pub engine_defaults: bool,
+    /// The memory this process may use when it is limited (a cgroup limit the
+    /// harness put it under), for an engine that sizes its cache to what
+    /// there is (`rocksdb`); `None`: the machine's memory.
+    #[serde(default)]
+    pub memory_limit: Option<u64>,
 }
 
 /// The Redis db used when [`OpenOptions::redis_url`] is `None`.

@@ -66,6 +66,8 @@ strategies! {
     Cdb => cdb,
     /// The records in a redb table.
     Redb => redb,
+    /// The records in a RocksDB table, opened read-only (the `rocksdb` feature).
+    Rocksdb => rocksdb,
     /// The same lookups over a real Redis server (loaded from the data file).
     Redis => redis,
     /// The same lookups over a Redis Cluster's primaries (loaded from the data file).
@@ -357,7 +359,7 @@ mod tests {
         }
         // The lists derived from the facts, as they were spelled before.
         use StrategyKind::*;
-        assert_eq!(StrategyKind::ENGINES, [Fst, Lmdb, Sqlite, Cdb, Redb]);
+        assert_eq!(StrategyKind::ENGINES, [Fst, Lmdb, Sqlite, Cdb, Redb, Rocksdb]);
         let keeps: Vec<StrategyKind> = StrategyKind::ALL.into_iter().filter(|k| k.keeps_store()).collect();
         assert_eq!(keeps, [MmapIndex, PhfIndex, Fst, Lmdb, Sqlite, Cdb, Redb, Redis, RedisCluster]);
         let servers: Vec<StrategyKind> = StrategyKind::ALL.into_iter().filter(|k| k.needs_server()).collect();
@@ -405,7 +407,7 @@ mod tests {
         // An engine on its defaults: only one with settings of its own has them.
         let tuned: Vec<StrategyKind> =
             StrategyKind::ALL.into_iter().filter(|k| !k.facts().settings.is_empty()).collect();
-        assert_eq!(tuned, [StrategyKind::Lmdb, StrategyKind::Sqlite, StrategyKind::Redb]);
+        assert_eq!(tuned, [StrategyKind::Lmdb, StrategyKind::Sqlite, StrategyKind::Redb, StrategyKind::Rocksdb]);
         for kind in tuned {
             let defaults: Strategy = format!("{kind}(defaults)").parse().unwrap();
             assert_eq!(

@@ -50,6 +50,9 @@ pub enum Kind {
     /// The stamp of a `redb` store.
     #[cfg_attr(not(feature = "redb"), allow(dead_code))]
     Redb,
+    /// The stamp of a `rocksdb` store.
+    #[cfg_attr(not(feature = "rocksdb"), allow(dead_code))]
+    Rocksdb,
 }
 
 impl Kind {
@@ -62,6 +65,7 @@ impl Kind {
             Kind::Sqlite => *b"sqlite\0\0",
             Kind::Cdb => *b"cdb\0\0\0\0\0",
             Kind::Redb => *b"redb\0\0\0\0",
+            Kind::Rocksdb => *b"rocksdb\0",
         })
     }
 }

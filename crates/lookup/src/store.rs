@@ -1,4 +1,4 @@
-//! The embedded engines (`lmdb`, `sqlite`, `cdb`, `redb`): one store each,
+//! The embedded engines (`lmdb`, `sqlite`, `cdb`, `redb`, `rocksdb`): one store each,
 //! built from the data file, kept beside it, stamped, checked and reused.
 //!
 //! A store is a directory (default `<data>.kv<engine>`, or
@@ -30,7 +30,10 @@
 //! next open, as with `hashmap`.
 
 // A build without any engine (`--no-default-features`) keeps the facts and leaves the machinery unused.
-#![cfg_attr(not(any(feature = "lmdb", feature = "sqlite", feature = "cdb", feature = "redb")), allow(dead_code))]
+#![cfg_attr(
+    not(any(feature = "lmdb", feature = "sqlite", feature = "cdb", feature = "redb", feature = "rocksdb")),
+    allow(dead_code)
+)]
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -96,9 +99,18 @@ pub(crate) trait Engine: Sized + Send + Sync {
     /// Writes a new store file at `path` holding `records` (sorted, distinct keys).
     fn build(path: &Path, records: &[Record<'_>]) -> Result<(), String>;
 
-    /// Opens the store file at `path` for reading, with the settings the
-    /// engine's facts list or on its defaults.
-    fn open(path: &Path, tuning: Tuning) -> Result<Self, String>;
+    /// The file whose length and hash the stamp vouches for in the store at
+    /// `store`: the store file itself, or where an engine's store is a
+    /// directory (RocksDB's), the one table file that holds its records.
+    fn stamped(store: &Path) -> Result<PathBuf, String> {
+        Ok(store.to_owned())
+    }
+
+    /// Opens the store at `path` for reading, with the settings the engine's
+    /// facts list or on its defaults; `memory_limit` is what the process may
+    /// use if it is limited ([`OpenOptions::memory_limit`]), for an engine
+    /// that sizes a cache to it.
+    fn open(path: &Path, tuning: Tuning, memory_limit: Option<u64>) -> Result<Self, String>;
 
     /// Whether the engine maps its file (its pages then count as file-backed
     /// memory and [`Engine::warm`] maps them in), or reads it with `read()`.
@@ -174,8 +186,10 @@ fn store_file(dir: &Path, header: &Header) -> PathBuf {
 pub(crate) struct EngineLookup<E> {
     engine: E,
     header: Header,
-    /// The engine's file.
+    /// The engine's file (or directory).
     store: PathBuf,
+    /// The file the stamp vouches for: the store file, or the table file in a store directory.
+    stamped: PathBuf,
     store_len: u64,
     notes: Vec<String>,
     wrote: Option<PathBuf>,
@@ -208,9 +222,11 @@ impl<E: Engine> EngineLookup<E> {
         let header = build::<E>(&dir, &data, &records, counts).map_err(failed)?;
         drop(records);
         let store = store_file(&dir, &header);
-        let engine = E::open(&store, Tuning::of(opts)).map_err(|why| OpenError::Store { path: store.clone(), why })?;
+        let opened =
+            E::stamped(&store).and_then(|stamped| Ok((E::open(&store, Tuning::of(opts), opts.memory_limit)?, stamped)));
+        let (engine, stamped) = opened.map_err(|why| OpenError::Store { path: store.clone(), why })?;
         let notes = vec![format!("built store ({stale})"), format!("wrote {}", dir.display())];
-        Ok(EngineLookup { engine, header, store, store_len: header.layout[0], notes, wrote: Some(dir) })
+        Ok(EngineLookup { engine, header, store, stamped, store_len: header.layout[0], notes, wrote: Some(dir) })
     }
 
     /// The store in `dir`, if its stamp and file say it holds this data file's records.
@@ -221,7 +237,8 @@ impl<E: Engine> EngineLookup<E> {
         let header = stamp.header;
         let expected: Fingerprint = bytemuck::pod_read_unaligned(stamp.body());
         let store = store_file(dir, &header);
-        let file = match DataFile::open(&store) {
+        let stamped = E::stamped(&store).map_err(|_| Stale::Truncated)?;
+        let file = match DataFile::open(&stamped) {
             Ok(file) => file,
             Err(OpenError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Stale::Truncated);
@@ -236,9 +253,10 @@ impl<E: Engine> EngineLookup<E> {
             return Err(Stale::CorruptBody);
         }
         drop(file);
-        let engine = E::open(&store, Tuning::of(opts)).map_err(|e| Stale::Unreadable(std::io::Error::other(e)))?;
+        let engine = E::open(&store, Tuning::of(opts), opts.memory_limit)
+            .map_err(|e| Stale::Unreadable(std::io::Error::other(e)))?;
         let notes = vec![format!("reused store {}", dir.display())];
-        Ok(EngineLookup { engine, header, store, store_len: header.layout[0], notes, wrote: None })
+        Ok(EngineLookup { engine, header, store, stamped, store_len: header.layout[0], notes, wrote: None })
     }
 
     fn failed(&self, message: String) -> LookupError {
@@ -292,8 +310,14 @@ fn remove_store_dir(dir: &Path) -> std::io::Result<()> {
         let entry = entry?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name == STAMP || name.starts_with(STORE_PREFIX) {
+        if name == STAMP {
             fs::remove_file(entry.path())?;
+        } else if name.starts_with(STORE_PREFIX) {
+            // An engine's store file, or the directory an engine writes (RocksDB's), all of it kvbench's.
+            match entry.file_type()?.is_dir() {
+                true => fs::remove_dir_all(entry.path())?,
+                false => fs::remove_file(entry.path())?,
+            }
         }
     }
     fs::remove_dir(dir)
@@ -310,10 +334,21 @@ pub fn remove_index(path: &Path) -> std::io::Result<()> {
 }
 
 /// The files of an index sidecar (the file itself) or of an engine's store
-/// (the files in its directory) at `path`; none if there is nothing there.
+/// (the files in its directory, and in a directory the engine keeps there)
+/// at `path`; none if there is nothing there.
 pub fn index_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
     match fs::symlink_metadata(path) {
-        Ok(meta) if meta.is_dir() => fs::read_dir(path)?.map(|e| Ok(e?.path())).collect(),
+        Ok(meta) if meta.is_dir() => {
+            let mut files = Vec::new();
+            for entry in fs::read_dir(path)? {
+                let entry = entry?;
+                match entry.file_type()?.is_dir() {
+                    true => files.extend(index_files(&entry.path())?),
+                    false => files.push(entry.path()),
+                }
+            }
+            Ok(files)
+        }
         Ok(_) => Ok(vec![path.to_owned()]),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(e),
@@ -336,7 +371,7 @@ fn build<E: Engine>(dir: &Path, data: &DataFile, records: &[Record<'_>], counts:
         fs::create_dir(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
         let building = tmp.join(format!("{STORE_PREFIX}building"));
         E::build(&building, records)?;
-        let file = DataFile::open(&building).map_err(|e| e.to_string())?;
+        let file = DataFile::open(&E::stamped(&building)?).map_err(|e| e.to_string())?;
         let full_hash = xxh3_64(file.bytes());
         let fingerprint = Fingerprint::of(&file);
         let layout = [file.len(), full_hash];
@@ -376,7 +411,7 @@ impl<E: Engine> Lookup for EngineLookup<E> {
 
     fn info(&self) -> StrategyInfo {
         let (mapped_bytes, read_files) =
-            if self.engine.maps_file() { (self.store_len, Vec::new()) } else { (0, vec![self.store.clone()]) };
+            if self.engine.maps_file() { (self.store_len, Vec::new()) } else { (0, vec![self.stamped.clone()]) };
         StrategyInfo {
             name: E::NAME.into(),
             keys: Some(self.header.keys),

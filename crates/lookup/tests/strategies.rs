@@ -17,7 +17,8 @@ use kvbench_lookup::{Lookup, OpenError, OpenOptions, StrategyKind, open};
 use proptest::prelude::*;
 
 macro_rules! strategy_suite {
-    ($($module:ident => $open:expr,)*) => {$(
+    ($($(#[$attr:meta])* $module:ident => $open:expr,)*) => {$(
+        $(#[$attr])*
         mod $module {
             use super::*;
             const OPEN: fn(&Path, &OpenOptions) -> Opened = $open;
@@ -66,6 +67,10 @@ strategy_suite! {
     lmdb_defaults => |p, o| by_name("lmdb(defaults)")(p, o),
     sqlite_defaults => |p, o| by_name("sqlite(defaults)")(p, o),
     redb_defaults => |p, o| by_name("redb(defaults)")(p, o),
+    #[cfg(feature = "rocksdb")]
+    rocksdb => |p, o| by_name("rocksdb")(p, o),
+    #[cfg(feature = "rocksdb")]
+    rocksdb_defaults => |p, o| by_name("rocksdb(defaults)")(p, o),
     lru_50_lmdb => |p, o| by_name("lru(0.5,lmdb)")(p, o),
     lru_10_hashmap => |p, o| by_name("lru(0.1,hashmap)")(p, o),
     lru_50_mmap_index => |p, o| by_name("lru(0.5,mmap-index)")(p, o),

@@ -20,7 +20,7 @@ pub const OWN: [&str; 3] = ["hashmap", "mmap-index", "phf-index"];
 
 /// The embedded engines a user might pick instead of kvbench's own strategies,
 /// spelt as the suite labels them (`StrategyKind::ENGINES` in kvbench-lookup).
-pub const ENGINES: [&str; 5] = ["fst", "lmdb", "sqlite", "cdb", "redb"];
+pub const ENGINES: [&str; 6] = ["fst", "lmdb", "sqlite", "cdb", "redb", "rocksdb"];
 
 /// Which harness produced a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -36,12 +36,13 @@ pub fn color(strategy: &str) -> RGBColor {
         "lru" => RGBColor(255, 127, 14),
         "warming" => RGBColor(214, 39, 40),
         "memchr" => RGBColor(23, 190, 207),
-        // The engines: navy, magenta, gold, dark green, salmon: hues the strategies above leave free.
+        // The engines: navy, magenta, gold, dark green, salmon, olive: hues the strategies above leave free.
         "fst" => RGBColor(25, 25, 112),
         "lmdb" => RGBColor(139, 0, 139),
         "sqlite" => RGBColor(230, 171, 2),
         "cdb" => RGBColor(0, 100, 0),
         "redb" => RGBColor(250, 128, 114),
+        "rocksdb" => RGBColor(128, 128, 0),
         REDIS_SERVER => RGBColor(220, 20, 60),
         PYTHON_DICT => RGBColor(60, 60, 60),
         // The baselines: bash in earth tones, Python in pinks and purples.

@@ -26,7 +26,7 @@ impl Engine for Cdb {
     }
 
     /// cdb has no settings: tuned and defaults are the same open.
-    fn open(path: &Path, _tuning: Tuning) -> Result<Self, String> {
+    fn open(path: &Path, _tuning: Tuning, _memory_limit: Option<u64>) -> Result<Self, String> {
         CDB::open(path).map(Cdb).map_err(|e| e.to_string())
     }
 

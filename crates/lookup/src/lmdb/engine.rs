@@ -65,7 +65,7 @@ impl Engine for Lmdb {
         Ok(())
     }
 
-    fn open(path: &Path, tuning: Tuning) -> Result<Self, String> {
+    fn open(path: &Path, tuning: Tuning, _memory_limit: Option<u64>) -> Result<Self, String> {
         let path = path.canonicalize().map_err(|e| e.to_string())?;
         let mut open = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
         open.retain(|_, env| env.strong_count() > 0);

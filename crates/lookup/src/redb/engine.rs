@@ -54,7 +54,7 @@ impl Engine for Redb {
         txn.commit().map_err(|e| e.to_string())
     }
 
-    fn open(path: &Path, tuning: Tuning) -> Result<Self, String> {
+    fn open(path: &Path, tuning: Tuning, _memory_limit: Option<u64>) -> Result<Self, String> {
         let db = match tuning {
             Tuning::Defaults => ReadOnlyDatabase::open(path),
             Tuning::Tuned => {

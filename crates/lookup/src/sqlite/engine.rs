@@ -99,7 +99,7 @@ impl Engine for Sqlite {
         load().map_err(|e| e.to_string())
     }
 
-    fn open(path: &Path, tuning: Tuning) -> Result<Self, String> {
+    fn open(path: &Path, tuning: Tuning, _memory_limit: Option<u64>) -> Result<Self, String> {
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         let pool = (0..cpus).map(|_| connect(path, tuning)).collect::<Result<Vec<_>, _>>()?;
         Ok(Sqlite { pool: Mutex::new(pool), tuning, returned: Condvar::new() })
