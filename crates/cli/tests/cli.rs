@@ -90,12 +90,13 @@ impl Servers {
         args
     }
 
-    /// Every strategy whose server (if it needs one) runs here.
+    /// Every strategy this build has whose server (if it needs one) runs here.
     fn every_strategy(&self) -> impl Iterator<Item = StrategyKind> + '_ {
         StrategyKind::ALL.into_iter().filter(move |k| match k {
             StrategyKind::Redis => self.redis.is_some(),
             StrategyKind::RedisCluster => self.cluster.is_some(),
-            _ => true,
+            // A strategy this build left out (`rocksdb`, a feature off by default) says so instead.
+            _ => k.facts().missing_feature().is_none(),
         })
     }
 }

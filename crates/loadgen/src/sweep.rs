@@ -219,8 +219,9 @@ pub fn plan(scale: Scale) -> Vec<Group> {
         group(plain(StrategyKind::MmapIndex), million, 1, at_base()),
         group(plain(StrategyKind::PhfIndex), million, 1, at_base()),
     ];
-    // The engines a user might pick instead, served the same way.
-    groups.extend(StrategyKind::ENGINES.map(|kind| group(plain(kind), million, 1, at_base())));
+    // The engines a user might pick instead, served the same way (those this build has).
+    let built = StrategyKind::ENGINES.into_iter().filter(|kind| kind.facts().missing_feature().is_none());
+    groups.extend(built.map(|kind| group(plain(kind), million, 1, at_base())));
     // kvbench answering from a local Redis Cluster (started, loaded and sampled per node by the launcher).
     groups.push(group(plain(StrategyKind::RedisCluster), million, 1, at_base()));
     groups.extend([
