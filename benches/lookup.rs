@@ -117,6 +117,11 @@ fn check(lookup: &dyn Lookup, stream: &KeyStream, i: u64) {
     assert_eq!(found.ok(), Some(present), "{} gave a wrong answer", lookup.info().name);
 }
 
+/// The embedded engines this build has (`rocksdb` is a feature off by default).
+fn engines() -> impl Iterator<Item = StrategyKind> {
+    StrategyKind::ENGINES.into_iter().filter(|kind| kind.facts().missing_feature().is_none())
+}
+
 /// Lookups per timed iteration for fast strategies: keys are drawn fresh for
 /// every block in criterion's (untimed) setup, so a cache never sees a
 /// repeating stream.
@@ -174,8 +179,7 @@ fn get_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInfo
     ];
     for workload in [Workload::UNIFORM, Workload::ZIPF, Workload::MISS] {
         let label = workload.to_string();
-        let mut strategies: Vec<Strategy> =
-            plain.into_iter().chain(StrategyKind::ENGINES).map(Strategy::Plain).collect();
+        let mut strategies: Vec<Strategy> = plain.into_iter().chain(engines()).map(Strategy::Plain).collect();
         if workload != Workload::MISS {
             // SQLite, the slowest engine, is where a cache in front would pay most.
             for backing in [StrategyKind::HashMap, StrategyKind::MmapIndex, StrategyKind::Sqlite] {
@@ -243,7 +247,7 @@ fn batch_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetIn
     let strategies: Vec<Strategy> =
         [StrategyKind::HashMap, StrategyKind::MmapIndex, StrategyKind::PhfIndex, StrategyKind::Warming]
             .into_iter()
-            .chain(StrategyKind::ENGINES)
+            .chain(engines())
             .map(Strategy::Plain)
             .collect();
     for workload in [Workload::UNIFORM, Workload::MISS] {
@@ -308,7 +312,7 @@ fn open_benches(c: &mut Criterion, mode: &Mode, run: &mut Run, info: &DatasetInf
     for kind in [StrategyKind::Scan, StrategyKind::HashMap] {
         bench(kind.name().into(), None, &mut || open_or_die(path, &Strategy::Plain(kind)));
     }
-    for kind in [StrategyKind::MmapIndex, StrategyKind::PhfIndex].into_iter().chain(StrategyKind::ENGINES) {
+    for kind in [StrategyKind::MmapIndex, StrategyKind::PhfIndex].into_iter().chain(engines()) {
         let index = Strategy::Plain(kind);
         let case = |start| CaseId::new(kind.to_string(), Some(start));
         bench(case(CaseStart::Build), Some(&index), &mut || open_or_die(path, &index));
