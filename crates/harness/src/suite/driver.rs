@@ -444,7 +444,9 @@ fn skips(
         let mut per_case = Vec::new();
         for case in cases {
             let sidecar = case.strategy.sidecar(path, &opts);
-            let store_exists = sidecar.as_ref().is_some_and(|s| s.exists());
+            // A store an earlier case already counted is there by the time this one runs
+            // (the reopen and cold cases of one engine share it): its disk is not needed twice.
+            let store_exists = sidecar.as_ref().is_some_and(|s| s.exists() || planned.contains(s));
             let disk = fit::free_disk(sidecar.as_deref().unwrap_or(path)).map(|d| d.saturating_sub(disk_used));
             let room = fit::Room { memory, limited: limit.is_some(), disk, store_exists };
             // A case that reuses a store missing yet finds it built: the suite builds it once in
