@@ -96,7 +96,7 @@ impl Servers {
             StrategyKind::Redis => self.redis.is_some(),
             StrategyKind::RedisCluster => self.cluster.is_some(),
             // A strategy this build left out (`rocksdb`, a feature off by default) says so instead.
-            _ => k.facts().missing_feature().is_none(),
+            _ => k.is_built(),
         })
     }
 }

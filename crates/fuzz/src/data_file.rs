@@ -25,12 +25,7 @@ pub const RATIOS: [f64; 3] = [0.1, 0.5, 1.0];
 
 /// The strategies `lru` may be backed by: every kind this build has but `lru` itself and those needing a server.
 pub fn backings() -> Vec<StrategyKind> {
-    StrategyKind::ALL.into_iter().filter(|k| *k != StrategyKind::Lru && !k.needs_server() && built(*k)).collect()
-}
-
-/// Whether this build has `kind` (`rocksdb` is a feature off by default).
-fn built(kind: StrategyKind) -> bool {
-    kind.facts().missing_feature().is_none()
+    StrategyKind::ALL.into_iter().filter(|k| *k != StrategyKind::Lru && !k.needs_server() && k.is_built()).collect()
 }
 
 /// One fuzz case: a data file and how to look at it.
@@ -166,7 +161,7 @@ pub fn assert_batches_agree(lookup: &dyn Lookup, keys: &[Vec<u8>]) {
 pub fn openers(ratio: f64, backing: StrategyKind) -> Vec<Opener> {
     let mut openers: Vec<Opener> = Vec::new();
     for kind in StrategyKind::ALL {
-        if kind.needs_server() || !built(kind) {
+        if kind.needs_server() || !kind.is_built() {
             continue;
         }
         let strategy = Strategy::new(kind, ratio, backing)

@@ -139,16 +139,7 @@ pub struct Room {
 
 /// Memory the machine has available now (`MemAvailable` of `/proc/meminfo`), if known.
 pub fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let kib: u64 = text
-        .lines()
-        .find_map(|l| l.strip_prefix("MemAvailable:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
+    kvbench_lookup::meminfo_bytes("MemAvailable")
 }
 
 /// Free bytes (for an unprivileged user) on the file system holding `path`'s folder, if known.

@@ -43,7 +43,7 @@ pub fn default_cases() -> Vec<Case> {
     // measured when asked for by name, and then skipped saying which feature it needs.
     let mut cases: Vec<Case> = StrategyKind::ALL
         .into_iter()
-        .filter(|kind| kind.facts().missing_feature().is_none())
+        .filter(|kind| kind.is_built())
         .flat_map(|kind| {
             let strategies = kind.suite_strategies();
             strategies.into_iter().flat_map(move |s| kind.facts().starts.iter().map(move |&start| started(&s, start)))
@@ -543,8 +543,11 @@ mod tests {
         let (rocksdb, others): (Vec<String>, Vec<String>) = labels.into_iter().partition(|l| l.starts_with("rocksdb"));
         assert_eq!(others, before);
         // Since RocksDB (issue 34), in a build with it.
-        let built = StrategyKind::Rocksdb.facts().missing_feature().is_none();
-        let expected: &[&str] = if built { &["rocksdb (build)", "rocksdb (reopen)", "rocksdb (cold)"] } else { &[] };
+        let expected: &[&str] = if StrategyKind::Rocksdb.is_built() {
+            &["rocksdb (build)", "rocksdb (reopen)", "rocksdb (cold)"]
+        } else {
+            &[]
+        };
         assert_eq!(rocksdb, expected);
     }
 

@@ -32,7 +32,8 @@
 //! file; [`profile()`] measures what a file holds (records, duplicates, key
 //! and value lengths, a fingerprint). Inside, `guard.rs` keeps a mapped file that is truncated under a
 //! strategy from killing the process or answering with zeros, and
-//! `prefetch.rs` asks the CPU for memory a batch will read ([`Lookup::get_many`]).
+//! `prefetch.rs` asks the CPU for memory a batch will read ([`Lookup::get_many`]);
+//! [`meminfo_bytes`] reads the machine's memory (an engine's cache is sized from it).
 
 // Bytes from files and clients must never panic the process: no unwrap,
 // expect or unchecked indexing outside tests.
@@ -66,6 +67,7 @@ mod facts;
 mod format;
 mod guard;
 mod info;
+mod meminfo;
 #[cfg_attr(not(any(feature = "redis", feature = "lmdb")), allow(dead_code))]
 mod pool;
 mod prefetch;
@@ -84,6 +86,7 @@ pub use fst_index::{FstIndex, default_fst_path};
 pub use hashmap::HashMapLookup;
 pub use info::{CacheStats, StrategyInfo};
 pub use lru::Lru;
+pub use meminfo::meminfo_bytes;
 pub use mmap_index::{MmapIndex, default_sidecar_path};
 pub use phf_index::{PhfIndex, default_phf_path};
 pub use profile::{FileProfile, Lengths, profile};

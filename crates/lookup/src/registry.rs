@@ -126,6 +126,12 @@ impl StrategyKind {
         self.facts().store.is_some()
     }
 
+    /// Whether this build can open this kind: it needs no cargo feature the
+    /// build was compiled without (e.g. `rocksdb`, off by default).
+    pub fn is_built(self) -> bool {
+        self.facts().missing_feature().is_none()
+    }
+
     /// Where this kind keeps its index sidecar (a file) or engine store (a
     /// directory) for `data` by default, if it keeps one; [`crate::remove_index`] removes either.
     pub fn default_sidecar(self, data: &Path) -> Option<PathBuf> {
@@ -376,8 +382,9 @@ mod tests {
             names.sort();
             names
         };
-        let built = |k: &StrategyKind| k.facts().missing_feature().is_none();
-        for kind in StrategyKind::ALL.into_iter().filter(|k| *k != StrategyKind::Lru && !k.needs_server() && built(k)) {
+        for kind in
+            StrategyKind::ALL.into_iter().filter(|k| *k != StrategyKind::Lru && !k.needs_server() && k.is_built())
+        {
             let opened = open(&data, &Strategy::Plain(kind), &OpenOptions::default()).unwrap();
             let store = kind.default_sidecar(&data);
             assert_eq!(opened.info().wrote, Vec::from_iter(store.clone()), "{kind}: keeps a store ⇔ opening writes it");

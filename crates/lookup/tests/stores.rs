@@ -13,7 +13,7 @@ use kvbench_lookup::{Lookup, OpenError, OpenOptions, Place, StrategyKind};
 /// The engines that keep a store directory, of those this build has.
 fn engines() -> Vec<StrategyKind> {
     let keeps_dir = |k: &StrategyKind| k.facts().store.is_some_and(|s| matches!(s.place, Place::StoreDir));
-    StrategyKind::ENGINES.into_iter().filter(keeps_dir).filter(|k| k.facts().missing_feature().is_none()).collect()
+    StrategyKind::ENGINES.into_iter().filter(keeps_dir).filter(|k| k.is_built()).collect()
 }
 
 use common::open_kind as open_with;

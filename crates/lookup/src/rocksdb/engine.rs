@@ -33,15 +33,7 @@ fn table_options() -> Options {
 
 /// The memory this process may use: its limit, or the machine's memory.
 fn memory(limit: Option<u64>) -> u64 {
-    limit.or_else(mem_total).unwrap_or(1 << 30)
-}
-
-/// `MemTotal` from `/proc/meminfo`, in bytes.
-fn mem_total() -> Option<u64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+    limit.or_else(|| crate::meminfo_bytes("MemTotal")).unwrap_or(1 << 30)
 }
 
 /// The one table file of a store directory.
