@@ -51,29 +51,32 @@ pub enum BenchError {
 pub struct Measured {
     /// Requests, answers, errors, latency.
     pub report: LoadReport,
-    /// The server process's CPU and RSS during the load.
+    /// What every process that serves used during the load, together: the
+    /// server's own and its nodes' ([`crate::Running::nodes`]), each counted once.
     pub used: Resources,
-    /// The same for each of the server's nodes ([`crate::Running::nodes`], e.g. a Redis Cluster's), in their order.
+    /// The same for each of the server's nodes (e.g. a Redis Cluster's), in their order.
     pub nodes: Vec<Resources>,
 }
 
 impl Measured {
-    /// Requests answered per second of the server process's CPU (user and
-    /// system) during the load; `None` where no CPU was sampled.
+    /// Requests answered per second of CPU (user and system) of every process
+    /// that serves during the load; `None` where no CPU was sampled.
     pub fn requests_per_cpu_second(&self) -> Option<f64> {
         let cpu = (self.used.user_percent + self.used.system_percent) / 100.0;
         (cpu > 0.0).then(|| self.report.throughput() / cpu)
     }
 }
 
-/// Applies `spec` to the server process `pid` (answering with the processes
-/// `nodes`, if any), checking answers against `oracle`, sampling every one of them meanwhile.
+/// Applies `spec` to the server process `pid` answering with the processes
+/// `nodes` (none, or a cluster's, which may include `pid` itself), checking
+/// answers against `oracle`, sampling every one of them meanwhile.
 pub fn measure(spec: &LoadSpec, pid: u32, nodes: &[u32], oracle: &Oracle) -> Result<Measured, LoadError> {
-    let sampler = ProcSampler::start(pid, SAMPLE_EVERY);
+    let front = (!nodes.contains(&pid)).then(|| ProcSampler::start(pid, SAMPLE_EVERY));
     let node_samplers: Vec<ProcSampler> = nodes.iter().map(|&pid| ProcSampler::start(pid, SAMPLE_EVERY)).collect();
     let report = crate::run(spec, &oracle.keys, &*oracle.lookup, &AtomicU64::new(0))?;
-    let nodes = node_samplers.into_iter().map(ProcSampler::finish).collect();
-    Ok(Measured { report, used: sampler.finish(), nodes })
+    let nodes: Vec<Resources> = node_samplers.into_iter().map(ProcSampler::finish).collect();
+    let used = front.map(ProcSampler::finish).into_iter().chain(nodes.iter().copied()).sum();
+    Ok(Measured { report, used, nodes })
 }
 
 /// The data file of `dataset` in `dir`, generated first if it is not there.

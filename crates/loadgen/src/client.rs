@@ -1,4 +1,5 @@
-//! One keep-alive connection that asks for one key at a time.
+//! One keep-alive connection that asks for one key at a time, and the
+//! client a load's connection is: one server's connection, or a cluster's ([`Client`]).
 //!
 //! Hand-rolled on purpose, as wrk's is: a general HTTP client spends more
 //! time than the server on each request, and the load generator's own cost
@@ -11,6 +12,7 @@ use std::ops::Range;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::cluster::{ClusterConnection, SlotMap};
 use crate::target::Target;
 
 /// What the server answered.
@@ -58,6 +60,14 @@ impl Connection {
 
     /// Asks for `key` and waits for the answer.
     pub async fn get(&mut self, key: &[u8]) -> Result<Answer<'_>, ClientError> {
+        let reply = self.send(key, false).await?;
+        self.answer(reply)
+    }
+
+    /// Asks for `key` and waits for the complete reply, left in the reply
+    /// buffer; `asking` sends RESP `ASKING` first, in the same write (a
+    /// cluster node answers the `GET` of a slot it is importing only after it).
+    pub(crate) async fn send(&mut self, key: &[u8], asking: bool) -> Result<Parsed, ClientError> {
         self.request.clear();
         match self.target {
             Target::Http(_) => {
@@ -65,7 +75,10 @@ impl Connection {
                 percent_encode(key, &mut self.request);
                 self.request.extend_from_slice(b" HTTP/1.1\r\nHost: kvbench\r\n\r\n");
             }
-            Target::Resp(_) => {
+            Target::Resp(_) | Target::Cluster(_) => {
+                if asking {
+                    self.request.extend_from_slice(ASKING);
+                }
                 self.request.extend_from_slice(format!("*2\r\n$3\r\nGET\r\n${}\r\n", key.len()).as_bytes());
                 self.request.extend_from_slice(key);
                 self.request.extend_from_slice(b"\r\n");
@@ -73,21 +86,29 @@ impl Connection {
         }
         self.stream.write_all(&self.request).await?;
         self.reply.clear();
+        // `ASKING`'s own reply comes first: `+OK`, dropped once it is whole.
+        let mut awaiting_ok = asking;
         loop {
-            let parsed = match self.target {
-                Target::Http(_) => parse_http(&self.reply)?,
-                Target::Resp(_) => parse_resp(&self.reply)?,
-            };
-            if let Some(parsed) = parsed {
-                return Ok(match parsed {
-                    Parsed::Found(range) => match self.reply.get(range) {
-                        Some(value) => Answer::Found(value),
-                        None => return Err(ClientError::Malformed("value past the end of the reply".into())),
-                    },
-                    Parsed::Absent => Answer::Absent,
-                    Parsed::Status(code) => Answer::Status(code),
-                    Parsed::Error(message) => Answer::Error(message),
-                });
+            if awaiting_ok && self.reply.len() >= OK.len() {
+                if !self.reply.starts_with(OK) {
+                    // The GET's reply is still to come: the connection cannot be used again.
+                    let line = self.reply.split(|&b| b == b'\n').next().unwrap_or_default();
+                    return Err(ClientError::Malformed(format!(
+                        "ASKING refused: {}",
+                        String::from_utf8_lossy(line).trim()
+                    )));
+                }
+                self.reply.drain(..OK.len());
+                awaiting_ok = false;
+            }
+            if !awaiting_ok {
+                let parsed = match self.target {
+                    Target::Http(_) => parse_http(&self.reply)?,
+                    Target::Resp(_) | Target::Cluster(_) => parse_resp(&self.reply)?,
+                };
+                if let Some(parsed) = parsed {
+                    return Ok(parsed);
+                }
             }
             if self.reply.len() > MAX_REPLY {
                 return Err(ClientError::Malformed(format!("reply over {MAX_REPLY} bytes")));
@@ -97,9 +118,80 @@ impl Connection {
             }
         }
     }
+
+    /// The answer a [`Connection::send`] received, read from the reply buffer.
+    pub(crate) fn answer(&self, reply: Parsed) -> Result<Answer<'_>, ClientError> {
+        Ok(match reply {
+            Parsed::Found(range) => match self.reply.get(range) {
+                Some(value) => Answer::Found(value),
+                None => return Err(ClientError::Malformed("value past the end of the reply".into())),
+            },
+            Parsed::Absent => Answer::Absent,
+            Parsed::Status(code) => Answer::Status(code),
+            Parsed::Error(message) => Answer::Error(message),
+        })
+    }
 }
 
+/// What one of a load's connections talks to: one server over one
+/// connection, or every node of a cluster, routed by slot.
+pub(crate) enum Client {
+    /// A server, and the connection to it once open.
+    Server(Target, Option<Connection>),
+    /// A cluster's nodes.
+    Cluster(ClusterConnection),
+}
+
+impl Client {
+    /// A client of `target`, connected to nothing yet; a cluster routes by `map`.
+    pub(crate) fn new(target: Target, map: Option<&SlotMap>) -> Client {
+        match map {
+            Some(map) => Client::Cluster(ClusterConnection::new(map.clone())),
+            None => Client::Server(target, None),
+        }
+    }
+
+    /// Opens what is not open yet (a cluster: a connection to every node).
+    pub(crate) async fn connect(&mut self) -> io::Result<()> {
+        match self {
+            Client::Server(_, Some(_)) => Ok(()),
+            Client::Server(target, none) => {
+                *none = Some(Connection::connect(*target).await?);
+                Ok(())
+            }
+            Client::Cluster(cluster) => cluster.connect().await,
+        }
+    }
+
+    /// Asks for `key` (connecting first if needed) and waits for the answer.
+    pub(crate) async fn get(&mut self, key: &[u8]) -> Result<Answer<'_>, ClientError> {
+        match self {
+            Client::Server(target, connection) => {
+                let connection = match connection {
+                    Some(connection) => connection,
+                    None => connection.insert(Connection::connect(*target).await?),
+                };
+                connection.get(key).await
+            }
+            Client::Cluster(cluster) => cluster.get(key).await,
+        }
+    }
+
+    /// Drops a connection that failed, so the next request opens a fresh one
+    /// (a cluster drops the failed node's itself, keeping the rest and its map).
+    pub(crate) fn failed(&mut self) {
+        if let Client::Server(_, connection) = self {
+            *connection = None;
+        }
+    }
+}
+
+/// RESP `ASKING`, and the `+OK` it is answered with.
+const ASKING: &[u8] = b"*1\r\n$6\r\nASKING\r\n";
+const OK: &[u8] = b"+OK\r\n";
+
 /// A complete reply, with its value as a range of the reply buffer.
+#[derive(Debug)]
 pub(crate) enum Parsed {
     Found(Range<usize>),
     Absent,

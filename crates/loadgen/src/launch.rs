@@ -6,7 +6,10 @@
 //! [`Processes`] starts one first ([`RedisCluster`], [`DEFAULT_NODES`]
 //! nodes), hands its URLs to the server, which loads the data file into it
 //! (the strategy's own load), and reports the nodes as [`Running::nodes`] so
-//! their memory and CPU are recorded beside the server's.
+//! their memory and CPU are recorded beside the server's and counted with it.
+//! The same cluster without a server in front (`Server::RedisCluster`) is
+//! loaded the same way and asked directly: its [`Running::target`] is the
+//! cluster, which the load generator routes by slot (`cluster.rs`).
 //!
 //! The macro benchmark and the soak take any [`Launcher`], so they can also
 //! be run (and tested) against servers started some other way.
@@ -15,13 +18,13 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use kvbench_lookup::{OpenOptions, StrategyKind};
+use kvbench_lookup::{OpenOptions, Strategy, StrategyKind};
 use kvbench_peers::cluster::DEFAULT_NODES;
 use kvbench_peers::serve::{ServeError, ServeProcess};
 use kvbench_peers::{PeerError, Pinning, RedisCluster, RedisServer};
 
 use crate::sweep::Server;
-use crate::target::Protocol;
+use crate::target::{Protocol, Target};
 
 /// A server under test, running; stopped when dropped.
 pub trait Running {
@@ -29,8 +32,13 @@ pub trait Running {
     fn pid(&self) -> u32;
     /// Where it speaks `protocol`, if it does.
     fn addr(&self, protocol: Protocol) -> Option<SocketAddr>;
+    /// What a load speaking `protocol` targets: its address, by default.
+    fn target(&self, protocol: Protocol) -> Option<Target> {
+        self.addr(protocol).map(|addr| protocol.at(addr))
+    }
     /// Other processes answering with it (a Redis Cluster's nodes), in a
-    /// stable order, whose CPU and RSS are recorded beside its own; none by default.
+    /// stable order, whose CPU and RSS are recorded beside its own and counted
+    /// with it; [`Running::pid`] may be one of them (a cluster asked directly); none by default.
     fn nodes(&self) -> Vec<u32> {
         Vec::new()
     }
@@ -77,6 +85,28 @@ impl Running for ClusterBacked {
 
     fn nodes(&self) -> Vec<u32> {
         self.cluster.pids()
+    }
+}
+
+/// A Redis Cluster holding the data, asked directly (no server in front):
+/// its first node stands for it where one process must ([`Running::pid`]).
+struct ClusterPeer(RedisCluster);
+
+impl Running for ClusterPeer {
+    fn pid(&self) -> u32 {
+        self.0.pids().first().copied().unwrap_or_default()
+    }
+
+    fn addr(&self, protocol: Protocol) -> Option<SocketAddr> {
+        (protocol == Protocol::Resp).then(|| self.0.addrs().first().copied()).flatten()
+    }
+
+    fn target(&self, protocol: Protocol) -> Option<Target> {
+        self.addr(protocol).map(Target::Cluster)
+    }
+
+    fn nodes(&self) -> Vec<u32> {
+        self.0.pids()
     }
 }
 
@@ -148,13 +178,24 @@ impl Processes {
 }
 
 impl Processes {
-    /// Pins a peer's processes (redis-server, a cluster's nodes) to the first CPU, as a one-thread server is.
+    /// Pins a peer's processes away from the load generator: redis-server on
+    /// the first CPU, as a one-thread server is; a cluster's nodes in turn over
+    /// the CPUs the load generator leaves ([`Pinning::node_cpu`]).
     fn pin_peer(&self, pids: &[u32]) {
-        if self.pinning.active() {
-            for &pid in pids {
-                kvbench_peers::pinning::pin(pid, 0);
+        for (i, &pid) in pids.iter().enumerate() {
+            if let Some(cpu) = self.pinning.node_cpu(i) {
+                kvbench_peers::pinning::pin(pid, cpu);
             }
         }
+    }
+
+    /// A Redis Cluster of `nodes` primaries, pinned, or `None` when redis-server is not installed.
+    fn cluster(&self, nodes: usize) -> Result<Option<RedisCluster>, LaunchError> {
+        let cluster = installed(RedisCluster::start(nodes))?;
+        if let Some(cluster) = &cluster {
+            self.pin_peer(&cluster.pids());
+        }
+        Ok(cluster)
     }
 }
 
@@ -171,10 +212,9 @@ impl Launcher for Processes {
                     args.extend(["--cgroup".to_owned(), dir.display().to_string()]);
                 }
                 if strategy.reader() == StrategyKind::RedisCluster {
-                    let Some(cluster) = installed(RedisCluster::start(DEFAULT_NODES))? else {
+                    let Some(cluster) = self.cluster(DEFAULT_NODES)? else {
                         return Ok(Launched::Unavailable(REDIS_MISSING.into()));
                     };
-                    self.pin_peer(&cluster.pids());
                     args.extend(["--redis-cluster".to_owned(), cluster.urls().join(",")]);
                     let serve = ServeProcess::kvbench(&self.exe, data, &args, cpus.as_deref(), self.timeout)?;
                     Box::new(ClusterBacked { serve, cluster })
@@ -189,6 +229,15 @@ impl Launcher for Processes {
                 self.pin_peer(&[redis.pid()]);
                 kvbench_lookup::redis::load(data, &redis.url(), &OpenOptions::default())?;
                 Box::new(redis)
+            }
+            Server::RedisCluster { nodes } => {
+                let Some(cluster) = self.cluster(*nodes)? else {
+                    return Ok(Launched::Unavailable(REDIS_MISSING.into()));
+                };
+                // The `redis-cluster` strategy's own load: validated, first record of a key wins, marked.
+                let options = OpenOptions { redis_cluster: Some(cluster.urls()), ..OpenOptions::default() };
+                drop(kvbench_lookup::open(data, &Strategy::Plain(StrategyKind::RedisCluster), &options)?);
+                Box::new(ClusterPeer(cluster))
             }
             Server::PythonDict => {
                 let cpus = self.pinning.server_cpus(1);

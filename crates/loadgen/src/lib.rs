@@ -18,6 +18,7 @@
 //! |---|---|---|
 //! | `target.rs` | the server to load: `http://ADDR` or `resp://ADDR` | [`Target`], [`Protocol`] |
 //! | `client.rs` | one keep-alive connection speaking HTTP/1.1 or RESP | (internal) |
+//! | [`cluster`] | Redis Cluster without a proxy: the slot map, a connection per node, `MOVED`/`ASK` followed | [`cluster::SlotMap`], [`cluster::slot`] |
 //! | `run.rs` | the load itself: connections, pacing, checking, histograms | [`run()`], [`LoadSpec`], [`LoadReport`], [`Oracle`] |
 //! | [`record`] | a load's measurements as records of the results schema | [`record::records`], [`record::Subject`] |
 //! | `sampler.rs` | CPU and RSS of a process, sampled from `/proc` during a run | [`ProcSampler`], [`Resources`] |
@@ -35,6 +36,7 @@
 mod bench;
 mod cache;
 mod client;
+pub mod cluster;
 mod launch;
 pub mod macro_run;
 pub mod record;
@@ -45,6 +47,7 @@ pub mod sweep;
 mod target;
 
 pub use bench::{BenchError, Measured, measure};
+pub use client::{Answer, ClientError};
 pub use launch::{LaunchError, Launched, Launcher, Processes, Running};
 pub use macro_run::{MacroOptions, MacroOutcome, MacroRow};
 pub use run::{LoadReport, LoadSpec, Oracle, Stop, run};

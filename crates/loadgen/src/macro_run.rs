@@ -13,13 +13,16 @@
 //! The open loops of a group run at a fraction of the closed-loop maximum
 //! measured on the same server and protocol at [`BASE_CONNECTIONS`]; once per
 //! run, `wrk` repeats the base HTTP load on the same server and keys to
-//! cross-check the generator's figures.
+//! cross-check the generator's figures, and `redis-benchmark` (`--cluster`
+//! for a cluster) the base RESP load on each Redis peer.
 //!
 //! A server answering through other processes (`redis-cluster`: kvbench over
-//! a local Redis Cluster, see [`crate::Running::nodes`]) has each node
-//! sampled beside it: its peak RSS and CPU are recorded as the strategy
-//! `LABEL node I` (I from 1), and the nodes' peak RSS summed as `LABEL nodes`,
-//! with the same metrics (`server_rss`, `server_cpu`) as the server's own.
+//! a local Redis Cluster; `redis-cluster-server`: the cluster asked directly,
+//! see [`crate::Running::nodes`]) has each node sampled beside it: its peak
+//! RSS and CPU are recorded as the strategy `LABEL node I` (I from 1), and the
+//! nodes' peak RSS summed as `LABEL nodes`, with the same metrics
+//! (`server_rss`, `server_cpu`) as the server's own, which count every
+//! process that serves (the server and its nodes), as requests per CPU-second do.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,6 +34,7 @@ use kvbench_harness::suite::dataset_info;
 use kvbench_harness::warm::{self, Warmed};
 use kvbench_peers::Pinning;
 use kvbench_peers::perf::{PerfError, SyscallCount};
+use kvbench_peers::redis_benchmark::{self, RedisBenchmarkLoad};
 use kvbench_peers::wrk::{self, WrkError, WrkLoad};
 use kvbench_results::{DatasetInfo, LoadInfo, Metric, Record, ResultSet, RunInfo};
 use kvbench_workload::{Keys, Workload};
@@ -41,7 +45,7 @@ use crate::launch::{Launched, Launcher};
 use crate::record::{self, Subject};
 use crate::run::{LoadSpec, Oracle, Stop};
 use crate::sweep::{BASE_CONNECTIONS, Data, Group, Load, Pace, Server};
-use crate::target::Protocol;
+use crate::target::{Protocol, Target};
 
 /// The keys every load asks for.
 const WORKLOAD: Workload = Workload::UNIFORM;
@@ -154,7 +158,9 @@ pub fn run(
         let oracle = Oracle::open(&data)?;
         let mut max_rate: Vec<(Protocol, f64)> = Vec::new();
         for load in &group.loads {
-            let Some(addr) = server.addr(load.protocol) else { continue };
+            let (Some(addr), Some(target)) = (server.addr(load.protocol), server.target(load.protocol)) else {
+                continue;
+            };
             let rate = match load.pace {
                 Pace::Closed => None,
                 Pace::FractionOfMax(f) => {
@@ -163,7 +169,7 @@ pub fn run(
             };
             let seed = load_seed(options.seed, load.id());
             let spec = LoadSpec {
-                target: load.protocol.at(addr),
+                target,
                 connections: load.connections,
                 threads: 1,
                 stop: Stop::Duration(options.duration),
@@ -204,7 +210,9 @@ pub fn run(
             out.results.records.extend(node_records(&measured, &subject, &run_info));
             progress.done(1);
             let mut syscalls = None;
-            if base && count_syscalls {
+            // perf counts one process: a cluster asked directly has no one process that serves alone.
+            let one_process = !server.nodes().contains(&server.pid());
+            if base && count_syscalls && one_process {
                 match syscalls_per_request(&spec, server.pid(), &oracle, options.duration)? {
                     Ok(Some(per_request)) => {
                         syscalls = Some(per_request);
@@ -234,16 +242,40 @@ pub fn run(
                             wrk.rps,
                             throughput / wrk.rps
                         ));
-                        let client = LoadInfo { client: Some("wrk".into()), ..subject.load.clone() };
-                        let values = [
-                            (Metric::Throughput, wrk.rps),
-                            (Metric::LatencyP50, wrk.p50_ns),
-                            (Metric::LatencyP99, wrk.p99_ns),
-                        ];
-                        out.results.records.extend(Subject { load: client, ..subject }.records(values, &run_info));
+                        let figures = (wrk.rps, wrk.p50_ns, wrk.p99_ns);
+                        out.results.records.extend(cross_check_records(&subject, "wrk", figures, &run_info));
                     }
                     Err(WrkError::NotInstalled) => progress.note("skipping the wrk cross-check: wrk not installed"),
                     Err(err) => progress.note(&format!("skipping the wrk cross-check: {err}")),
+                }
+            }
+            let redis_peer = matches!(group.server, Server::Redis | Server::RedisCluster { .. });
+            if base && load.protocol == Protocol::Resp && redis_peer && options.cross_check {
+                let load = RedisBenchmarkLoad {
+                    addr,
+                    cluster: matches!(target, Target::Cluster(_)),
+                    connections: BASE_CONNECTIONS,
+                    // About as long as kvbench's load ran.
+                    requests: (throughput * options.duration.as_secs_f64()).ceil() as u64,
+                    cpu: options.pinning.client_cpu(),
+                };
+                match redis_benchmark::run(&load) {
+                    Ok(theirs) => {
+                        out.notes.push(format!(
+                            "redis-benchmark cross-check ({}{BASE_CONNECTIONS} connections, GETs of absent keys): redis-benchmark {:.0} requests/s, kvbench load {throughput:.0} ({:.2}x redis-benchmark)",
+                            if load.cluster { "--cluster, " } else { "" },
+                            theirs.rps,
+                            throughput / theirs.rps
+                        ));
+                        let figures = (theirs.rps, theirs.p50_ns, theirs.p99_ns);
+                        out.results.records.extend(cross_check_records(
+                            &subject,
+                            "redis-benchmark",
+                            figures,
+                            &run_info,
+                        ));
+                    }
+                    Err(err) => progress.note(&format!("skipping the redis-benchmark cross-check: {err}")),
                 }
             }
             out.rows.push(MacroRow {
@@ -261,6 +293,14 @@ pub fn run(
         }
     }
     Ok(out)
+}
+
+/// The records of a cross-check: another load tool's requests/s, p50 and p99
+/// (ns) on the same server and load as `subject`, named as its client.
+fn cross_check_records(subject: &Subject, tool: &str, (rps, p50, p99): (f64, f64, f64), run: &RunInfo) -> Vec<Record> {
+    let load = LoadInfo { client: Some(tool.into()), ..subject.load.clone() };
+    let values = [(Metric::Throughput, rps), (Metric::LatencyP50, p50), (Metric::LatencyP99, p99)];
+    Subject { load, ..subject.clone() }.records(values, run)
 }
 
 /// Longest window a server's system calls are counted in, after its base load.

@@ -14,7 +14,8 @@ use kvbench_harness::latency::{Percentiles, histogram};
 use kvbench_lookup::Lookup;
 use kvbench_workload::{Draws, FileKeys, KeyStreams, Keys, Workload};
 
-use crate::client::{Answer, Connection};
+use crate::client::{Answer, Client};
+use crate::cluster::{ClusterError, SlotMap};
 use crate::sampler::own_cpu;
 use crate::target::Target;
 
@@ -156,12 +157,17 @@ pub enum LoadError {
     /// A thread or runtime could not be started.
     #[error("cannot start the load: {0}")]
     Runtime(#[from] std::io::Error),
+    /// A cluster's slot map could not be read.
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
 }
 
 /// Shared by every connection of a run.
 struct Run<'a> {
     spec: &'a LoadSpec,
     draws: Draws<'a>,
+    /// A cluster's slot map, read once before the load; each connection routes by its own copy.
+    map: Option<SlotMap>,
     expect: &'a dyn Lookup,
     start: Instant,
     deadline: Option<Instant>,
@@ -186,11 +192,16 @@ pub fn run(spec: &LoadSpec, keys: &dyn Keys, expect: &dyn Lookup, done: &AtomicU
     let threads = spec.threads.min(spec.connections);
     // Before the clock starts: a Zipf ranking of 10M keys takes a moment.
     let draws = spec.workload.draws(keys, spec.seed);
+    let map = match spec.target {
+        Target::Cluster(seed) => Some(SlotMap::fetch(seed)?),
+        _ => None,
+    };
     let cpu_before = own_cpu();
     let start = Instant::now() + RAMP;
     let run = Run {
         spec,
         draws,
+        map,
         expect,
         start,
         deadline: match spec.stop {
@@ -270,7 +281,9 @@ async fn connection(run: &Run<'_>, index: usize) -> ConnResult {
     let mut intended =
         run.start + interval.map_or(Duration::ZERO, |i| i.mul_f64(index as f64 / spec.connections as f64));
     let mut keys = run.draws.sampler(index as u64);
-    let mut conn = Connection::connect(spec.target).await.ok();
+    let mut client = Client::new(spec.target, run.map.as_ref());
+    // Not timed: a failure here is retried (and counted) by the first request.
+    let _ = client.connect().await;
     pace(run.start).await;
     loop {
         if run.deadline.is_some_and(|deadline| Instant::now().max(intended) >= deadline) {
@@ -289,23 +302,17 @@ async fn connection(run: &Run<'_>, index: usize) -> ConnResult {
             }
             None => Instant::now(),
         };
-        let connection = match &mut conn {
-            Some(connection) => connection,
-            None => match Connection::connect(spec.target).await {
-                Ok(fresh) => conn.insert(fresh),
-                Err(err) => {
-                    result.errors.io += 1;
-                    result.errors.note(|| format!("cannot connect to {}: {err}", spec.target));
-                    // A server that refuses connections would otherwise be hammered in a tight loop.
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-            },
-        };
+        if let Err(err) = client.connect().await {
+            result.errors.io += 1;
+            result.errors.note(|| format!("cannot connect to {}: {err}", spec.target));
+            // A server that refuses connections would otherwise be hammered in a tight loop.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        }
         let drawn = keys.draw();
         let key = drawn.key();
         let sent = Instant::now();
-        let failed = match connection.get(key).await {
+        let failed = match client.get(key).await {
             Ok(answer) => {
                 let answered = Instant::now();
                 result.requests += 1;
@@ -322,7 +329,7 @@ async fn connection(run: &Run<'_>, index: usize) -> ConnResult {
         if let Some(err) = failed {
             result.errors.io += 1;
             result.errors.note(|| format!("{}: {err}", spec.target));
-            conn = None; // reconnect for the next request
+            client.failed(); // reconnect for the next request
         }
     }
     result

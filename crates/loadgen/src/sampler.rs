@@ -26,6 +26,22 @@ pub struct Resources {
     pub samples: u64,
 }
 
+/// Several processes' use together (a server and its nodes): CPU and memory
+/// added up; the highest CPU over one interval is the sum of each one's
+/// highest, an upper bound (their peaks need not coincide).
+impl std::iter::Sum for Resources {
+    fn sum<I: Iterator<Item = Resources>>(iter: I) -> Resources {
+        iter.fold(Resources::default(), |all, one| Resources {
+            user_percent: all.user_percent + one.user_percent,
+            system_percent: all.system_percent + one.system_percent,
+            max_percent: all.max_percent + one.max_percent,
+            rss_mean: all.rss_mean + one.rss_mean,
+            rss_max: all.rss_max + one.rss_max,
+            samples: all.samples.max(one.samples),
+        })
+    }
+}
+
 /// Samples `/proc/PID/stat` and `/proc/PID/statm` on a thread of its own until stopped.
 pub struct ProcSampler {
     stop: Arc<AtomicBool>,

@@ -11,6 +11,7 @@
 use std::path::PathBuf;
 
 use kvbench_lookup::{Strategy, StrategyKind};
+use kvbench_peers::cluster::DEFAULT_NODES;
 use kvbench_results::DatasetInfo;
 use kvbench_workload::{Dataset, ValueLen};
 
@@ -77,6 +78,12 @@ pub enum Server {
     },
     /// A real `redis-server` holding the same keys (RESP only).
     Redis,
+    /// A Redis Cluster of `redis-server` primaries holding the same keys, the
+    /// load routing each key to its node itself (RESP only; no proxy between).
+    RedisCluster {
+        /// Primaries.
+        nodes: usize,
+    },
     /// The seed-style baseline: a Python dict behind `http.server` (HTTP only).
     PythonDict,
 }
@@ -87,14 +94,16 @@ impl Server {
         match self {
             Server::Kvbench { strategy, .. } => strategy.to_string(),
             Server::Redis => kvbench_results::REDIS_SERVER.into(),
+            Server::RedisCluster { .. } => kvbench_results::REDIS_CLUSTER_SERVER.into(),
             Server::PythonDict => kvbench_results::PYTHON_DICT.into(),
         }
     }
 
-    /// Threads serving requests (the peers' request path is one thread each).
+    /// Threads serving requests (the peers' request path is one thread each, a cluster's one per node).
     pub fn threads(&self) -> usize {
         match self {
             Server::Kvbench { threads, .. } => *threads,
+            Server::RedisCluster { nodes } => *nodes,
             Server::Redis | Server::PythonDict => 1,
         }
     }
@@ -175,7 +184,8 @@ pub fn file_strategies() -> Vec<Strategy> {
 /// The groups for the user's files: each of `strategies` served by one
 /// thread at the base connections over both protocols, then `redis-server`
 /// (RESP) and the Python dict (HTTP) on the same file and keys at the same
-/// connections, for same-run ratios.
+/// connections, for same-run ratios; with `redis-cluster` among the
+/// strategies, the same cluster asked directly too (`redis-cluster-server`).
 pub fn plan_for_files(files: &[(DatasetInfo, PathBuf)], strategies: &[Strategy]) -> Vec<Group> {
     let mut groups = Vec::new();
     for (info, path) in files {
@@ -183,7 +193,11 @@ pub fn plan_for_files(files: &[(DatasetInfo, PathBuf)], strategies: &[Strategy])
         for strategy in strategies {
             groups.push(group(strategy.clone(), data.clone(), 1, closed(&[BASE_CONNECTIONS])));
         }
-        for (server, protocol) in [(Server::Redis, Protocol::Resp), (Server::PythonDict, Protocol::Http)] {
+        let cluster = strategies.iter().any(|s| s.reader() == StrategyKind::RedisCluster);
+        let direct = cluster.then_some((Server::RedisCluster { nodes: DEFAULT_NODES }, Protocol::Resp));
+        for (server, protocol) in
+            [(Server::Redis, Protocol::Resp), (Server::PythonDict, Protocol::Http)].into_iter().chain(direct)
+        {
             let load = Load { protocol, connections: BASE_CONNECTIONS, pace: Pace::Closed };
             groups.push(Group { server, dataset: data.clone(), loads: vec![load] });
         }
@@ -220,10 +234,12 @@ pub fn plan(scale: Scale) -> Vec<Group> {
         group(plain(StrategyKind::PhfIndex), million, 1, at_base()),
     ];
     // The engines a user might pick instead, served the same way (those this build has).
-    let built = StrategyKind::ENGINES.into_iter().filter(|kind| kind.facts().missing_feature().is_none());
+    let built = StrategyKind::ENGINES.into_iter().filter(|kind| kind.is_built());
     groups.extend(built.map(|kind| group(plain(kind), million, 1, at_base())));
-    // kvbench answering from a local Redis Cluster (started, loaded and sampled per node by the launcher).
+    // kvbench answering from a local Redis Cluster (started, loaded and sampled per node by the launcher),
+    // and the same cluster loaded directly, as an application's cluster client would.
     groups.push(group(plain(StrategyKind::RedisCluster), million, 1, at_base()));
+    groups.push(peer(Server::RedisCluster { nodes: DEFAULT_NODES }, million, Protocol::Resp));
     groups.extend([
         group(lru(0.1), million, 1, at_base()),
         group(lru(0.5), million, 1, at_base()),

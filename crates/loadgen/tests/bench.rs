@@ -272,3 +272,38 @@ fn quick_options(dir: &std::path::Path, seed: u64) -> MacroOptions {
         seed,
     }
 }
+
+#[test]
+fn a_cluster_asked_directly_answers_rightly_and_every_node_is_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let group = Group {
+        server: Server::RedisCluster { nodes: 3 },
+        dataset: Dataset::new(2_000).into(),
+        loads: vec![Load { protocol: Protocol::Resp, connections: BASE_CONNECTIONS, pace: Pace::Closed }],
+    };
+    // The real launcher: the cluster is started, loaded and pinned as `bench macro` does (no kvbench serve needed).
+    let launcher = kvbench_loadgen::Processes::new("kvbench-not-needed".into(), Pinning::none());
+    let options = MacroOptions { cross_check: true, ..quick_options(dir.path(), 11) };
+    let mut progress = Counted::default();
+    let out = macro_run::run(&[group], &options, &launcher, &mut progress).unwrap();
+    if progress.notes.iter().any(|n| n.contains("redis-cluster-server: not installed")) {
+        return;
+    }
+    assert_eq!((out.rows.len(), out.errors()), (1, 0), "{:?}", progress.notes);
+    let measured = &out.rows[0].measured;
+    assert!(measured.report.requests > 0 && measured.report.found == measured.report.requests);
+    // Every node sampled, and the cluster's figures are all of them together.
+    assert_eq!(measured.nodes.len(), 3);
+    assert!(measured.nodes.iter().all(|n| n.rss_max > 1 << 20), "{:?}", measured.nodes);
+    assert_eq!(measured.used.rss_max, measured.nodes.iter().map(|n| n.rss_max).sum::<u64>());
+    assert_eq!(out.rows[0].syscalls, None, "no one process serves alone");
+    let labels: Vec<&str> = out.results.records.iter().map(|r| r.case.strategy.as_str()).collect();
+    for label in ["redis-cluster-server", "redis-cluster-server node 1", "redis-cluster-server node 3"] {
+        assert!(labels.contains(&label), "{label}: {labels:?}");
+    }
+    // redis-benchmark repeats the base load on the same cluster, where it is installed.
+    let cross_checked =
+        out.notes.iter().any(|n| n.starts_with("redis-benchmark cross-check (--cluster, 64 connections"));
+    let skipped = progress.notes.iter().any(|n| n.contains("redis-benchmark not installed"));
+    assert!(cross_checked ^ skipped, "{:?} {:?}", out.notes, progress.notes);
+}

@@ -8,6 +8,7 @@
 //! | [`cluster`] | [`RedisCluster`]: N `redis-server`s in cluster mode, every slot assigned |
 //! | [`pinning`] | [`Pinning`]: which CPUs the servers and the load generator run on |
 //! | [`wrk`] | `wrk` on the same server and keys, to cross-check kvbench's load generator |
+//! | [`redis_benchmark`] | `redis-benchmark` (`--cluster` too) on the same Redis, to cross-check it over RESP |
 //! | [`perf`] | [`perf::SyscallCount`]: `perf stat` counting a server's system calls over a window |
 //!
 //! A [`RedisServer`] runs without persistence (`--save "" --appendonly no`),
@@ -17,6 +18,7 @@
 pub mod cluster;
 pub mod perf;
 pub mod pinning;
+pub mod redis_benchmark;
 pub mod serve;
 pub mod wrk;
 

@@ -42,6 +42,12 @@ impl Pinning {
         self.active().then(|| self.cpus - 1)
     }
 
+    /// The CPU of a cluster's node `i` (from 0), when pinned: round-robin over
+    /// every CPU but the load generator's (on 2 CPUs, all nodes share CPU 0).
+    pub fn node_cpu(&self, i: usize) -> Option<usize> {
+        self.active().then(|| i % (self.cpus - 1))
+    }
+
     /// The `taskset -c` list for a server with `threads` threads, when pinned.
     pub fn server_cpus(&self, threads: usize) -> Option<String> {
         self.active().then(|| if threads == 1 { "0".to_owned() } else { format!("0-{}", self.cpus - 1) })
@@ -55,7 +61,11 @@ impl fmt::Display for Pinning {
             let last = self.cpus - 1;
             write!(
                 f,
-                "pinning: load generator on CPU {last}, 1-thread servers on CPU 0, multi-thread servers on CPUs 0-{last} (shared)"
+                "pinning: load generator on CPU {last}, 1-thread servers on CPU 0, multi-thread servers on CPUs 0-{last} (shared), {}",
+                match last {
+                    1 => "Redis Cluster nodes all on CPU 0 (with a server in front of them, if any)".to_owned(),
+                    _ => format!("Redis Cluster nodes one per CPU over CPUs 0-{}, in turn", last - 1),
+                }
             )
         } else {
             f.write_str("pinning: none (needs 2+ CPUs and taskset)")
@@ -91,5 +101,10 @@ mod tests {
         );
         assert!(!Pinning { cpus: 4, taskset: false }.active());
         assert!(four.to_string().contains("CPU 3") && none.to_string().contains("none"));
+        assert_eq!([0, 1, 2, 3].map(|i| four.node_cpu(i)), [Some(0), Some(1), Some(2), Some(0)]);
+        let two = Pinning { cpus: 2, taskset: true };
+        assert_eq!([0, 1, 2].map(|i| two.node_cpu(i)), [Some(0); 3]);
+        assert!(two.to_string().contains("nodes all on CPU 0") && four.to_string().contains("CPUs 0-2, in turn"));
+        assert_eq!(none.node_cpu(0), None);
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Once;
 
-use kvbench_results::{PYTHON_DICT, REDIS_SERVER};
+use kvbench_results::{PYTHON_DICT, REDIS_CLUSTER_SERVER, REDIS_SERVER};
 use plotters::style::{FontStyle, RGBColor};
 
 /// The font family every chart asks for (registered from the embedded DejaVu Sans).
@@ -44,6 +44,9 @@ pub fn color(strategy: &str) -> RGBColor {
         "redb" => RGBColor(250, 128, 114),
         "rocksdb" => RGBColor(128, 128, 0),
         REDIS_SERVER => RGBColor(220, 20, 60),
+        // Redis Cluster in darker and lighter reds: kvbench in front of it, and asked directly.
+        "redis-cluster" => RGBColor(139, 26, 26),
+        REDIS_CLUSTER_SERVER => RGBColor(255, 99, 71),
         PYTHON_DICT => RGBColor(60, 60, 60),
         // The baselines: bash in earth tones, Python in pinks and purples.
         "bash-grep" => RGBColor(166, 118, 29),

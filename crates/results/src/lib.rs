@@ -44,7 +44,8 @@ pub mod workload;
 
 pub use env::{RunInfo, build_commit, stamp_build_commit};
 pub use names::{
-    BASE_CONNECTIONS, BASE_KEYS, CaseId, CaseStart, DEFAULT_VALUE_LEN, MEMCHR_PASS, PYTHON_DICT, REDIS_SERVER,
+    BASE_CONNECTIONS, BASE_KEYS, CaseId, CaseStart, DEFAULT_VALUE_LEN, MEMCHR_PASS, PYTHON_DICT, REDIS_CLUSTER_SERVER,
+    REDIS_SERVER,
 };
 pub use schema::{
     BASELINES_SOURCE, Bucket, DatasetInfo, Direction, Estimate, FileInfo, LatencyHistogram, LenSummary, LoadInfo,

@@ -32,6 +32,10 @@ pub const NAIVE_BASELINE: &str = "scan-lines";
 /// The load runs' name for a real `redis-server` peer.
 pub const REDIS_SERVER: &str = "redis-server";
 
+/// The load runs' name for a Redis Cluster of `redis-server` primaries loaded
+/// directly, each key asked of its node by a cluster-aware client (no proxy).
+pub const REDIS_CLUSTER_SERVER: &str = "redis-cluster-server";
+
 /// The load runs' name for the seed-style Python dict behind `http.server`.
 pub const PYTHON_DICT: &str = "python-dict";
 

@@ -22,7 +22,8 @@ use crate::output::{Format, print_records, progress_bar, say};
 /// Options of `kvbench load`.
 #[derive(Args, Debug)]
 pub struct LoadArgs {
-    /// The server: http://IP:PORT or resp://IP:PORT.
+    /// The server: http://IP:PORT or resp://IP:PORT; or redis-cluster://IP:PORT, any node of a Redis
+    /// Cluster, each key then sent to the node serving its slot as a cluster client sends it.
     #[arg(long, short = 'T', value_name = "URL")]
     target: Target,
     /// The data file the server serves: keys are drawn from it and every answer is checked against it.

@@ -14,7 +14,7 @@ use kvbench_loadgen::{MacroOptions, MacroRow, Processes, macro_run};
 use kvbench_lookup::Strategies;
 use kvbench_peers::Pinning;
 use kvbench_results::units::ByteSize;
-use kvbench_results::{PYTHON_DICT, REDIS_SERVER};
+use kvbench_results::{PYTHON_DICT, REDIS_CLUSTER_SERVER, REDIS_SERVER};
 
 use crate::data_args::describe;
 use crate::human;
@@ -90,7 +90,12 @@ pub fn run(args: &MacroArgs) -> anyhow::Result<ExitCode> {
     let mut outcome = macro_run::run(&groups, &options, &processes, &mut Bar::new("macro"))?;
     if let Some(limit) = &limit {
         // Only kvbench's own servers ran inside the limit; the peers' figures are not limited.
-        let peer = |s: &str| s == REDIS_SERVER || s == PYTHON_DICT || s.starts_with("redis-cluster node");
+        let peer = |s: &str| {
+            s == REDIS_SERVER
+                || s == PYTHON_DICT
+                || s.starts_with("redis-cluster node")
+                || s.starts_with(REDIS_CLUSTER_SERVER)
+        };
         for record in outcome.results.records.iter_mut().filter(|r| !peer(&r.case.strategy)) {
             record.memory_limit = Some(limit.bytes());
         }
