@@ -50,7 +50,7 @@ pub use bench::{BenchError, Measured, measure};
 pub use client::{Answer, ClientError};
 pub use launch::{LaunchError, Launched, Launcher, Processes, Running};
 pub use macro_run::{MacroOptions, MacroOutcome, MacroRow};
-pub use run::{LoadReport, LoadSpec, Oracle, Stop, run};
+pub use run::{LoadReport, LoadSpec, Oracle, REQUEST_TIMEOUT, Stop, run};
 pub use sampler::{ProcSampler, Resources};
 pub use soak::{RSS_SLACK, Soak, SoakOptions, SoakOutcome};
 pub use target::{Protocol, Target};

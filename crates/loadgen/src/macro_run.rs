@@ -176,6 +176,7 @@ pub fn run(
                 rate,
                 workload: WORKLOAD,
                 seed,
+                timeout: crate::REQUEST_TIMEOUT,
             };
             let cache = CacheWatch { http: server.addr(Protocol::Http) };
             let (warmed, warm_up_errors) = warm_up(&spec, &cache, &oracle, progress)?;

@@ -46,11 +46,19 @@ pub struct LoadSpec {
     pub workload: Workload,
     /// Seed of the keys: connection `c` asks for stream `c` of it, drawn as it goes.
     pub seed: u64,
+    /// The longest a request (or a connection) may wait for its answer
+    /// before it counts as an error and its connection is dropped: a server
+    /// that never answers (a connection its full listen queue dropped, a
+    /// stalled process) must not hold the run past its end.
+    pub timeout: Duration,
 }
 
 /// Connections are opened in this window before the first request, so
 /// connecting is neither timed nor late against an open-loop schedule.
 const RAMP: Duration = Duration::from_millis(100);
+
+/// How long a request or a connection may wait, unless a spec says otherwise ([`LoadSpec::timeout`]).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Answers that were not what the data file says, by kind.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -283,7 +291,7 @@ async fn connection(run: &Run<'_>, index: usize) -> ConnResult {
     let mut keys = run.draws.sampler(index as u64);
     let mut client = Client::new(spec.target, run.map.as_ref());
     // Not timed: a failure here is retried (and counted) by the first request.
-    let _ = client.connect().await;
+    let _ = within(spec.timeout, client.connect()).await;
     pace(run.start).await;
     loop {
         if run.deadline.is_some_and(|deadline| Instant::now().max(intended) >= deadline) {
@@ -302,7 +310,7 @@ async fn connection(run: &Run<'_>, index: usize) -> ConnResult {
             }
             None => Instant::now(),
         };
-        if let Err(err) = client.connect().await {
+        if let Err(err) = within(spec.timeout, client.connect()).await {
             result.errors.io += 1;
             result.errors.note(|| format!("cannot connect to {}: {err}", spec.target));
             // A server that refuses connections would otherwise be hammered in a tight loop.
@@ -312,7 +320,7 @@ async fn connection(run: &Run<'_>, index: usize) -> ConnResult {
         let drawn = keys.draw();
         let key = drawn.key();
         let sent = Instant::now();
-        let failed = match client.get(key).await {
+        let failed = match within(spec.timeout, client.get(key)).await {
             Ok(answer) => {
                 let answered = Instant::now();
                 result.requests += 1;
@@ -333,6 +341,16 @@ async fn connection(run: &Run<'_>, index: usize) -> ConnResult {
         }
     }
     result
+}
+
+/// What `future` gives, or an error once it has waited `timeout`.
+async fn within<T, E: From<std::io::Error>>(
+    timeout: Duration,
+    future: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    tokio::time::timeout(timeout, future).await.unwrap_or_else(|_| {
+        Err(std::io::Error::new(std::io::ErrorKind::TimedOut, format!("no answer within {timeout:?}")).into())
+    })
 }
 
 /// Compares an answer with what the data file holds for `key`.

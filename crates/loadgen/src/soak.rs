@@ -135,6 +135,7 @@ impl Soak {
             rate,
             workload: Workload::UNIFORM,
             seed,
+            timeout: crate::REQUEST_TIMEOUT,
         };
         Ok(measure(&spec, self.server.pid(), &self.server.nodes(), &self.oracle)?)
     }

@@ -64,6 +64,7 @@ fn every_answer_of_a_cluster_checks_out_and_every_node_is_asked() {
         rate: None,
         workload: half_misses,
         seed: 3,
+        timeout: kvbench_loadgen::REQUEST_TIMEOUT,
     };
     let report = run(&spec, &keys, &*expect, &AtomicU64::new(0)).unwrap();
     assert_eq!(report.errors.total(), 0, "{:?}", report.errors);

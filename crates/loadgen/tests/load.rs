@@ -27,7 +27,16 @@ fn data(dir: &std::path::Path) -> (PathBuf, KeyPool, Box<dyn Lookup>) {
 }
 
 fn spec(target: Target, connections: usize, stop: Stop, rate: Option<f64>, workload: Workload) -> LoadSpec {
-    LoadSpec { target, connections, threads: 2, stop, rate, workload, seed: 7 }
+    LoadSpec {
+        target,
+        connections,
+        threads: 2,
+        stop,
+        rate,
+        workload,
+        seed: 7,
+        timeout: kvbench_loadgen::REQUEST_TIMEOUT,
+    }
 }
 
 #[test]
@@ -190,6 +199,27 @@ fn a_refused_connection_is_an_error_not_a_hang() {
         "{:?}",
         report.errors
     );
+}
+
+#[test]
+fn a_server_that_never_answers_is_an_error_not_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_path, keys, expect) = data(dir.path());
+    // Accepts (the kernel does, into the listen queue) and never reads or answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap();
+    let load = LoadSpec {
+        timeout: Duration::from_millis(300),
+        ..spec(Target::Resp(addr), 2, Stop::Duration(Duration::from_millis(200)), None, Workload::UNIFORM)
+    };
+    let started = std::time::Instant::now();
+    let report = run(&load, &keys, &*expect, &AtomicU64::new(0)).unwrap();
+    // Each connection's one request times out once, then the run is over.
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!(report.requests, 0);
+    let first = report.errors.first.as_deref().unwrap();
+    assert!(report.errors.io >= 2 && first.contains("no answer within 300ms"), "{:?}", report.errors);
+    drop(silent);
 }
 
 #[test]

@@ -54,6 +54,10 @@ pub struct LoadArgs {
     /// Seed of the key stream.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// How long a request (or a connection) may wait for its answer before it counts as an error and
+    /// its connection is opened again.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "10s")]
+    timeout: Duration,
     /// Also write the measurements to FILE in the results schema (for `kvbench report` and `kvbench compare`).
     #[arg(long, value_name = "FILE")]
     results: Option<PathBuf>,
@@ -92,6 +96,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         rate: args.rate,
         workload: args.workload,
         seed: args.seed,
+        timeout: args.timeout,
     };
     let done = AtomicU64::new(0);
     let sampler = args.server_pid.map(|pid| ProcSampler::start(pid, Duration::from_millis(100)));
