@@ -48,10 +48,17 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+class Server(ThreadingHTTPServer):
+    # socketserver listens with a queue of 5 connections (`request_queue_size`,
+    # "usually 5, but this can be overridden by subclasses": Python's socketserver
+    # docs); 64 clients connecting at once overflow it and the dropped ones hang.
+    request_queue_size = 1024
+
+
 def main():
     Handler.table = load(sys.argv[1])
     port = int(sys.argv[2]) if len(sys.argv) > 2 else 0
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server = Server(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     host, port = server.server_address[:2]
     print(f"listening on http://{host}:{port}", flush=True)
