@@ -116,14 +116,7 @@ impl SlotMap {
             let Some(owners) = slots.and_then(|(f, l)| map.owner.get_mut(f..=l)) else {
                 return Err(format!("slots {first}–{last} are not a range of 0–{}", SLOTS - 1));
             };
-            let index = match map.nodes.iter().position(|n| *n == node) {
-                Some(index) => index,
-                None => {
-                    map.nodes.push(node);
-                    map.nodes.len() - 1
-                }
-            };
-            owners.fill(u16::try_from(index).map_err(|_| "more nodes than slots".to_owned())?);
+            owners.fill(index_of(&mut map.nodes, node).ok_or("more nodes than slots")?);
         }
         match map.owner.iter().position(|&o| o == UNSERVED) {
             Some(slot) => Err(format!("slot {slot} is served by no node (is the cluster up?)")),
@@ -144,17 +137,21 @@ impl SlotMap {
 
     /// Records that `node` now serves `slot` (a `MOVED` said so).
     fn moved(&mut self, slot: u16, node: SocketAddr) {
-        let index = match self.nodes.iter().position(|n| *n == node) {
-            Some(index) => index,
-            None => {
-                self.nodes.push(node);
-                self.nodes.len() - 1
-            }
-        };
-        if let (Some(owner), Ok(index)) = (self.owner.get_mut(usize::from(slot)), u16::try_from(index)) {
+        if let Some(index) = index_of(&mut self.nodes, node)
+            && let Some(owner) = self.owner.get_mut(usize::from(slot))
+        {
             *owner = index;
         }
     }
+}
+
+/// The index of `node` in `nodes`, added at the end if it is new; `None` past `u16` indexes.
+fn index_of(nodes: &mut Vec<SocketAddr>, node: SocketAddr) -> Option<u16> {
+    let index = nodes.iter().position(|n| *n == node).unwrap_or_else(|| {
+        nodes.push(node);
+        nodes.len() - 1
+    });
+    u16::try_from(index).ok()
 }
 
 /// `IP:PORT` as a cluster names a node: an empty or `?` IP is the node that answered.
